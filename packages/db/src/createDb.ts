@@ -1,0 +1,39 @@
+import { CamelCasePlugin, Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import { parseDatabaseUrl } from "./connectionUrl.ts";
+import type { Database } from "./schema.ts";
+
+/** The typed database handle every repository function takes first. */
+export type Db = Kysely<Database>;
+
+/** Options for {@link createDb}. */
+export interface CreateDbOptions {
+  /** Pool size (default 10). */
+  max?: number;
+  /** Shown in `pg_stat_activity`. */
+  applicationName?: string;
+  /** How long to wait for a connection before failing (default 5 s). */
+  connectionTimeoutMillis?: number;
+}
+
+const INT8_OID = 20;
+// Counters and micro-dollar amounts are int8; they stay far below 2^53, so read them as numbers.
+pg.types.setTypeParser(INT8_OID, (value: string) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} exceeds the safe integer range`);
+  return n;
+});
+
+/** Opens a pooled, typed connection to Postgres; call `destroy()` to close every connection. */
+export function createDb(url: string, options: CreateDbOptions = {}): Db {
+  parseDatabaseUrl(url);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? "sluice",
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
+  });
+  // An idle client losing its connection (server restart) must not crash the process.
+  pool.on("error", () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+}

@@ -1,0 +1,27 @@
+export { describeServer, parseDatabaseUrl, redactDatabaseUrl, withDatabase } from "./connectionUrl.ts";
+export { type CreateDbOptions, createDb, type Db } from "./createDb.ts";
+export { DatabaseError, type DatabaseErrorCode } from "./errors.ts";
+export {
+  type MigrateOutcome,
+  type MigrationStatus,
+  migrateDown,
+  migrateToLatest,
+  migrateUp,
+  migrationStatus,
+  migrationsFingerprint,
+} from "./migrator.ts";
+export { type DataDirState, inspectDataDir } from "./postgres/dataDirState.ts";
+export {
+  type EmbeddedPostgres,
+  type EmbeddedPostgresOptions,
+  startEmbeddedPostgres,
+} from "./postgres/embeddedPostgres.ts";
+export {
+  checkReachable,
+  type ResolveDatabaseOptions,
+  type ResolvedDatabase,
+  resolveDatabase,
+} from "./postgres/resolveDatabase.ts";
+export * from "./repositories/apiKeys.ts";
+export * from "./repositories/tenants.ts";
+export type * from "./schema.ts";

@@ -1,0 +1,7 @@
+import type { Migration } from "kysely/migration";
+import * as tenantsAndApiKeys from "./20261124T120000_tenantsAndApiKeys.ts";
+
+/** Every migration, keyed by its timestamped name; names sort in the order they apply. */
+export const migrations: Record<string, Migration> = {
+  "20261124T120000_tenantsAndApiKeys": tenantsAndApiKeys,
+};

@@ -1,0 +1,76 @@
+import { sql } from "kysely";
+import type { Db } from "../createDb.ts";
+import type { Tenant } from "../schema.ts";
+
+/** Limits a tenant can have; null means unlimited. */
+export interface TenantLimits {
+  dailyBudgetMicros?: number | null;
+  rateLimitRpm?: number | null;
+  rateLimitTpm?: number | null;
+}
+
+/** Inserts a tenant and returns it. */
+export async function insertTenant(db: Db, input: { name: string } & TenantLimits): Promise<Tenant> {
+  return db
+    .insertInto("tenants")
+    .values({
+      name: input.name,
+      dailyBudgetMicros: input.dailyBudgetMicros ?? null,
+      rateLimitRpm: input.rateLimitRpm ?? null,
+      rateLimitTpm: input.rateLimitTpm ?? null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** The tenant with this id, or undefined. */
+export async function findTenantById(db: Db, id: string): Promise<Tenant | undefined> {
+  return db.selectFrom("tenants").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+/** The tenant with this name, or undefined. */
+export async function findTenantByName(db: Db, name: string): Promise<Tenant | undefined> {
+  return db.selectFrom("tenants").selectAll().where("name", "=", name).executeTakeFirst();
+}
+
+/** Tenants ordered by creation, oldest first. */
+export async function listTenants(db: Db, options: { includeDisabled?: boolean } = {}): Promise<Tenant[]> {
+  let query = db.selectFrom("tenants").selectAll().orderBy("createdAt").orderBy("id");
+  if (!options.includeDisabled) query = query.where("disabledAt", "is", null);
+  return query.execute();
+}
+
+/** Changes a tenant's limits (only the given ones); returns the updated tenant or undefined. */
+export async function updateTenantLimits(
+  db: Db,
+  id: string,
+  limits: TenantLimits,
+): Promise<Tenant | undefined> {
+  const changes = Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
+  return db
+    .updateTable("tenants")
+    .set({ ...changes, updatedAt: sql<Date>`now()` })
+    .where("id", "=", id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Marks a tenant disabled (idempotent); its keys stop authenticating. */
+export async function disableTenant(db: Db, id: string): Promise<Tenant | undefined> {
+  return db
+    .updateTable("tenants")
+    .set({ disabledAt: sql<Date>`coalesce(disabled_at, now())`, updatedAt: sql<Date>`now()` })
+    .where("id", "=", id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Clears a tenant's disabled mark. */
+export async function enableTenant(db: Db, id: string): Promise<Tenant | undefined> {
+  return db
+    .updateTable("tenants")
+    .set({ disabledAt: null, updatedAt: sql<Date>`now()` })
+    .where("id", "=", id)
+    .returningAll()
+    .executeTakeFirst();
+}

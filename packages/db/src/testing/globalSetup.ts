@@ -1,0 +1,50 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { TestProject } from "vitest/node";
+import { withDatabase } from "../connectionUrl.ts";
+import { startEmbeddedPostgres } from "../postgres/embeddedPostgres.ts";
+import { checkReachable } from "../postgres/resolveDatabase.ts";
+import { testDatabaseUrl } from "./env.ts";
+import { ensureTemplateDatabase } from "./templateDatabase.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Maintenance-database URL of the server test databases are created on. */
+    sluiceAdminUrl: string;
+    /** Name of the migrated template database to clone. */
+    sluiceTemplate: string;
+  }
+}
+
+/** Vitest global setup: one server per run (DATABASE_URL's, else embedded) and a migrated template. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  let adminUrl: string;
+  let teardown = async () => {};
+  if (testDatabaseUrl) {
+    adminUrl = withDatabase(testDatabaseUrl, "postgres");
+    await checkReachable(adminUrl);
+  } else {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-test-pg-"));
+    // The server may run as the postgres user, which must be able to enter the directory.
+    fs.chmodSync(dir, 0o755);
+    const server = await startEmbeddedPostgres({
+      dataDir: path.join(dir, "data"),
+      databases: [],
+      ephemeral: true,
+    });
+    adminUrl = server.adminUrl;
+    teardown = async () => {
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    };
+  }
+  try {
+    project.provide("sluiceAdminUrl", adminUrl);
+    project.provide("sluiceTemplate", await ensureTemplateDatabase(adminUrl));
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+  return teardown;
+}

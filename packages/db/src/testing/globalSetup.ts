@@ -7,15 +7,7 @@ import { startEmbeddedPostgres } from "../postgres/embeddedPostgres.ts";
 import { checkReachable } from "../postgres/resolveDatabase.ts";
 import { testDatabaseUrl } from "./env.ts";
 import { ensureTemplateDatabase } from "./templateDatabase.ts";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** Maintenance-database URL of the server test databases are created on. */
-    sluiceAdminUrl: string;
-    /** Name of the migrated template database to clone. */
-    sluiceTemplate: string;
-  }
-}
+import "./providedContext.ts";
 
 /** Vitest global setup: one server per run (DATABASE_URL's, else embedded) and a migrated template. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, inject } from "vitest";
 import { withDatabase } from "../connectionUrl.ts";
 import { createDb, type Db } from "../createDb.ts";
 import { keepTestDatabases } from "./env.ts";
+import "./providedContext.ts";
 import { cloneTemplate, dropDatabase } from "./templateDatabase.ts";
 
 /** A database of the test file's own, cloned from the migrated template. */

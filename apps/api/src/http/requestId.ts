@@ -1,0 +1,18 @@
+import { randomUUID } from "node:crypto";
+import type { NextFunction, Request, Response } from "express";
+
+const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The request id of a request: the caller's `X-Request-ID` when well-formed, else a new one. */
+export function requestIdOf(req: Request): string {
+  return (req as Request & { requestId?: string }).requestId ?? "unknown";
+}
+
+/** Accepts or assigns `X-Request-ID` and echoes it on the response. */
+export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
+  const incoming = req.header("x-request-id");
+  const id = incoming && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  (req as Request & { requestId?: string }).requestId = id;
+  res.setHeader("X-Request-ID", id);
+  next();
+}

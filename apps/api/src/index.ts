@@ -1,0 +1,3 @@
+export { createApp } from "./app.ts";
+export { type AppRouter, appRouter } from "./root.ts";
+export { type ApiServer, startApiServer } from "./server.ts";

@@ -1,0 +1,25 @@
+import path from "node:path";
+import { loadConfig } from "@sluice/core";
+import { createDb, resolveDatabase } from "@sluice/db";
+import { loadApiEnv } from "./env.ts";
+import { startApiServer } from "./server.ts";
+
+const config = loadConfig();
+const env = loadApiEnv();
+const resolved = await resolveDatabase({
+  databaseUrl: config.databaseUrl,
+  dataDir: path.resolve(config.home, "postgres"),
+  handleSignals: false,
+});
+const db = createDb(resolved.url, { applicationName: "sluice-api" });
+const server = await startApiServer({ db }, env);
+process.stdout.write(`sluice api listening on ${server.url}\n`);
+
+async function shutdown(): Promise<void> {
+  await server.close();
+  await db.destroy();
+  await resolved.stop();
+  process.exit(0);
+}
+process.once("SIGINT", () => void shutdown());
+process.once("SIGTERM", () => void shutdown());

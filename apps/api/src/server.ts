@@ -1,0 +1,31 @@
+import type { AddressInfo } from "node:net";
+import type { Db } from "@sluice/db";
+import { createApp } from "./app.ts";
+
+/** A listening API server. */
+export interface ApiServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the API on `host:port` (port 0 picks a free one). */
+export function startApiServer(
+  deps: { db: Db },
+  options: { host: string; port: number },
+): Promise<ApiServer> {
+  const app = createApp(deps);
+  return new Promise((resolve, reject) => {
+    const server = app.listen(options.port, options.host, (error?: Error) => {
+      if (error) return reject(error);
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://${options.host}:${port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,47 @@
+import { useTestDatabase } from "@sluice/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ApiServer, startApiServer } from "../src/server.ts";
+
+const t = useTestDatabase();
+let api: ApiServer;
+
+beforeAll(async () => {
+  api = await startApiServer({ db: t.db }, { host: "127.0.0.1", port: 0 });
+});
+afterAll(async () => {
+  await api.close();
+});
+
+describe("health endpoints", () => {
+  it("reports liveness and readiness over HTTP", async () => {
+    const live = await fetch(`${api.url}/healthz`);
+    expect([live.status, await live.json()]).toEqual([200, { status: "ok" }]);
+    const ready = await fetch(`${api.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready", checks: { database: "ok", migrations: "ok" } });
+  });
+
+  it("echoes a well-formed X-Request-ID and replaces a malformed one", async () => {
+    const echoed = await fetch(`${api.url}/healthz`, { headers: { "X-Request-ID": "req-123" } });
+    expect(echoed.headers.get("x-request-id")).toBe("req-123");
+    const replaced = await fetch(`${api.url}/healthz`, { headers: { "X-Request-ID": "bad id with spaces" } });
+    expect(replaced.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("is not ready while a migration is pending, with the error envelope", async () => {
+    await t.db
+      .withoutPlugins()
+      .deleteFrom("sluice_migrations" as never)
+      .execute();
+    const ready = await fetch(`${api.url}/readyz`, { headers: { "X-Request-ID": "rdy-1" } });
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({
+      error: {
+        code: "service_unavailable",
+        message: "not ready",
+        details: { database: "ok", migrations: "1 pending" },
+      },
+      request_id: "rdy-1",
+    });
+  });
+});

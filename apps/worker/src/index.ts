@@ -1,0 +1,1 @@
+export { BOSS_SCHEMA, type StartBossOptions, startBoss, stopBoss } from "./boss.ts";

@@ -1,0 +1,24 @@
+import path from "node:path";
+import { loadConfig } from "@sluice/core";
+import { resolveDatabase } from "@sluice/db";
+import { startBoss, stopBoss } from "./boss.ts";
+
+const config = loadConfig();
+const resolved = await resolveDatabase({
+  databaseUrl: config.databaseUrl,
+  dataDir: path.resolve(config.home, "postgres"),
+  handleSignals: false,
+});
+const boss = await startBoss({
+  connectionString: resolved.url,
+  onError: (error) => process.stderr.write(`pg-boss: ${error.message}\n`),
+});
+process.stdout.write("sluice worker started\n");
+
+async function shutdown(): Promise<void> {
+  await stopBoss(boss);
+  await resolved.stop();
+  process.exit(0);
+}
+process.once("SIGINT", () => void shutdown());
+process.once("SIGTERM", () => void shutdown());

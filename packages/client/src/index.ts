@@ -1,0 +1,6 @@
+export {
+  type ClientFetch,
+  createSluiceClient,
+  type SluiceClient,
+  type SluiceClientOptions,
+} from "./createSluiceClient.ts";

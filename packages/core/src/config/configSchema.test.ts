@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "./configSchema.ts";
+
+describe("parseConfig", () => {
+  it("defaults everything when the environment is empty", () => {
+    expect(parseConfig({})).toEqual({
+      databaseUrl: undefined,
+      home: ".sluice",
+      logLevel: "info",
+      providers: {
+        openai: { apiKey: undefined, baseUrl: undefined },
+        anthropic: { apiKey: undefined, baseUrl: undefined },
+      },
+    });
+  });
+
+  it("treats empty strings as unset", () => {
+    expect(parseConfig({ DATABASE_URL: "", OPENAI_API_KEY: " " }).databaseUrl).toBeUndefined();
+  });
+
+  it("reads provider keys and base URLs", () => {
+    const config = parseConfig({ ANTHROPIC_API_KEY: "k", OPENAI_BASE_URL: "http://127.0.0.1:4010/v1" });
+    expect(config.providers.anthropic.apiKey).toBe("k");
+    expect(config.providers.openai.baseUrl).toBe("http://127.0.0.1:4010/v1");
+  });
+
+  it("names every wrong variable in one error", () => {
+    const error = (() => {
+      try {
+        parseConfig({ DATABASE_URL: "mysql://x", LOG_LEVEL: "loud", OPENAI_BASE_URL: "nope" });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variables.sort()).toEqual(["DATABASE_URL", "LOG_LEVEL", "OPENAI_BASE_URL"]);
+    expect((error as ConfigError).message).toMatch(
+      /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/,
+    );
+  });
+});

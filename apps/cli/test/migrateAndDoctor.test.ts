@@ -47,7 +47,7 @@ describe("sluice doctor", () => {
     const run = await runCli(["doctor"], { DATABASE_URL: await emptyDatabaseUrl() });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(
-      /✗\s+migrations\s+1 pending \(20261124T120000_tenantsAndApiKeys\): run `sluice migrate`/,
+      /✗\s+migrations\s+\d+ pending \(20261124T120000_tenantsAndApiKeys, .*\): run `sluice migrate`/,
     );
     expect(run.stderr.trim()).toBe("error: doctor_failed: migrations failed");
   });
@@ -68,12 +68,14 @@ describe("sluice migrate", () => {
       expect.stringMatching(/pending\s+20261124T120000_tenantsAndApiKeys/),
     ]);
     run = await runCli(["migrate"], env);
-    expect([run.code, run.stdout]).toEqual([0, "applied  20261124T120000_tenantsAndApiKeys\n"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.split("\n")[0]).toBe("applied  20261124T120000_tenantsAndApiKeys");
     run = await runCli(["migrate"], env);
     expect([run.code, run.stdout]).toEqual([0, "database is up to date\n"]);
     run = await runCli(["migrate", "--down", "--json"], env);
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ applied: [], reverted: ["20261124T120000_tenantsAndApiKeys"] });
+    const reverted = (JSON.parse(run.stdout) as { reverted: string[] }).reverted;
+    expect(reverted).toHaveLength(1);
     expect((await runCli(["doctor"], env)).code).toBe(1);
     expect((await runCli(["migrate"], env)).code).toBe(0);
     expect((await runCli(["doctor"], env)).code).toBe(0);
@@ -87,7 +89,8 @@ describe("sluice migrate", () => {
     ]);
     expect([a.code, b.code]).toEqual([0, 0]);
     const applied = [a, b].flatMap((r) => (JSON.parse(r.stdout) as { applied: string[] }).applied);
-    expect(applied).toEqual(["20261124T120000_tenantsAndApiKeys"]);
+    expect(applied[0]).toBe("20261124T120000_tenantsAndApiKeys");
+    expect(new Set(applied).size).toBe(applied.length);
   });
 
   it("uses embedded Postgres under SLUICE_HOME when DATABASE_URL is unset, and keeps the data", async () => {
@@ -101,7 +104,7 @@ describe("sluice migrate", () => {
       const doctor = await runCli(["doctor"], env);
       expect(doctor.code, doctor.stderr).toBe(0);
       expect(doctor.stdout).toMatch(/database\s+PostgreSQL \d+.*embedded in/);
-      expect(doctor.stdout).toMatch(/1 applied, none pending/);
+      expect(doctor.stdout).toMatch(/\d+ applied, none pending/);
     } finally {
       fs.rmSync(home, { recursive: true, force: true });
     }

@@ -23,5 +23,7 @@ export {
   resolveDatabase,
 } from "./postgres/resolveDatabase.ts";
 export * from "./repositories/apiKeys.ts";
+export * from "./repositories/llmCache.ts";
+export * from "./repositories/llmCalls.ts";
 export * from "./repositories/tenants.ts";
 export type * from "./schema.ts";

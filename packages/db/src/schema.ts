@@ -33,10 +33,49 @@ export interface ApiKeysTable {
   createdAt: CreatedAt;
 }
 
+/** JSON stored in a jsonb column. */
+export type Json = ColumnType<unknown, string, string>;
+
+/** `llm_cache`: responses of deterministic model calls, keyed by a content hash. */
+export interface LlmCacheTable {
+  key: string;
+  tenantId: string | null;
+  model: string;
+  response: Json;
+  inputTokens: number;
+  outputTokens: number;
+  hitCount: ColumnType<number, number | undefined, number>;
+  createdAt: CreatedAt;
+  lastHitAt: NullableTimestamp;
+  expiresAt: Timestamp;
+}
+
+/** `llm_calls`: one row per model call, the source of usage stats and spend. */
+export interface LlmCallsTable {
+  id: Generated<number>;
+  tenantId: string | null;
+  requestId: string | null;
+  jobId: string | null;
+  kind: "chat" | "embedding";
+  model: string;
+  provider: string;
+  inputTokens: number;
+  outputTokens: number;
+  costMicros: number;
+  latencyMs: number;
+  ttftMs: number | null;
+  cacheHit: boolean;
+  status: "ok" | "error" | "aborted";
+  errorCode: string | null;
+  createdAt: CreatedAt;
+}
+
 /** Every table Sluice owns, as Kysely sees it (camelCase; columns are snake_case in Postgres). */
 export interface Database {
   tenants: TenantsTable;
   apiKeys: ApiKeysTable;
+  llmCache: LlmCacheTable;
+  llmCalls: LlmCallsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
@@ -44,3 +83,6 @@ export type NewTenant = Insertable<TenantsTable>;
 export type TenantUpdate = Updateable<TenantsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type NewApiKey = Insertable<ApiKeysTable>;
+export type LlmCacheEntry = Selectable<LlmCacheTable>;
+export type NewLlmCall = Insertable<LlmCallsTable>;
+export type LlmCall = Selectable<LlmCallsTable>;

@@ -26,6 +26,8 @@ export interface SluiceErrorOptions {
   details?: Record<string, unknown>;
   /** When the caller may try again (rate limits, provider back-off). */
   retryAfterMs?: number;
+  /** Overrides the code's default retriability (e.g. a provider 404 is a model_error that retrying cannot fix). */
+  retriable?: boolean;
   cause?: unknown;
 }
 
@@ -34,6 +36,7 @@ export class SluiceError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
   readonly retryAfterMs: number | undefined;
+  readonly #retriable: boolean | undefined;
 
   constructor(code: ErrorCode, message: string, options: SluiceErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -41,6 +44,7 @@ export class SluiceError extends Error {
     this.code = code;
     this.details = options.details;
     this.retryAfterMs = options.retryAfterMs;
+    this.#retriable = options.retriable;
   }
 
   /** HTTP status for this error. */
@@ -55,7 +59,7 @@ export class SluiceError extends Error {
 
   /** Whether trying the same thing again may succeed. */
   get retriable(): boolean {
-    return errorCodes[this.code].retriable;
+    return this.#retriable ?? errorCodes[this.code].retriable;
   }
 }
 

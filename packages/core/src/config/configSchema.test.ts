@@ -10,7 +10,11 @@ describe("parseConfig", () => {
       providers: {
         openai: { apiKey: undefined, baseUrl: undefined },
         anthropic: { apiKey: undefined, baseUrl: undefined },
+        extra: {},
+        simulatorUrl: undefined,
       },
+      models: [],
+      cache: { ttlSeconds: 86_400, scope: "tenant" },
     });
   });
 
@@ -22,6 +26,17 @@ describe("parseConfig", () => {
     const config = parseConfig({ ANTHROPIC_API_KEY: "k", OPENAI_BASE_URL: "http://127.0.0.1:4010/v1" });
     expect(config.providers.anthropic.apiKey).toBe("k");
     expect(config.providers.openai.baseUrl).toBe("http://127.0.0.1:4010/v1");
+  });
+
+  it("parses extra providers and model overrides from JSON, rejecting bad JSON by name", () => {
+    const config = parseConfig({
+      SLUICE_PROVIDERS: '{"ollama":{"baseUrl":"http://127.0.0.1:11434/v1"}}',
+      SLUICE_MODELS: '[{"id":"llama"}]',
+    });
+    expect(config.providers.extra).toEqual({ ollama: { baseUrl: "http://127.0.0.1:11434/v1" } });
+    expect(config.models).toEqual([{ id: "llama" }]);
+    expect(() => parseConfig({ SLUICE_PROVIDERS: "{not json" })).toThrow(/SLUICE_PROVIDERS/);
+    expect(() => parseConfig({ SLUICE_MODELS: '{"id":1}' })).toThrow(/SLUICE_MODELS must be a JSON array/);
   });
 
   it("names every wrong variable in one error", () => {

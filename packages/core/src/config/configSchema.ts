@@ -18,6 +18,18 @@ const optionalUrl = z.preprocess(
   z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
 );
 
+const jsonValue = <T extends z.ZodType>(schema: T, what: string) =>
+  z.preprocess((v) => {
+    if (typeof v !== "string" || v.trim() === "") return undefined;
+    try {
+      return JSON.parse(v);
+    } catch {
+      return Symbol.for(`invalid ${what}`);
+    }
+  }, schema.optional());
+
+const extraProviderSchema = z.strictObject({ baseUrl: z.url(), apiKey: z.string().optional() });
+
 const envSchema = z.object({
   DATABASE_URL: z.preprocess(
     emptyAsUndefined,
@@ -32,6 +44,19 @@ const envSchema = z.object({
   OPENAI_BASE_URL: optionalUrl,
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: optionalUrl,
+  SLUICE_SIMULATOR_URL: optionalUrl,
+  SLUICE_PROVIDERS: jsonValue(
+    z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), extraProviderSchema, {
+      error: 'must be JSON like {"ollama":{"baseUrl":"http://127.0.0.1:11434/v1"}}',
+    }),
+    "providers",
+  ),
+  SLUICE_MODELS: jsonValue(
+    z.array(z.record(z.string(), z.unknown()), { error: "must be a JSON array of models" }),
+    "models",
+  ),
+  SLUICE_CACHE_TTL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(86_400)),
+  SLUICE_CACHE_SCOPE: z.preprocess(emptyAsUndefined, z.enum(["tenant", "shared"]).default("tenant")),
 });
 
 /** Sluice's configuration, parsed once from the environment. */
@@ -44,7 +69,14 @@ export interface SluiceConfig {
   providers: {
     openai: { apiKey: string | undefined; baseUrl: string | undefined };
     anthropic: { apiKey: string | undefined; baseUrl: string | undefined };
+    /** Extra OpenAI-compatible endpoints by name (vLLM, Ollama, Together, Groq…). */
+    extra: Record<string, { baseUrl: string; apiKey?: string | undefined }>;
+    /** The LLM simulator, used for every model whose provider has no key. */
+    simulatorUrl: string | undefined;
   };
+  /** Model registry entries added to or replacing the defaults (validated by the registry). */
+  models: Record<string, unknown>[];
+  cache: { ttlSeconds: number; scope: "tenant" | "shared" };
 }
 
 /** Parses an environment-like record; throws {@link ConfigError} naming each bad variable. */
@@ -66,6 +98,10 @@ export function parseConfig(source: Record<string, string | undefined>): SluiceC
     providers: {
       openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL },
       anthropic: { apiKey: env.ANTHROPIC_API_KEY, baseUrl: env.ANTHROPIC_BASE_URL },
+      extra: env.SLUICE_PROVIDERS ?? {},
+      simulatorUrl: env.SLUICE_SIMULATOR_URL,
     },
+    models: env.SLUICE_MODELS ?? [],
+    cache: { ttlSeconds: env.SLUICE_CACHE_TTL_SECONDS, scope: env.SLUICE_CACHE_SCOPE },
   };
 }

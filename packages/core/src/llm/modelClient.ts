@@ -1,0 +1,259 @@
+import { SluiceError } from "../errors/sluiceError.ts";
+import { costMicros, type TokenUsage } from "../models/cost.ts";
+import type { ModelRegistry } from "../models/modelRegistry.ts";
+import type { ModelSpec } from "../models/modelSpec.ts";
+import type {
+  ChatStreamEvent,
+  FinishReason,
+  ProviderChatRequest,
+  ProviderChatResult,
+  ProviderEmbeddingsRequest,
+} from "../providers/provider.ts";
+import { abortError, isAbort } from "../providers/providerErrors.ts";
+import type { ProviderRegistry } from "../providers/providerRegistry.ts";
+import type { CallLogWriter } from "./callLogWriter.ts";
+import type { CacheMode, ResponseCache } from "./responseCache.ts";
+
+/** Runs a call under a model's resilience policy (timeouts, retries, breaker, bulkhead). */
+export interface ResilienceExecutor {
+  execute<T>(
+    model: string,
+    fn: (signal: AbortSignal) => Promise<T>,
+    options: { signal: AbortSignal },
+  ): Promise<T>;
+}
+
+/** Who is calling and how: attached to the call log and the cache scope. */
+export interface ModelCallContext {
+  tenantId?: string | null;
+  requestId?: string;
+  jobId?: string;
+  signal?: AbortSignal;
+  cache?: CacheMode;
+}
+
+/** A finished chat call with its accounting. */
+export interface ChatOutcome {
+  result: ProviderChatResult;
+  model: ModelSpec;
+  provider: string;
+  costMicros: number;
+  latencyMs: number;
+  cacheHit: boolean;
+}
+
+/** Stream events with the accounting added to the final one. */
+export type ModelStreamEvent =
+  | { type: "delta"; text: string }
+  | {
+      type: "done";
+      finishReason: FinishReason;
+      usage: TokenUsage;
+      model: string;
+      provider: string;
+      costMicros: number;
+      latencyMs: number;
+      ttftMs: number | null;
+    };
+
+/** A finished embeddings call. */
+export interface EmbeddingsOutcome {
+  vectors: number[][];
+  usage: TokenUsage;
+  model: ModelSpec;
+  costMicros: number;
+  latencyMs: number;
+  cacheHit: boolean;
+}
+
+/** The one way Sluice calls models: registry → cache → resilience → provider, logged and priced. */
+export interface ModelClient {
+  /** `request.model` is a Sluice model id. */
+  chat(request: ProviderChatRequest, context?: ModelCallContext): Promise<ChatOutcome>;
+  stream(request: ProviderChatRequest, context?: ModelCallContext): AsyncIterable<ModelStreamEvent>;
+  embed(request: ProviderEmbeddingsRequest, context?: ModelCallContext): Promise<EmbeddingsOutcome>;
+  readonly registry: ModelRegistry;
+}
+
+/** What the model client is built from. */
+export interface ModelClientDeps {
+  registry: ModelRegistry;
+  providers: ProviderRegistry;
+  resilience?: ResilienceExecutor;
+  cache?: ResponseCache;
+  callLog?: CallLogWriter;
+  now?: () => number;
+}
+
+const passthrough: ResilienceExecutor = { execute: (_model, fn, { signal }) => fn(signal) };
+
+function errorCodeOf(error: unknown): string {
+  return error instanceof SluiceError ? error.code : "internal_error";
+}
+
+function requireKind(model: ModelSpec, kind: ModelSpec["kind"]): void {
+  if (model.kind !== kind) {
+    throw new SluiceError(
+      "validation_error",
+      `model "${model.id}" is a ${model.kind} model, not a ${kind} model`,
+      {
+        details: { model: model.id },
+      },
+    );
+  }
+}
+
+/** Creates the model client. */
+export function createModelClient(deps: ModelClientDeps): ModelClient {
+  const resilience = deps.resilience ?? passthrough;
+  const now = deps.now ?? (() => performance.now());
+
+  function log(
+    kind: "chat" | "embedding",
+    model: ModelSpec,
+    provider: string,
+    context: ModelCallContext,
+    fields: {
+      usage?: TokenUsage;
+      cost?: number;
+      latencyMs: number;
+      ttftMs?: number | null;
+      cacheHit?: boolean;
+      error?: unknown;
+    },
+  ): void {
+    deps.callLog?.record({
+      tenantId: context.tenantId ?? null,
+      requestId: context.requestId ?? null,
+      jobId: context.jobId ?? null,
+      kind,
+      model: model.id,
+      provider,
+      inputTokens: fields.usage?.inputTokens ?? 0,
+      outputTokens: fields.usage?.outputTokens ?? 0,
+      costMicros: fields.cost ?? 0,
+      latencyMs: Math.round(fields.latencyMs),
+      ttftMs: fields.ttftMs === undefined || fields.ttftMs === null ? null : Math.round(fields.ttftMs),
+      cacheHit: fields.cacheHit ?? false,
+      status: fields.error === undefined ? "ok" : isAbort(fields.error) ? "aborted" : "error",
+      errorCode:
+        fields.error === undefined ? null : isAbort(fields.error) ? "aborted" : errorCodeOf(fields.error),
+    });
+  }
+
+  async function chat(request: ProviderChatRequest, context: ModelCallContext = {}): Promise<ChatOutcome> {
+    const model = deps.registry.get(request.model);
+    requireKind(model, "chat");
+    const provider = deps.providers.forModel(model);
+    const signal = context.signal ?? new AbortController().signal;
+    if (signal.aborted) throw abortError(signal);
+    const upstream = { ...request, model: model.upstream };
+    const call = () =>
+      resilience.execute(model.id, (s) => provider.complete(upstream, { signal: s }), { signal });
+    const started = now();
+    try {
+      const cache = deps.cache;
+      const mode = context.cache ?? "auto";
+      const { value: result, hit } = cache?.eligible(upstream, mode)
+        ? await cache.getOrCompute(
+            cache.keyFor(upstream, {
+              provider: provider.name,
+              modelId: model.id,
+              tenantId: context.tenantId ?? null,
+            }),
+            { tenantId: context.tenantId ?? null, modelId: model.id },
+            call,
+          )
+        : { value: await call(), hit: false };
+      const latencyMs = now() - started;
+      const cost = hit ? 0 : costMicros(model, result.usage);
+      log("chat", model, provider.name, context, { usage: result.usage, cost, latencyMs, cacheHit: hit });
+      return { result, model, provider: provider.name, costMicros: cost, latencyMs, cacheHit: hit };
+    } catch (error) {
+      log("chat", model, provider.name, context, { latencyMs: now() - started, error });
+      throw error;
+    }
+  }
+
+  async function* stream(
+    request: ProviderChatRequest,
+    context: ModelCallContext = {},
+  ): AsyncIterable<ModelStreamEvent> {
+    const model = deps.registry.get(request.model);
+    requireKind(model, "chat");
+    const provider = deps.providers.forModel(model);
+    const signal = context.signal ?? new AbortController().signal;
+    if (signal.aborted) throw abortError(signal);
+    const upstream = { ...request, model: model.upstream };
+    const started = now();
+    let ttftMs: number | null = null;
+    let iterator: AsyncIterator<ChatStreamEvent> | undefined;
+    try {
+      // The policy covers the call up to its first event; once text flows, a retry would repeat it.
+      const first = await resilience.execute(
+        model.id,
+        async (attemptSignal) => {
+          const linked = new AbortController();
+          const follow = () => linked.abort(signal.reason);
+          const cancelAttempt = () => linked.abort(attemptSignal.reason);
+          signal.addEventListener("abort", follow, { once: true });
+          attemptSignal.addEventListener("abort", cancelAttempt, { once: true });
+          try {
+            iterator = provider.stream(upstream, { signal: linked.signal })[Symbol.asyncIterator]();
+            return await iterator.next();
+          } finally {
+            attemptSignal.removeEventListener("abort", cancelAttempt);
+          }
+        },
+        { signal },
+      );
+      let next = first;
+      while (!next.done) {
+        const event = next.value;
+        if (event.type === "delta") {
+          ttftMs ??= now() - started;
+          yield event;
+        } else {
+          const latencyMs = now() - started;
+          const cost = costMicros(model, event.usage);
+          log("chat", model, provider.name, context, { usage: event.usage, cost, latencyMs, ttftMs });
+          yield { ...event, model: model.id, provider: provider.name, costMicros: cost, latencyMs, ttftMs };
+          return;
+        }
+        next = await iterator!.next();
+      }
+    } catch (error) {
+      log("chat", model, provider.name, context, { latencyMs: now() - started, ttftMs, error });
+      throw error;
+    } finally {
+      await iterator?.return?.();
+    }
+  }
+
+  async function embed(
+    request: ProviderEmbeddingsRequest,
+    context: ModelCallContext = {},
+  ): Promise<EmbeddingsOutcome> {
+    const model = deps.registry.get(request.model);
+    requireKind(model, "embedding");
+    const provider = deps.providers.forModel(model);
+    const signal = context.signal ?? new AbortController().signal;
+    if (signal.aborted) throw abortError(signal);
+    const upstream = { ...request, model: model.upstream };
+    const started = now();
+    try {
+      const result = await resilience.execute(model.id, (s) => provider.embed(upstream, { signal: s }), {
+        signal,
+      });
+      const latencyMs = now() - started;
+      const cost = costMicros(model, result.usage);
+      log("embedding", model, provider.name, context, { usage: result.usage, cost, latencyMs });
+      return { ...result, model, costMicros: cost, latencyMs, cacheHit: false };
+    } catch (error) {
+      log("embedding", model, provider.name, context, { latencyMs: now() - started, error });
+      throw error;
+    }
+  }
+
+  return { chat, stream, embed, registry: deps.registry };
+}

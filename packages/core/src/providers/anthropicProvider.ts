@@ -1,0 +1,141 @@
+import Anthropic from "@anthropic-ai/sdk";
+import type { Message, MessageCreateParamsBase, MessageParam } from "@anthropic-ai/sdk/resources/messages";
+import { SluiceError } from "../errors/sluiceError.ts";
+import type { TokenUsage } from "../models/cost.ts";
+import type {
+  CallOptions,
+  ChatStreamEvent,
+  FinishReason,
+  Provider,
+  ProviderChatRequest,
+  ProviderChatResult,
+} from "./provider.ts";
+import { malformedResponse, toSluiceError } from "./providerErrors.ts";
+
+/** Settings of an Anthropic endpoint. */
+export interface AnthropicProviderOptions {
+  name: string;
+  apiKey: string;
+  baseUrl?: string | undefined;
+  /** Used when a request does not set `maxTokens` (the Messages API requires one). */
+  defaultMaxTokens?: number;
+  timeoutMs?: number;
+}
+
+function finishReasonOf(stopReason: string | null | undefined): FinishReason {
+  if (stopReason === "max_tokens") return "length";
+  if (stopReason === "refusal") return "content_filter";
+  if (stopReason === "tool_use") return "tool_calls";
+  return "stop";
+}
+
+// The Messages API has no response_format: structured output is asked for in the system prompt.
+function formatInstruction(request: ProviderChatRequest): string | undefined {
+  const format = request.responseFormat;
+  if (!format || format.type === "text") return undefined;
+  if (format.type === "json_object") return "Respond with a single JSON object and nothing else.";
+  return `Respond with a single JSON object and nothing else, valid against this JSON Schema:\n${JSON.stringify(format.schema)}`;
+}
+
+function toParams(request: ProviderChatRequest, defaultMaxTokens: number): MessageCreateParamsBase {
+  const system = request.messages
+    .filter((m) => m.role === "system" || m.role === "developer")
+    .map((m) => m.content);
+  const instruction = formatInstruction(request);
+  if (instruction) system.push(instruction);
+  // Anthropic wants alternating user/assistant turns: merge consecutive turns of the same role.
+  const messages: MessageParam[] = [];
+  for (const m of request.messages) {
+    if (m.role === "system" || m.role === "developer") continue;
+    const role = m.role === "assistant" ? "assistant" : "user";
+    const last = messages.at(-1);
+    if (last && last.role === role) last.content = `${String(last.content)}\n\n${m.content}`;
+    else messages.push({ role, content: m.content });
+  }
+  if (messages.length === 0) {
+    throw new SluiceError("validation_error", "Anthropic models need at least one user or assistant message");
+  }
+  return {
+    model: request.model,
+    max_tokens: request.maxTokens ?? defaultMaxTokens,
+    messages,
+    ...(system.length > 0 ? { system: system.join("\n\n") } : {}),
+    // Anthropic's temperature range is 0–1; OpenAI-style requests may send up to 2.
+    ...(request.temperature === undefined ? {} : { temperature: Math.min(1, request.temperature) }),
+    ...(request.topP === undefined ? {} : { top_p: request.topP }),
+    ...(request.stop === undefined ? {} : { stop_sequences: request.stop }),
+  };
+}
+
+/** A provider speaking Anthropic's Messages API through the official `@anthropic-ai/sdk`. */
+export function createAnthropicProvider(options: AnthropicProviderOptions): Provider {
+  const client = new Anthropic({
+    apiKey: options.apiKey,
+    ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+    maxRetries: 0,
+    timeout: options.timeoutMs ?? 600_000,
+  });
+  const name = options.name;
+  const defaultMaxTokens = options.defaultMaxTokens ?? 4096;
+
+  async function complete(
+    request: ProviderChatRequest,
+    { signal }: CallOptions,
+  ): Promise<ProviderChatResult> {
+    const site = { provider: name, model: request.model };
+    let message: Message;
+    try {
+      message = (await client.messages.create(
+        { ...toParams(request, defaultMaxTokens), stream: false },
+        { signal },
+      )) as Message;
+    } catch (error) {
+      throw toSluiceError(error, site);
+    }
+    if (!Array.isArray(message?.content) || typeof message.usage?.input_tokens !== "number") {
+      throw malformedResponse(site, "missing content or usage");
+    }
+    const content = message.content.map((block) => (block.type === "text" ? block.text : "")).join("");
+    const finishReason = finishReasonOf(message.stop_reason);
+    const usage = { inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens };
+    return { id: message.id, content, finishReason, choices: [{ content, finishReason }], usage };
+  }
+
+  async function* stream(
+    request: ProviderChatRequest,
+    { signal }: CallOptions,
+  ): AsyncIterable<ChatStreamEvent> {
+    const site = { provider: name, model: request.model };
+    const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
+    let finishReason: FinishReason = "stop";
+    let stopped = false;
+    try {
+      const events = await client.messages.create(
+        { ...toParams(request, defaultMaxTokens), stream: true },
+        { signal },
+      );
+      for await (const event of events) {
+        if (event.type === "message_start") usage.inputTokens = event.message.usage.input_tokens;
+        else if (event.type === "content_block_delta" && event.delta.type === "text_delta") {
+          if (event.delta.text) yield { type: "delta", text: event.delta.text };
+        } else if (event.type === "message_delta") {
+          usage.outputTokens = event.usage.output_tokens;
+          finishReason = finishReasonOf(event.delta.stop_reason);
+        } else if (event.type === "message_stop") stopped = true;
+      }
+    } catch (error) {
+      throw toSluiceError(error, site);
+    }
+    if (!stopped) throw malformedResponse(site, "the stream ended before message_stop");
+    yield { type: "done", finishReason, usage };
+  }
+
+  async function embed(): Promise<never> {
+    throw new SluiceError(
+      "validation_error",
+      `${name} does not offer embeddings; use an OpenAI-compatible model`,
+    );
+  }
+
+  return { name, family: "anthropic", complete, stream, embed };
+}

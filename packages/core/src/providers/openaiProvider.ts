@@ -1,0 +1,178 @@
+import OpenAI from "openai";
+import type { ChatCompletion, ChatCompletionCreateParamsBase } from "openai/resources/chat/completions";
+import type { TokenUsage } from "../models/cost.ts";
+import type {
+  CallOptions,
+  ChatStreamEvent,
+  FinishReason,
+  Provider,
+  ProviderChatRequest,
+  ProviderChatResult,
+  ProviderChoice,
+  ProviderEmbeddingsRequest,
+  ProviderEmbeddingsResult,
+  TokenLogprob,
+} from "./provider.ts";
+import { malformedResponse, toSluiceError } from "./providerErrors.ts";
+
+/** Settings of an OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, Together, Groq, the simulator). */
+export interface OpenAiProviderOptions {
+  name: string;
+  apiKey: string;
+  baseUrl?: string | undefined;
+  /** Per-request ceiling; Sluice's own resilience policy usually times out first. */
+  timeoutMs?: number;
+}
+
+const FINISH_REASONS = new Set<FinishReason>(["stop", "length", "content_filter", "tool_calls"]);
+
+function finishReasonOf(value: unknown): FinishReason {
+  return FINISH_REASONS.has(value as FinishReason) ? (value as FinishReason) : "stop";
+}
+
+function toParams(request: ProviderChatRequest): ChatCompletionCreateParamsBase {
+  const format = request.responseFormat;
+  return {
+    model: request.model,
+    messages: request.messages.map((m) => ({ role: m.role, content: m.content }) as never),
+    ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
+    ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+    ...(request.topP === undefined ? {} : { top_p: request.topP }),
+    ...(request.stop === undefined ? {} : { stop: request.stop }),
+    ...(request.presencePenalty === undefined ? {} : { presence_penalty: request.presencePenalty }),
+    ...(request.frequencyPenalty === undefined ? {} : { frequency_penalty: request.frequencyPenalty }),
+    ...(request.logprobs ? { logprobs: true, top_logprobs: request.topLogprobs ?? 0 } : {}),
+    ...(request.n === undefined ? {} : { n: request.n }),
+    ...(request.seed === undefined ? {} : { seed: request.seed }),
+    ...(format === undefined || format.type === "text"
+      ? {}
+      : format.type === "json_object"
+        ? { response_format: { type: "json_object" } }
+        : {
+            response_format: {
+              type: "json_schema",
+              json_schema: { name: format.name, schema: format.schema, strict: format.strict ?? true },
+            },
+          }),
+  };
+}
+
+function logprobsOf(choice: ChatCompletion.Choice): TokenLogprob[] | undefined {
+  const content = choice.logprobs?.content;
+  if (!content) return undefined;
+  return content.map((t) => ({
+    token: t.token,
+    logprob: t.logprob,
+    top: (t.top_logprobs ?? []).map((a) => ({ token: a.token, logprob: a.logprob })),
+  }));
+}
+
+function usageOf(
+  usage: { prompt_tokens?: unknown; completion_tokens?: unknown } | null | undefined,
+): TokenUsage | undefined {
+  if (!usage || typeof usage.prompt_tokens !== "number" || typeof usage.completion_tokens !== "number")
+    return undefined;
+  return { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
+}
+
+/** A provider speaking the OpenAI wire format through the official `openai` SDK. */
+export function createOpenAiProvider(options: OpenAiProviderOptions): Provider {
+  const client = new OpenAI({
+    apiKey: options.apiKey,
+    ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+    maxRetries: 0,
+    timeout: options.timeoutMs ?? 600_000,
+  });
+  const name = options.name;
+
+  async function complete(
+    request: ProviderChatRequest,
+    { signal }: CallOptions,
+  ): Promise<ProviderChatResult> {
+    const site = { provider: name, model: request.model };
+    let response: ChatCompletion;
+    try {
+      response = (await client.chat.completions.create(
+        { ...toParams(request), stream: false },
+        { signal },
+      )) as ChatCompletion;
+    } catch (error) {
+      throw toSluiceError(error, site);
+    }
+    const usage = usageOf(response?.usage);
+    if (!Array.isArray(response?.choices) || response.choices.length === 0 || !usage) {
+      throw malformedResponse(site, "missing choices or usage");
+    }
+    const choices: ProviderChoice[] = response.choices.map((choice) => {
+      if (typeof choice?.message?.content !== "string")
+        throw malformedResponse(site, "a choice has no text content");
+      const logprobs = logprobsOf(choice);
+      return {
+        content: choice.message.content,
+        finishReason: finishReasonOf(choice.finish_reason),
+        ...(logprobs ? { logprobs } : {}),
+      };
+    });
+    const first = choices[0]!;
+    return {
+      id: String(response.id),
+      content: first.content,
+      finishReason: first.finishReason,
+      choices,
+      usage,
+      ...(first.logprobs ? { logprobs: first.logprobs } : {}),
+    };
+  }
+
+  async function* stream(
+    request: ProviderChatRequest,
+    { signal }: CallOptions,
+  ): AsyncIterable<ChatStreamEvent> {
+    const site = { provider: name, model: request.model };
+    let finishReason: FinishReason | undefined;
+    let usage: TokenUsage | undefined;
+    try {
+      const chunks = await client.chat.completions.create(
+        { ...toParams(request), stream: true, stream_options: { include_usage: true } },
+        { signal },
+      );
+      for await (const chunk of chunks) {
+        usage = usageOf(chunk.usage) ?? usage;
+        const choice = chunk.choices?.[0];
+        const text = choice?.delta?.content;
+        if (typeof text === "string" && text.length > 0) yield { type: "delta", text };
+        if (choice?.finish_reason) finishReason = finishReasonOf(choice.finish_reason);
+      }
+    } catch (error) {
+      throw toSluiceError(error, site);
+    }
+    if (!finishReason) throw malformedResponse(site, "the stream ended before the completion finished");
+    yield { type: "done", finishReason, usage: usage ?? { inputTokens: 0, outputTokens: 0 } };
+  }
+
+  async function embed(
+    request: ProviderEmbeddingsRequest,
+    { signal }: CallOptions,
+  ): Promise<ProviderEmbeddingsResult> {
+    const site = { provider: name, model: request.model };
+    try {
+      const response = await client.embeddings.create(
+        {
+          model: request.model,
+          input: request.input,
+          ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
+        },
+        { signal },
+      );
+      if (!Array.isArray(response?.data) || response.data.length !== request.input.length) {
+        throw malformedResponse(site, "the number of vectors does not match the input");
+      }
+      const vectors = [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+      return { vectors, usage: { inputTokens: response.usage?.prompt_tokens ?? 0, outputTokens: 0 } };
+    } catch (error) {
+      throw toSluiceError(error, site);
+    }
+  }
+
+  return { name, family: "openai", complete, stream, embed };
+}

@@ -1,0 +1,91 @@
+import type { TokenUsage } from "../models/cost.ts";
+
+/** One chat message as providers receive it (content already flattened to text). */
+export interface ProviderMessage {
+  role: "system" | "developer" | "user" | "assistant" | "tool";
+  content: string;
+}
+
+/** Structured-output request. */
+export type ResponseFormat =
+  | { type: "text" }
+  | { type: "json_object" }
+  | { type: "json_schema"; name: string; schema: Record<string, unknown>; strict?: boolean };
+
+/** A provider-neutral chat request, addressed to the provider's own model name. */
+export interface ProviderChatRequest {
+  model: string;
+  messages: ProviderMessage[];
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stop?: string[];
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  responseFormat?: ResponseFormat;
+  logprobs?: boolean;
+  topLogprobs?: number;
+  n?: number;
+  seed?: number;
+}
+
+/** Why generation stopped. */
+export type FinishReason = "stop" | "length" | "content_filter" | "tool_calls";
+
+/** Log probability of one generated token, with alternatives when asked for. */
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  top?: { token: string; logprob: number }[];
+}
+
+/** One generated choice. */
+export interface ProviderChoice {
+  content: string;
+  finishReason: FinishReason;
+  logprobs?: TokenLogprob[];
+}
+
+/** A finished chat completion. */
+export interface ProviderChatResult {
+  id: string;
+  /** The first choice (most calls ask for one). */
+  content: string;
+  finishReason: FinishReason;
+  choices: ProviderChoice[];
+  usage: TokenUsage;
+  logprobs?: TokenLogprob[];
+}
+
+/** Events of a streamed completion, in order: deltas, then exactly one `done`. */
+export type ChatStreamEvent =
+  | { type: "delta"; text: string }
+  | { type: "done"; finishReason: FinishReason; usage: TokenUsage };
+
+/** Embeddings request. */
+export interface ProviderEmbeddingsRequest {
+  model: string;
+  input: string[];
+  dimensions?: number;
+}
+
+/** Embeddings result. */
+export interface ProviderEmbeddingsResult {
+  vectors: number[][];
+  usage: TokenUsage;
+}
+
+/** Options of every provider call. */
+export interface CallOptions {
+  signal: AbortSignal;
+}
+
+/** One upstream LLM service behind one wire format. */
+export interface Provider {
+  /** Configured name (`openai`, `anthropic`, `simulator`, or an operator's). */
+  readonly name: string;
+  readonly family: "openai" | "anthropic";
+  complete(request: ProviderChatRequest, options: CallOptions): Promise<ProviderChatResult>;
+  stream(request: ProviderChatRequest, options: CallOptions): AsyncIterable<ChatStreamEvent>;
+  embed(request: ProviderEmbeddingsRequest, options: CallOptions): Promise<ProviderEmbeddingsResult>;
+}

@@ -12,7 +12,9 @@ describe("costMicros", () => {
 
   it("prices Anthropic usage exactly in micro-dollars", () => {
     // claude-sonnet-4-5: $3/M in, $15/M out → 1234 in + 567 out = 3702 + 8505 micro-dollars.
-    expect(costMicros(registry.get("claude-sonnet-4-5"), { inputTokens: 1234, outputTokens: 567 })).toBe(12_207);
+    expect(costMicros(registry.get("claude-sonnet-4-5"), { inputTokens: 1234, outputTokens: 567 })).toBe(
+      12_207,
+    );
   });
 
   it("rounds half up once per call, never accumulating float error", () => {
@@ -64,7 +66,11 @@ describe("model registry", () => {
       },
     ]);
     expect(custom.get("gpt-4o-mini").inputMicrosPerMillion).toBe(1);
-    expect(custom.get("local-llama")).toMatchObject({ provider: "ollama", kind: "chat", batchDiscountBps: 5000 });
+    expect(custom.get("local-llama")).toMatchObject({
+      provider: "ollama",
+      kind: "chat",
+      batchDiscountBps: 5000,
+    });
   });
 
   it("names the unknown model and rejects misconfigured entries", () => {

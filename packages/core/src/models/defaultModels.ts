@@ -1,7 +1,13 @@
 import type { ModelSpecInput } from "./modelSpec.ts";
 
 // List prices in micro-dollars per million tokens ($1 = 1_000_000).
-const openaiChat = (id: string, input: number, output: number, contextWindow: number, maxOutputTokens: number) =>
+const openaiChat = (
+  id: string,
+  input: number,
+  output: number,
+  contextWindow: number,
+  maxOutputTokens: number,
+) =>
   ({
     id,
     provider: "openai",

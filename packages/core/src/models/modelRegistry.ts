@@ -11,7 +11,10 @@ export interface ModelRegistry {
 }
 
 /** Builds a registry from the defaults plus configured entries (same id replaces the default). */
-export function createModelRegistry(overrides: ModelSpecInput[] = [], base: ModelSpecInput[] = defaultModels): ModelRegistry {
+export function createModelRegistry(
+  overrides: ModelSpecInput[] = [],
+  base: ModelSpecInput[] = defaultModels,
+): ModelRegistry {
   const models = new Map<string, ModelSpec>();
   for (const entry of [...base, ...overrides]) {
     const parsed = modelSpecSchema.safeParse(entry);
@@ -28,7 +31,9 @@ export function createModelRegistry(overrides: ModelSpecInput[] = [], base: Mode
     get(id) {
       const model = models.get(id);
       if (!model) {
-        throw new SluiceError("not_found", `unknown model "${id}"`, { details: { model: id, known: [...models.keys()] } });
+        throw new SluiceError("not_found", `unknown model "${id}"`, {
+          details: { model: id, known: [...models.keys()] },
+        });
       }
       return model;
     },

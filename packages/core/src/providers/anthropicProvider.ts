@@ -10,7 +10,7 @@ import type {
   ProviderChatRequest,
   ProviderChatResult,
 } from "./provider.ts";
-import { malformedResponse, toSluiceError } from "./providerErrors.ts";
+import { abortError, malformedResponse, toSluiceError } from "./providerErrors.ts";
 
 /** Settings of an Anthropic endpoint. */
 export interface AnthropicProviderOptions {
@@ -109,11 +109,14 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
     const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
     let finishReason: FinishReason = "stop";
     let stopped = false;
+    let received = false;
     try {
       const events = await client.messages.create(
         { ...toParams(request, defaultMaxTokens), stream: true },
         { signal },
       );
+      // The response has started: from here a broken connection is a cut stream.
+      received = true;
       for await (const event of events) {
         if (event.type === "message_start") usage.inputTokens = event.message.usage.input_tokens;
         else if (event.type === "content_block_delta" && event.delta.type === "text_delta") {
@@ -124,8 +127,13 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
         } else if (event.type === "message_stop") stopped = true;
       }
     } catch (error) {
+      if (signal.aborted) throw abortError(signal);
+      // Once data has flowed, a broken connection means a cut stream, not an unreachable provider.
+      if (received) throw malformedResponse(site, `the stream was cut (${(error as Error).message})`);
       throw toSluiceError(error, site);
     }
+    // An aborted SDK stream may simply end: report the abort, not a truncated response.
+    if (signal.aborted) throw abortError(signal);
     if (!stopped) throw malformedResponse(site, "the stream ended before message_stop");
     yield { type: "done", finishReason, usage };
   }

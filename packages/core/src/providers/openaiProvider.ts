@@ -13,7 +13,7 @@ import type {
   ProviderEmbeddingsResult,
   TokenLogprob,
 } from "./provider.ts";
-import { malformedResponse, toSluiceError } from "./providerErrors.ts";
+import { abortError, malformedResponse, toSluiceError } from "./providerErrors.ts";
 
 /** Settings of an OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, Together, Groq, the simulator). */
 export interface OpenAiProviderOptions {
@@ -131,11 +131,14 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): Provider {
     const site = { provider: name, model: request.model };
     let finishReason: FinishReason | undefined;
     let usage: TokenUsage | undefined;
+    let received = false;
     try {
       const chunks = await client.chat.completions.create(
         { ...toParams(request), stream: true, stream_options: { include_usage: true } },
         { signal },
       );
+      // The response has started: from here a broken connection is a cut stream.
+      received = true;
       for await (const chunk of chunks) {
         usage = usageOf(chunk.usage) ?? usage;
         const choice = chunk.choices?.[0];
@@ -144,8 +147,13 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): Provider {
         if (choice?.finish_reason) finishReason = finishReasonOf(choice.finish_reason);
       }
     } catch (error) {
+      if (signal.aborted) throw abortError(signal);
+      // Once data has flowed, a broken connection means a cut stream, not an unreachable provider.
+      if (received) throw malformedResponse(site, `the stream was cut (${(error as Error).message})`);
       throw toSluiceError(error, site);
     }
+    // An aborted SDK stream may simply end: report the abort, not a truncated response.
+    if (signal.aborted) throw abortError(signal);
     if (!finishReason) throw malformedResponse(site, "the stream ended before the completion finished");
     yield { type: "done", finishReason, usage: usage ?? { inputTokens: 0, outputTokens: 0 } };
   }

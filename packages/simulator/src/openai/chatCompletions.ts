@@ -1,0 +1,192 @@
+import type { AnswerFormat } from "../answers.ts";
+import { findSimModel, type SimModel } from "../catalog.ts";
+import { type ChatPlan, planChat } from "../chatPlan.ts";
+import { sendError, sendJson } from "../providerErrors.ts";
+import { delayMs, type SimRequest } from "../simContext.ts";
+import { countPromptTokens } from "../tokens.ts";
+
+interface ChatBody {
+  model?: unknown;
+  messages?: unknown;
+  max_tokens?: unknown;
+  max_completion_tokens?: unknown;
+  stop?: unknown;
+  n?: unknown;
+  stream?: unknown;
+  stream_options?: { include_usage?: unknown };
+  response_format?: { type?: unknown; json_schema?: { schema?: unknown } };
+  logprobs?: unknown;
+  top_logprobs?: unknown;
+}
+
+function contentText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) {
+    return content.map((p) => (p && typeof p === "object" && "text" in p ? String(p.text) : "")).join("");
+  }
+  return "";
+}
+
+function formatOf(body: ChatBody): AnswerFormat {
+  const type = body.response_format?.type;
+  if (type === "json_object") return { type: "json_object" };
+  if (type === "json_schema")
+    return { type: "json_schema", schema: body.response_format?.json_schema?.schema };
+  return { type: "text" };
+}
+
+function logprobsOf(choice: ChatPlan["choices"][number], top: number) {
+  return {
+    content: choice.tokens.map((t) => ({
+      token: t.text,
+      logprob: t.logprob,
+      bytes: [...Buffer.from(t.text)],
+      top_logprobs: t.alternatives
+        .slice(0, top)
+        .map((a) => ({ token: a.text, logprob: a.logprob, bytes: null })),
+    })),
+    refusal: null,
+  };
+}
+
+/** `POST /v1/chat/completions`. */
+export async function chatCompletions(ctx: SimRequest): Promise<void> {
+  const { res, state } = ctx;
+  const body = (ctx.body ?? {}) as ChatBody;
+  if (typeof body.model !== "string")
+    return sendError(res, "openai", 400, "you must provide a model parameter", { param: "model" });
+  if (!Array.isArray(body.messages) || body.messages.length === 0) {
+    return sendError(res, "openai", 400, "'messages' must be a non-empty array", { param: "messages" });
+  }
+  const model = findSimModel(body.model);
+  if (model?.kind !== "chat") {
+    return sendError(
+      res,
+      "openai",
+      404,
+      `The model \`${body.model}\` does not exist or you do not have access to it.`,
+      {
+        code: "model_not_found",
+      },
+    );
+  }
+  const contents = (body.messages as { content?: unknown }[]).map((m) => contentText(m?.content));
+  const promptTokens = countPromptTokens(contents);
+  const requested = Number(body.max_completion_tokens ?? body.max_tokens ?? 0) || undefined;
+  if (promptTokens + (requested ?? 0) > model.contextWindow) {
+    return sendError(
+      res,
+      "openai",
+      400,
+      `This model's maximum context length is ${model.contextWindow} tokens. However, you requested ${promptTokens + (requested ?? 0)} tokens.`,
+      { code: "context_length_exceeded", param: "messages" },
+    );
+  }
+  const stop =
+    typeof body.stop === "string" ? [body.stop] : Array.isArray(body.stop) ? body.stop.map(String) : [];
+  const plan = planChat(state, model, {
+    prompt: contents.join("\n"),
+    promptTokens,
+    format: formatOf(body),
+    stop,
+    maxTokens: Math.min(requested ?? model.maxOutputTokens, model.maxOutputTokens),
+    n: Math.max(1, Math.min(8, Number(body.n ?? 1) || 1)),
+  });
+  const id = state.nextId("chatcmpl");
+  const created = Math.floor(state.clock.now() / 1000);
+  const top = Number(body.top_logprobs ?? 0);
+  if (body.stream === true)
+    return streamChat(ctx, model, plan, {
+      id,
+      created,
+      top,
+      logprobs: body.logprobs === true,
+      usage: body.stream_options?.include_usage === true,
+    });
+
+  if (ctx.fault.kind === "malformed") {
+    res.writeHead(200, { "content-type": "application/json" });
+    return void res.end('{"id": "broken", "choices": [');
+  }
+  await state.sleep(delayMs(state, model.ttftMs + (plan.completionTokens * 1000) / model.tokensPerSecond));
+  sendJson(res, 200, {
+    id,
+    object: "chat.completion",
+    created,
+    model: model.id,
+    system_fingerprint: "fp_sluice_sim",
+    choices: plan.choices.map((c, index) => ({
+      index,
+      message: { role: "assistant", content: c.text, refusal: null },
+      logprobs: body.logprobs === true ? logprobsOf(c, top) : null,
+      finish_reason: c.finish,
+    })),
+    usage: {
+      prompt_tokens: plan.promptTokens,
+      completion_tokens: plan.completionTokens,
+      total_tokens: plan.promptTokens + plan.completionTokens,
+    },
+  });
+}
+
+async function streamChat(
+  ctx: SimRequest,
+  model: SimModel,
+  plan: ChatPlan,
+  meta: { id: string; created: number; top: number; logprobs: boolean; usage: boolean },
+): Promise<void> {
+  const { res, state } = ctx;
+  res.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
+  const base = {
+    id: meta.id,
+    object: "chat.completion.chunk",
+    created: meta.created,
+    model: model.id,
+    system_fingerprint: "fp_sluice_sim",
+  };
+  const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
+  if (ctx.fault.kind === "malformed") {
+    res.write("data: {not json}\n\n");
+    return void res.end();
+  }
+  const perToken = ctx.fault.kind === "slow" ? 50 : delayMs(state, 1000 / model.tokensPerSecond);
+  await state.sleep(delayMs(state, model.ttftMs));
+  plan.choices.forEach((_, index) => {
+    send({
+      ...base,
+      choices: [{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
+    });
+  });
+  let sent = 0;
+  for (const [index, choice] of plan.choices.entries()) {
+    for (const token of choice.tokens) {
+      if (ctx.fault.kind === "cut" && sent === 3) {
+        // Let the first chunks reach the client, then drop the connection without a proper end.
+        setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
+      if (res.destroyed) return;
+      const logprobs = meta.logprobs ? logprobsOf({ ...choice, tokens: [token] }, meta.top) : null;
+      send({ ...base, choices: [{ index, delta: { content: token.text }, logprobs, finish_reason: null }] });
+      sent++;
+      if (perToken > 0) await state.sleep(perToken);
+    }
+    send({ ...base, choices: [{ index, delta: {}, logprobs: null, finish_reason: choice.finish }] });
+  }
+  if (meta.usage) {
+    send({
+      ...base,
+      choices: [],
+      usage: {
+        prompt_tokens: plan.promptTokens,
+        completion_tokens: plan.completionTokens,
+        total_tokens: plan.promptTokens + plan.completionTokens,
+      },
+    });
+  }
+  res.end("data: [DONE]\n\n");
+}

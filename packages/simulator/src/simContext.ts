@@ -1,0 +1,60 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { SimClock } from "./clock.ts";
+import type { Ticket } from "./dataset/ticketDataset.ts";
+import type { TicketIndex } from "./dataset/ticketIndex.ts";
+import type { FaultConfig, FaultDecision } from "./faults.ts";
+
+/** How slow the simulated models are. */
+export type LatencyMode = "none" | "realistic" | { multiplier: number };
+
+/** Per-phase durations of simulated batches (ms). */
+export interface BatchTimings {
+  validatingMs: number;
+  inProgressMs: number;
+  finalizingMs: number;
+}
+
+/** State shared by every handler of one simulator. */
+export interface SimState {
+  seed: number;
+  latency: LatencyMode;
+  faults: FaultConfig;
+  clock: SimClock;
+  random: () => number;
+  tickets: Ticket[];
+  ticketIndex: TicketIndex;
+  batchTimings: BatchTimings;
+  apiKeys: Set<string> | undefined;
+  nextId(prefix: string): string;
+  /** Resolves after `ms` unless the simulator closes first. */
+  sleep(ms: number): Promise<void>;
+  stores: Map<string, unknown>;
+}
+
+/** One request as a handler sees it. */
+export interface SimRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: string[];
+  body: unknown;
+  rawBody: Buffer;
+  fault: FaultDecision;
+  state: SimState;
+}
+
+/** Milliseconds of simulated delay, or 0 when latency is off. */
+export function delayMs(state: SimState, ms: number): number {
+  if (state.latency === "none") return 0;
+  return state.latency === "realistic" ? ms : ms * state.latency.multiplier;
+}
+
+/** A store of the simulator's (files, batches), created on first use. */
+export function storeOf<T>(state: SimState, name: string): Map<string, T> {
+  let store = state.stores.get(name) as Map<string, T> | undefined;
+  if (!store) {
+    store = new Map<string, T>();
+    state.stores.set(name, store);
+  }
+  return store;
+}

@@ -28,14 +28,20 @@ function checkNode(): Check {
 }
 
 function checkProviders(config: SluiceConfig): Check {
-  const configured = Object.entries(config.providers)
-    .filter(([, p]) => p.apiKey)
-    .map(([name, p]) => (p.baseUrl ? `${name} (${p.baseUrl})` : name));
+  const { openai, anthropic, extra, simulatorUrl } = config.providers;
+  const configured = [
+    ...(openai.apiKey ? [openai.baseUrl ? `openai (${openai.baseUrl})` : "openai"] : []),
+    ...(anthropic.apiKey ? [anthropic.baseUrl ? `anthropic (${anthropic.baseUrl})` : "anthropic"] : []),
+    ...Object.entries(extra).map(([name, p]) => `${name} (${p.baseUrl})`),
+  ];
+  const fallback = simulatorUrl ? `the simulator at ${simulatorUrl}` : "the built-in simulator";
   return {
     name: "providers",
     ok: true,
     detail:
-      configured.length > 0 ? configured.join(", ") : "none configured: the built-in simulator will be used",
+      configured.length > 0
+        ? `${configured.join(", ")}; other models use ${fallback}`
+        : `none configured: ${fallback} will be used`,
   };
 }
 

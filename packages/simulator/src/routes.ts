@@ -1,7 +1,16 @@
+import {
+  cancelMessageBatch,
+  createMessageBatch,
+  getMessageBatch,
+  listMessageBatches,
+  messageBatchResults,
+} from "./anthropic/batches.ts";
 import { messages } from "./anthropic/messages.ts";
 import { simModels } from "./catalog.ts";
+import { cancelBatch, createBatch, getBatch, listBatches } from "./openai/batches.ts";
 import { chatCompletions } from "./openai/chatCompletions.ts";
 import { embeddings } from "./openai/embeddings.ts";
+import { getFile, getFileContent, uploadFile } from "./openai/files.ts";
 import { sendError, sendJson, type Wire } from "./providerErrors.ts";
 import type { SimRequest } from "./simContext.ts";
 
@@ -45,12 +54,61 @@ const routes: Route[] = [
   { method: "GET", pattern: /^\/v1\/models$/, wire: "openai", faultable: false, handle: listModels },
   { method: "GET", pattern: /^\/v1\/models\/([^/]+)$/, wire: "openai", faultable: false, handle: getModel },
   { method: "POST", pattern: /^\/v1\/messages$/, wire: "anthropic", faultable: true, handle: messages },
+  { method: "POST", pattern: /^\/v1\/files$/, wire: "openai", faultable: false, handle: uploadFile },
+  { method: "GET", pattern: /^\/v1\/files\/([^/]+)$/, wire: "openai", faultable: false, handle: getFile },
+  {
+    method: "GET",
+    pattern: /^\/v1\/files\/([^/]+)\/content$/,
+    wire: "openai",
+    faultable: false,
+    handle: getFileContent,
+  },
+  { method: "POST", pattern: /^\/v1\/batches$/, wire: "openai", faultable: false, handle: createBatch },
+  { method: "GET", pattern: /^\/v1\/batches$/, wire: "openai", faultable: false, handle: listBatches },
+  { method: "GET", pattern: /^\/v1\/batches\/([^/]+)$/, wire: "openai", faultable: false, handle: getBatch },
+  {
+    method: "POST",
+    pattern: /^\/v1\/batches\/([^/]+)\/cancel$/,
+    wire: "openai",
+    faultable: false,
+    handle: cancelBatch,
+  },
+  {
+    method: "POST",
+    pattern: /^\/v1\/messages\/batches$/,
+    wire: "anthropic",
+    faultable: false,
+    handle: createMessageBatch,
+  },
+  {
+    method: "GET",
+    pattern: /^\/v1\/messages\/batches$/,
+    wire: "anthropic",
+    faultable: false,
+    handle: listMessageBatches,
+  },
+  {
+    method: "GET",
+    pattern: /^\/v1\/messages\/batches\/([^/]+)$/,
+    wire: "anthropic",
+    faultable: false,
+    handle: getMessageBatch,
+  },
+  {
+    method: "GET",
+    pattern: /^\/v1\/messages\/batches\/([^/]+)\/results$/,
+    wire: "anthropic",
+    faultable: false,
+    handle: messageBatchResults,
+  },
+  {
+    method: "POST",
+    pattern: /^\/v1\/messages\/batches\/([^/]+)\/cancel$/,
+    wire: "anthropic",
+    faultable: false,
+    handle: cancelMessageBatch,
+  },
 ];
-
-/** Adds routes (files, batches) to the table. */
-export function addRoutes(more: Route[]): void {
-  routes.push(...more);
-}
 
 /** The route for a request and its path parameters. */
 export function matchRoute(method: string, path: string): { route: Route; params: string[] } | undefined {

@@ -2,7 +2,7 @@ import type { AnswerFormat } from "../answers.ts";
 import { findSimModel, type SimModel } from "../catalog.ts";
 import { type ChatPlan, planChat } from "../chatPlan.ts";
 import { sendError, sendJson } from "../providerErrors.ts";
-import { delayMs, type SimRequest } from "../simContext.ts";
+import { delayMs, type SimRequest, type SimState } from "../simContext.ts";
 import { countPromptTokens } from "../tokens.ts";
 
 interface ChatBody {
@@ -49,38 +49,50 @@ function logprobsOf(choice: ChatPlan["choices"][number], top: number) {
   };
 }
 
-/** `POST /v1/chat/completions`. */
-export async function chatCompletions(ctx: SimRequest): Promise<void> {
-  const { res, state } = ctx;
-  const body = (ctx.body ?? {}) as ChatBody;
+/** A chat request that failed validation, in OpenAI's terms. */
+export interface ChatRejection {
+  status: number;
+  message: string;
+  code?: string;
+  param?: string;
+}
+
+/** A validated chat request with its planned answer. */
+export interface PreparedChat {
+  model: SimModel;
+  plan: ChatPlan;
+  id: string;
+  created: number;
+  top: number;
+  logprobs: boolean;
+}
+
+/** Validates a chat body and plans the answer (shared by the HTTP endpoint and batches). */
+export function prepareChat(state: SimState, raw: unknown): PreparedChat | ChatRejection {
+  const body = (raw ?? {}) as ChatBody;
   if (typeof body.model !== "string")
-    return sendError(res, "openai", 400, "you must provide a model parameter", { param: "model" });
+    return { status: 400, message: "you must provide a model parameter", param: "model" };
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
-    return sendError(res, "openai", 400, "'messages' must be a non-empty array", { param: "messages" });
+    return { status: 400, message: "'messages' must be a non-empty array", param: "messages" };
   }
   const model = findSimModel(body.model);
   if (model?.kind !== "chat") {
-    return sendError(
-      res,
-      "openai",
-      404,
-      `The model \`${body.model}\` does not exist or you do not have access to it.`,
-      {
-        code: "model_not_found",
-      },
-    );
+    return {
+      status: 404,
+      message: `The model \`${body.model}\` does not exist or you do not have access to it.`,
+      code: "model_not_found",
+    };
   }
   const contents = (body.messages as { content?: unknown }[]).map((m) => contentText(m?.content));
   const promptTokens = countPromptTokens(contents);
   const requested = Number(body.max_completion_tokens ?? body.max_tokens ?? 0) || undefined;
   if (promptTokens + (requested ?? 0) > model.contextWindow) {
-    return sendError(
-      res,
-      "openai",
-      400,
-      `This model's maximum context length is ${model.contextWindow} tokens. However, you requested ${promptTokens + (requested ?? 0)} tokens.`,
-      { code: "context_length_exceeded", param: "messages" },
-    );
+    return {
+      status: 400,
+      message: `This model's maximum context length is ${model.contextWindow} tokens. However, you requested ${promptTokens + (requested ?? 0)} tokens.`,
+      code: "context_length_exceeded",
+      param: "messages",
+    };
   }
   const stop =
     typeof body.stop === "string" ? [body.stop] : Array.isArray(body.stop) ? body.stop.map(String) : [];
@@ -92,33 +104,29 @@ export async function chatCompletions(ctx: SimRequest): Promise<void> {
     maxTokens: Math.min(requested ?? model.maxOutputTokens, model.maxOutputTokens),
     n: Math.max(1, Math.min(8, Number(body.n ?? 1) || 1)),
   });
-  const id = state.nextId("chatcmpl");
-  const created = Math.floor(state.clock.now() / 1000);
-  const top = Number(body.top_logprobs ?? 0);
-  if (body.stream === true)
-    return streamChat(ctx, model, plan, {
-      id,
-      created,
-      top,
-      logprobs: body.logprobs === true,
-      usage: body.stream_options?.include_usage === true,
-    });
+  return {
+    model,
+    plan,
+    id: state.nextId("chatcmpl"),
+    created: Math.floor(state.clock.now() / 1000),
+    top: Number(body.top_logprobs ?? 0),
+    logprobs: body.logprobs === true,
+  };
+}
 
-  if (ctx.fault.kind === "malformed") {
-    res.writeHead(200, { "content-type": "application/json" });
-    return void res.end('{"id": "broken", "choices": [');
-  }
-  await state.sleep(delayMs(state, model.ttftMs + (plan.completionTokens * 1000) / model.tokensPerSecond));
-  sendJson(res, 200, {
-    id,
+/** The `chat.completion` object of a prepared request. */
+export function completionObject(chat: PreparedChat) {
+  const { plan } = chat;
+  return {
+    id: chat.id,
     object: "chat.completion",
-    created,
-    model: model.id,
+    created: chat.created,
+    model: chat.model.id,
     system_fingerprint: "fp_sluice_sim",
     choices: plan.choices.map((c, index) => ({
       index,
       message: { role: "assistant", content: c.text, refusal: null },
-      logprobs: body.logprobs === true ? logprobsOf(c, top) : null,
+      logprobs: chat.logprobs ? logprobsOf(c, chat.top) : null,
       finish_reason: c.finish,
     })),
     usage: {
@@ -126,7 +134,36 @@ export async function chatCompletions(ctx: SimRequest): Promise<void> {
       completion_tokens: plan.completionTokens,
       total_tokens: plan.promptTokens + plan.completionTokens,
     },
-  });
+  };
+}
+
+/** `POST /v1/chat/completions`. */
+export async function chatCompletions(ctx: SimRequest): Promise<void> {
+  const { res, state } = ctx;
+  const chat = prepareChat(state, ctx.body);
+  if ("status" in chat) {
+    return sendError(res, "openai", chat.status, chat.message, {
+      ...(chat.code ? { code: chat.code } : {}),
+      ...(chat.param ? { param: chat.param } : {}),
+    });
+  }
+  const body = ctx.body as ChatBody;
+  if (body.stream === true) {
+    return streamChat(ctx, chat.model, chat.plan, {
+      id: chat.id,
+      created: chat.created,
+      top: chat.top,
+      logprobs: chat.logprobs,
+      usage: body.stream_options?.include_usage === true,
+    });
+  }
+  if (ctx.fault.kind === "malformed") {
+    res.writeHead(200, { "content-type": "application/json" });
+    return void res.end('{"id": "broken", "choices": [');
+  }
+  const { model, plan } = chat;
+  await state.sleep(delayMs(state, model.ttftMs + (plan.completionTokens * 1000) / model.tokensPerSecond));
+  sendJson(res, 200, completionObject(chat));
 }
 
 async function streamChat(

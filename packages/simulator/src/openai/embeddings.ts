@@ -1,7 +1,7 @@
 import { findSimModel } from "../catalog.ts";
 import { sendError, sendJson } from "../providerErrors.ts";
 import { hashString, seededRandom } from "../random.ts";
-import type { SimRequest } from "../simContext.ts";
+import type { SimRequest, SimState } from "../simContext.ts";
 import { countTokens } from "../tokens.ts";
 
 /** A deterministic unit vector for a text. */
@@ -20,10 +20,14 @@ export function embedText(text: string, dims: number, seed: number): Float32Arra
   return v;
 }
 
-/** `POST /v1/embeddings`. */
-export async function embeddings(ctx: SimRequest): Promise<void> {
-  const { res, state } = ctx;
-  const body = (ctx.body ?? {}) as {
+/** The embeddings response for a body, or the rejection (shared by the endpoint and batches). */
+export function computeEmbeddings(
+  state: SimState,
+  raw: unknown,
+):
+  | { ok: true; body: unknown }
+  | { ok: false; status: number; message: string; code?: string; param?: string } {
+  const body = (raw ?? {}) as {
     model?: unknown;
     input?: unknown;
     dimensions?: unknown;
@@ -31,22 +35,32 @@ export async function embeddings(ctx: SimRequest): Promise<void> {
   };
   const model = typeof body.model === "string" ? findSimModel(body.model) : undefined;
   if (model?.kind !== "embedding") {
-    return sendError(res, "openai", 404, `The model \`${String(body.model)}\` does not exist`, {
+    return {
+      ok: false,
+      status: 404,
+      message: `The model \`${String(body.model)}\` does not exist`,
       code: "model_not_found",
-    });
+    };
   }
   const inputs =
     typeof body.input === "string" ? [body.input] : Array.isArray(body.input) ? body.input : undefined;
   if (!inputs || inputs.length === 0 || inputs.some((i) => typeof i !== "string" || i.length === 0)) {
-    return sendError(res, "openai", 400, "'input' must be a non-empty string or array of non-empty strings", {
+    return {
+      ok: false,
+      status: 400,
+      message: "'input' must be a non-empty string or array of non-empty strings",
       param: "input",
-    });
+    };
   }
-  const dims = body.dimensions === undefined ? (model.embeddingDims ?? 1536) : Number(body.dimensions);
-  if (!Number.isInteger(dims) || dims < 1 || dims > (model.embeddingDims ?? 1536)) {
-    return sendError(res, "openai", 400, `'dimensions' must be between 1 and ${model.embeddingDims}`, {
+  const max = model.embeddingDims ?? 1536;
+  const dims = body.dimensions === undefined ? max : Number(body.dimensions);
+  if (!Number.isInteger(dims) || dims < 1 || dims > max) {
+    return {
+      ok: false,
+      status: 400,
+      message: `'dimensions' must be between 1 and ${max}`,
       param: "dimensions",
-    });
+    };
   }
   const base64 = body.encoding_format === "base64";
   let tokens = 0;
@@ -61,10 +75,20 @@ export async function embeddings(ctx: SimRequest): Promise<void> {
         : Array.from(vector),
     };
   });
-  sendJson(res, 200, {
-    object: "list",
-    data,
-    model: model.id,
-    usage: { prompt_tokens: tokens, total_tokens: tokens },
-  });
+  return {
+    ok: true,
+    body: { object: "list", data, model: model.id, usage: { prompt_tokens: tokens, total_tokens: tokens } },
+  };
+}
+
+/** `POST /v1/embeddings`. */
+export async function embeddings(ctx: SimRequest): Promise<void> {
+  const result = computeEmbeddings(ctx.state, ctx.body);
+  if (!result.ok) {
+    return sendError(ctx.res, "openai", result.status, result.message, {
+      ...(result.code ? { code: result.code } : {}),
+      ...(result.param ? { param: result.param } : {}),
+    });
+  }
+  sendJson(ctx.res, 200, result.body);
 }

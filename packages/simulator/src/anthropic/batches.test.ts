@@ -1,0 +1,66 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ManualClock, manualClock } from "../clock.ts";
+import { type RunningSimulator, startSimulator } from "../server.ts";
+
+let sim: RunningSimulator;
+let clock: ManualClock;
+let client: Anthropic;
+
+beforeAll(async () => {
+  clock = manualClock();
+  sim = await startSimulator({
+    clock,
+    batchTimings: { validatingMs: 0, inProgressMs: 5_000, finalizingMs: 500 },
+  });
+  client = new Anthropic({ apiKey: "k", baseURL: sim.url, maxRetries: 0 });
+});
+afterAll(() => sim.close());
+
+const request = (custom_id: string, model = "claude-haiku-4-5") => ({
+  custom_id,
+  params: { model, max_tokens: 50, messages: [{ role: "user" as const, content: `hello ${custom_id}` }] },
+});
+
+describe("Anthropic message batches", () => {
+  it("ends after the clock passes and serves results for every outcome", async () => {
+    const batch = await client.messages.batches.create({
+      requests: [request("ok"), request("err", "sim-error"), request("late", "sim-expire")],
+    });
+    expect(batch.processing_status).toBe("in_progress");
+    expect(batch.request_counts.processing).toBe(3);
+    clock.advance(5_500);
+    const ended = await client.messages.batches.retrieve(batch.id);
+    expect(ended.processing_status).toBe("ended");
+    expect(ended.request_counts).toEqual({
+      processing: 0,
+      succeeded: 1,
+      errored: 1,
+      canceled: 0,
+      expired: 1,
+    });
+    const results: Record<string, string> = {};
+    for await (const r of await client.messages.batches.results(batch.id))
+      results[r.custom_id] = r.result.type;
+    expect(results).toEqual({ ok: "succeeded", err: "errored", late: "expired" });
+  });
+
+  it("cancels in flight and reports canceled requests", async () => {
+    const batch = await client.messages.batches.create({ requests: [request("a"), request("b")] });
+    const canceling = await client.messages.batches.cancel(batch.id);
+    expect(canceling.processing_status).toBe("canceling");
+    clock.advance(500);
+    const ended = await client.messages.batches.retrieve(batch.id);
+    expect([ended.processing_status, ended.request_counts.canceled]).toEqual(["ended", 2]);
+  });
+
+  it("rejects duplicate custom ids and lists batches", async () => {
+    await expect(
+      client.messages.batches.create({ requests: [request("d"), request("d")] }),
+    ).rejects.toMatchObject({
+      status: 400,
+    });
+    const page = await client.messages.batches.list({ limit: 1 });
+    expect(page.data).toHaveLength(1);
+  });
+});

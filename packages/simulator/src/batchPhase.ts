@@ -1,0 +1,21 @@
+import type { BatchTimings } from "./simContext.ts";
+
+/** Where a simulated batch is in its life. */
+export type BatchPhase = "validating" | "in_progress" | "finalizing" | "done";
+
+/** The phase of a batch created at `createdAt`, now. */
+export function batchPhase(createdAt: number, now: number, timings: BatchTimings): BatchPhase {
+  const elapsed = now - createdAt;
+  if (elapsed < timings.validatingMs) return "validating";
+  if (elapsed < timings.validatingMs + timings.inProgressMs) return "in_progress";
+  if (elapsed < timings.validatingMs + timings.inProgressMs + timings.finalizingMs) return "finalizing";
+  return "done";
+}
+
+/** When a phase starts, relative to creation. */
+export function phaseStart(createdAt: number, phase: BatchPhase, timings: BatchTimings): number {
+  if (phase === "validating") return createdAt;
+  if (phase === "in_progress") return createdAt + timings.validatingMs;
+  if (phase === "finalizing") return createdAt + timings.validatingMs + timings.inProgressMs;
+  return createdAt + timings.validatingMs + timings.inProgressMs + timings.finalizingMs;
+}

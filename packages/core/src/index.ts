@@ -8,3 +8,42 @@ export {
   type SluiceErrorOptions,
   type TrpcErrorCode,
 } from "./errors/sluiceError.ts";
+export { type CallLogWriter, type CallLogWriterOptions, createCallLogWriter } from "./llm/callLogWriter.ts";
+export { createLlmRuntime, type LlmRuntime } from "./llm/llmRuntime.ts";
+export {
+  type ChatOutcome,
+  createModelClient,
+  type EmbeddingsOutcome,
+  type ModelCallContext,
+  type ModelClient,
+  type ModelClientDeps,
+  type ModelStreamEvent,
+  type ResilienceExecutor,
+} from "./llm/modelClient.ts";
+export { type CacheMode, createResponseCache, type ResponseCache } from "./llm/responseCache.ts";
+export { costMicros, formatMicros, type TokenUsage } from "./models/cost.ts";
+export { defaultModels } from "./models/defaultModels.ts";
+export { createModelRegistry, type ModelRegistry } from "./models/modelRegistry.ts";
+export {
+  type ModelFamily,
+  type ModelSpec,
+  type ModelSpecInput,
+  modelSpecSchema,
+} from "./models/modelSpec.ts";
+export { createAnthropicProvider } from "./providers/anthropicProvider.ts";
+export { createOpenAiProvider } from "./providers/openaiProvider.ts";
+export type {
+  CallOptions,
+  ChatStreamEvent,
+  FinishReason,
+  Provider,
+  ProviderChatRequest,
+  ProviderChatResult,
+  ProviderEmbeddingsRequest,
+  ProviderEmbeddingsResult,
+  ProviderMessage,
+  ResponseFormat,
+  TokenLogprob,
+} from "./providers/provider.ts";
+export { abortError, isAbort, retryAfterMsOf, toSluiceError } from "./providers/providerErrors.ts";
+export { createProviderRegistry, type ProviderRegistry } from "./providers/providerRegistry.ts";

@@ -9,6 +9,7 @@ export {
   type TrpcErrorCode,
 } from "./errors/sluiceError.ts";
 export { type CallLogWriter, type CallLogWriterOptions, createCallLogWriter } from "./llm/callLogWriter.ts";
+export { toProviderRequest } from "./llm/chatRequestMapping.ts";
 export { createLlmRuntime, type LlmRuntime } from "./llm/llmRuntime.ts";
 export {
   type ChatOutcome,
@@ -47,3 +48,5 @@ export type {
 } from "./providers/provider.ts";
 export { abortError, isAbort, retryAfterMsOf, toSluiceError } from "./providers/providerErrors.ts";
 export { createProviderRegistry, type ProviderRegistry } from "./providers/providerRegistry.ts";
+export * from "./schemas/index.ts";
+export * from "./tokens/index.ts";

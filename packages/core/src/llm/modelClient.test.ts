@@ -152,6 +152,24 @@ describe("model client over the real SDKs against the simulator", () => {
     ).rejects.toBeInstanceOf(SluiceError);
   });
 
+  it("refuses a prompt that cannot fit the context before calling upstream", async () => {
+    const huge = "word ".repeat(130_000);
+    await expect(
+      client.chat(
+        { model: "gpt-4o-mini", messages: [{ role: "user", content: huge }] },
+        { requestId: "req-ctx-1" },
+      ),
+    ).rejects.toMatchObject({ code: "context_length_exceeded" });
+    await expect(
+      client.chat({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: "short" }],
+        maxTokens: 200_000,
+      }),
+    ).rejects.toMatchObject({ code: "context_length_exceeded" });
+    expect(await listLlmCallsByRequest(t.db, "req-ctx-1")).toHaveLength(0);
+  });
+
   it("stops an in-flight streaming call when the signal fires", async () => {
     const controller = new AbortController();
     const events: ModelStreamEvent[] = [];

@@ -11,6 +11,8 @@ import type {
 } from "../providers/provider.ts";
 import { abortError, isAbort } from "../providers/providerErrors.ts";
 import type { ProviderRegistry } from "../providers/providerRegistry.ts";
+import { assertFitsContext } from "../tokens/contextCheck.ts";
+import { countChatTokens } from "../tokens/tokenCount.ts";
 import type { CallLogWriter } from "./callLogWriter.ts";
 import type { CacheMode, ResponseCache } from "./responseCache.ts";
 
@@ -91,6 +93,16 @@ function errorCodeOf(error: unknown): string {
   return error instanceof SluiceError ? error.code : "internal_error";
 }
 
+/** Refuses a request that cannot fit the model's context before any money is spent on it. */
+function checkContext(model: ModelSpec, request: ProviderChatRequest): void {
+  assertFitsContext({
+    model: model.id,
+    promptTokens: countChatTokens(request.messages, model.family, model.upstream),
+    maxTokens: request.maxTokens,
+    contextWindow: model.contextWindow,
+  });
+}
+
 function requireKind(model: ModelSpec, kind: ModelSpec["kind"]): void {
   if (model.kind !== kind) {
     throw new SluiceError(
@@ -144,6 +156,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
   async function chat(request: ProviderChatRequest, context: ModelCallContext = {}): Promise<ChatOutcome> {
     const model = deps.registry.get(request.model);
     requireKind(model, "chat");
+    checkContext(model, request);
     const provider = deps.providers.forModel(model);
     const signal = context.signal ?? new AbortController().signal;
     if (signal.aborted) throw abortError(signal);
@@ -181,6 +194,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
   ): AsyncIterable<ModelStreamEvent> {
     const model = deps.registry.get(request.model);
     requireKind(model, "chat");
+    checkContext(model, request);
     const provider = deps.providers.forModel(model);
     const signal = context.signal ?? new AbortController().signal;
     if (signal.aborted) throw abortError(signal);

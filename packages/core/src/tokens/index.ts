@@ -1,0 +1,2 @@
+export { assertFitsContext } from "./contextCheck.ts";
+export { countChatTokens, countTextTokens } from "./tokenCount.ts";

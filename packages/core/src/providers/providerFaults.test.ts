@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { type FaultKind, startSimulator } from "@sluice/simulator";
 import { describe, expect, it } from "vitest";
 import { SluiceError } from "../errors/sluiceError.ts";
@@ -119,6 +121,33 @@ describe("provider faults become SluiceErrors", () => {
       expect([e.code, e.retriable]).toEqual(["model_error", false]);
     } finally {
       await sim.close();
+    }
+  });
+
+  it("a well-formed body of the wrong shape → model_error", async () => {
+    const bodies = [
+      { id: "x", choices: [] },
+      { id: "x", choices: [{ message: { content: 42 } }], usage: { prompt_tokens: 1, completion_tokens: 1 } },
+      { type: "message" },
+    ];
+    let next = 0;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(bodies[next++ % bodies.length]));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const openai = createOpenAiProvider({ name: "odd", apiKey: "k", baseUrl: url });
+      const anthropic = createAnthropicProvider({ name: "odd", apiKey: "k", baseUrl: url });
+      expect((await failure(() => openai.complete(request, { signal: signal() }))).code).toBe("model_error");
+      expect((await failure(() => openai.complete(request, { signal: signal() }))).code).toBe("model_error");
+      const e = await failure(() =>
+        anthropic.complete({ ...request, model: "claude-haiku-4-5" }, { signal: signal() }),
+      );
+      expect([e.code, e.message]).toEqual(["model_error", expect.stringContaining("malformed")]);
+    } finally {
+      server.close();
     }
   });
 });

@@ -48,5 +48,6 @@ export type {
 } from "./providers/provider.ts";
 export { abortError, isAbort, retryAfterMsOf, toSluiceError } from "./providers/providerErrors.ts";
 export { createProviderRegistry, type ProviderRegistry } from "./providers/providerRegistry.ts";
+export * from "./resilience/index.ts";
 export * from "./schemas/index.ts";
 export * from "./tokens/index.ts";

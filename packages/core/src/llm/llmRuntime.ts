@@ -3,6 +3,7 @@ import type { SluiceConfig } from "../config/configSchema.ts";
 import { createModelRegistry, type ModelRegistry } from "../models/modelRegistry.ts";
 import type { ModelSpecInput } from "../models/modelSpec.ts";
 import { createProviderRegistry, type ProviderRegistry } from "../providers/providerRegistry.ts";
+import { createResilienceRegistry } from "../resilience/resilienceRegistry.ts";
 import { type CallLogWriter, createCallLogWriter } from "./callLogWriter.ts";
 import { createModelClient, type ModelClient, type ResilienceExecutor } from "./modelClient.ts";
 import { createResponseCache } from "./responseCache.ts";
@@ -31,7 +32,7 @@ export function createLlmRuntime(
     providers,
     callLog,
     cache: createResponseCache({ db, ttlSeconds: config.cache.ttlSeconds, scope: config.cache.scope }),
-    ...(options.resilience ? { resilience: options.resilience } : {}),
+    resilience: options.resilience ?? createResilienceRegistry(),
   });
   return { models, registry, providers, callLog, close: () => callLog.close() };
 }

@@ -7,6 +7,7 @@ import { SluiceError } from "../errors/sluiceError.ts";
 import { costMicros } from "../models/cost.ts";
 import { createModelRegistry } from "../models/modelRegistry.ts";
 import { createProviderRegistry } from "../providers/providerRegistry.ts";
+import { createResilienceRegistry } from "../resilience/resilienceRegistry.ts";
 import { createCallLogWriter } from "./callLogWriter.ts";
 import { createModelClient, type ModelClient, type ModelStreamEvent } from "./modelClient.ts";
 import { createResponseCache } from "./responseCache.ts";
@@ -168,6 +169,48 @@ describe("model client over the real SDKs against the simulator", () => {
       }),
     ).rejects.toMatchObject({ code: "context_length_exceeded" });
     expect(await listLlmCallsByRequest(t.db, "req-ctx-1")).toHaveLength(0);
+  });
+
+  it("retries a rate-limited upstream after its Retry-After, then gives up with rate_limit_exceeded", async () => {
+    const limited = await startSimulator({ faults: { "429": 1 } });
+    try {
+      const retries: number[] = [];
+      const resilient = createModelClient({
+        registry,
+        providers: createProviderRegistry(parseConfig({ SLUICE_SIMULATOR_URL: limited.url }).providers),
+        resilience: createResilienceRegistry({
+          defaults: { maxAttempts: 2 },
+          hooks: { onRetry: (e) => retries.push(e.delayMs) },
+        }),
+      });
+      const started = performance.now();
+      await expect(
+        resilient.chat({ model: "sim-small", messages: [{ role: "user", content: "x" }] }),
+      ).rejects.toMatchObject({ code: "rate_limit_exceeded", retryAfterMs: 1000 });
+      expect(retries).toEqual([1000]);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(990);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("opens the breaker on a failing upstream and then rejects without calling it", async () => {
+    const failing = await startSimulator({ faults: { "503": 1 } });
+    try {
+      const resilience = createResilienceRegistry({ defaults: { maxAttempts: 1, breakerFailures: 2 } });
+      const resilient = createModelClient({
+        registry,
+        providers: createProviderRegistry(parseConfig({ SLUICE_SIMULATOR_URL: failing.url }).providers),
+        resilience,
+      });
+      const call = () => resilient.chat({ model: "sim-medium", messages: [{ role: "user", content: "x" }] });
+      await expect(call()).rejects.toMatchObject({ code: "service_unavailable" });
+      await expect(call()).rejects.toMatchObject({ code: "service_unavailable" });
+      expect(resilience.breakerState("sim-medium")).toBe("open");
+      await expect(call()).rejects.toMatchObject({ details: { breaker: "open" } });
+    } finally {
+      await failing.close();
+    }
   });
 
   it("stops an in-flight streaming call when the signal fires", async () => {

@@ -23,7 +23,9 @@ export {
   resolveDatabase,
 } from "./postgres/resolveDatabase.ts";
 export * from "./repositories/apiKeys.ts";
+export * from "./repositories/cascadeRuns.ts";
 export * from "./repositories/llmCache.ts";
 export * from "./repositories/llmCalls.ts";
 export * from "./repositories/tenants.ts";
+export * from "./repositories/tickets.ts";
 export type * from "./schema.ts";

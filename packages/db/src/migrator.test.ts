@@ -43,7 +43,15 @@ describe("migrator", () => {
     try {
       expect((await migrationStatus(db)).every((m) => m.executedAt === null)).toBe(true);
       expect((await migrateToLatest(db)).applied).toEqual(all);
-      expect(await tableNames(url)).toEqual(["api_keys", "llm_cache", "llm_calls", "tenants"]);
+      expect(await tableNames(url)).toEqual([
+        "api_keys",
+        "cascade_attempts",
+        "cascade_runs",
+        "llm_cache",
+        "llm_calls",
+        "tenants",
+        "tickets",
+      ]);
       expect((await migrationStatus(db)).every((m) => m.executedAt instanceof Date)).toBe(true);
 
       for (const name of [...all].reverse()) expect((await migrateDown(db)).reverted).toEqual([name]);
@@ -52,7 +60,15 @@ describe("migrator", () => {
 
       expect((await migrateUp(db)).applied).toEqual([all[0]]);
       await migrateToLatest(db);
-      expect(await tableNames(url)).toEqual(["api_keys", "llm_cache", "llm_calls", "tenants"]);
+      expect(await tableNames(url)).toEqual([
+        "api_keys",
+        "cascade_attempts",
+        "cascade_runs",
+        "llm_cache",
+        "llm_calls",
+        "tenants",
+        "tickets",
+      ]);
       expect((await migrateToLatest(db)).applied).toEqual([]);
     } finally {
       await db.destroy();

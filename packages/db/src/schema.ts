@@ -70,12 +70,73 @@ export interface LlmCallsTable {
   createdAt: CreatedAt;
 }
 
+/** Ticket urgencies. */
+export type TicketUrgency = "critical" | "high" | "medium" | "low";
+/** Ticket categories. */
+export type TicketCategory = "billing" | "technical" | "account" | "feature_request" | "bug_report" | "other";
+
+/** `tickets`: support tickets of a tenant and, once classified, their classification. */
+export interface TicketsTable {
+  id: Generated<string>;
+  tenantId: string;
+  subject: string;
+  body: string;
+  customerEmail: string;
+  urgency: TicketUrgency | null;
+  category: TicketCategory | null;
+  suggestedResponse: string | null;
+  confidence: number | null;
+  classifiedAt: NullableTimestamp;
+  modelUsed: string | null;
+  costMicros: ColumnType<number, number | undefined, number>;
+  createdAt: CreatedAt;
+  updatedAt: Timestamp;
+}
+
+/** Outcome of a cascade run. */
+export type CascadeOutcome = "accepted" | "escalated" | "cost_cap" | "latency_cap" | "failed";
+
+/** `cascade_runs`: one cascade execution and its accounting. */
+export interface CascadeRunsTable {
+  id: Generated<string>;
+  tenantId: string | null;
+  requestId: string | null;
+  cascade: string;
+  modelUsed: string | null;
+  outcome: CascadeOutcome;
+  cascaded: boolean;
+  draftAccepted: boolean;
+  preRouted: ColumnType<boolean, boolean | undefined, boolean>;
+  totalCostMicros: number;
+  savedMicros: number;
+  latencyMs: number;
+  createdAt: CreatedAt;
+}
+
+/** `cascade_attempts`: each tier tried within a run, with its verdict. */
+export interface CascadeAttemptsTable {
+  id: Generated<number>;
+  runId: string;
+  tier: number;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  costMicros: number;
+  latencyMs: number;
+  verdict: "accepted" | "rejected" | "error";
+  reason: string;
+  confidence: number | null;
+}
+
 /** Every table Sluice owns, as Kysely sees it (camelCase; columns are snake_case in Postgres). */
 export interface Database {
   tenants: TenantsTable;
   apiKeys: ApiKeysTable;
   llmCache: LlmCacheTable;
   llmCalls: LlmCallsTable;
+  tickets: TicketsTable;
+  cascadeRuns: CascadeRunsTable;
+  cascadeAttempts: CascadeAttemptsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
@@ -86,3 +147,7 @@ export type NewApiKey = Insertable<ApiKeysTable>;
 export type LlmCacheEntry = Selectable<LlmCacheTable>;
 export type NewLlmCall = Insertable<LlmCallsTable>;
 export type LlmCall = Selectable<LlmCallsTable>;
+export type Ticket = Selectable<TicketsTable>;
+export type NewTicket = Insertable<TicketsTable>;
+export type CascadeRun = Selectable<CascadeRunsTable>;
+export type CascadeAttempt = Selectable<CascadeAttemptsTable>;

@@ -1,0 +1,237 @@
+import type { z } from "zod";
+import { SluiceError } from "../errors/sluiceError.ts";
+import type { ChatOutcome, ModelCallContext, ModelClient } from "../llm/modelClient.ts";
+import { costMicros } from "../models/cost.ts";
+import type { ProviderChatRequest } from "../providers/provider.ts";
+import { abortError, isAbort } from "../providers/providerErrors.ts";
+import type { CascadeAttempt, CascadeResult } from "./cascadeResult.ts";
+import type { CascadeSpec } from "./cascadeSpec.ts";
+import { estimateComplexity } from "./preRouter.ts";
+import {
+  confidenceValidator,
+  type Draft,
+  heuristicsValidator,
+  structuredOutputValidator,
+  type Validator,
+  type Verdict,
+  validateDraft,
+} from "./validators.ts";
+
+/** What to run through a cascade. */
+export interface CascadeRunInput {
+  cascade: CascadeSpec;
+  /** The request; its `model` is replaced by each tier's. */
+  request: ProviderChatRequest;
+  /** Structured output the answer must satisfy (a hard gate at every tier). */
+  schema?: z.ZodType;
+  /** Extra checks after the built-in ones. */
+  validators?: Validator[];
+  context?: ModelCallContext;
+}
+
+/** The validators of a cascade, in order: heuristics, schema, confidence, custom. */
+export function validatorsFor(
+  input: Pick<CascadeRunInput, "cascade" | "schema" | "validators">,
+): Validator[] {
+  return [
+    heuristicsValidator(input.cascade.heuristics),
+    ...(input.schema ? [structuredOutputValidator(input.schema)] : []),
+    confidenceValidator(input.cascade.confidenceThreshold, input.cascade.confidenceSource),
+    ...(input.validators ?? []),
+  ];
+}
+
+/** The tier a run starts at, and why. */
+export function startingTier(
+  cascade: CascadeSpec,
+  request: ProviderChatRequest,
+): { tier: number; complexity: number } {
+  const complexity = estimateComplexity(request.messages);
+  const skip = cascade.preRouter.enabled && complexity >= cascade.preRouter.threshold;
+  return { tier: skip ? cascade.tiers.length - 1 : 0, complexity };
+}
+
+/** The request a tier receives. */
+export function tierRequest(
+  cascade: CascadeSpec,
+  tier: number,
+  request: ProviderChatRequest,
+): ProviderChatRequest {
+  const t = cascade.tiers[tier]!;
+  return {
+    ...request,
+    model: t.model,
+    ...(t.temperature === undefined ? {} : { temperature: t.temperature }),
+    ...(t.maxTokens === undefined ? {} : { maxTokens: t.maxTokens }),
+    // Logprobs feed the confidence check where the model offers them.
+    ...(request.logprobs === undefined ? { logprobs: true } : {}),
+  };
+}
+
+/** Why escalation must stop before `tier`, if it must. */
+export function capReached(
+  models: ModelClient,
+  cascade: CascadeSpec,
+  tier: number,
+  spent: { costMicros: number; elapsedMs: number; inputTokens: number; outputTokens: number },
+  request: ProviderChatRequest,
+): "cost_cap" | "latency_cap" | undefined {
+  if (cascade.maxLatencyMs !== undefined && spent.elapsedMs >= cascade.maxLatencyMs) return "latency_cap";
+  if (cascade.maxCostMicros === undefined) return undefined;
+  const next = models.registry.get(cascade.tiers[tier]!.model);
+  const estimate = costMicros(next, {
+    inputTokens: spent.inputTokens,
+    outputTokens: request.maxTokens ?? Math.max(spent.outputTokens, 1),
+  });
+  return spent.costMicros + estimate > cascade.maxCostMicros ? "cost_cap" : undefined;
+}
+
+interface TierOutcome {
+  draft?: Draft;
+  verdict: Verdict;
+  attempt: CascadeAttempt;
+  outcome?: ChatOutcome;
+}
+
+async function runTier(
+  models: ModelClient,
+  input: CascadeRunInput,
+  tier: number,
+  validators: Validator[],
+  signal: AbortSignal,
+): Promise<TierOutcome> {
+  const request = tierRequest(input.cascade, tier, input.request);
+  const base = { tier, model: request.model, inputTokens: 0, outputTokens: 0, costMicros: 0, latencyMs: 0 };
+  let outcome: ChatOutcome;
+  try {
+    outcome = await models.chat(request, { ...input.context, signal });
+  } catch (error) {
+    if (isAbort(error) || signal.aborted) throw abortError(signal);
+    const reason = error instanceof SluiceError ? `${error.code}: ${error.message}` : String(error);
+    return {
+      verdict: { accept: false, hard: true, reason },
+      attempt: { ...base, verdict: "error", reason, confidence: null },
+    };
+  }
+  const { result } = outcome;
+  const draft: Draft = {
+    model: request.model,
+    content: result.content,
+    finishReason: result.finishReason,
+    ...(result.logprobs ? { logprobs: result.logprobs } : {}),
+  };
+  const verdict = await validateDraft(draft, validators, { signal });
+  return {
+    draft,
+    verdict,
+    outcome,
+    attempt: {
+      ...base,
+      inputTokens: result.usage.inputTokens,
+      outputTokens: result.usage.outputTokens,
+      costMicros: outcome.costMicros,
+      latencyMs: Math.round(outcome.latencyMs),
+      verdict: verdict.accept ? "accepted" : "rejected",
+      reason: verdict.reason,
+      confidence: verdict.confidence ?? null,
+    },
+  };
+}
+
+/** Accounting shared by the blocking and streaming runs. */
+export function summarise(
+  models: ModelClient,
+  input: Pick<CascadeRunInput, "cascade">,
+  chosen: { draft: Draft; outcome: ChatOutcome },
+  attempts: CascadeAttempt[],
+  extra: {
+    startedAt: number;
+    now: number;
+    preRouted: boolean;
+    complexity: number;
+    outcome: CascadeResult["outcome"];
+  },
+): CascadeResult {
+  const top = models.registry.get(input.cascade.tiers.at(-1)!.model);
+  const usage = chosen.outcome.result.usage;
+  const totalCostMicros = attempts.reduce((sum, a) => sum + a.costMicros, 0);
+  const counterfactualMicros = costMicros(top, usage);
+  const calledTiers = attempts.length;
+  return {
+    cascade: input.cascade.name,
+    content: chosen.draft.content,
+    ...(chosen.draft.parsed === undefined ? {} : { parsed: chosen.draft.parsed }),
+    finishReason: chosen.draft.finishReason,
+    modelUsed: chosen.draft.model,
+    attempts,
+    usage,
+    totalCostMicros,
+    counterfactualMicros,
+    savedMicros: counterfactualMicros - totalCostMicros,
+    latencyMs: Math.round(extra.now - extra.startedAt),
+    cascaded: calledTiers > 1,
+    draftAccepted: attempts[0]?.tier === 0 && attempts[0]?.verdict === "accepted",
+    preRouted: extra.preRouted,
+    complexity: extra.complexity,
+    outcome: extra.outcome,
+  };
+}
+
+/** Runs a cascade: cheapest tier first, escalating only while validators reject and caps allow. */
+export async function runCascade(models: ModelClient, input: CascadeRunInput): Promise<CascadeResult> {
+  const signal = input.context?.signal ?? new AbortController().signal;
+  const validators = validatorsFor(input);
+  const startedAt = performance.now();
+  const { tier: first, complexity } = startingTier(input.cascade, input.request);
+  const attempts: CascadeAttempt[] = [];
+  let usable: { draft: Draft; outcome: ChatOutcome } | undefined;
+  let stoppedBy: "cost_cap" | "latency_cap" | undefined;
+  const last = input.cascade.tiers.length - 1;
+
+  for (let tier = first; tier <= last; tier++) {
+    if (signal.aborted) throw abortError(signal);
+    if (tier > first) {
+      const spent = {
+        costMicros: attempts.reduce((s, a) => s + a.costMicros, 0),
+        elapsedMs: performance.now() - startedAt,
+        inputTokens: Math.max(...attempts.map((a) => a.inputTokens)),
+        outputTokens: Math.max(...attempts.map((a) => a.outputTokens)),
+      };
+      stoppedBy = capReached(models, input.cascade, tier, spent, input.request);
+      if (stoppedBy) break;
+    }
+    const run = await runTier(models, input, tier, validators, signal);
+    attempts.push(run.attempt);
+    if (run.draft && run.outcome && !run.verdict.hard) usable = { draft: run.draft, outcome: run.outcome };
+    if (run.verdict.accept && run.draft && run.outcome) {
+      const outcome = tier === first ? "accepted" : "escalated";
+      return summarise(models, input, { draft: run.draft, outcome: run.outcome }, attempts, {
+        startedAt,
+        now: performance.now(),
+        preRouted: first > 0,
+        complexity,
+        outcome,
+      });
+    }
+  }
+  // Nothing was accepted: the strongest usable (merely unsure) draft stands, if there is one.
+  if (usable) {
+    return summarise(models, input, usable, attempts, {
+      startedAt,
+      now: performance.now(),
+      preRouted: first > 0,
+      complexity,
+      outcome: stoppedBy ?? "escalated",
+    });
+  }
+  throw new SluiceError(
+    "model_error",
+    stoppedBy
+      ? `cascade "${input.cascade.name}" stopped at its ${stoppedBy === "cost_cap" ? "cost" : "latency"} cap before any tier produced a usable answer`
+      : `no tier of cascade "${input.cascade.name}" produced a usable answer`,
+    {
+      details: { cascade: input.cascade.name, attempts, ...(stoppedBy ? { stoppedBy } : {}) },
+      retriable: false,
+    },
+  );
+}

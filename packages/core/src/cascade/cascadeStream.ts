@@ -1,0 +1,157 @@
+import { SluiceError } from "../errors/sluiceError.ts";
+import type { ChatOutcome, ModelClient, ModelStreamEvent } from "../llm/modelClient.ts";
+import { abortError, isAbort } from "../providers/providerErrors.ts";
+import {
+  type CascadeRunInput,
+  capReached,
+  startingTier,
+  summarise,
+  tierRequest,
+  validatorsFor,
+} from "./cascadeEngine.ts";
+import type { CascadeAttempt, CascadeResult } from "./cascadeResult.ts";
+import { type Draft, validateDraft } from "./validators.ts";
+
+/** How a streamed cascade shows drafts: buffered until accepted, or live with retraction. */
+export type CascadeStreamMode = "hold" | "optimistic";
+
+/** Events of a streamed cascade, in order. */
+export type CascadeStreamEvent =
+  | { type: "attempt"; tier: number; model: string }
+  | { type: "delta"; text: string }
+  | { type: "retract"; model: string; reason: string }
+  | { type: "done"; result: CascadeResult };
+
+/**
+ * Streams a cascade. `hold` buffers each draft until it validates, so only the accepted answer is
+ * shown (for structured output); `optimistic` streams the draft as it comes and, when it is
+ * rejected, emits `retract` before streaming the stronger tier.
+ */
+export async function* streamCascade(
+  models: ModelClient,
+  input: CascadeRunInput,
+  mode: CascadeStreamMode,
+): AsyncIterable<CascadeStreamEvent> {
+  const signal = input.context?.signal ?? new AbortController().signal;
+  const validators = validatorsFor(input);
+  const startedAt = performance.now();
+  const { tier: first, complexity } = startingTier(input.cascade, input.request);
+  const attempts: CascadeAttempt[] = [];
+  const last = input.cascade.tiers.length - 1;
+  let usable: { draft: Draft; outcome: ChatOutcome; shown: boolean } | undefined;
+  let stoppedBy: "cost_cap" | "latency_cap" | undefined;
+
+  for (let tier = first; tier <= last; tier++) {
+    if (tier > first) {
+      stoppedBy = capReached(
+        models,
+        input.cascade,
+        tier,
+        {
+          costMicros: attempts.reduce((s, a) => s + a.costMicros, 0),
+          elapsedMs: performance.now() - startedAt,
+          inputTokens: Math.max(...attempts.map((a) => a.inputTokens)),
+          outputTokens: Math.max(...attempts.map((a) => a.outputTokens)),
+        },
+        input.request,
+      );
+      if (stoppedBy) break;
+    }
+    const request = tierRequest(input.cascade, tier, input.request);
+    yield { type: "attempt", tier, model: request.model };
+    let text = "";
+    let done: Extract<ModelStreamEvent, { type: "done" }> | undefined;
+    try {
+      for await (const event of models.stream(request, { ...input.context, signal })) {
+        if (event.type === "delta") {
+          text += event.text;
+          if (mode === "optimistic") yield event;
+        } else done = event;
+      }
+    } catch (error) {
+      if (isAbort(error) || signal.aborted) throw abortError(signal);
+      const reason = error instanceof SluiceError ? `${error.code}: ${error.message}` : String(error);
+      attempts.push({
+        tier,
+        model: request.model,
+        inputTokens: 0,
+        outputTokens: 0,
+        costMicros: 0,
+        latencyMs: 0,
+        verdict: "error",
+        reason,
+        confidence: null,
+      });
+      if (mode === "optimistic" && text) yield { type: "retract", model: request.model, reason };
+      continue;
+    }
+    if (!done)
+      throw new SluiceError("model_error", `model ${request.model} ended its stream without finishing`);
+    const draft: Draft = { model: request.model, content: text, finishReason: done.finishReason };
+    const verdict = await validateDraft(draft, validators, { signal });
+    attempts.push({
+      tier,
+      model: request.model,
+      inputTokens: done.usage.inputTokens,
+      outputTokens: done.usage.outputTokens,
+      costMicros: done.costMicros,
+      latencyMs: Math.round(done.latencyMs),
+      verdict: verdict.accept ? "accepted" : "rejected",
+      reason: verdict.reason,
+      confidence: verdict.confidence ?? null,
+    });
+    const outcome: ChatOutcome = {
+      result: {
+        id: "",
+        content: text,
+        finishReason: done.finishReason,
+        choices: [{ content: text, finishReason: done.finishReason }],
+        usage: done.usage,
+      },
+      model: models.registry.get(request.model),
+      provider: done.provider,
+      costMicros: done.costMicros,
+      latencyMs: done.latencyMs,
+      cacheHit: false,
+    };
+    if (verdict.accept || (tier === last && !verdict.hard)) {
+      if (mode === "hold") yield { type: "delta", text };
+      yield {
+        type: "done",
+        result: summarise(models, input, { draft, outcome }, attempts, {
+          startedAt,
+          now: performance.now(),
+          preRouted: first > 0,
+          complexity,
+          outcome: tier === first && verdict.accept ? "accepted" : "escalated",
+        }),
+      };
+      return;
+    }
+    if (!verdict.hard) usable = { draft, outcome, shown: mode === "optimistic" };
+    if (mode === "optimistic" && tier < last)
+      yield { type: "retract", model: request.model, reason: verdict.reason };
+  }
+  if (usable) {
+    if (mode === "hold" || !usable.shown) yield { type: "delta", text: usable.draft.content };
+    yield {
+      type: "done",
+      result: summarise(models, input, usable, attempts, {
+        startedAt,
+        now: performance.now(),
+        preRouted: first > 0,
+        complexity,
+        outcome: stoppedBy ?? "escalated",
+      }),
+    };
+    return;
+  }
+  throw new SluiceError(
+    "model_error",
+    `no tier of cascade "${input.cascade.name}" produced a usable answer`,
+    {
+      details: { cascade: input.cascade.name, attempts },
+      retriable: false,
+    },
+  );
+}

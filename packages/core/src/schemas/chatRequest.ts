@@ -1,120 +1,149 @@
 import { z } from "zod";
-import { parseOrThrow } from "./validationError.ts";
+import { chatMessageSchema } from "./chatMessage.ts";
+import { whenFieldsValid } from "./crossFieldCheck.ts";
+import { boundedText, identifierSchema, jsonObjectSchema, modelNameSchema } from "./textFields.ts";
+import { parseOrThrow, withoutNullFields } from "./validationError.ts";
 
-/** Model names: provider ids, `cascade:<name>`, and `org/model` forms. */
-export const modelNameSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, "must be 1–128 characters: letters, digits, . _ : / -");
+/** Bounds on a chat completion request. */
+export const chatRequestLimits = {
+  messages: 1000,
+  stopSequences: 4,
+  stopSequenceChars: 1_024,
+  /** Upper bound on `max_tokens`/`max_completion_tokens`; each model's own output cap applies on top. */
+  maxTokens: 131_072,
+  n: 8,
+  topLogprobs: 20,
+  userChars: 256,
+  metadataKeys: 16,
+  metadataKeyChars: 64,
+  metadataValueChars: 512,
+  schemaDescriptionChars: 4_096,
+} as const;
 
-const noNullBytes = (value: string) => !value.includes("\u0000");
-const text = z.string().refine(noNullBytes, "must not contain null bytes");
+/** Upper bound on generated tokens Sluice accepts in one request. */
+export const MAX_OUTPUT_TOKENS_LIMIT = chatRequestLimits.maxTokens;
 
-const textPart = z.strictObject({ type: z.literal("text"), text: text.min(1, "must not be empty") });
+const between = (min: number, max: number) =>
+  z.number().min(min, `must be between ${min} and ${max}`).max(max, `must be between ${min} and ${max}`);
+const intBetween = (min: number, max: number) =>
+  z.int().min(min, `must be between ${min} and ${max}`).max(max, `must be between ${min} and ${max}`);
 
-/** A chat message: content is non-empty text or text parts. */
-export const chatMessageSchema = z.strictObject({
-  role: z.enum(["system", "developer", "user", "assistant", "tool"]),
-  content: z.union([text.refine((s) => s.trim().length > 0, "must not be empty"), z.array(textPart).min(1)]),
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/)
-    .optional(),
-  tool_call_id: z.string().max(128).optional(),
-});
-
-const responseFormatSchema = z.discriminatedUnion("type", [
+/** Output format: free text, any JSON object, or JSON matching a schema. */
+export const responseFormatSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("text") }),
   z.strictObject({ type: z.literal("json_object") }),
   z.strictObject({
     type: z.literal("json_schema"),
     json_schema: z.strictObject({
-      name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1–64 letters, digits, _ or -"),
-      description: z.string().max(1024).optional(),
-      schema: z.record(z.string(), z.unknown()),
+      name: identifierSchema,
+      description: boundedText(chatRequestLimits.schemaDescriptionChars).optional(),
+      schema: jsonObjectSchema,
       strict: z.boolean().optional(),
     }),
   }),
 ]);
 
-/** Upper bound on generated tokens Sluice accepts in one request. */
-export const MAX_OUTPUT_TOKENS_LIMIT = 131_072;
+const stopSequence = boundedText(chatRequestLimits.stopSequenceChars);
 
-/** The OpenAI-compatible chat request Sluice accepts, strict: unknown fields are rejected. */
+/** OpenAI-compatible `POST /v1/chat/completions` body; unknown fields are rejected. */
 export const chatRequestSchema = z
   .strictObject({
     model: modelNameSchema,
     messages: z
       .array(chatMessageSchema)
-      .min(1, "must contain at least 1 message")
-      .max(1000, "must contain at most 1000 messages"),
-    temperature: z.number().min(0).max(2).optional(),
-    top_p: z.number().min(0).max(1).optional(),
-    presence_penalty: z.number().min(-2).max(2).optional(),
-    frequency_penalty: z.number().min(-2).max(2).optional(),
+      .min(1, "must have at least 1 message")
+      .max(chatRequestLimits.messages, `must have at most ${chatRequestLimits.messages} messages`),
+    temperature: between(0, 2).optional(),
+    top_p: between(0, 1).optional(),
+    presence_penalty: between(-2, 2).optional(),
+    frequency_penalty: between(-2, 2).optional(),
     stop: z
-      .union([text.min(1), z.array(text.min(1)).min(1).max(4, "must have at most 4 stop sequences")])
+      .union(
+        [
+          stopSequence,
+          z
+            .array(stopSequence)
+            .max(
+              chatRequestLimits.stopSequences,
+              `must have at most ${chatRequestLimits.stopSequences} stop sequences`,
+            ),
+        ],
+        { error: "must be a string or an array of strings" },
+      )
       .optional(),
-    max_tokens: z.int().min(1).max(MAX_OUTPUT_TOKENS_LIMIT).optional(),
-    max_completion_tokens: z.int().min(1).max(MAX_OUTPUT_TOKENS_LIMIT).optional(),
-    n: z.int().min(1).max(8).optional(),
+    max_tokens: intBetween(1, chatRequestLimits.maxTokens).optional(),
+    max_completion_tokens: intBetween(1, chatRequestLimits.maxTokens).optional(),
+    n: intBetween(1, chatRequestLimits.n).optional(),
     stream: z.boolean().optional(),
     stream_options: z.strictObject({ include_usage: z.boolean().optional() }).optional(),
     response_format: responseFormatSchema.optional(),
     logprobs: z.boolean().optional(),
-    top_logprobs: z.int().min(0).max(20).optional(),
+    top_logprobs: intBetween(0, chatRequestLimits.topLogprobs).optional(),
     seed: z.int().optional(),
-    user: z.string().max(256).optional(),
+    user: boundedText(chatRequestLimits.userChars).optional(),
     metadata: z
-      .record(z.string().max(64), z.string().max(512))
-      .refine((m) => Object.keys(m).length <= 16, "must have at most 16 keys")
+      .record(
+        boundedText(chatRequestLimits.metadataKeyChars),
+        boundedText(chatRequestLimits.metadataValueChars, 0),
+      )
+      .refine(
+        (metadata) => Object.keys(metadata).length <= chatRequestLimits.metadataKeys,
+        `must have at most ${chatRequestLimits.metadataKeys} keys`,
+      )
       .optional(),
   })
-  .check((ctx) => {
-    const value = ctx.value;
-    if (value.max_tokens !== undefined && value.max_completion_tokens !== undefined) {
-      ctx.issues.push({
-        code: "custom",
-        input: value,
-        path: ["max_completion_tokens"],
-        message: "set max_tokens or max_completion_tokens, not both",
-      });
-    }
-    if (value.top_logprobs !== undefined && value.logprobs !== true) {
-      ctx.issues.push({
-        code: "custom",
-        input: value,
-        path: ["top_logprobs"],
-        message: "requires logprobs: true",
-      });
-    }
-    if (value.stream_options !== undefined && value.stream !== true) {
-      ctx.issues.push({
-        code: "custom",
-        input: value,
-        path: ["stream_options"],
-        message: "requires stream: true",
-      });
-    }
-  });
+  .superRefine(
+    (request, ctx) => {
+      if (request.max_tokens !== undefined && request.max_completion_tokens !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["max_tokens"],
+          message: "must not be sent together with max_completion_tokens (which replaces it)",
+        });
+      }
+    },
+    whenFieldsValid("max_tokens", "max_completion_tokens"),
+  )
+  .superRefine(
+    (request, ctx) => {
+      if (request.top_logprobs !== undefined && request.logprobs !== true) {
+        ctx.addIssue({ code: "custom", path: ["top_logprobs"], message: "requires logprobs: true" });
+      }
+    },
+    whenFieldsValid("top_logprobs", "logprobs"),
+  )
+  .superRefine(
+    (request, ctx) => {
+      if (request.stream_options !== undefined && request.stream !== true) {
+        ctx.addIssue({ code: "custom", path: ["stream_options"], message: "requires stream: true" });
+      }
+    },
+    whenFieldsValid("stream_options", "stream"),
+  );
 
-/** A validated chat request. */
+/** A validated chat completion request. */
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
-/** One validated chat message. */
-export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
-/** Validates a chat request, or throws a `validation_error` listing every failing path. */
+/** A chat completion request before validation (what a typed client sends). */
+export type ChatRequestInput = z.input<typeof chatRequestSchema>;
+
+/** Requested output format of a chat completion. */
+export type ChatResponseFormat = z.infer<typeof responseFormatSchema>;
+
+/**
+ * Validates a chat completion body; throws a `validation_error` SluiceError listing every issue.
+ * Top-level `null` fields count as absent, as OpenAI treats them.
+ */
 export function parseChatRequest(input: unknown): ChatRequest {
-  return parseOrThrow(chatRequestSchema, input, "chat request");
+  return parseOrThrow(chatRequestSchema, withoutNullFields(input), "chat completion request");
 }
 
-/** The flattened text of a message's content. */
-export function messageText(message: ChatMessage): string {
-  return typeof message.content === "string" ? message.content : message.content.map((p) => p.text).join("");
-}
-
-/** The generation limit a request asks for, if any. */
+/** The completion-token cap a request asks for: `max_completion_tokens`, else `max_tokens`. */
 export function maxTokensOf(
   request: Pick<ChatRequest, "max_tokens" | "max_completion_tokens">,
 ): number | undefined {
   return request.max_completion_tokens ?? request.max_tokens;
 }
+
+// Code holding a request usually needs the message helpers too; one import serves both.
+export { type ChatMessage, messageText } from "./chatMessage.ts";

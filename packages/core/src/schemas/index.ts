@@ -1,26 +1,64 @@
 export {
   type ChatMessage,
-  type ChatRequest,
+  type ChatRole,
+  chatMessageLimits,
   chatMessageSchema,
+  type MessageContent,
+  messageContentSchema,
+  messageText,
+  textPartSchema,
+} from "./chatMessage.ts";
+export {
+  type ChatRequest,
+  type ChatRequestInput,
+  type ChatResponseFormat,
+  chatRequestLimits,
   chatRequestSchema,
   MAX_OUTPUT_TOKENS_LIMIT,
   maxTokensOf,
-  messageText,
-  modelNameSchema,
   parseChatRequest,
+  responseFormatSchema,
 } from "./chatRequest.ts";
 export {
   type ChatCompletion,
   type ChatCompletionChunk,
+  type ChatFinishReason,
   chatCompletionChunkSchema,
   chatCompletionSchema,
-  type EmbeddingsResponse,
-  embeddingsResponseSchema,
+  choiceLogprobsSchema,
+  finishReasonSchema,
+  tokenLogprobSchema,
+  type Usage,
+  usageSchema,
 } from "./chatResponse.ts";
+export { whenFieldsValid } from "./crossFieldCheck.ts";
 export {
   type EmbeddingsRequest,
+  type EmbeddingsRequestInput,
+  embeddingInputs,
+  embeddingsRequestLimits,
   embeddingsRequestSchema,
   MAX_EMBEDDING_INPUT_CHARS,
   parseEmbeddingsRequest,
 } from "./embeddingsRequest.ts";
-export { issuesOf, parseOrThrow, type ValidationIssue, validationErrorFrom } from "./validationError.ts";
+export {
+  type Embedding,
+  type EmbeddingsResponse,
+  embeddingSchema,
+  embeddingsResponseSchema,
+} from "./embeddingsResponse.ts";
+export {
+  boundedText,
+  identifierSchema,
+  jsonObjectSchema,
+  modelNameSchema,
+  nullByteMessage,
+} from "./textFields.ts";
+export {
+  issuesOf,
+  parseOrThrow,
+  readableIssueMessage,
+  type ValidationIssue,
+  validationErrorFrom,
+  withoutNullFields,
+} from "./validationError.ts";

@@ -1,25 +1,33 @@
 import { SluiceError } from "../errors/sluiceError.ts";
 
-/** Throws `context_length_exceeded` when prompt plus requested output exceed the model's window. */
-export function assertFitsContext(input: {
+/** What a context-window check needs to know about one call. */
+export interface ContextCheckInput {
+  /** Model id, named in the error. */
   model: string;
   promptTokens: number;
+  /** Completion tokens the request reserves; absent counts as 0. */
   maxTokens: number | undefined;
   contextWindow: number;
-}): void {
-  const needed = input.promptTokens + (input.maxTokens ?? 0);
-  if (needed > input.contextWindow) {
-    throw new SluiceError(
-      "context_length_exceeded",
-      `the request needs ${needed} tokens (${input.promptTokens} prompt + ${input.maxTokens ?? 0} output) but ${input.model} has a ${input.contextWindow}-token context`,
-      {
-        details: {
-          model: input.model,
-          promptTokens: input.promptTokens,
-          maxTokens: input.maxTokens ?? 0,
-          contextWindow: input.contextWindow,
-        },
+}
+
+/**
+ * Throws `context_length_exceeded` when prompt plus reserved completion tokens exceed the window;
+ * exactly at the window passes. Run before any upstream call, so an impossible request costs nothing.
+ */
+export function assertFitsContext(input: ContextCheckInput): void {
+  const maxTokens = input.maxTokens ?? 0;
+  const needed = input.promptTokens + maxTokens;
+  if (needed <= input.contextWindow) return;
+  throw new SluiceError(
+    "context_length_exceeded",
+    `The request needs ${needed} tokens (${input.promptTokens} prompt + ${maxTokens} completion) but ${input.model} has a context window of ${input.contextWindow} tokens.`,
+    {
+      details: {
+        model: input.model,
+        promptTokens: input.promptTokens,
+        maxTokens,
+        contextWindow: input.contextWindow,
       },
-    );
-  }
+    },
+  );
 }

@@ -1,38 +1,115 @@
+import { encodeChat } from "gpt-tokenizer/encoding/o200k_base";
 import { describe, expect, it } from "vitest";
-import type { SluiceError } from "../errors/sluiceError.ts";
-import { assertFitsContext } from "./contextCheck.ts";
-import { countChatTokens, countTextTokens } from "./tokenCount.ts";
+import { parseChatRequest } from "../schemas/chatRequest.ts";
+import { countChatTokens, countTextTokens, preloadEncodings } from "./index.ts";
 
-describe("token counting", () => {
-  it("counts with OpenAI's encodings", () => {
+const ticket = parseChatRequest({
+  model: "gpt-4o-mini",
+  messages: [
+    {
+      role: "system",
+      content:
+        "You are a support assistant for Acme Cloud. Classify each ticket by urgency (low, medium, high, critical) and category (billing, outage, account, feature request, other). Reply with JSON only.",
+    },
+    {
+      role: "user",
+      content:
+        "Hi team, since this morning our production cluster in eu-west-1 has been returning 503 errors on roughly a third of requests. We already restarted the load balancer and rolled back yesterday's deploy but nothing changed. Our customers are complaining and we are losing orders every minute. Can someone from your on-call look at this right away? Account id 48213, plan Enterprise. Thanks, Maria. ".repeat(
+          2,
+        ),
+    },
+  ],
+});
+
+describe("countTextTokens", () => {
+  it("counts known values in o200k and cl100k", () => {
     expect(countTextTokens("hello world", "openai", "gpt-4o")).toBe(2);
     expect(countTextTokens("hello world", "openai", "gpt-4")).toBe(2);
+    // The encodings differ on non-English text, which shows the model picks the encoding.
+    expect(countTextTokens("こんにちは世界", "openai", "gpt-4o")).toBe(2);
+    expect(countTextTokens("こんにちは世界", "openai", "gpt-3.5-turbo")).toBe(4);
     expect(countTextTokens("", "openai")).toBe(0);
   });
 
-  it("adds per-message framing for chats", () => {
-    const messages = [{ content: "hello world" }, { content: "hello world" }];
-    expect(countChatTokens(messages, "openai", "gpt-4o-mini")).toBe(3 + 2 * (3 + 2));
+  it("treats special-token text in a prompt as plain text instead of throwing", () => {
+    expect(countTextTokens("<|endoftext|>", "openai")).toBe(7);
   });
 
-  it("scales Anthropic estimates up by the safety factor", () => {
-    const text = "The quick brown fox jumps over the lazy dog. ".repeat(10);
-    expect(countTextTokens(text, "anthropic")).toBe(Math.ceil(countTextTokens(text, "openai") * 1.1));
+  it("scales Anthropic estimates by 1.2 over o200k, rounded up without float error", () => {
+    const tenTokens = "one two three four five six seven eight nine ten";
+    expect(countTextTokens(tenTokens, "openai")).toBe(10);
+    expect(countTextTokens(tenTokens, "anthropic")).toBe(12);
+    expect(countTextTokens("hello world", "anthropic")).toBe(3);
   });
 });
 
-describe("context check", () => {
-  it("passes exactly at the window and fails one over, with details", () => {
-    expect(() =>
-      assertFitsContext({ model: "m", promptTokens: 90, maxTokens: 10, contextWindow: 100 }),
-    ).not.toThrow();
-    let error: SluiceError | undefined;
-    try {
-      assertFitsContext({ model: "m", promptTokens: 91, maxTokens: 10, contextWindow: 100 });
-    } catch (e) {
-      error = e as SluiceError;
-    }
-    expect(error?.code).toBe("context_length_exceeded");
-    expect(error?.details).toEqual({ model: "m", promptTokens: 91, maxTokens: 10, contextWindow: 100 });
+describe("countChatTokens", () => {
+  it("adds 3 tokens per message, the role, and 3 for reply priming", () => {
+    const chat = {
+      model: "gpt-4o",
+      messages: [
+        { role: "system", content: "You are helpful." },
+        { role: "user", content: "hello world" },
+      ],
+    };
+    // content 4 + 2, roles 1 + 1, framing 2 * 3, priming 3
+    expect(countChatTokens(chat, "openai")).toBe(17);
+  });
+
+  it("matches the chat encoding of OpenAI's format token for token", () => {
+    const messages = ticket.messages.map((m) => ({ role: m.role, content: m.content as string }));
+    expect(countChatTokens(ticket, "openai")).toBe(encodeChat(messages, "gpt-4o").length);
+  });
+
+  it("counts a name as its tokens plus one, and text parts as their text", () => {
+    const plain = countChatTokens({ messages: [{ role: "user", content: "hello world" }] }, "openai");
+    const named = countChatTokens(
+      { messages: [{ role: "user", content: "hello world", name: "ana" }] },
+      "openai",
+    );
+    const parts = countChatTokens(
+      { messages: [{ role: "user", content: [{ type: "text", text: "hello world" }] }] },
+      "openai",
+    );
+    expect(named - plain).toBe(countTextTokens("ana", "openai") + 1);
+    expect(parts).toBe(plain);
+  });
+
+  it("accepts a bare message list, the way the provider layer holds messages", () => {
+    expect(countChatTokens(ticket.messages, "openai", "gpt-4o-mini")).toBe(countChatTokens(ticket, "openai"));
+  });
+
+  it("picks the encoding from the model, the explicit one first", () => {
+    const cjk = { model: "gpt-4", messages: [{ role: "user", content: "こんにちは世界" }] };
+    expect(countChatTokens(cjk, "openai")).toBe(3 + 3 + 1 + 4);
+    expect(countChatTokens(cjk, "openai", "gpt-4o")).toBe(3 + 3 + 1 + 2);
+  });
+
+  it("adds the tokens of a json_schema response format", () => {
+    const schema = { type: "object", properties: { urgency: { type: "string" } } };
+    const withSchema = countChatTokens(
+      { ...ticket, response_format: { type: "json_schema", json_schema: { name: "t", schema } } },
+      "openai",
+    );
+    expect(withSchema - countChatTokens(ticket, "openai")).toBe(
+      countTextTokens(JSON.stringify(schema), "openai"),
+    );
+  });
+
+  it("scales the whole chat for Anthropic", () => {
+    expect(countChatTokens(ticket, "anthropic")).toBe(
+      Math.ceil((countChatTokens(ticket, "openai") * 120) / 100),
+    );
+  });
+
+  it("counts a typical 200-token prompt well under 0.1 ms", () => {
+    preloadEncodings();
+    expect(countChatTokens(ticket, "openai")).toBeGreaterThan(200);
+    for (let i = 0; i < 500; i++) countChatTokens(ticket, "openai");
+    const iterations = 2_000;
+    const started = performance.now();
+    for (let i = 0; i < iterations; i++) countChatTokens(ticket, "openai");
+    const perCallMs = (performance.now() - started) / iterations;
+    expect(perCallMs).toBeLessThan(0.1);
   });
 });

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { boundedText, identifierSchema } from "./textFields.ts";
+
+/** Bounds on one chat message. */
+export const chatMessageLimits = {
+  /**
+   * Characters in one text (a string content or one text part). Set at the largest context window
+   * in the registry (about 1M tokens, roughly 4M characters) so it never refuses a prompt that would
+   * fit; the exact limit is the token-based context check, the HTTP body limit bounds the total.
+   */
+  textChars: 4_000_000,
+  /** Text parts in one array content. */
+  contentParts: 100,
+  /** Characters of a tool call id. */
+  toolCallIdChars: 256,
+} as const;
+
+/** One `{ type: "text", text }` part; images, audio and files are not supported. */
+export const textPartSchema = z.strictObject({
+  type: z.literal("text", { error: 'must be "text" (only text parts are supported)' }),
+  text: boundedText(chatMessageLimits.textChars),
+});
+
+/** Message content: a non-empty string or a non-empty array of text parts. */
+export const messageContentSchema = z.union(
+  [
+    boundedText(chatMessageLimits.textChars),
+    z
+      .array(textPartSchema)
+      .min(1, "must have at least 1 text part")
+      .max(chatMessageLimits.contentParts, `must have at most ${chatMessageLimits.contentParts} parts`),
+  ],
+  { error: "must be a non-empty string or an array of text parts" },
+);
+
+// Requests carry no `tools` and assistant messages no `tool_calls` (the provider layer passes text
+// only), so every message, the assistant's included, must have content.
+const textMessage = z.strictObject({
+  role: z.enum(["system", "developer", "user", "assistant"]),
+  content: messageContentSchema,
+  name: identifierSchema.optional(),
+});
+
+const toolResultMessage = z.strictObject({
+  role: z.literal("tool"),
+  content: messageContentSchema,
+  tool_call_id: boundedText(chatMessageLimits.toolCallIdChars),
+});
+
+/** One message of a chat conversation, discriminated by `role`. */
+export const chatMessageSchema = z.discriminatedUnion("role", [textMessage, toolResultMessage]);
+
+/** One message of a chat conversation. */
+export type ChatMessage = z.infer<typeof chatMessageSchema>;
+
+/** Role of a chat message. */
+export type ChatRole = ChatMessage["role"];
+
+/** A message's content as sent: a string or text parts. */
+export type MessageContent = z.infer<typeof messageContentSchema>;
+
+/** The plain text of a message: text parts joined without a separator, absent or null content as "". */
+export function messageText(message: { content?: MessageContent | null | undefined }): string {
+  const content = message.content;
+  if (content === undefined || content === null) return "";
+  if (typeof content === "string") return content;
+  let joined = "";
+  for (const part of content) joined += part.text;
+  return joined;
+}

@@ -1,3 +1,4 @@
+export * from "./cascade/index.ts";
 export { ConfigError, parseConfig, type SluiceConfig } from "./config/configSchema.ts";
 export { loadConfig } from "./config/env.ts";
 export {
@@ -31,6 +32,16 @@ export {
   type ModelSpecInput,
   modelSpecSchema,
 } from "./models/modelSpec.ts";
+export {
+  type AnyPipeline,
+  definePipeline,
+  type ItemResult,
+  type PipelineContext,
+  type PipelineDefinition,
+  type PipelineLogger,
+  runPipeline,
+  runPipelineMany,
+} from "./pipelines/pipeline.ts";
 export { createAnthropicProvider } from "./providers/anthropicProvider.ts";
 export { createOpenAiProvider } from "./providers/openaiProvider.ts";
 export type {
@@ -50,4 +61,30 @@ export { abortError, isAbort, retryAfterMsOf, toSluiceError } from "./providers/
 export { createProviderRegistry, type ProviderRegistry } from "./providers/providerRegistry.ts";
 export * from "./resilience/index.ts";
 export * from "./schemas/index.ts";
+export { classifyRequest } from "./tickets/classifyPrompt.ts";
+export { type ClassificationOutcome, classifyTicketText } from "./tickets/classifyTicketText.ts";
+export {
+  type ClassifiedTicket,
+  classifiedTicketSchema,
+  ticketClassifierPipeline,
+} from "./tickets/ticketClassifier.ts";
+export {
+  type TicketClassification,
+  type TicketInput,
+  ticketCategories,
+  ticketClassificationSchema,
+  ticketInputSchema,
+  ticketUrgencies,
+} from "./tickets/ticketSchemas.ts";
+export {
+  classifyPendingTickets,
+  classifyTicket,
+  classifyTickets,
+  createTickets,
+  getTicket,
+  listTickets,
+  MAX_TICKETS_PER_CALL,
+  ticketListQuerySchema,
+  ticketStats,
+} from "./tickets/ticketService.ts";
 export * from "./tokens/index.ts";

@@ -14,6 +14,8 @@ describe("parseConfig", () => {
         simulatorUrl: undefined,
       },
       models: [],
+      cascades: [],
+      classifierModel: "cascade:simulator",
       cache: { ttlSeconds: 86_400, scope: "tenant" },
     });
   });

@@ -55,6 +55,11 @@ const envSchema = z.object({
     z.array(z.record(z.string(), z.unknown()), { error: "must be a JSON array of models" }),
     "models",
   ),
+  SLUICE_CASCADES: jsonValue(
+    z.array(z.record(z.string(), z.unknown()), { error: "must be a JSON array of cascades" }),
+    "cascades",
+  ),
+  SLUICE_CLASSIFIER_MODEL: z.preprocess(emptyAsUndefined, z.string().min(1).default("cascade:simulator")),
   SLUICE_CACHE_TTL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(86_400)),
   SLUICE_CACHE_SCOPE: z.preprocess(emptyAsUndefined, z.enum(["tenant", "shared"]).default("tenant")),
 });
@@ -76,6 +81,10 @@ export interface SluiceConfig {
   };
   /** Model registry entries added to or replacing the defaults (validated by the registry). */
   models: Record<string, unknown>[];
+  /** Cascades added to or replacing the defaults (validated by the cascade registry). */
+  cascades: Record<string, unknown>[];
+  /** Model or `cascade:<name>` the ticket classifier uses. */
+  classifierModel: string;
   cache: { ttlSeconds: number; scope: "tenant" | "shared" };
 }
 
@@ -102,6 +111,8 @@ export function parseConfig(source: Record<string, string | undefined>): SluiceC
       simulatorUrl: env.SLUICE_SIMULATOR_URL,
     },
     models: env.SLUICE_MODELS ?? [],
+    cascades: env.SLUICE_CASCADES ?? [],
+    classifierModel: env.SLUICE_CLASSIFIER_MODEL,
     cache: { ttlSeconds: env.SLUICE_CACHE_TTL_SECONDS, scope: env.SLUICE_CACHE_SCOPE },
   };
 }

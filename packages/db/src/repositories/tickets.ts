@@ -25,16 +25,16 @@ export interface TicketPage {
   nextCursor: string | null;
 }
 
+// The cursor names the last row seen; Postgres compares positions itself, at full timestamp precision.
 function encodeCursor(ticket: Ticket): string {
-  return Buffer.from(`${ticket.createdAt.toISOString()}|${ticket.id}`).toString("base64url");
+  return Buffer.from(`t:${ticket.id}`).toString("base64url");
 }
 
-/** The position a cursor names, or undefined when it is not one of ours. */
-export function decodeTicketCursor(cursor: string): { createdAt: Date; id: string } | undefined {
-  const [at, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
-  const createdAt = new Date(at ?? "");
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) return undefined;
-  return { createdAt, id };
+/** The ticket id a cursor names, or undefined when it is not one of ours. */
+export function decodeTicketCursor(cursor: string): { id: string } | undefined {
+  const text = Buffer.from(cursor, "base64url").toString("utf8");
+  const id = text.startsWith("t:") ? text.slice(2) : "";
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id) ? { id } : undefined;
 }
 
 /** Inserts tickets for a tenant, all or none, returning them in input order. */
@@ -76,7 +76,7 @@ export async function listTickets(
   db: Db,
   tenantId: string,
   options: TicketListOptions,
-  position?: { createdAt: Date; id: string },
+  position?: { id: string },
 ): Promise<TicketPage> {
   let query = db.selectFrom("tickets").selectAll().where("tenantId", "=", tenantId);
   if (options.urgency) query = query.where("urgency", "=", options.urgency);
@@ -85,11 +85,8 @@ export async function listTickets(
     query = query.where("classifiedAt", options.classified ? "is not" : "is", null);
   }
   if (position) {
-    query = query.where((eb) =>
-      eb.or([
-        eb("createdAt", ">", position.createdAt),
-        eb.and([eb("createdAt", "=", position.createdAt), eb("id", ">", position.id)]),
-      ]),
+    query = query.where(
+      sql<boolean>`(created_at, id) > (select c.created_at, c.id from tickets c where c.id = ${position.id} and c.tenant_id = ${tenantId})`,
     );
   }
   const rows = await query

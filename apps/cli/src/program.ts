@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { registerDoctor } from "./commands/doctor.ts";
+import { registerEval } from "./commands/eval.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 
 /** The `sluice` command tree. */
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerMigrate(program);
   registerDoctor(program);
+  registerEval(program);
   for (const command of program.commands)
     command.exitOverride().showHelpAfterError("(run with --help for usage)");
   return program;

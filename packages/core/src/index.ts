@@ -1,4 +1,5 @@
 export * from "./cascade/index.ts";
+export { cascadesFilePath, readCascadesFile, writeCascadeToFile } from "./config/cascadesFile.ts";
 export { ConfigError, parseConfig, type SluiceConfig } from "./config/configSchema.ts";
 export { loadConfig } from "./config/env.ts";
 export {
@@ -9,6 +10,14 @@ export {
   type SluiceErrorOptions,
   type TrpcErrorCode,
 } from "./errors/sluiceError.ts";
+export {
+  type ArmResult,
+  type Calibration,
+  calibrateThreshold,
+  cascadePath,
+  summariseArms,
+} from "./eval/classifierEval.ts";
+export { collectTierRecords, type LabelledTicket, type TierRecord } from "./eval/tierRecords.ts";
 export { type CallLogWriter, type CallLogWriterOptions, createCallLogWriter } from "./llm/callLogWriter.ts";
 export { toProviderRequest } from "./llm/chatRequestMapping.ts";
 export { createLlmRuntime, type LlmRuntime } from "./llm/llmRuntime.ts";

@@ -20,6 +20,7 @@ export {
 export { collectTierRecords, type LabelledTicket, type TierRecord } from "./eval/tierRecords.ts";
 export { type CallLogWriter, type CallLogWriterOptions, createCallLogWriter } from "./llm/callLogWriter.ts";
 export { toProviderRequest } from "./llm/chatRequestMapping.ts";
+export { type Completion, complete } from "./llm/completion.ts";
 export { createLlmRuntime, type LlmRuntime } from "./llm/llmRuntime.ts";
 export {
   type ChatOutcome,
@@ -70,6 +71,7 @@ export { abortError, isAbort, retryAfterMsOf, toSluiceError } from "./providers/
 export { createProviderRegistry, type ProviderRegistry } from "./providers/providerRegistry.ts";
 export * from "./resilience/index.ts";
 export * from "./schemas/index.ts";
+export { type UsageStats, type UsageTotals, usageStats } from "./stats/usageStats.ts";
 export { classifyRequest } from "./tickets/classifyPrompt.ts";
 export { type ClassificationOutcome, classifyTicketText } from "./tickets/classifyTicketText.ts";
 export {

@@ -28,4 +28,5 @@ export * from "./repositories/llmCache.ts";
 export * from "./repositories/llmCalls.ts";
 export * from "./repositories/tenants.ts";
 export * from "./repositories/tickets.ts";
+export * from "./repositories/usageStats.ts";
 export type * from "./schema.ts";

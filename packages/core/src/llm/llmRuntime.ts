@@ -1,11 +1,21 @@
 import type { Db } from "@sluice/db";
+import { type CascadeRegistry, createCascadeRegistry } from "../cascade/cascadeRegistry.ts";
+import type { CascadeSpecInput } from "../cascade/cascadeSpec.ts";
+import { cascadesFilePath, readCascadesFile } from "../config/cascadesFile.ts";
 import type { SluiceConfig } from "../config/configSchema.ts";
 import { createModelRegistry, type ModelRegistry } from "../models/modelRegistry.ts";
 import type { ModelSpecInput } from "../models/modelSpec.ts";
+import type { ProviderChatRequest } from "../providers/provider.ts";
 import { createProviderRegistry, type ProviderRegistry } from "../providers/providerRegistry.ts";
 import { createResilienceRegistry } from "../resilience/resilienceRegistry.ts";
 import { type CallLogWriter, createCallLogWriter } from "./callLogWriter.ts";
-import { createModelClient, type ModelClient, type ResilienceExecutor } from "./modelClient.ts";
+import { type Completion, complete } from "./completion.ts";
+import {
+  createModelClient,
+  type ModelCallContext,
+  type ModelClient,
+  type ResilienceExecutor,
+} from "./modelClient.ts";
 import { createResponseCache } from "./responseCache.ts";
 
 /** Everything a process needs to call models, built once from configuration. */
@@ -14,6 +24,10 @@ export interface LlmRuntime {
   registry: ModelRegistry;
   providers: ProviderRegistry;
   callLog: CallLogWriter;
+  /** Named cascades: defaults, configuration, and calibrated ones from the cascades file. */
+  cascades: CascadeRegistry;
+  /** Completes with a model id or `cascade:<name>`. */
+  complete(request: ProviderChatRequest, context?: ModelCallContext): Promise<Completion>;
   /** Flushes the call log; call before the process exits. */
   close(): Promise<void>;
 }
@@ -34,5 +48,17 @@ export function createLlmRuntime(
     cache: createResponseCache({ db, ttlSeconds: config.cache.ttlSeconds, scope: config.cache.scope }),
     resilience: options.resilience ?? createResilienceRegistry(),
   });
-  return { models, registry, providers, callLog, close: () => callLog.close() };
+  const cascades = createCascadeRegistry(registry, [
+    ...config.cascades,
+    ...readCascadesFile(cascadesFilePath(config.home)),
+  ] as CascadeSpecInput[]);
+  return {
+    models,
+    registry,
+    providers,
+    callLog,
+    cascades,
+    complete: (request, context) => complete({ models, cascades, db }, request, context),
+    close: () => callLog.close(),
+  };
 }

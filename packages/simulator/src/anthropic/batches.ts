@@ -82,7 +82,7 @@ function batchObject(ctx: SimRequest, batch: SimMessageBatch) {
 }
 
 /** `POST /v1/messages/batches`. */
-export function createMessageBatch(ctx: SimRequest): void {
+export function createMessageBatch(ctx: SimRequest) {
   const body = (ctx.body ?? {}) as { requests?: unknown };
   if (!Array.isArray(body.requests) || body.requests.length === 0) {
     return sendError(ctx.res, "anthropic", 400, "requests: at least one request is required");
@@ -122,13 +122,13 @@ function find(ctx: SimRequest): SimMessageBatch | undefined {
 }
 
 /** `GET /v1/messages/batches/:id`. */
-export function getMessageBatch(ctx: SimRequest): void {
+export function getMessageBatch(ctx: SimRequest) {
   const batch = find(ctx);
   if (batch) sendJson(ctx.res, 200, batchObject(ctx, batch));
 }
 
 /** `GET /v1/messages/batches`. */
-export function listMessageBatches(ctx: SimRequest): void {
+export function listMessageBatches(ctx: SimRequest) {
   const all = [...store(ctx.state).values()].reverse();
   const after = ctx.url.searchParams.get("after_id");
   const limit = Math.min(100, Number(ctx.url.searchParams.get("limit") ?? 20) || 20);
@@ -143,7 +143,7 @@ export function listMessageBatches(ctx: SimRequest): void {
 }
 
 /** `GET /v1/messages/batches/:id/results` (JSONL, once ended). */
-export function messageBatchResults(ctx: SimRequest): void {
+export function messageBatchResults(ctx: SimRequest) {
   const batch = find(ctx);
   if (!batch) return;
   if (batchObject(ctx, batch).processing_status !== "ended" || !batch.results) {
@@ -154,7 +154,7 @@ export function messageBatchResults(ctx: SimRequest): void {
 }
 
 /** `POST /v1/messages/batches/:id/cancel`. */
-export function cancelMessageBatch(ctx: SimRequest): void {
+export function cancelMessageBatch(ctx: SimRequest) {
   const batch = find(ctx);
   if (!batch) return;
   if (batchObject(ctx, batch).processing_status === "in_progress") batch.cancelAt = ctx.state.clock.now();

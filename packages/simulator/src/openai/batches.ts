@@ -223,7 +223,7 @@ function batchObject(state: SimState, batch: SimBatch) {
 }
 
 /** `POST /v1/batches`. */
-export function createBatch(ctx: SimRequest): void {
+export function createBatch(ctx: SimRequest) {
   const body = (ctx.body ?? {}) as {
     input_file_id?: unknown;
     endpoint?: unknown;
@@ -257,14 +257,14 @@ export function createBatch(ctx: SimRequest): void {
 }
 
 /** `GET /v1/batches/:id`. */
-export function getBatch(ctx: SimRequest): void {
+export function getBatch(ctx: SimRequest) {
   const batch = batches(ctx.state).get(ctx.params[0] ?? "");
   if (!batch) return sendError(ctx.res, "openai", 404, `No batch found with id '${ctx.params[0]}'`);
   sendJson(ctx.res, 200, batchObject(ctx.state, batch));
 }
 
 /** `GET /v1/batches` (newest first, `after` + `limit`). */
-export function listBatches(ctx: SimRequest): void {
+export function listBatches(ctx: SimRequest) {
   const all = [...batches(ctx.state).values()].reverse();
   const after = ctx.url.searchParams.get("after");
   const limit = Math.min(100, Number(ctx.url.searchParams.get("limit") ?? 20) || 20);
@@ -280,7 +280,7 @@ export function listBatches(ctx: SimRequest): void {
 }
 
 /** `POST /v1/batches/:id/cancel`. */
-export function cancelBatch(ctx: SimRequest): void {
+export function cancelBatch(ctx: SimRequest) {
   const batch = batches(ctx.state).get(ctx.params[0] ?? "");
   if (!batch) return sendError(ctx.res, "openai", 404, `No batch found with id '${ctx.params[0]}'`);
   const status = batchObject(ctx.state, batch).status;

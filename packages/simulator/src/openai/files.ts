@@ -38,7 +38,7 @@ export function fileObject(file: SimFile) {
 }
 
 /** `POST /v1/files` (multipart upload). */
-export function uploadFile(ctx: SimRequest): void {
+export function uploadFile(ctx: SimRequest) {
   const parts = parseMultipart(ctx.rawBody, String(ctx.req.headers["content-type"] ?? ""));
   const file = parts.find((p) => p.name === "file");
   const purpose = parts.find((p) => p.name === "purpose")?.data.toString("utf8");
@@ -52,14 +52,14 @@ export function uploadFile(ctx: SimRequest): void {
 }
 
 /** `GET /v1/files/:id`. */
-export function getFile(ctx: SimRequest): void {
+export function getFile(ctx: SimRequest) {
   const file = fileStore(ctx.state).get(ctx.params[0] ?? "");
   if (!file) return sendError(ctx.res, "openai", 404, `No such File object: ${ctx.params[0]}`);
   sendJson(ctx.res, 200, fileObject(file));
 }
 
 /** `GET /v1/files/:id/content`. */
-export function getFileContent(ctx: SimRequest): void {
+export function getFileContent(ctx: SimRequest) {
   const file = fileStore(ctx.state).get(ctx.params[0] ?? "");
   if (!file) return sendError(ctx.res, "openai", 404, `No such File object: ${ctx.params[0]}`);
   ctx.res.writeHead(200, {

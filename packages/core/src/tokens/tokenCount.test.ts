@@ -1,7 +1,7 @@
 import { encodeChat } from "gpt-tokenizer/encoding/o200k_base";
 import { describe, expect, it } from "vitest";
 import { parseChatRequest } from "../schemas/chatRequest.ts";
-import { countChatTokens, countTextTokens, preloadEncodings } from "./index.ts";
+import { countChatTokens, countTextTokens } from "./index.ts";
 
 const ticket = parseChatRequest({
   model: "gpt-4o-mini",
@@ -100,16 +100,5 @@ describe("countChatTokens", () => {
     expect(countChatTokens(ticket, "anthropic")).toBe(
       Math.ceil((countChatTokens(ticket, "openai") * 120) / 100),
     );
-  });
-
-  it("counts a typical 200-token prompt well under 0.1 ms", () => {
-    preloadEncodings();
-    expect(countChatTokens(ticket, "openai")).toBeGreaterThan(200);
-    for (let i = 0; i < 500; i++) countChatTokens(ticket, "openai");
-    const iterations = 2_000;
-    const started = performance.now();
-    for (let i = 0; i < iterations; i++) countChatTokens(ticket, "openai");
-    const perCallMs = (performance.now() - started) / iterations;
-    expect(perCallMs).toBeLessThan(0.1);
   });
 });

@@ -1,10 +1,12 @@
 import path from "node:path";
-import { loadConfig } from "@sluice/core";
+import { loadConfig, preloadEncodings } from "@sluice/core";
 import { createDb, resolveDatabase } from "@sluice/db";
 import { loadApiEnv } from "./env.ts";
 import { startApiServer } from "./server.ts";
 
 const config = loadConfig();
+// Tokenizer tables take a few hundred ms to load: pay that at start, not on the first request.
+preloadEncodings();
 const env = loadApiEnv();
 const resolved = await resolveDatabase({
   databaseUrl: config.databaseUrl,

@@ -1,9 +1,11 @@
 import path from "node:path";
-import { loadConfig } from "@sluice/core";
+import { loadConfig, preloadEncodings } from "@sluice/core";
 import { resolveDatabase } from "@sluice/db";
 import { startBoss, stopBoss } from "./boss.ts";
 
 const config = loadConfig();
+// Tokenizer tables take a few hundred ms to load: pay that at start, not on the first request.
+preloadEncodings();
 const resolved = await resolveDatabase({
   databaseUrl: config.databaseUrl,
   dataDir: path.resolve(config.home, "postgres"),

@@ -153,14 +153,23 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     });
   }
 
-  async function chat(request: ProviderChatRequest, context: ModelCallContext = {}): Promise<ChatOutcome> {
+  /** Resolves the model and its provider and checks the request before anything is spent. */
+  function prepare<R extends { model: string }>(
+    request: R,
+    kind: ModelSpec["kind"],
+    context: ModelCallContext,
+  ) {
     const model = deps.registry.get(request.model);
-    requireKind(model, "chat");
-    checkContext(model, request);
+    requireKind(model, kind);
+    if (kind === "chat") checkContext(model, request as unknown as ProviderChatRequest);
     const provider = deps.providers.forModel(model);
     const signal = context.signal ?? new AbortController().signal;
     if (signal.aborted) throw abortError(signal);
-    const upstream = { ...request, model: model.upstream };
+    return { model, provider, signal, upstream: { ...request, model: model.upstream } };
+  }
+
+  async function chat(request: ProviderChatRequest, context: ModelCallContext = {}): Promise<ChatOutcome> {
+    const { model, provider, signal, upstream } = prepare(request, "chat", context);
     const call = () =>
       resilience.execute(model.id, (s) => provider.complete(upstream, { signal: s }), { signal });
     const started = now();
@@ -192,13 +201,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     request: ProviderChatRequest,
     context: ModelCallContext = {},
   ): AsyncIterable<ModelStreamEvent> {
-    const model = deps.registry.get(request.model);
-    requireKind(model, "chat");
-    checkContext(model, request);
-    const provider = deps.providers.forModel(model);
-    const signal = context.signal ?? new AbortController().signal;
-    if (signal.aborted) throw abortError(signal);
-    const upstream = { ...request, model: model.upstream };
+    const { model, provider, signal, upstream } = prepare(request, "chat", context);
     const started = now();
     let ttftMs: number | null = null;
     let iterator: AsyncIterator<ChatStreamEvent> | undefined;
@@ -248,12 +251,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     request: ProviderEmbeddingsRequest,
     context: ModelCallContext = {},
   ): Promise<EmbeddingsOutcome> {
-    const model = deps.registry.get(request.model);
-    requireKind(model, "embedding");
-    const provider = deps.providers.forModel(model);
-    const signal = context.signal ?? new AbortController().signal;
-    if (signal.aborted) throw abortError(signal);
-    const upstream = { ...request, model: model.upstream };
+    const { model, provider, signal, upstream } = prepare(request, "embedding", context);
     const started = now();
     try {
       const result = await resilience.execute(model.id, (s) => provider.embed(upstream, { signal: s }), {

@@ -10,7 +10,7 @@ import type {
   ProviderChatRequest,
   ProviderChatResult,
 } from "./provider.ts";
-import { abortError, malformedResponse, toSluiceError } from "./providerErrors.ts";
+import { abortError, malformedResponse, streamFailure, toSluiceError } from "./providerErrors.ts";
 
 /** Settings of an Anthropic endpoint. */
 export interface AnthropicProviderOptions {
@@ -127,10 +127,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
         } else if (event.type === "message_stop") stopped = true;
       }
     } catch (error) {
-      if (signal.aborted) throw abortError(signal);
-      // Once data has flowed, a broken connection means a cut stream, not an unreachable provider.
-      if (received) throw malformedResponse(site, `the stream was cut (${(error as Error).message})`);
-      throw toSluiceError(error, site);
+      throw streamFailure(error, site, signal, received);
     }
     // An aborted SDK stream may simply end: report the abort, not a truncated response.
     if (signal.aborted) throw abortError(signal);

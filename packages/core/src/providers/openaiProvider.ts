@@ -13,7 +13,7 @@ import type {
   ProviderEmbeddingsResult,
   TokenLogprob,
 } from "./provider.ts";
-import { abortError, malformedResponse, toSluiceError } from "./providerErrors.ts";
+import { abortError, malformedResponse, streamFailure, toSluiceError } from "./providerErrors.ts";
 
 /** Settings of an OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, Together, Groq, the simulator). */
 export interface OpenAiProviderOptions {
@@ -147,10 +147,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): Provider {
         if (choice?.finish_reason) finishReason = finishReasonOf(choice.finish_reason);
       }
     } catch (error) {
-      if (signal.aborted) throw abortError(signal);
-      // Once data has flowed, a broken connection means a cut stream, not an unreachable provider.
-      if (received) throw malformedResponse(site, `the stream was cut (${(error as Error).message})`);
-      throw toSluiceError(error, site);
+      throw streamFailure(error, site, signal, received);
     }
     // An aborted SDK stream may simply end: report the abort, not a truncated response.
     if (signal.aborted) throw abortError(signal);

@@ -147,3 +147,18 @@ export function malformedResponse(site: FailureSite, what: string): SluiceError 
     },
   );
 }
+
+/**
+ * The error to raise when a provider stream fails: the caller's abort, a cut stream once the
+ * response has started (a broken connection then is not an unreachable provider), or the mapped error.
+ */
+export function streamFailure(
+  error: unknown,
+  site: FailureSite,
+  signal: AbortSignal,
+  started: boolean,
+): unknown {
+  if (signal.aborted) return abortError(signal);
+  if (started) return malformedResponse(site, `the stream was cut (${(error as Error).message})`);
+  return toSluiceError(error, site);
+}

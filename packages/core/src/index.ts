@@ -1,3 +1,11 @@
+export {
+  authenticate,
+  createApiKey,
+  generateApiKey,
+  hashApiKey,
+  type Principal,
+  requireAdmin,
+} from "./auth/apiKeys.ts";
 export * from "./cascade/index.ts";
 export { cascadesFilePath, readCascadesFile, writeCascadeToFile } from "./config/cascadesFile.ts";
 export { ConfigError, parseConfig, type SluiceConfig } from "./config/configSchema.ts";
@@ -18,6 +26,9 @@ export {
   summariseArms,
 } from "./eval/classifierEval.ts";
 export { collectTierRecords, type LabelledTicket, type TierRecord } from "./eval/tierRecords.ts";
+export { type BudgetGuard, type BudgetReservation, createBudgetGuard } from "./limits/budgetGuard.ts";
+export { type Clock, systemClock } from "./limits/clock.ts";
+export { createRateLimiter, type RateLimiter, type RateLimitState } from "./limits/rateLimiter.ts";
 export { type CallLogWriter, type CallLogWriterOptions, createCallLogWriter } from "./llm/callLogWriter.ts";
 export { toProviderRequest } from "./llm/chatRequestMapping.ts";
 export { type Completion, complete } from "./llm/completion.ts";

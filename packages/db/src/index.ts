@@ -24,6 +24,7 @@ export {
 } from "./postgres/resolveDatabase.ts";
 export * from "./repositories/apiKeys.ts";
 export * from "./repositories/cascadeRuns.ts";
+export * from "./repositories/limits.ts";
 export * from "./repositories/llmCache.ts";
 export * from "./repositories/llmCalls.ts";
 export * from "./repositories/tenants.ts";

@@ -128,6 +128,22 @@ export interface CascadeAttemptsTable {
   confidence: number | null;
 }
 
+/** `rate_limit_windows`: requests and tokens per tenant per one-minute window. */
+export interface RateLimitWindowsTable {
+  tenantId: string;
+  windowStart: Date;
+  requests: number;
+  tokens: number;
+}
+
+/** `tenant_daily_spend`: reserved (in flight) and settled spend per tenant per UTC day. */
+export interface TenantDailySpendTable {
+  tenantId: string;
+  day: string;
+  reservedMicros: number;
+  spentMicros: number;
+}
+
 /** Every table Sluice owns, as Kysely sees it (camelCase; columns are snake_case in Postgres). */
 export interface Database {
   tenants: TenantsTable;
@@ -137,6 +153,8 @@ export interface Database {
   tickets: TicketsTable;
   cascadeRuns: CascadeRunsTable;
   cascadeAttempts: CascadeAttemptsTable;
+  rateLimitWindows: RateLimitWindowsTable;
+  tenantDailySpend: TenantDailySpendTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

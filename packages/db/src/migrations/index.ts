@@ -2,10 +2,12 @@ import type { Migration } from "kysely/migration";
 import * as tenantsAndApiKeys from "./20261124T120000_tenantsAndApiKeys.ts";
 import * as llmCacheAndCalls from "./20261124T130000_llmCacheAndCalls.ts";
 import * as ticketsAndCascades from "./20261124T140000_ticketsAndCascades.ts";
+import * as limitsAndSpend from "./20261124T150000_limitsAndSpend.ts";
 
 /** Every migration, keyed by its timestamped name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
   "20261124T120000_tenantsAndApiKeys": tenantsAndApiKeys,
   "20261124T130000_llmCacheAndCalls": llmCacheAndCalls,
   "20261124T140000_ticketsAndCascades": ticketsAndCascades,
+  "20261124T150000_limitsAndSpend": limitsAndSpend,
 };

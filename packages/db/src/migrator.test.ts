@@ -9,6 +9,17 @@ import { migrateDown, migrateToLatest, migrateUp, migrationStatus } from "./migr
 import { dropDatabase, withAdminClient } from "./testing/templateDatabase.ts";
 
 const adminUrl = inject("sluiceAdminUrl");
+const ALL_TABLES = [
+  "api_keys",
+  "cascade_attempts",
+  "cascade_runs",
+  "llm_cache",
+  "llm_calls",
+  "rate_limit_windows",
+  "tenant_daily_spend",
+  "tenants",
+  "tickets",
+];
 const created: string[] = [];
 
 async function freshDatabase(): Promise<string> {
@@ -43,15 +54,7 @@ describe("migrator", () => {
     try {
       expect((await migrationStatus(db)).every((m) => m.executedAt === null)).toBe(true);
       expect((await migrateToLatest(db)).applied).toEqual(all);
-      expect(await tableNames(url)).toEqual([
-        "api_keys",
-        "cascade_attempts",
-        "cascade_runs",
-        "llm_cache",
-        "llm_calls",
-        "tenants",
-        "tickets",
-      ]);
+      expect(await tableNames(url)).toEqual(ALL_TABLES);
       expect((await migrationStatus(db)).every((m) => m.executedAt instanceof Date)).toBe(true);
 
       for (const name of [...all].reverse()) expect((await migrateDown(db)).reverted).toEqual([name]);
@@ -60,15 +63,7 @@ describe("migrator", () => {
 
       expect((await migrateUp(db)).applied).toEqual([all[0]]);
       await migrateToLatest(db);
-      expect(await tableNames(url)).toEqual([
-        "api_keys",
-        "cascade_attempts",
-        "cascade_runs",
-        "llm_cache",
-        "llm_calls",
-        "tenants",
-        "tickets",
-      ]);
+      expect(await tableNames(url)).toEqual(ALL_TABLES);
       expect((await migrateToLatest(db)).applied).toEqual([]);
     } finally {
       await db.destroy();

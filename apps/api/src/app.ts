@@ -1,22 +1,56 @@
-import type { Db } from "@sluice/db";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
-import express, { type Express } from "express";
+import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import { bearerToken } from "./auth/bearerToken.ts";
+import { errorBody, toPublicError } from "./errors/publicError.ts";
 import { healthRoutes } from "./http/healthRoutes.ts";
 import { requestIdMiddleware, requestIdOf } from "./http/requestId.ts";
+import { openaiRoutes } from "./rest/openaiRoutes.ts";
 import { appRouter } from "./root.ts";
+import type { ApiServices } from "./services.ts";
 
-/** Builds the HTTP application over an open database handle. */
-export function createApp(deps: { db: Db }): Express {
+/** Largest request body accepted (bytes). */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+/** Builds the HTTP application over the API's services. */
+export function createApp(services: ApiServices): Express {
   const app = express();
   app.disable("x-powered-by");
   app.use(requestIdMiddleware);
-  app.use(healthRoutes(deps.db));
+  app.use(healthRoutes(services.db));
   app.use(
     "/trpc",
     createExpressMiddleware({
       router: appRouter,
-      createContext: ({ req }) => ({ db: deps.db, requestId: requestIdOf(req) }),
+      maxBodySize: MAX_BODY_BYTES,
+      createContext: ({ req }) => ({
+        ...services,
+        requestId: requestIdOf(req),
+        apiKey: bearerToken(req.headers),
+      }),
     }),
   );
+  app.use(express.json({ limit: MAX_BODY_BYTES }));
+  app.use(openaiRoutes(services));
+  app.use((req, res) => {
+    res
+      .status(404)
+      .json(
+        errorBody(
+          { status: 404, code: "not_found", message: `no route for ${req.method} ${req.path}` },
+          requestIdOf(req),
+        ),
+      );
+  });
+  // The one REST error handler: every failure leaves in the public envelope with the request id.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const pub = toPublicError(error);
+    if (pub.retryAfterMs !== undefined)
+      res.setHeader("Retry-After", String(Math.max(1, Math.ceil(pub.retryAfterMs / 1000))));
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(pub.status).json(errorBody(pub, requestIdOf(req)));
+  });
   return app;
 }

@@ -1,5 +1,11 @@
 import path from "node:path";
-import { loadConfig, preloadEncodings } from "@sluice/core";
+import {
+  createBudgetGuard,
+  createLlmRuntime,
+  createRateLimiter,
+  loadConfig,
+  preloadEncodings,
+} from "@sluice/core";
 import { createDb, resolveDatabase } from "@sluice/db";
 import { loadApiEnv } from "./env.ts";
 import { startApiServer } from "./server.ts";
@@ -14,11 +20,16 @@ const resolved = await resolveDatabase({
   handleSignals: false,
 });
 const db = createDb(resolved.url, { applicationName: "sluice-api" });
-const server = await startApiServer({ db }, env);
+const runtime = createLlmRuntime(config, db);
+const server = await startApiServer(
+  { db, runtime, rateLimiter: createRateLimiter(db), budget: createBudgetGuard(db) },
+  env,
+);
 process.stdout.write(`sluice api listening on ${server.url}\n`);
 
 async function shutdown(): Promise<void> {
   await server.close();
+  await runtime.close();
   await db.destroy();
   await resolved.stop();
   process.exit(0);

@@ -1,9 +1,19 @@
+import { cascadeRouter, chatRouter, embeddingsRouter, statsRouter } from "./routers/completions.ts";
 import { healthRouter } from "./routers/health.ts";
+import { apiKeysRouter, tenantsRouter } from "./routers/tenants.ts";
+import { ticketsRouter } from "./routers/tickets.ts";
 import { router } from "./trpc/init.ts";
 
-/** Every tRPC router, combined once. */
+/** Every tRPC router, combined once. Jobs, batches and dead letters join here as siblings. */
 export const appRouter = router({
   health: healthRouter,
+  chat: chatRouter,
+  cascade: cascadeRouter,
+  embeddings: embeddingsRouter,
+  tickets: ticketsRouter,
+  stats: statsRouter,
+  tenants: tenantsRouter,
+  apiKeys: apiKeysRouter,
 });
 
 /** The API's type, the only thing clients import from here. */

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
-import type { Db } from "@sluice/db";
 import { createApp } from "./app.ts";
+import type { ApiServices } from "./services.ts";
 
 /** A listening API server. */
 export interface ApiServer {
@@ -10,7 +10,7 @@ export interface ApiServer {
 
 /** Starts the API on `host:port` (port 0 picks a free one). */
 export function startApiServer(
-  deps: { db: Db },
+  deps: ApiServices,
   options: { host: string; port: number },
 ): Promise<ApiServer> {
   const app = createApp(deps);

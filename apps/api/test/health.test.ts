@@ -1,17 +1,15 @@
 import { useTestDatabase } from "@sluice/db/testing";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiServer, startApiServer } from "../src/server.ts";
+import { startTestApi, type TestApi } from "./testApi.ts";
 
 const t = useTestDatabase();
-let api: ApiServer;
+let api: TestApi;
 
 beforeAll(async () => {
-  api = await startApiServer({ db: t.db }, { host: "127.0.0.1", port: 0 });
+  api = await startTestApi(t.db);
 });
-afterAll(async () => {
-  await api.close();
-});
+afterAll(() => api.close());
 
 describe("health endpoints", () => {
   it("reports liveness and readiness over HTTP", async () => {

@@ -26,6 +26,8 @@ export interface LlmRuntime {
   callLog: CallLogWriter;
   /** Named cascades: defaults, configuration, and calibrated ones from the cascades file. */
   cascades: CascadeRegistry;
+  /** Model or `cascade:<name>` the ticket classifier uses. */
+  classifierModel: string;
   /** Completes with a model id or `cascade:<name>`. */
   complete(request: ProviderChatRequest, context?: ModelCallContext): Promise<Completion>;
   /** Flushes the call log; call before the process exits. */
@@ -58,6 +60,7 @@ export function createLlmRuntime(
     providers,
     callLog,
     cascades,
+    classifierModel: config.classifierModel,
     complete: (request, context) => complete({ models, cascades, db }, request, context),
     close: () => callLog.close(),
   };

@@ -4,9 +4,9 @@ import type { Tenant } from "../schema.ts";
 
 /** Limits a tenant can have; null means unlimited. */
 export interface TenantLimits {
-  dailyBudgetMicros?: number | null;
-  rateLimitRpm?: number | null;
-  rateLimitTpm?: number | null;
+  dailyBudgetMicros?: number | null | undefined;
+  rateLimitRpm?: number | null | undefined;
+  rateLimitTpm?: number | null | undefined;
 }
 
 /** Inserts a tenant and returns it. */

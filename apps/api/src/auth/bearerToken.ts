@@ -1,0 +1,9 @@
+import type { IncomingHttpHeaders } from "node:http";
+
+/** The bearer token of a request, if it sent one. */
+export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
+  const auth = headers.authorization;
+  if (!auth) return undefined;
+  const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
+  return match?.[1]?.trim() || undefined;
+}

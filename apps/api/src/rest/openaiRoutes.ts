@@ -1,0 +1,131 @@
+import {
+  authenticate,
+  guardedComplete,
+  guardedEmbed,
+  type Principal,
+  parseChatRequest,
+  parseEmbeddingsRequest,
+  type RateLimitState,
+  toProviderRequest,
+} from "@sluice/core";
+import { type Request, type Response, Router } from "express";
+import { bearerToken } from "../auth/bearerToken.ts";
+import { requestIdOf } from "../http/requestId.ts";
+import type { ApiServices } from "../services.ts";
+import { streamChatCompletion } from "./chatStream.ts";
+
+function rateLimitHeaders(res: Response, state: RateLimitState): void {
+  if (state.limitRequests !== null) res.setHeader("X-RateLimit-Limit-Requests", String(state.limitRequests));
+  if (state.limitTokens !== null) res.setHeader("X-RateLimit-Limit-Tokens", String(state.limitTokens));
+  res.setHeader("X-RateLimit-Reset", String(Math.ceil(state.resetAt / 1000)));
+}
+
+/** The `sluice` extension object added to OpenAI-shaped responses. */
+export function sluiceExtension(c: {
+  costMicros: number;
+  modelUsed: string;
+  requested: string;
+  cacheHit: boolean;
+  cascade?: { cascaded: boolean; draftAccepted: boolean; savedMicros: number };
+}) {
+  return {
+    cost_micros: c.costMicros,
+    model_used: c.modelUsed,
+    requested_model: c.requested,
+    cache_hit: c.cacheHit,
+    cascaded: c.cascade?.cascaded ?? false,
+    draft_accepted: c.cascade?.draftAccepted ?? null,
+    saved_micros: c.cascade?.savedMicros ?? 0,
+  };
+}
+
+/** OpenAI-compatible REST: `POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models`. */
+export function openaiRoutes(services: ApiServices): Router {
+  const router = Router();
+  const principalOf = (req: Request): Promise<Principal> =>
+    authenticate(services.db, bearerToken(req.headers));
+
+  router.get("/v1/models", async (req, res) => {
+    await principalOf(req);
+    const models = services.runtime.registry
+      .list()
+      .map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.provider }));
+    const cascades = services.runtime.cascades
+      .list()
+      .map((c) => ({ id: `cascade:${c.name}`, object: "model", created: 0, owned_by: "sluice" }));
+    res.json({ object: "list", data: [...models, ...cascades] });
+  });
+
+  router.post("/v1/chat/completions", async (req, res) => {
+    const principal = await principalOf(req);
+    const body = parseChatRequest(req.body);
+    const request = toProviderRequest(body);
+    const requestId = requestIdOf(req);
+    const controller = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    if (body.stream) {
+      await streamChatCompletion(
+        services,
+        principal,
+        request,
+        { requestId, signal: controller.signal, includeUsage: body.stream_options?.include_usage === true },
+        res,
+      );
+      return;
+    }
+    const { completion, rateLimit } = await guardedComplete(services, principal.tenant, request, {
+      requestId,
+      signal: controller.signal,
+    });
+    rateLimitHeaders(res, rateLimit);
+    res.json({
+      id: `chatcmpl-${requestId}`,
+      object: "chat.completion",
+      created: Math.floor(Date.now() / 1000),
+      model: completion.requested,
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: completion.content, refusal: null },
+          logprobs: null,
+          finish_reason: completion.finishReason,
+        },
+      ],
+      usage: {
+        prompt_tokens: completion.usage.inputTokens,
+        completion_tokens: completion.usage.outputTokens,
+        total_tokens: completion.usage.inputTokens + completion.usage.outputTokens,
+      },
+      sluice: sluiceExtension(completion),
+    });
+  });
+
+  router.post("/v1/embeddings", async (req, res) => {
+    const principal = await principalOf(req);
+    const body = parseEmbeddingsRequest(req.body);
+    const inputs = typeof body.input === "string" ? [body.input] : body.input;
+    const { outcome, rateLimit } = await guardedEmbed(
+      services,
+      principal.tenant,
+      { model: body.model, input: inputs, ...(body.dimensions ? { dimensions: body.dimensions } : {}) },
+      { requestId: requestIdOf(req) },
+    );
+    rateLimitHeaders(res, rateLimit);
+    const base64 = body.encoding_format === "base64";
+    res.json({
+      object: "list",
+      model: outcome.model.id,
+      data: outcome.vectors.map((v, index) => ({
+        object: "embedding",
+        index,
+        embedding: base64 ? Buffer.from(new Float32Array(v).buffer).toString("base64") : v,
+      })),
+      usage: { prompt_tokens: outcome.usage.inputTokens, total_tokens: outcome.usage.inputTokens },
+      sluice: { cost_micros: outcome.costMicros },
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,80 @@
+import { createApiKey, SluiceError } from "@sluice/core";
+import {
+  disableTenant,
+  enableTenant,
+  insertTenant,
+  listApiKeys,
+  listTenants,
+  revokeApiKey,
+  updateTenantLimits,
+} from "@sluice/db";
+import type { TRPCRouterRecord } from "@trpc/server";
+import { z } from "zod";
+import { adminProcedure } from "../trpc/init.ts";
+
+const limits = {
+  dailyBudgetMicros: z.int().min(0).nullable().optional(),
+  rateLimitRpm: z.int().min(1).nullable().optional(),
+  rateLimitTpm: z.int().min(1).nullable().optional(),
+};
+
+function found<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new SluiceError("not_found", `${what} not found`);
+  return value;
+}
+
+/** `tenants.*` (admin): create, list, disable, enable, set limits. */
+export const tenantsRouter = {
+  create: adminProcedure
+    .input(z.strictObject({ name: z.string().trim().min(1).max(200), ...limits }))
+    .mutation(async ({ ctx, input }) => {
+      try {
+        return await insertTenant(ctx.db, input);
+      } catch (error) {
+        if (String(error).includes("tenants_name_key"))
+          throw new SluiceError("conflict", `a tenant named "${input.name}" exists`);
+        throw error;
+      }
+    }),
+  list: adminProcedure
+    .input(z.strictObject({ includeDisabled: z.boolean().optional() }).optional())
+    .query(({ ctx, input }) => listTenants(ctx.db, { includeDisabled: input?.includeDisabled ?? false })),
+  disable: adminProcedure
+    .input(z.strictObject({ id: z.uuid() }))
+    .mutation(async ({ ctx, input }) => found(await disableTenant(ctx.db, input.id), "tenant")),
+  enable: adminProcedure
+    .input(z.strictObject({ id: z.uuid() }))
+    .mutation(async ({ ctx, input }) => found(await enableTenant(ctx.db, input.id), "tenant")),
+  setLimits: adminProcedure
+    .input(z.strictObject({ id: z.uuid(), ...limits }))
+    .mutation(async ({ ctx, input: { id, ...rest } }) =>
+      found(await updateTenantLimits(ctx.db, id, rest), "tenant"),
+    ),
+} satisfies TRPCRouterRecord;
+
+/** `apiKeys.*` (admin): create (plaintext shown once), list, revoke. */
+export const apiKeysRouter = {
+  create: adminProcedure
+    .input(
+      z.strictObject({
+        tenantId: z.uuid(),
+        role: z.enum(["tenant", "admin"]).default("tenant"),
+        name: z.string().max(100).optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) =>
+      createApiKey(ctx.db, {
+        tenantId: input.tenantId,
+        role: input.role,
+        ...(input.name ? { name: input.name } : {}),
+      }),
+    ),
+  list: adminProcedure
+    .input(z.strictObject({ tenantId: z.uuid(), includeRevoked: z.boolean().optional() }))
+    .query(({ ctx, input }) =>
+      listApiKeys(ctx.db, input.tenantId, { includeRevoked: input.includeRevoked ?? false }),
+    ),
+  revoke: adminProcedure
+    .input(z.strictObject({ id: z.uuid() }))
+    .mutation(async ({ ctx, input }) => found(await revokeApiKey(ctx.db, input.id), "API key")),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,72 @@
+import type { Principal } from "@sluice/core";
+import {
+  classifyPendingTickets,
+  classifyTicket,
+  classifyTickets,
+  createTickets,
+  getTicket,
+  listTickets,
+  type PipelineContext,
+  ticketStats,
+} from "@sluice/core";
+import type { TRPCRouterRecord } from "@trpc/server";
+import { z } from "zod";
+import type { ApiContext } from "../trpc/init.ts";
+import { tenantProcedure } from "../trpc/init.ts";
+
+const silentLogger = { info() {}, warn() {}, error() {} };
+
+function pipelineContext(
+  ctx: ApiContext & { principal: Principal },
+  signal: AbortSignal | undefined,
+): PipelineContext {
+  return {
+    tenantId: ctx.principal.tenant.id,
+    db: ctx.db,
+    models: ctx.runtime.models,
+    cascades: ctx.runtime.cascades,
+    signal: signal ?? new AbortController().signal,
+    logger: silentLogger,
+    requestId: ctx.requestId,
+  };
+}
+
+/** Pending tickets classified inline per call until queued jobs take this over. */
+const INLINE_PENDING_LIMIT = 50;
+
+/** `tickets.*`: every operation of the classifier, scoped to the caller's tenant. */
+export const ticketsRouter = {
+  create: tenantProcedure
+    .input(z.strictObject({ tickets: z.array(z.unknown()).min(1).max(1000) }))
+    .mutation(({ ctx, input }) =>
+      createTickets({ db: ctx.db, tenantId: ctx.principal.tenant.id }, input.tickets),
+    ),
+  get: tenantProcedure
+    .input(z.strictObject({ id: z.string() }))
+    .query(({ ctx, input }) => getTicket({ db: ctx.db, tenantId: ctx.principal.tenant.id }, input.id)),
+  list: tenantProcedure
+    .input(z.unknown().optional())
+    .query(({ ctx, input }) => listTickets({ db: ctx.db, tenantId: ctx.principal.tenant.id }, input ?? {})),
+  classify: tenantProcedure
+    .input(z.strictObject({ id: z.uuid() }))
+    .mutation(({ ctx, input, signal }) =>
+      classifyTicket(pipelineContext(ctx, signal), ctx.runtime.classifierModel, input.id),
+    ),
+  classifyMany: tenantProcedure
+    .input(z.strictObject({ ids: z.array(z.uuid()).min(1).max(100) }))
+    .mutation(({ ctx, input, signal }) =>
+      classifyTickets(pipelineContext(ctx, signal), ctx.runtime.classifierModel, input.ids),
+    ),
+  classifyPending: tenantProcedure
+    .input(
+      z
+        .strictObject({ limit: z.int().min(1).max(INLINE_PENDING_LIMIT).default(INLINE_PENDING_LIMIT) })
+        .optional(),
+    )
+    .mutation(({ ctx, input, signal }) =>
+      classifyPendingTickets(pipelineContext(ctx, signal), ctx.runtime.classifierModel, {
+        limit: input?.limit ?? INLINE_PENDING_LIMIT,
+      }),
+    ),
+  stats: tenantProcedure.query(({ ctx }) => ticketStats({ db: ctx.db, tenantId: ctx.principal.tenant.id })),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,52 @@
+import {
+  createApiKey,
+  createBudgetGuard,
+  createLlmRuntime,
+  createRateLimiter,
+  parseConfig,
+} from "@sluice/core";
+import { type Db, insertTenant } from "@sluice/db";
+import { startSimulator } from "@sluice/simulator";
+import { startApiServer } from "../src/server.ts";
+
+/** A tenant with a key, as tests use them. */
+export interface TestTenant {
+  id: string;
+  key: string;
+}
+
+/** A running API over a test database, with the simulator as provider, an admin and two tenants. */
+export async function startTestApi(
+  db: Db,
+  options: { tenantLimits?: { rateLimitRpm?: number; dailyBudgetMicros?: number } } = {},
+) {
+  const simulator = await startSimulator({ seed: 42 });
+  const runtime = createLlmRuntime(
+    parseConfig({ SLUICE_SIMULATOR_URL: simulator.url, SLUICE_HOME: "/nonexistent-sluice-home" }),
+    db,
+  );
+  const api = await startApiServer(
+    { db, runtime, rateLimiter: createRateLimiter(db), budget: createBudgetGuard(db) },
+    { host: "127.0.0.1", port: 0 },
+  );
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const tenant = async (name: string, role: "tenant" | "admin", limits = {}): Promise<TestTenant> => {
+    const t = await insertTenant(db, { name: `${name}-${suffix}`, ...limits });
+    return { id: t.id, key: (await createApiKey(db, { tenantId: t.id, role })).plaintext };
+  };
+  return {
+    url: api.url,
+    admin: await tenant("admin", "admin"),
+    a: await tenant("tenant-a", "tenant", options.tenantLimits ?? {}),
+    b: await tenant("tenant-b", "tenant"),
+    tenant,
+    close: async () => {
+      await api.close();
+      await runtime.close();
+      await simulator.close();
+    },
+  };
+}
+
+/** The started test API. */
+export type TestApi = Awaited<ReturnType<typeof startTestApi>>;

@@ -1,0 +1,88 @@
+import type { Tenant } from "@sluice/db";
+import type { CascadeRegistry } from "../cascade/cascadeRegistry.ts";
+import type { Completion } from "../llm/completion.ts";
+import type { LlmRuntime } from "../llm/llmRuntime.ts";
+import type { ModelCallContext } from "../llm/modelClient.ts";
+import { costMicros } from "../models/cost.ts";
+import type { ModelRegistry } from "../models/modelRegistry.ts";
+import type { ProviderChatRequest, ProviderEmbeddingsRequest } from "../providers/provider.ts";
+import { countChatTokens, countTextTokens } from "../tokens/tokenCount.ts";
+import type { BudgetGuard } from "./budgetGuard.ts";
+import type { RateLimiter, RateLimitState } from "./rateLimiter.ts";
+
+/** What guarded calls need. */
+export interface Guards {
+  runtime: LlmRuntime;
+  rateLimiter: RateLimiter;
+  budget: BudgetGuard;
+}
+
+/** The most a chat request can cost: every tier it may reach, at its full output allowance. */
+export function maxChatCostMicros(
+  registry: ModelRegistry,
+  cascades: CascadeRegistry,
+  request: ProviderChatRequest,
+): number {
+  const cascade = cascades.resolve(request.model);
+  const models = cascade
+    ? cascade.tiers.map((t) => ({ id: t.model, maxTokens: t.maxTokens }))
+    : [{ id: request.model, maxTokens: undefined }];
+  let total = 0;
+  for (const { id, maxTokens } of models) {
+    const model = registry.get(id);
+    const inputTokens = countChatTokens(request.messages, model.family, model.upstream);
+    const outputTokens =
+      Math.min(maxTokens ?? request.maxTokens ?? model.maxOutputTokens, model.maxOutputTokens) *
+      (request.n ?? 1);
+    total += costMicros(model, { inputTokens, outputTokens });
+  }
+  return total;
+}
+
+/** Chat under the tenant's rate limit and budget: the reservation is settled with the real cost. */
+export async function guardedComplete(
+  guards: Guards,
+  tenant: Tenant,
+  request: ProviderChatRequest,
+  context: ModelCallContext,
+): Promise<{ completion: Completion; rateLimit: RateLimitState }> {
+  const { registry, cascades } = guards.runtime;
+  const promptTokens = countChatTokens(request.messages, "openai");
+  const rateLimit = await guards.rateLimiter.take(tenant, promptTokens);
+  const reservation = await guards.budget.reserve(tenant, maxChatCostMicros(registry, cascades, request));
+  let spent = 0;
+  try {
+    const completion = await guards.runtime.complete(request, { ...context, tenantId: tenant.id });
+    spent = completion.costMicros;
+    return { completion, rateLimit };
+  } finally {
+    await reservation.settle(spent);
+  }
+}
+
+/** Embeddings under the tenant's rate limit and budget. */
+export async function guardedEmbed(
+  guards: Guards,
+  tenant: Tenant,
+  request: ProviderEmbeddingsRequest,
+  context: ModelCallContext,
+) {
+  const model = guards.runtime.registry.get(request.model);
+  const tokens = request.input.reduce(
+    (sum, text) => sum + countTextTokens(text, model.family, model.upstream),
+    0,
+  );
+  const rateLimit = await guards.rateLimiter.take(tenant, tokens);
+  const reservation = await guards.budget.reserve(
+    tenant,
+    costMicros(model, { inputTokens: tokens, outputTokens: 0 }) + 1,
+  );
+  let spent = 0;
+  try {
+    const outcome = await guards.runtime.models.embed(request, { ...context, tenantId: tenant.id });
+    spent = outcome.costMicros;
+    return { outcome, rateLimit };
+  } finally {
+    await reservation.settle(spent);
+  }
+}

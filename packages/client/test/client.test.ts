@@ -1,42 +1,138 @@
-import { type ApiServer, startApiServer } from "@sluice/api";
+import { startTestApi, type TestApi } from "@sluice/api/testing";
 import { useTestDatabase } from "@sluice/db/testing";
+import { ticketDataset } from "@sluice/simulator";
+import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSluiceClient } from "../src/createSluiceClient.ts";
+import { createSluiceClient, type SluiceClient } from "../src/createSluiceClient.ts";
 
 const t = useTestDatabase();
-let api: ApiServer;
+let api: TestApi;
+let admin: SluiceClient;
+let a: SluiceClient;
+let b: SluiceClient;
+const tickets = ticketDataset(42)
+  .slice(0, 3)
+  .map((x) => ({ subject: x.subject, body: x.body, customerEmail: x.customerEmail }));
 
 beforeAll(async () => {
-  api = await startApiServer({ db: t.db }, { host: "127.0.0.1", port: 0 });
+  api = await startTestApi(t.db);
+  admin = createSluiceClient({ url: api.url, apiKey: api.admin.key });
+  a = createSluiceClient({ url: api.url, apiKey: api.a.key, headers: { "X-Request-ID": "client-a" } });
+  b = createSluiceClient({ url: api.url, apiKey: api.b.key });
 });
-afterAll(async () => {
-  await api.close();
-});
+afterAll(() => api.close());
 
-describe("createSluiceClient", () => {
-  it("calls a procedure over HTTP with typed results and propagates the request id", async () => {
-    const client = createSluiceClient({ url: `${api.url}/`, headers: { "X-Request-ID": "client-1" } });
-    const health = await client.health.check.query();
-    expect(health).toEqual({
-      status: "ready",
-      checks: { database: "ok", migrations: "ok" },
-      requestId: "client-1",
+async function failure(run: () => Promise<unknown>) {
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof TRPCClientError)
+      return error.data as {
+        httpStatus: number;
+        error: { code: string; details?: unknown };
+        request_id: string;
+      };
+    throw error;
+  }
+  throw new Error("expected a failure");
+}
+
+describe("typed client against the running API", () => {
+  it("checks health without a key", async () => {
+    const health = await createSluiceClient({ url: api.url }).health.check.query();
+    expect(health.status).toBe("ready");
+  });
+
+  it("runs the ticket workflow: create, list, classify, get, stats", async () => {
+    const created = await a.tickets.create.mutate({ tickets });
+    expect(created).toHaveLength(3);
+    const page = await a.tickets.list.query({ limit: 2 });
+    expect(page.items).toHaveLength(2);
+    expect(page.nextCursor).not.toBeNull();
+    const one = await a.tickets.classify.mutate({ id: created[0]!.id });
+    expect(one.classifiedAt).toBeInstanceOf(Date);
+    const pending = await a.tickets.classifyPending.mutate();
+    expect(pending.filter((r) => r.ok)).toHaveLength(2);
+    const fetched = await a.tickets.get.query({ id: created[1]!.id });
+    expect(fetched.urgency).not.toBeNull();
+    expect((await a.tickets.stats.query()).classified).toBe(3);
+  });
+
+  it("completes chats and cascades, embeds, and reports usage", async () => {
+    const chat = await a.chat.complete.mutate({
+      model: "sim-small",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(chat.modelUsed).toBe("sim-small");
+    const cascades = await a.cascade.list.query();
+    expect(cascades.map((c) => c.name)).toContain("simulator");
+    const run = await a.cascade.run.mutate({
+      name: "simulator",
+      request: { messages: [{ role: "user", content: "hello" }] },
+    });
+    expect(run.cascade?.attempts.length).toBeGreaterThan(0);
+    const e = await a.embeddings.create.mutate({
+      model: "text-embedding-3-small",
+      input: "x",
+      dimensions: 8,
+    });
+    expect(e.vectors[0]).toHaveLength(8);
+    await new Promise((r) => setTimeout(r, 250));
+    const usage = await a.stats.usage.query();
+    expect(usage.totals.calls).toBeGreaterThan(0);
+    expect(usage.totals.cascadeRuns).toBeGreaterThan(0);
+  });
+
+  it("lets admins manage tenants and keys; a new key works once, a revoked one never", async () => {
+    const tenant = await admin.tenants.create.mutate({ name: `new-${Date.now()}`, rateLimitRpm: 100 });
+    const { plaintext, key } = await admin.apiKeys.create.mutate({ tenantId: tenant.id, name: "svc" });
+    const fresh = createSluiceClient({ url: api.url, apiKey: plaintext });
+    expect((await fresh.tickets.stats.query()).total).toBe(0);
+    expect((await admin.apiKeys.list.query({ tenantId: tenant.id })).map((k) => k.id)).toEqual([key.id]);
+    await admin.apiKeys.revoke.mutate({ id: key.id });
+    expect((await failure(() => fresh.tickets.stats.query())).httpStatus).toBe(401);
+    expect(
+      (await admin.tenants.setLimits.mutate({ id: tenant.id, dailyBudgetMicros: 5 })).dailyBudgetMicros,
+    ).toBe(5);
+    expect((await admin.tenants.disable.mutate({ id: tenant.id })).disabledAt).toBeInstanceOf(Date);
+    expect((await failure(() => admin.tenants.create.mutate({ name: tenant.name }))).error.code).toBe(
+      "conflict",
+    );
+  });
+
+  it("answers in the error envelope: 401 without a key, 403 for tenants calling admin, 400 with paths", async () => {
+    const anonymous = await failure(() => createSluiceClient({ url: api.url }).tickets.stats.query());
+    expect([anonymous.httpStatus, anonymous.error.code]).toEqual([401, "unauthorized"]);
+    const forbidden = await failure(() => a.tenants.list.query());
+    expect([forbidden.httpStatus, forbidden.error.code, forbidden.request_id]).toEqual([
+      403,
+      "forbidden",
+      "client-a",
+    ]);
+    const invalid = await failure(() =>
+      a.chat.complete.mutate({ model: "sim-small", messages: [], temperature: 9 } as never),
+    );
+    expect([invalid.httpStatus, invalid.error.code]).toEqual([400, "validation_error"]);
+    const bad = await failure(() =>
+      a.tickets.create.mutate({ tickets: [{ subject: "", body: "b", customerEmail: "nope" }] }),
+    );
+    expect(bad.error.details).toMatchObject({
+      issues: expect.arrayContaining([expect.objectContaining({ path: "0.customerEmail" })]),
     });
   });
 
-  it("sends the API key as a bearer token", async () => {
-    const seen: string[] = [];
-    const client = createSluiceClient({
-      url: api.url,
-      apiKey: "slk_test",
-      fetch: async (input, init) => {
-        seen.push(
-          new Headers(init?.headers as ConstructorParameters<typeof Headers>[0]).get("authorization") ?? "",
-        );
-        return fetch(input as string, init as RequestInit);
-      },
-    });
-    await client.health.check.query();
-    expect(seen).toEqual(["Bearer slk_test"]);
+  it("never shows or changes another tenant's tickets", async () => {
+    const [mine] = await a.tickets.create.mutate({ tickets: [tickets[0]!] });
+    for (const call of [
+      () => b.tickets.get.query({ id: mine!.id }),
+      () => b.tickets.classify.mutate({ id: mine!.id }),
+    ]) {
+      const error = await failure(call);
+      expect([error.httpStatus, error.error.code]).toEqual([404, "not_found"]);
+    }
+    const many = await b.tickets.classifyMany.mutate({ ids: [mine!.id] });
+    expect(many[0]).toMatchObject({ ok: false, error: { code: "not_found" } });
+    expect((await b.tickets.list.query({ limit: 100 })).items.map((x) => x.id)).not.toContain(mine!.id);
+    expect((await a.tickets.get.query({ id: mine!.id })).classifiedAt).toBeNull();
   });
 });

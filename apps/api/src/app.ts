@@ -4,6 +4,8 @@ import { bearerToken } from "./auth/bearerToken.ts";
 import { errorBody, toPublicError } from "./errors/publicError.ts";
 import { healthRoutes } from "./http/healthRoutes.ts";
 import { requestIdMiddleware, requestIdOf } from "./http/requestId.ts";
+import { securityHeaders } from "./http/securityHeaders.ts";
+import { httpLogger } from "./logging/httpLogger.ts";
 import { openaiRoutes } from "./rest/openaiRoutes.ts";
 import { appRouter } from "./root.ts";
 import type { ApiServices } from "./services.ts";
@@ -16,6 +18,13 @@ export function createApp(services: ApiServices): Express {
   const app = express();
   app.disable("x-powered-by");
   app.use(requestIdMiddleware);
+  app.use(securityHeaders(services.corsOrigins ?? []));
+  app.use(httpLogger(services.logger));
+  app.use(services.metrics.http);
+  app.get("/metrics", async (_req, res) => {
+    res.setHeader("content-type", services.metrics.registry.contentType);
+    res.end(await services.metrics.registry.metrics());
+  });
   app.use(healthRoutes(services.db));
   app.use(
     "/trpc",
@@ -44,6 +53,8 @@ export function createApp(services: ApiServices): Express {
   // The one REST error handler: every failure leaves in the public envelope with the request id.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const pub = toPublicError(error);
+    if (pub.code === "internal_error")
+      services.logger.error({ err: error, request_id: requestIdOf(req) }, "unhandled error");
     if (pub.retryAfterMs !== undefined)
       res.setHeader("Retry-After", String(Math.max(1, Math.ceil(pub.retryAfterMs / 1000))));
     if (res.headersSent) {

@@ -7,7 +7,10 @@ import {
   preloadEncodings,
 } from "@sluice/core";
 import { createDb, resolveDatabase } from "@sluice/db";
+import { pino } from "pino";
 import { loadApiEnv } from "./env.ts";
+import { REDACTED_PATHS } from "./logging/httpLogger.ts";
+import { createApiMetrics } from "./metrics/apiMetrics.ts";
 import { startApiServer } from "./server.ts";
 
 const config = loadConfig();
@@ -20,11 +23,24 @@ const resolved = await resolveDatabase({
   handleSignals: false,
 });
 const db = createDb(resolved.url, { applicationName: "sluice-api" });
-const runtime = createLlmRuntime(config, db);
-const server = await startApiServer(
-  { db, runtime, rateLimiter: createRateLimiter(db), budget: createBudgetGuard(db) },
-  env,
-);
+const logger = pino({ level: config.logLevel, redact: REDACTED_PATHS });
+const metrics = createApiMetrics();
+const runtime = createLlmRuntime(config, db, {
+  onCall: metrics.onCall,
+  onCascade: metrics.onCascade,
+  onCallLogError: (error, rows) => logger.error({ err: error, rows }, "call log rows could not be written"),
+});
+const services = {
+  db,
+  runtime,
+  rateLimiter: createRateLimiter(db),
+  budget: createBudgetGuard(db),
+  logger,
+  metrics,
+  corsOrigins: env.corsOrigins,
+};
+const server = await startApiServer(services, env);
+logger.info({ url: server.url }, "sluice api listening");
 process.stdout.write(`sluice api listening on ${server.url}\n`);
 
 async function shutdown(): Promise<void> {

@@ -1,5 +1,7 @@
 import type { BudgetGuard, LlmRuntime, RateLimiter } from "@sluice/core";
 import type { Db } from "@sluice/db";
+import type { Logger } from "pino";
+import type { ApiMetrics } from "./metrics/apiMetrics.ts";
 
 /** Everything the API's handlers use, built once in main and passed in. */
 export interface ApiServices {
@@ -7,4 +9,8 @@ export interface ApiServices {
   runtime: LlmRuntime;
   rateLimiter: RateLimiter;
   budget: BudgetGuard;
+  logger: Logger;
+  metrics: ApiMetrics;
+  /** Origins allowed to call from browsers (none by default). */
+  corsOrigins?: string[] | undefined;
 }

@@ -129,24 +129,28 @@ describe("OpenAI-compatible REST with the official SDK", () => {
 
     const poor = await api.tenant("poor", "tenant", { dailyBudgetMicros: 3_000 });
     const broke = new OpenAI({ apiKey: poor.key, baseURL: `${api.url}/v1`, maxRetries: 0 });
+    // sim-small can produce up to 16,384 output tokens at $0.40/M: about 6,600 micro-dollars at most.
+    const tooBig = await broke.chat.completions
+      .create({ model: "sim-small", messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
+    expect((tooBig as { status?: number }).status).toBe(402);
+    expect((tooBig as { error?: { code?: string } }).error?.code).toBe("budget_exceeded");
     const spend = () =>
       broke.chat.completions.create({
         model: "sim-small",
         messages: [{ role: "user", content: "x" }],
         max_tokens: 1000,
       });
-    const outcomes = await Promise.allSettled(Array.from({ length: 10 }, spend));
-    const refused = outcomes
-      .filter((o) => o.status === "rejected")
-      .map((o) => (o as PromiseRejectedResult).reason);
-    expect(refused.length).toBeGreaterThan(0);
-    expect(refused.every((e) => (e as { status?: number }).status === 402)).toBe(true);
+    const outcomes = await Promise.allSettled(Array.from({ length: 12 }, spend));
+    for (const o of outcomes)
+      if (o.status === "rejected") expect((o.reason as { status?: number }).status).toBe(402);
     const spent = await t.db
       .selectFrom("tenantDailySpend")
       .select(["spentMicros", "reservedMicros"])
       .where("tenantId", "=", poor.id)
       .executeTakeFirstOrThrow();
     expect(spent.reservedMicros).toBe(0);
+    expect(spent.spentMicros).toBeGreaterThan(0);
     expect(spent.spentMicros).toBeLessThanOrEqual(3_000);
   });
 });

@@ -7,6 +7,8 @@ import {
 } from "@sluice/core";
 import { type Db, insertTenant } from "@sluice/db";
 import { startSimulator } from "@sluice/simulator";
+import { pino } from "pino";
+import { createApiMetrics } from "../src/metrics/apiMetrics.ts";
 import { startApiServer } from "../src/server.ts";
 
 /** A tenant with a key, as tests use them. */
@@ -21,14 +23,22 @@ export async function startTestApi(
   options: { tenantLimits?: { rateLimitRpm?: number; dailyBudgetMicros?: number } } = {},
 ) {
   const simulator = await startSimulator({ seed: 42 });
+  const metrics = createApiMetrics();
   const runtime = createLlmRuntime(
     parseConfig({ SLUICE_SIMULATOR_URL: simulator.url, SLUICE_HOME: "/nonexistent-sluice-home" }),
     db,
+    { onCall: metrics.onCall, onCascade: metrics.onCascade },
   );
-  const api = await startApiServer(
-    { db, runtime, rateLimiter: createRateLimiter(db), budget: createBudgetGuard(db) },
-    { host: "127.0.0.1", port: 0 },
-  );
+  const services = {
+    db,
+    runtime,
+    rateLimiter: createRateLimiter(db),
+    budget: createBudgetGuard(db),
+    logger: pino({ level: "silent" }),
+    metrics,
+    corsOrigins: ["https://app.example"],
+  };
+  const api = await startApiServer(services, { host: "127.0.0.1", port: 0 });
   const suffix = Math.random().toString(36).slice(2, 8);
   const tenant = async (name: string, role: "tenant" | "admin", limits = {}): Promise<TestTenant> => {
     const t = await insertTenant(db, { name: `${name}-${suffix}`, ...limits });

@@ -35,6 +35,7 @@ export { toProviderRequest } from "./llm/chatRequestMapping.ts";
 export { type Completion, complete } from "./llm/completion.ts";
 export { createLlmRuntime, type LlmRuntime } from "./llm/llmRuntime.ts";
 export {
+  type CallRecord,
   type ChatOutcome,
   createModelClient,
   type EmbeddingsOutcome,

@@ -25,13 +25,14 @@ export interface Completion {
 
 /** Completes a request whose model may be a plain model id or `cascade:<name>`; cascade runs are recorded. */
 export async function complete(
-  deps: { models: ModelClient; cascades: CascadeRegistry; db?: Db },
+  deps: { models: ModelClient; cascades: CascadeRegistry; db?: Db; onCascade?: (result: CascadeResult) => void },
   request: ProviderChatRequest,
   context: ModelCallContext = {},
 ): Promise<Completion> {
   const cascade = deps.cascades.resolve(request.model);
   if (cascade) {
     const result = await runCascade(deps.models, { cascade, request, context });
+    deps.onCascade?.(result);
     if (deps.db)
       await recordCascadeRun(deps.db, result, {
         tenantId: context.tenantId ?? null,

@@ -1,5 +1,6 @@
 import type { Db } from "@sluice/db";
 import { type CascadeRegistry, createCascadeRegistry } from "../cascade/cascadeRegistry.ts";
+import type { CascadeResult } from "../cascade/cascadeResult.ts";
 import type { CascadeSpecInput } from "../cascade/cascadeSpec.ts";
 import { cascadesFilePath, readCascadesFile } from "../config/cascadesFile.ts";
 import type { SluiceConfig } from "../config/configSchema.ts";
@@ -11,6 +12,7 @@ import { createResilienceRegistry } from "../resilience/resilienceRegistry.ts";
 import { type CallLogWriter, createCallLogWriter } from "./callLogWriter.ts";
 import { type Completion, complete } from "./completion.ts";
 import {
+  type CallRecord,
   createModelClient,
   type ModelCallContext,
   type ModelClient,
@@ -38,7 +40,12 @@ export interface LlmRuntime {
 export function createLlmRuntime(
   config: SluiceConfig,
   db: Db,
-  options: { resilience?: ResilienceExecutor; onCallLogError?: (error: unknown, rows: number) => void } = {},
+  options: {
+    resilience?: ResilienceExecutor;
+    onCallLogError?: (error: unknown, rows: number) => void;
+    onCall?: (call: CallRecord) => void;
+    onCascade?: (result: CascadeResult) => void;
+  } = {},
 ): LlmRuntime {
   const registry = createModelRegistry(config.models as ModelSpecInput[]);
   const providers = createProviderRegistry(config.providers);
@@ -49,6 +56,7 @@ export function createLlmRuntime(
     callLog,
     cache: createResponseCache({ db, ttlSeconds: config.cache.ttlSeconds, scope: config.cache.scope }),
     resilience: options.resilience ?? createResilienceRegistry(),
+    ...(options.onCall ? { onCall: options.onCall } : {}),
   });
   const cascades = createCascadeRegistry(registry, [
     ...config.cascades,
@@ -61,7 +69,8 @@ export function createLlmRuntime(
     callLog,
     cascades,
     classifierModel: config.classifierModel,
-    complete: (request, context) => complete({ models, cascades, db }, request, context),
+    complete: (request, context) =>
+      complete({ models, cascades, db, ...(options.onCascade ? { onCascade: options.onCascade } : {}) }, request, context),
     close: () => callLog.close(),
   };
 }

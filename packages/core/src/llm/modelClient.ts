@@ -84,7 +84,22 @@ export interface ModelClientDeps {
   resilience?: ResilienceExecutor;
   cache?: ResponseCache;
   callLog?: CallLogWriter;
+  /** Told about every call as it is logged (metrics). */
+  onCall?: (call: CallRecord) => void;
   now?: () => number;
+}
+
+/** One model call as observers see it. */
+export interface CallRecord {
+  kind: "chat" | "embedding";
+  model: string;
+  provider: string;
+  status: "ok" | "error" | "aborted";
+  inputTokens: number;
+  outputTokens: number;
+  costMicros: number;
+  latencyMs: number;
+  cacheHit: boolean;
 }
 
 const passthrough: ResilienceExecutor = { execute: (_model, fn, { signal }) => fn(signal) };
@@ -134,6 +149,18 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
       error?: unknown;
     },
   ): void {
+    const status = fields.error === undefined ? "ok" : isAbort(fields.error) ? "aborted" : "error";
+    deps.onCall?.({
+      kind,
+      model: model.id,
+      provider,
+      status,
+      inputTokens: fields.usage?.inputTokens ?? 0,
+      outputTokens: fields.usage?.outputTokens ?? 0,
+      costMicros: fields.cost ?? 0,
+      latencyMs: fields.latencyMs,
+      cacheHit: fields.cacheHit ?? false,
+    });
     deps.callLog?.record({
       tenantId: context.tenantId ?? null,
       requestId: context.requestId ?? null,

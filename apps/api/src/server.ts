@@ -5,7 +5,8 @@ import type { ApiServices } from "./services.ts";
 /** A listening API server. */
 export interface ApiServer {
   url: string;
-  close(): Promise<void>;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes what is left. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Starts the API on `host:port` (port 0 picks a free one). */
@@ -20,10 +21,15 @@ export function startApiServer(
       const { port } = server.address() as AddressInfo;
       resolve({
         url: `http://${options.host}:${port}`,
-        close: () =>
+        close: (graceMs = 10_000) =>
           new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
+            const force = setTimeout(() => server.closeAllConnections(), graceMs);
+            force.unref();
+            server.close(() => {
+              clearTimeout(force);
+              done();
+            });
+            server.closeIdleConnections();
           }),
       });
     });

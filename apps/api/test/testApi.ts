@@ -20,9 +20,15 @@ export interface TestTenant {
 /** A running API over a test database, with the simulator as provider, an admin and two tenants. */
 export async function startTestApi(
   db: Db,
-  options: { tenantLimits?: { rateLimitRpm?: number; dailyBudgetMicros?: number } } = {},
+  options: {
+    tenantLimits?: { rateLimitRpm?: number; dailyBudgetMicros?: number };
+    realisticLatency?: boolean;
+  } = {},
 ) {
-  const simulator = await startSimulator({ seed: 42 });
+  const simulator = await startSimulator({
+    seed: 42,
+    latency: options.realisticLatency ? "realistic" : "none",
+  });
   const metrics = createApiMetrics();
   const runtime = createLlmRuntime(
     parseConfig({ SLUICE_SIMULATOR_URL: simulator.url, SLUICE_HOME: "/nonexistent-sluice-home" }),
@@ -50,6 +56,8 @@ export async function startTestApi(
     a: await tenant("tenant-a", "tenant", options.tenantLimits ?? {}),
     b: await tenant("tenant-b", "tenant"),
     tenant,
+    /** Stops only the HTTP server (graceful), leaving the rest for `close`. */
+    stopServer: () => api.close(),
     close: async () => {
       await api.close();
       await runtime.close();

@@ -25,7 +25,12 @@ export interface Completion {
 
 /** Completes a request whose model may be a plain model id or `cascade:<name>`; cascade runs are recorded. */
 export async function complete(
-  deps: { models: ModelClient; cascades: CascadeRegistry; db?: Db; onCascade?: (result: CascadeResult) => void },
+  deps: {
+    models: ModelClient;
+    cascades: CascadeRegistry;
+    db?: Db;
+    onCascade?: (result: CascadeResult) => void;
+  },
   request: ProviderChatRequest,
   context: ModelCallContext = {},
 ): Promise<Completion> {

@@ -70,7 +70,11 @@ export function createLlmRuntime(
     cascades,
     classifierModel: config.classifierModel,
     complete: (request, context) =>
-      complete({ models, cascades, db, ...(options.onCascade ? { onCascade: options.onCascade } : {}) }, request, context),
+      complete(
+        { models, cascades, db, ...(options.onCascade ? { onCascade: options.onCascade } : {}) },
+        request,
+        context,
+      ),
     close: () => callLog.close(),
   };
 }

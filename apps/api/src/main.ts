@@ -12,6 +12,8 @@ import { loadApiEnv } from "./env.ts";
 import { REDACTED_PATHS } from "./logging/httpLogger.ts";
 import { createApiMetrics } from "./metrics/apiMetrics.ts";
 import { startApiServer } from "./server.ts";
+import type { ChatStreamData } from "./streams/chatStreamEvents.ts";
+import { createStreamHub } from "./streams/streamHub.ts";
 
 const config = loadConfig();
 // Tokenizer tables take a few hundred ms to load: pay that at start, not on the first request.
@@ -38,6 +40,7 @@ const services = {
   logger,
   metrics,
   corsOrigins: env.corsOrigins,
+  streams: createStreamHub<ChatStreamData>(),
 };
 const server = await startApiServer(services, env);
 logger.info({ url: server.url }, "sluice api listening");

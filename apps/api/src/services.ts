@@ -2,6 +2,8 @@ import type { BudgetGuard, LlmRuntime, RateLimiter } from "@sluice/core";
 import type { Db } from "@sluice/db";
 import type { Logger } from "pino";
 import type { ApiMetrics } from "./metrics/apiMetrics.ts";
+import type { ChatStreamData } from "./streams/chatStreamEvents.ts";
+import type { StreamHub } from "./streams/streamHub.ts";
 
 /** Everything the API's handlers use, built once in main and passed in. */
 export interface ApiServices {
@@ -11,6 +13,8 @@ export interface ApiServices {
   budget: BudgetGuard;
   logger: Logger;
   metrics: ApiMetrics;
+  /** Running chat streams, so subscribers can reconnect and resume. */
+  streams: StreamHub<ChatStreamData>;
   /** Origins allowed to call from browsers (none by default). */
   corsOrigins?: string[] | undefined;
 }

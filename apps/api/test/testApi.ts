@@ -10,6 +10,8 @@ import { startSimulator } from "@sluice/simulator";
 import { pino } from "pino";
 import { createApiMetrics } from "../src/metrics/apiMetrics.ts";
 import { startApiServer } from "../src/server.ts";
+import type { ChatStreamData } from "../src/streams/chatStreamEvents.ts";
+import { createStreamHub } from "../src/streams/streamHub.ts";
 
 /** A tenant with a key, as tests use them. */
 export interface TestTenant {
@@ -43,6 +45,7 @@ export async function startTestApi(
     logger: pino({ level: "silent" }),
     metrics,
     corsOrigins: ["https://app.example"],
+    streams: createStreamHub<ChatStreamData>(),
   };
   const api = await startApiServer(services, { host: "127.0.0.1", port: 0 });
   const suffix = Math.random().toString(36).slice(2, 8);

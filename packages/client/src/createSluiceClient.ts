@@ -1,5 +1,12 @@
 import type { AppRouter } from "@sluice/api";
-import { createTRPCClient, httpBatchLink, type TRPCClient } from "@trpc/client";
+import {
+  createTRPCClient,
+  httpBatchStreamLink,
+  httpSubscriptionLink,
+  splitLink,
+  type TRPCClient,
+} from "@trpc/client";
+import { EventSource } from "eventsource";
 import superjson from "superjson";
 
 /** Options for {@link createSluiceClient}. */
@@ -15,24 +22,40 @@ export interface SluiceClientOptions {
 }
 
 /** A fetch implementation the client accepts. */
-export type ClientFetch = NonNullable<Parameters<typeof httpBatchLink>[0]["fetch"]>;
+export type ClientFetch = NonNullable<Parameters<typeof httpBatchStreamLink>[0]["fetch"]>;
 
 /** A typed client for every procedure of the Sluice API. */
 export type SluiceClient = TRPCClient<AppRouter>;
 
-/** Creates a typed tRPC client for the Sluice API. */
+/**
+ * Creates a typed tRPC client for the Sluice API: queries and mutations over a streaming batch
+ * link, subscriptions over Server-Sent Events (with the API key, and resuming from the last event
+ * id after a reconnect).
+ */
 export function createSluiceClient(options: SluiceClientOptions): SluiceClient {
-  const base = options.url.replace(/\/+$/, "");
+  const base = `${options.url.replace(/\/+$/, "")}/trpc`;
+  const headers = () => ({
+    ...options.headers,
+    ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+  });
   return createTRPCClient<AppRouter>({
     links: [
-      httpBatchLink({
-        url: `${base}/trpc`,
-        transformer: superjson,
-        headers: () => ({
-          ...options.headers,
-          ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url: base,
+          transformer: superjson,
+          EventSource,
+          eventSourceOptions: () => ({
+            fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, ...headers() } }),
+          }),
         }),
-        ...(options.fetch ? { fetch: options.fetch } : {}),
+        false: httpBatchStreamLink({
+          url: base,
+          transformer: superjson,
+          headers,
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        }),
       }),
     ],
   });

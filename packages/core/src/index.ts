@@ -28,7 +28,13 @@ export {
 export { collectTierRecords, type LabelledTicket, type TierRecord } from "./eval/tierRecords.ts";
 export { type BudgetGuard, type BudgetReservation, createBudgetGuard } from "./limits/budgetGuard.ts";
 export { type Clock, systemClock } from "./limits/clock.ts";
-export { type Guards, guardedComplete, guardedEmbed, maxChatCostMicros } from "./limits/guardedCall.ts";
+export {
+  admitChat,
+  type Guards,
+  guardedComplete,
+  guardedEmbed,
+  maxChatCostMicros,
+} from "./limits/guardedCall.ts";
 export { createRateLimiter, type RateLimiter, type RateLimitState } from "./limits/rateLimiter.ts";
 export { type CallLogWriter, type CallLogWriterOptions, createCallLogWriter } from "./llm/callLogWriter.ts";
 export { toProviderRequest } from "./llm/chatRequestMapping.ts";

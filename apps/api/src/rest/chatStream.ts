@@ -1,10 +1,4 @@
-import {
-  countChatTokens,
-  maxChatCostMicros,
-  type Principal,
-  type ProviderChatRequest,
-  streamCascade,
-} from "@sluice/core";
+import { admitChat, type Principal, type ProviderChatRequest, streamCascade } from "@sluice/core";
 import type { Response } from "express";
 import { errorBody, toPublicError } from "../errors/publicError.ts";
 import type { ApiServices } from "../services.ts";
@@ -68,11 +62,7 @@ export async function streamChatCompletion(
   options: { requestId: string; signal: AbortSignal; includeUsage: boolean },
   res: Response,
 ): Promise<void> {
-  await services.rateLimiter.take(principal.tenant, countChatTokens(request.messages, "openai"));
-  const reservation = await services.budget.reserve(
-    principal.tenant,
-    maxChatCostMicros(services.runtime.registry, services.runtime.cascades, request),
-  );
+  const reservation = await admitChat(services, principal.tenant, request);
   const id = `chatcmpl-${options.requestId}`;
   const created = Math.floor(Date.now() / 1000);
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>

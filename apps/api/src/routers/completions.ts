@@ -3,15 +3,65 @@ import {
   embeddingsRequestSchema,
   guardedComplete,
   guardedEmbed,
+  SluiceError,
   toProviderRequest,
   usageStats,
 } from "@sluice/core";
-import type { TRPCRouterRecord } from "@trpc/server";
+import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import { z } from "zod";
+import { produceChatStream, streamError } from "../streams/chatStreamEvents.ts";
 import { tenantProcedure } from "../trpc/init.ts";
 
-/** `chat.*`: one completion with a model or `cascade:<name>`, under the tenant's limits. */
+const streamInput = z.strictObject({
+  /** Chosen by the client; reconnecting with the same id resumes the same stream. */
+  streamId: z.uuid(),
+  request: chatRequestSchema,
+  mode: z.enum(["hold", "optimistic"]).default("optimistic"),
+  lastEventId: z.string().nullish(),
+});
+
+/** A subscription that starts a stream (or rejoins it) and yields its events with resumable ids. */
+const streamProcedure = tenantProcedure.input(streamInput).subscription(async function* ({
+  ctx,
+  input,
+  signal,
+}) {
+  const tenantId = ctx.principal.tenant.id;
+  if (!ctx.streams.has(input.streamId, tenantId)) {
+    if (input.lastEventId) {
+      // A final error event ends the subscription; a thrown error would make clients reconnect forever.
+      yield tracked(
+        String(Number(input.lastEventId) + 1 || 1),
+        streamError(new SluiceError("not_found", `stream ${input.streamId} not found or expired`)),
+      );
+      return;
+    }
+    try {
+      ctx.streams.start(
+        input.streamId,
+        tenantId,
+        (emit) => produceChatStream(ctx, ctx.principal, input.request, input.mode, ctx.requestId, emit),
+        streamError,
+      );
+    } catch (error) {
+      yield tracked("1", streamError(error));
+      return;
+    }
+  }
+  const after = Number(input.lastEventId ?? 0);
+  for await (const event of ctx.streams.follow(
+    input.streamId,
+    tenantId,
+    Number.isInteger(after) ? after : 0,
+    signal,
+  )) {
+    yield tracked(String(event.seq), event.data);
+  }
+});
+
+/** `chat.*`: one completion with a model or `cascade:<name>`, under the tenant's limits; or a resumable stream. */
 export const chatRouter = {
+  stream: streamProcedure,
   complete: tenantProcedure.input(chatRequestSchema).mutation(async ({ ctx, input, signal }) => {
     const { completion } = await guardedComplete(ctx, ctx.principal.tenant, toProviderRequest(input), {
       requestId: ctx.requestId,

@@ -39,6 +39,15 @@ export function maxChatCostMicros(
   return total;
 }
 
+/** Admits a chat under the tenant's rate limit and reserves its maximum cost; settle the result. */
+export async function admitChat(guards: Guards, tenant: Tenant, request: ProviderChatRequest) {
+  await guards.rateLimiter.take(tenant, countChatTokens(request.messages, "openai"));
+  return guards.budget.reserve(
+    tenant,
+    maxChatCostMicros(guards.runtime.registry, guards.runtime.cascades, request),
+  );
+}
+
 /** Chat under the tenant's rate limit and budget: the reservation is settled with the real cost. */
 export async function guardedComplete(
   guards: Guards,

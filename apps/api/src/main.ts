@@ -25,9 +25,12 @@ const resolved = await resolveDatabase({
   handleSignals: false,
 });
 const db = createDb(resolved.url, { applicationName: "sluice-api" });
+// Rate windows, budget reservations, the call log and the cache are written on every request;
+// they commit without waiting for the disk flush (see docs/operations.md).
+const hotDb = createDb(resolved.url, { applicationName: "sluice-api-hot", synchronousCommit: false });
 const logger = pino({ level: config.logLevel, redact: REDACTED_PATHS });
 const metrics = createApiMetrics();
-const runtime = createLlmRuntime(config, db, {
+const runtime = createLlmRuntime(config, hotDb, {
   onCall: metrics.onCall,
   onCascade: metrics.onCascade,
   onCallLogError: (error, rows) => logger.error({ err: error, rows }, "call log rows could not be written"),
@@ -35,8 +38,8 @@ const runtime = createLlmRuntime(config, db, {
 const services = {
   db,
   runtime,
-  rateLimiter: createRateLimiter(db),
-  budget: createBudgetGuard(db),
+  rateLimiter: createRateLimiter(hotDb),
+  budget: createBudgetGuard(hotDb),
   logger,
   metrics,
   corsOrigins: env.corsOrigins,
@@ -49,6 +52,7 @@ process.stdout.write(`sluice api listening on ${server.url}\n`);
 async function shutdown(): Promise<void> {
   await server.close();
   await runtime.close();
+  await hotDb.destroy();
   await db.destroy();
   await resolved.stop();
   process.exit(0);

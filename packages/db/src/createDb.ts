@@ -14,6 +14,11 @@ export interface CreateDbOptions {
   applicationName?: string;
   /** How long to wait for a connection before failing (default 5 s). */
   connectionTimeoutMillis?: number;
+  /**
+   * `false` lets commits return before the WAL reaches disk (a crash can lose the last moments of
+   * writes, never corrupt them). For hot counters and telemetry, not for user data.
+   */
+  synchronousCommit?: boolean;
 }
 
 const INT8_OID = 20;
@@ -32,6 +37,7 @@ export function createDb(url: string, options: CreateDbOptions = {}): Db {
     max: options.max ?? 10,
     application_name: options.applicationName ?? "sluice",
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
+    ...(options.synchronousCommit === false ? { options: "-c synchronous_commit=off" } : {}),
   });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on("error", () => {});

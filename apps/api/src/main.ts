@@ -1,5 +1,6 @@
 import path from "node:path";
 import {
+  createAuthenticator,
   createBudgetGuard,
   createLlmRuntime,
   createRateLimiter,
@@ -38,6 +39,7 @@ const runtime = createLlmRuntime(config, hotDb, {
 const services = {
   db,
   runtime,
+  auth: createAuthenticator(db),
   rateLimiter: createRateLimiter(hotDb),
   budget: createBudgetGuard(hotDb),
   logger,

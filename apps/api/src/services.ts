@@ -1,4 +1,4 @@
-import type { BudgetGuard, LlmRuntime, RateLimiter } from "@sluice/core";
+import type { Authenticator, BudgetGuard, LlmRuntime, RateLimiter } from "@sluice/core";
 import type { Db } from "@sluice/db";
 import type { Logger } from "pino";
 import type { ApiMetrics } from "./metrics/apiMetrics.ts";
@@ -9,6 +9,8 @@ import type { StreamHub } from "./streams/streamHub.ts";
 export interface ApiServices {
   db: Db;
   runtime: LlmRuntime;
+  /** Resolves API keys (briefly cached; admin changes clear the cache). */
+  auth: Authenticator;
   rateLimiter: RateLimiter;
   budget: BudgetGuard;
   logger: Logger;

@@ -1,5 +1,6 @@
 import {
   createApiKey,
+  createAuthenticator,
   createBudgetGuard,
   createLlmRuntime,
   createRateLimiter,
@@ -40,6 +41,7 @@ export async function startTestApi(
   const services = {
     db,
     runtime,
+    auth: createAuthenticator(db),
     rateLimiter: createRateLimiter(db),
     budget: createBudgetGuard(db),
     logger: pino({ level: "silent" }),

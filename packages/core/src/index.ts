@@ -6,6 +6,7 @@ export {
   type Principal,
   requireAdmin,
 } from "./auth/apiKeys.ts";
+export { type Authenticator, createAuthenticator } from "./auth/authenticator.ts";
 export * from "./cascade/index.ts";
 export { cascadesFilePath, readCascadesFile, writeCascadeToFile } from "./config/cascadesFile.ts";
 export { ConfigError, parseConfig, type SluiceConfig } from "./config/configSchema.ts";

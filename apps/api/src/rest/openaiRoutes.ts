@@ -1,5 +1,4 @@
 import {
-  authenticate,
   guardedComplete,
   guardedEmbed,
   type Principal,
@@ -43,7 +42,7 @@ export function sluiceExtension(c: {
 export function openaiRoutes(services: ApiServices): Router {
   const router = Router();
   const principalOf = (req: Request): Promise<Principal> =>
-    authenticate(services.db, bearerToken(req.headers));
+    services.auth.authenticate(bearerToken(req.headers));
 
   router.get("/v1/models", async (req, res) => {
     await principalOf(req);

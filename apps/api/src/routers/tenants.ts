@@ -39,17 +39,21 @@ export const tenantsRouter = {
   list: adminProcedure
     .input(z.strictObject({ includeDisabled: z.boolean().optional() }).optional())
     .query(({ ctx, input }) => listTenants(ctx.db, { includeDisabled: input?.includeDisabled ?? false })),
-  disable: adminProcedure
-    .input(z.strictObject({ id: z.uuid() }))
-    .mutation(async ({ ctx, input }) => found(await disableTenant(ctx.db, input.id), "tenant")),
+  disable: adminProcedure.input(z.strictObject({ id: z.uuid() })).mutation(async ({ ctx, input }) => {
+    const tenant = found(await disableTenant(ctx.db, input.id), "tenant");
+    ctx.auth.forgetTenant(input.id);
+    return tenant;
+  }),
   enable: adminProcedure
     .input(z.strictObject({ id: z.uuid() }))
     .mutation(async ({ ctx, input }) => found(await enableTenant(ctx.db, input.id), "tenant")),
   setLimits: adminProcedure
     .input(z.strictObject({ id: z.uuid(), ...limits }))
-    .mutation(async ({ ctx, input: { id, ...rest } }) =>
-      found(await updateTenantLimits(ctx.db, id, rest), "tenant"),
-    ),
+    .mutation(async ({ ctx, input: { id, ...rest } }) => {
+      const tenant = found(await updateTenantLimits(ctx.db, id, rest), "tenant");
+      ctx.auth.forgetTenant(id);
+      return tenant;
+    }),
 } satisfies TRPCRouterRecord;
 
 /** `apiKeys.*` (admin): create (plaintext shown once), list, revoke. */
@@ -74,7 +78,9 @@ export const apiKeysRouter = {
     .query(({ ctx, input }) =>
       listApiKeys(ctx.db, input.tenantId, { includeRevoked: input.includeRevoked ?? false }),
     ),
-  revoke: adminProcedure
-    .input(z.strictObject({ id: z.uuid() }))
-    .mutation(async ({ ctx, input }) => found(await revokeApiKey(ctx.db, input.id), "API key")),
+  revoke: adminProcedure.input(z.strictObject({ id: z.uuid() })).mutation(async ({ ctx, input }) => {
+    const key = found(await revokeApiKey(ctx.db, input.id), "API key");
+    ctx.auth.forgetKey(input.id);
+    return key;
+  }),
 } satisfies TRPCRouterRecord;

@@ -1,4 +1,4 @@
-import { authenticate, type Principal, requireAdmin, SluiceError } from "@sluice/core";
+import { type Principal, requireAdmin, SluiceError } from "@sluice/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { errorBody, toPublicError } from "../errors/publicError.ts";
@@ -37,7 +37,7 @@ export const publicProcedure = t.procedure.use(mapErrors);
 
 /** Needs a valid API key; `ctx.principal` is its tenant and role. */
 export const tenantProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const principal: Principal = await authenticate(ctx.db, ctx.apiKey);
+  const principal: Principal = await ctx.auth.authenticate(ctx.apiKey);
   return next({ ctx: { ...ctx, principal } });
 });
 

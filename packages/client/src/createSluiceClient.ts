@@ -6,6 +6,7 @@ import {
   splitLink,
   type TRPCClient,
 } from "@trpc/client";
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { EventSource } from "eventsource";
 import superjson from "superjson";
 
@@ -23,6 +24,11 @@ export interface SluiceClientOptions {
 
 /** A fetch implementation the client accepts. */
 export type ClientFetch = NonNullable<Parameters<typeof httpBatchStreamLink>[0]["fetch"]>;
+
+/** Input types of every procedure, e.g. `RouterInputs["tickets"]["create"]`. */
+export type RouterInputs = inferRouterInputs<AppRouter>;
+/** Output types of every procedure, e.g. `RouterOutputs["chat"]["complete"]`. */
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
 
 /** A typed client for every procedure of the Sluice API. */
 export type SluiceClient = TRPCClient<AppRouter>;

@@ -1,6 +1,8 @@
 export {
   type ClientFetch,
   createSluiceClient,
+  type RouterInputs,
+  type RouterOutputs,
   type SluiceClient,
   type SluiceClientOptions,
 } from "./createSluiceClient.ts";

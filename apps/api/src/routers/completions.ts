@@ -73,6 +73,8 @@ export const chatRouter = {
 
 /** `cascade.*`: the configured cascades, and running one by name. */
 export const cascadeRouter = {
+  /** Same as `chat.stream`; the request's model must be `cascade:<name>`. */
+  stream: streamProcedure,
   list: tenantProcedure.query(({ ctx }) => ctx.runtime.cascades.list()),
   run: tenantProcedure
     .input(z.strictObject({ name: z.string().min(1), request: z.unknown() }))

@@ -1,19 +1,9 @@
-import type { CascadeOutcome } from "@sluice/db";
+import type { CascadeOutcome, CascadeAttempt as StoredCascadeAttempt } from "@sluice/db";
 import type { TokenUsage } from "../models/cost.ts";
 import type { FinishReason } from "../providers/provider.ts";
 
-/** One tier tried within a cascade run. */
-export interface CascadeAttempt {
-  tier: number;
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  costMicros: number;
-  latencyMs: number;
-  verdict: "accepted" | "rejected" | "error";
-  reason: string;
-  confidence: number | null;
-}
+/** One tier tried within a cascade run (as stored, without its row ids). */
+export type CascadeAttempt = Omit<StoredCascadeAttempt, "id" | "runId">;
 
 /** What a cascade run produced and what it cost. */
 export interface CascadeResult {

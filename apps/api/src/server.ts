@@ -14,7 +14,8 @@ export function startApiServer(
   deps: ApiServices,
   options: { host: string; port: number },
 ): Promise<ApiServer> {
-  const app = createApp(deps);
+  const shutdown = new AbortController();
+  const app = createApp({ ...deps, shutdown: shutdown.signal });
   return new Promise((resolve, reject) => {
     const server = app.listen(options.port, options.host, (error?: Error) => {
       if (error) return reject(error);
@@ -23,6 +24,7 @@ export function startApiServer(
         url: `http://${options.host}:${port}`,
         close: (graceMs = 10_000) =>
           new Promise<void>((done) => {
+            shutdown.abort();
             const force = setTimeout(() => server.closeAllConnections(), graceMs);
             force.unref();
             server.close(() => {

@@ -17,6 +17,8 @@ export interface ApiServices {
   metrics: ApiMetrics;
   /** Running chat streams, so subscribers can reconnect and resume. */
   streams: StreamHub<ChatStreamData>;
+  /** Fires when the server starts shutting down: open streams end with a final event. */
+  shutdown?: AbortSignal | undefined;
   /** Origins allowed to call from browsers (none by default). */
   corsOrigins?: string[] | undefined;
 }

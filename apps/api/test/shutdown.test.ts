@@ -10,30 +10,40 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
+const post = (body: object) =>
+  fetch(`${api.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${api.a.key}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+
 describe("graceful shutdown", () => {
-  it("finishes a request in flight, then refuses new connections", async () => {
-    const slow = fetch(`${api.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${api.a.key}`,
-        "content-type": "application/json",
-        "x-sim-fault": "slow",
-      },
-      body: JSON.stringify({
-        model: "sim-small",
-        messages: [{ role: "user", content: "slow one" }],
-        stream: true,
-        max_tokens: 8,
-      }),
+  it("finishes requests in flight, ends open streams with a final event, then refuses connections", async () => {
+    // sim-large: ~600 ms to the first token, then 60 tokens/s, so both are in flight when shutdown starts.
+    const plain = post({
+      model: "sim-large",
+      messages: [{ role: "user", content: "answer slowly" }],
+      max_tokens: 20,
     });
-    const response = await slow;
+    const stream = await post({
+      model: "sim-large",
+      messages: [{ role: "user", content: "a long story" }],
+      max_tokens: 500,
+      stream: true,
+    });
+    await new Promise((r) => setTimeout(r, 100));
     const startedAt = performance.now();
     const closing = api.stopServer();
-    const text = await response.text();
-    expect(text.trim().endsWith("data: [DONE]")).toBe(true);
+    const text = await stream.text();
+    const last = text.trim().split("\n\n").at(-1) ?? "";
+    expect(JSON.parse(last.replace(/^data: /, ""))).toMatchObject({
+      error: { code: "service_unavailable", message: expect.stringContaining("shutting down") },
+    });
+    expect(performance.now() - startedAt).toBeLessThan(3_000);
+    const finished = await plain;
+    expect(finished.status).toBe(200);
+    expect(((await finished.json()) as { choices: unknown[] }).choices).toHaveLength(1);
     await closing;
-    // sim-large takes ~600 ms to its first token and 60 tokens/s: the stream was really in flight.
-    expect(performance.now() - startedAt).toBeGreaterThan(300);
     await expect(fetch(`${api.url}/healthz`)).rejects.toThrow();
   });
 });

@@ -11,6 +11,13 @@ export interface PublicError {
   retryAfterMs?: number;
 }
 
+/** What open streams receive last when the server shuts down. */
+export const SHUTTING_DOWN: PublicError = {
+  status: 503,
+  code: "service_unavailable",
+  message: "the server is shutting down; reconnect to continue",
+};
+
 /** The body Sluice answers errors with: `{ error: { code, message, details? }, request_id }`. */
 export function errorBody(error: PublicError, requestId: string) {
   return {

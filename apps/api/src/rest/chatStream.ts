@@ -1,6 +1,6 @@
 import { admitChat, type Principal, type ProviderChatRequest, streamCascade } from "@sluice/core";
 import type { Response } from "express";
-import { errorBody, toPublicError } from "../errors/publicError.ts";
+import { errorBody, SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
 import type { ApiServices } from "../services.ts";
 
 interface Finish {
@@ -105,8 +105,8 @@ export async function streamChatCompletion(
     res.end("data: [DONE]\n\n");
   } catch (error) {
     // Headers are sent: the error travels as a final event in the error envelope.
-    if (!res.writableEnded)
-      res.end(`data: ${JSON.stringify(errorBody(toPublicError(error), options.requestId))}\n\n`);
+    const pub = services.shutdown?.aborted ? SHUTTING_DOWN : toPublicError(error);
+    if (!res.writableEnded) res.end(`data: ${JSON.stringify(errorBody(pub, options.requestId))}\n\n`);
   } finally {
     await reservation.settle(spent);
   }

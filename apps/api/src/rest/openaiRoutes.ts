@@ -65,6 +65,10 @@ export function openaiRoutes(services: ApiServices): Router {
       if (!res.writableFinished) controller.abort();
     });
     if (body.stream) {
+      // Streams end with a final event on shutdown; plain requests are left to finish.
+      const onShutdown = () => controller.abort();
+      services.shutdown?.addEventListener("abort", onShutdown, { once: true });
+      res.once("close", () => services.shutdown?.removeEventListener("abort", onShutdown));
       await streamChatCompletion(
         services,
         principal,

@@ -9,7 +9,8 @@ import {
 } from "@sluice/core";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import { z } from "zod";
-import { produceChatStream, streamError } from "../streams/chatStreamEvents.ts";
+import { SHUTTING_DOWN } from "../errors/publicError.ts";
+import { type ChatStreamData, produceChatStream, streamError } from "../streams/chatStreamEvents.ts";
 import { tenantProcedure } from "../trpc/init.ts";
 
 const streamInput = z.strictObject({
@@ -49,13 +50,22 @@ const streamProcedure = tenantProcedure.input(streamInput).subscription(async fu
     }
   }
   const after = Number(input.lastEventId ?? 0);
-  for await (const event of ctx.streams.follow(
-    input.streamId,
-    tenantId,
-    Number.isInteger(after) ? after : 0,
-    signal,
-  )) {
+  const stop = AbortSignal.any([
+    signal ?? new AbortController().signal,
+    ctx.shutdown ?? new AbortController().signal,
+  ]);
+  let last = Number.isInteger(after) ? after : 0;
+  for await (const event of ctx.streams.follow(input.streamId, tenantId, last, stop)) {
+    last = event.seq;
     yield tracked(String(event.seq), event.data);
+  }
+  if (ctx.shutdown?.aborted) {
+    // Streams live in this process: tell the subscriber why it ends instead of dropping it.
+    const data: ChatStreamData = {
+      type: "error",
+      error: { code: SHUTTING_DOWN.code, message: SHUTTING_DOWN.message },
+    };
+    yield tracked(`${last}-shutdown`, data);
   }
 });
 

@@ -41,7 +41,9 @@ const services = {
   runtime,
   auth: createAuthenticator(db),
   rateLimiter: createRateLimiter(hotDb),
-  budget: createBudgetGuard(hotDb),
+  budget: createBudgetGuard(hotDb, {
+    onError: (error) => logger.error({ err: error }, "budget spend could not be written; retrying"),
+  }),
   logger,
   metrics,
   corsOrigins: env.corsOrigins,
@@ -53,6 +55,7 @@ process.stdout.write(`sluice api listening on ${server.url}\n`);
 
 async function shutdown(): Promise<void> {
   await server.close();
+  await Promise.allSettled([services.rateLimiter.close(), services.budget.close()]);
   await runtime.close();
   await hotDb.destroy();
   await db.destroy();

@@ -8,7 +8,7 @@ import {
 } from "@sluice/core";
 import { type Db, insertTenant } from "@sluice/db";
 import { startSimulator } from "@sluice/simulator";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { createApiMetrics } from "../src/metrics/apiMetrics.ts";
 import { startApiServer } from "../src/server.ts";
 import type { ChatStreamData } from "../src/streams/chatStreamEvents.ts";
@@ -26,6 +26,8 @@ export async function startTestApi(
   options: {
     tenantLimits?: { rateLimitRpm?: number; dailyBudgetMicros?: number };
     realisticLatency?: boolean;
+    /** Where log lines go (default: nowhere). */
+    logger?: Logger;
   } = {},
 ) {
   const simulator = await startSimulator({
@@ -33,6 +35,8 @@ export async function startTestApi(
     latency: options.realisticLatency ? "realistic" : "none",
   });
   const metrics = createApiMetrics();
+  const startedAt = Date.now();
+  const frozen = { now: () => startedAt };
   const runtime = createLlmRuntime(
     parseConfig({ SLUICE_SIMULATOR_URL: simulator.url, SLUICE_HOME: "/nonexistent-sluice-home" }),
     db,
@@ -42,9 +46,10 @@ export async function startTestApi(
     db,
     runtime,
     auth: createAuthenticator(db),
-    rateLimiter: createRateLimiter(db),
-    budget: createBudgetGuard(db),
-    logger: pino({ level: "silent" }),
+    // A frozen clock: a test's requests never straddle a rate window or budget day.
+    rateLimiter: createRateLimiter(db, { clock: frozen }),
+    budget: createBudgetGuard(db, { clock: frozen }),
+    logger: options.logger ?? pino({ level: "silent" }),
     metrics,
     corsOrigins: ["https://app.example"],
     streams: createStreamHub<ChatStreamData>(),
@@ -65,6 +70,7 @@ export async function startTestApi(
     stopServer: () => api.close(),
     close: async () => {
       await api.close();
+      await Promise.all([services.rateLimiter.close(), services.budget.close()]);
       await runtime.close();
       await simulator.close();
     },

@@ -1,55 +1,222 @@
-import { type Db, reserveBudget, settleBudget, type Tenant } from "@sluice/db";
+import { type Db, leaseBudget, settleBudget, type Tenant } from "@sluice/db";
 import { SluiceError } from "../errors/sluiceError.ts";
 import { formatMicros } from "../models/cost.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { createKeyedQueue } from "./keyedQueue.ts";
+import { type LeaseOptions, leaseOptions } from "./leaseOptions.ts";
 
 /** A reservation to settle once the real cost is known. */
 export interface BudgetReservation {
   settle(actualMicros: number): Promise<void>;
 }
 
+/** Daily budgets shared by every process through Postgres. */
+export interface BudgetGuard {
+  /** Reserves the most a call can cost; the budget cannot cover it → `budget_exceeded`. */
+  reserve(tenant: Tenant, maxCostMicros: number): Promise<BudgetReservation>;
+  /** Writes settled spend to Postgres now (it is otherwise written within `flushIntervalMs`). */
+  flush(): Promise<void>;
+  /** Settles what is pending and gives unused leases back (call before the process exits). */
+  close(): Promise<void>;
+}
+
+/** A process's slice of one tenant's budget for one day. */
+interface DayLease {
+  tenantId: string;
+  day: string;
+  /** Leased and not yet reserved by a request (may dip below 0 when a call costs a rounding more). */
+  left: number;
+  /** Settled spend not yet written. */
+  spentPending: number;
+  /** Unused lease to give back at the next write. */
+  releasePending: number;
+  inFlight: number;
+  /** `performance.now()` of the last use: idleness is measured in real time, whatever the clock. */
+  lastUsedAt: number;
+}
+
 const noReservation: BudgetReservation = { settle: async () => {} };
 
 /**
- * Daily budgets in Postgres: before a model call, reserve its maximum possible cost with an atomic
- * conditional update (so concurrent requests in any process never overspend); after it, settle
- * with the real cost.
+ * Before a model call, its maximum possible cost is reserved; after it, the reservation is settled
+ * with the real cost. Reservations come out of a slice of the tenant's daily budget that this
+ * process leased from Postgres with an atomic conditional update (never more than is unreserved
+ * and unspent), so all processes together never overspend, and a busy tenant costs one round trip
+ * per slice. Settled spend is written in batches; unused slices go back when idle or on close.
  */
-export function createBudgetGuard(db: Db, clock: Clock = systemClock) {
-  return {
-    async reserve(tenant: Tenant, maxCostMicros: number): Promise<BudgetReservation> {
-      if (tenant.dailyBudgetMicros === null) return noReservation;
-      const day = new Date(clock.now()).toISOString().slice(0, 10);
-      const amount = Math.max(0, Math.ceil(maxCostMicros));
-      const ok = await reserveBudget(db, {
+export function createBudgetGuard(
+  db: Db,
+  options: LeaseOptions & {
+    clock?: Clock;
+    flushIntervalMs?: number;
+    onError?: (error: unknown) => void;
+  } = {},
+): BudgetGuard {
+  const clock = options.clock ?? systemClock;
+  const { share, idleReleaseMs } = leaseOptions(options);
+  const flushIntervalMs = options.flushIntervalMs ?? 50;
+  const leases = new Map<string, DayLease>();
+  const serial = createKeyedQueue();
+  let flushTimer: NodeJS.Timeout | undefined;
+  let flushDueAt = 0;
+  let writing: Promise<void> = Promise.resolve();
+
+  function takeLocally(lease: DayLease | undefined, amount: number): lease is DayLease {
+    if (!lease || lease.left < amount) return false;
+    lease.left -= amount;
+    lease.inFlight += 1;
+    lease.lastUsedAt = performance.now();
+    return true;
+  }
+
+  function reservation(lease: DayLease, amount: number): BudgetReservation {
+    let settled = false;
+    return {
+      settle: async (actualMicros) => {
+        if (settled) return;
+        settled = true;
+        const actual = Math.max(0, Math.ceil(actualMicros));
+        lease.left += amount - actual;
+        lease.spentPending += actual;
+        lease.inFlight -= 1;
+        lease.lastUsedAt = performance.now();
+        scheduleFlush();
+      },
+    };
+  }
+
+  async function writeLease(lease: DayLease): Promise<void> {
+    const spent = lease.spentPending;
+    const released = lease.releasePending;
+    if (spent === 0 && released === 0) return;
+    lease.spentPending = 0;
+    lease.releasePending = 0;
+    try {
+      await settleBudget(db, {
+        tenantId: lease.tenantId,
+        day: lease.day,
+        reservedMicros: spent + released,
+        spentMicros: spent,
+      });
+    } catch (error) {
+      // Kept for the next write: settled spend is never dropped.
+      lease.spentPending += spent;
+      lease.releasePending += released;
+      options.onError?.(error);
+      throw error;
+    }
+  }
+
+  /** Moves unused slices of idle leases (and of past days) to be given back. */
+  function collectIdle(force: boolean): void {
+    const now = performance.now();
+    const today = dayOf(clock.now());
+    for (const [key, lease] of leases) {
+      const idle =
+        lease.inFlight === 0 && (force || lease.day !== today || now - lease.lastUsedAt >= idleReleaseMs);
+      if (!idle) continue;
+      if (lease.left > 0) lease.releasePending += lease.left;
+      lease.left = 0;
+      leases.delete(key);
+      pendingWrites.add(lease);
+    }
+  }
+
+  const pendingWrites = new Set<DayLease>();
+
+  function flush(force = false): Promise<void> {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = undefined;
+    collectIdle(force);
+    const batch = [...new Set([...leases.values(), ...pendingWrites])];
+    pendingWrites.clear();
+    writing = writing.then(async () => {
+      const results = await Promise.allSettled(
+        batch.map((lease) => serial.run(key(lease), () => writeLease(lease))),
+      );
+      for (const [i, result] of results.entries()) {
+        const lease = batch[i];
+        if (result.status === "rejected" && lease && !leases.has(key(lease))) pendingWrites.add(lease);
+      }
+    });
+    if (leases.size > 0 || pendingWrites.size > 0) scheduleFlush(Math.max(flushIntervalMs, idleReleaseMs));
+    return writing;
+  }
+
+  /** Arranges a write within `delay`, keeping an earlier one already arranged. */
+  function scheduleFlush(delay = flushIntervalMs): void {
+    const due = performance.now() + delay;
+    if (flushTimer && flushDueAt <= due) return;
+    if (flushTimer) clearTimeout(flushTimer);
+    flushDueAt = due;
+    flushTimer = setTimeout(() => void flush(), delay);
+    flushTimer.unref();
+  }
+
+  async function reserve(tenant: Tenant, maxCostMicros: number): Promise<BudgetReservation> {
+    if (tenant.dailyBudgetMicros === null) return noReservation;
+    const budget = tenant.dailyBudgetMicros;
+    const day = dayOf(clock.now());
+    const amount = Math.max(0, Math.ceil(maxCostMicros));
+    const leaseKey = `${tenant.id}|${day}`;
+    const existing = leases.get(leaseKey);
+    if (takeLocally(existing, amount)) return reservation(existing, amount);
+    return serial.run(leaseKey, async () => {
+      const current = leases.get(leaseKey);
+      if (takeLocally(current, amount)) return reservation(current, amount);
+      const lease = current ?? {
         tenantId: tenant.id,
         day,
-        amountMicros: amount,
-        budgetMicros: tenant.dailyBudgetMicros,
-      });
-      if (!ok) {
-        throw new SluiceError(
-          "budget_exceeded",
-          `the daily budget of $${formatMicros(tenant.dailyBudgetMicros)} cannot cover this request (up to $${formatMicros(amount)})`,
-          { details: { dailyBudgetMicros: tenant.dailyBudgetMicros, requestMaxMicros: amount, day } },
-        );
-      }
-      let settled = false;
-      return {
-        settle: async (actualMicros) => {
-          if (settled) return;
-          settled = true;
-          await settleBudget(db, {
-            tenantId: tenant.id,
-            day,
-            reservedMicros: amount,
-            spentMicros: Math.max(0, actualMicros),
-          });
-        },
+        left: 0,
+        spentPending: 0,
+        releasePending: 0,
+        inFlight: 0,
+        lastUsedAt: performance.now(),
       };
-    },
+      const need = amount - lease.left;
+      const want = Math.max(need, Math.min(Math.floor(budget * share), amount * 64));
+      const grant = await leaseBudget(db, {
+        tenantId: tenant.id,
+        day,
+        needMicros: need,
+        wantMicros: want,
+        budgetMicros: budget,
+      });
+      if (grant === null) throw budgetExceeded(budget, amount, day);
+      lease.left += grant;
+      leases.set(leaseKey, lease);
+      if (!takeLocally(lease, amount)) throw budgetExceeded(budget, amount, day);
+      scheduleFlush(Math.max(flushIntervalMs, idleReleaseMs));
+      return reservation(lease, amount);
+    });
+  }
+
+  return {
+    reserve,
+    flush: () => flush(false),
+    close: () => flush(true),
   };
 }
 
-/** A budget guard bound to a database. */
-export type BudgetGuard = ReturnType<typeof createBudgetGuard>;
+function key(lease: DayLease): string {
+  return `${lease.tenantId}|${lease.day}`;
+}
+
+const DAY_MS = 86_400_000;
+let cachedDay = { start: 0, end: 0, day: "" };
+
+/** The UTC day of a time, as `YYYY-MM-DD` (remembered for the current day: it is asked per request). */
+function dayOf(epochMs: number): string {
+  if (epochMs >= cachedDay.start && epochMs < cachedDay.end) return cachedDay.day;
+  const start = Math.floor(epochMs / DAY_MS) * DAY_MS;
+  cachedDay = { start, end: start + DAY_MS, day: new Date(start).toISOString().slice(0, 10) };
+  return cachedDay.day;
+}
+
+function budgetExceeded(budget: number, amount: number, day: string): SluiceError {
+  return new SluiceError(
+    "budget_exceeded",
+    `the daily budget of $${formatMicros(budget)} cannot cover this request (up to $${formatMicros(amount)})`,
+    { details: { dailyBudgetMicros: budget, requestMaxMicros: amount, day } },
+  );
+}

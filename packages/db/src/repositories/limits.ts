@@ -1,31 +1,69 @@
 import { sql } from "kysely";
 import type { Db } from "../createDb.ts";
 
+/** What a lease asks of a tenant's minute window: at least `need*`, up to `want*`. */
+export interface RateLeaseRequest {
+  tenantId: string;
+  windowStart: Date;
+  needRequests: number;
+  needTokens: number;
+  wantRequests: number;
+  wantTokens: number;
+  /** null = unlimited. */
+  maxRequests: number | null;
+  maxTokens: number | null;
+}
+
+const UNLIMITED_REQUESTS = 2_147_483_647;
+
 /**
- * Counts one request and `tokens` against the tenant's current minute, only while both stay within
- * the limits (null = unlimited). Atomic across processes. Returns false when the request is over.
+ * Leases part of a tenant's minute window: grants as much as wanted, up to what the limits leave,
+ * provided the need fits; returns null when it does not. Granted amounts are counted at once, so the
+ * sum of every process's leases never exceeds the limits. One row lock, held for two statements.
  */
-export async function takeRateLimit(
+export async function leaseRateLimit(
   db: Db,
-  input: {
-    tenantId: string;
-    windowStart: Date;
-    tokens: number;
-    maxRequests: number | null;
-    maxTokens: number | null;
-  },
-): Promise<boolean> {
-  const maxRequests = input.maxRequests ?? 2_147_483_647;
+  input: RateLeaseRequest,
+): Promise<{ requests: number; tokens: number } | null> {
+  const maxRequests = input.maxRequests ?? UNLIMITED_REQUESTS;
   const maxTokens = input.maxTokens ?? Number.MAX_SAFE_INTEGER;
-  if (input.tokens > maxTokens || maxRequests < 1) return false;
-  const { rows } = await sql<{ ok: number }>`
-    insert into rate_limit_windows as w (tenant_id, window_start, requests, tokens)
-    values (${input.tenantId}, ${input.windowStart}, 1, ${input.tokens})
-    on conflict (tenant_id, window_start) do update
-      set requests = w.requests + 1, tokens = w.tokens + excluded.tokens
-      where w.requests + 1 <= ${maxRequests} and w.tokens + excluded.tokens <= ${maxTokens}
-    returning 1 as ok`.execute(db);
-  return rows.length === 1;
+  if (input.needRequests > maxRequests || input.needTokens > maxTokens) return null;
+  return db.transaction().execute(async (tx) => {
+    const { rows } = await sql<{ requests: number; tokens: number }>`
+      insert into rate_limit_windows as w (tenant_id, window_start, requests, tokens)
+      values (${input.tenantId}, ${input.windowStart}, 0, 0)
+      on conflict (tenant_id, window_start) do update set requests = w.requests
+      returning requests, tokens`.execute(tx);
+    const used = rows[0] ?? { requests: 0, tokens: 0 };
+    const freeRequests = maxRequests - used.requests;
+    const freeTokens = maxTokens - used.tokens;
+    if (freeRequests < input.needRequests || freeTokens < input.needTokens) return null;
+    const grant = {
+      requests: Math.max(input.needRequests, Math.min(input.wantRequests, freeRequests)),
+      tokens: Math.max(input.needTokens, Math.min(input.wantTokens, freeTokens)),
+    };
+    await tx
+      .updateTable("rateLimitWindows")
+      .set((eb) => ({
+        requests: eb("requests", "+", grant.requests),
+        tokens: eb("tokens", "+", grant.tokens),
+      }))
+      .where("tenantId", "=", input.tenantId)
+      .where("windowStart", "=", input.windowStart)
+      .execute();
+    return grant;
+  });
+}
+
+/** Gives back the unused part of a rate lease. */
+export async function releaseRateLimit(
+  db: Db,
+  input: { tenantId: string; windowStart: Date; requests: number; tokens: number },
+): Promise<void> {
+  await sql`
+    update rate_limit_windows
+      set requests = greatest(0, requests - ${input.requests}), tokens = greatest(0, tokens - ${input.tokens})
+      where tenant_id = ${input.tenantId} and window_start = ${input.windowStart}`.execute(db);
 }
 
 /** Deletes windows older than `before`; returns how many. */
@@ -35,22 +73,33 @@ export async function deleteRateLimitWindowsBefore(db: Db, before: Date): Promis
 }
 
 /**
- * Reserves `amountMicros` of the tenant's budget for `day` when reserved + spent + amount stays within
- * `budgetMicros`. Atomic across processes, so concurrent requests never overspend. Returns success.
+ * Leases part of a tenant's daily budget: grants up to `wantMicros` of what is neither reserved nor
+ * spent, provided `needMicros` fits; returns the grant, or null when the budget cannot cover the need.
+ * Granted micro-dollars count as reserved at once, so all processes together never overspend.
  */
-export async function reserveBudget(
+export async function leaseBudget(
   db: Db,
-  input: { tenantId: string; day: string; amountMicros: number; budgetMicros: number },
-): Promise<boolean> {
-  if (input.amountMicros > input.budgetMicros) return false;
-  const { rows } = await sql<{ ok: number }>`
-    insert into tenant_daily_spend as s (tenant_id, day, reserved_micros, spent_micros)
-    values (${input.tenantId}, ${input.day}, ${input.amountMicros}, 0)
-    on conflict (tenant_id, day) do update
-      set reserved_micros = s.reserved_micros + excluded.reserved_micros
-      where s.reserved_micros + s.spent_micros + excluded.reserved_micros <= ${input.budgetMicros}
-    returning 1 as ok`.execute(db);
-  return rows.length === 1;
+  input: { tenantId: string; day: string; needMicros: number; wantMicros: number; budgetMicros: number },
+): Promise<number | null> {
+  if (input.needMicros > input.budgetMicros) return null;
+  return db.transaction().execute(async (tx) => {
+    const { rows } = await sql<{ reservedMicros: number; spentMicros: number }>`
+      insert into tenant_daily_spend as s (tenant_id, day, reserved_micros, spent_micros)
+      values (${input.tenantId}, ${input.day}, 0, 0)
+      on conflict (tenant_id, day) do update set reserved_micros = s.reserved_micros
+      returning reserved_micros, spent_micros`.execute(tx);
+    const row = rows[0] ?? { reservedMicros: 0, spentMicros: 0 };
+    const free = input.budgetMicros - row.reservedMicros - row.spentMicros;
+    if (free < input.needMicros) return null;
+    const grant = Math.max(input.needMicros, Math.min(input.wantMicros, free));
+    await tx
+      .updateTable("tenantDailySpend")
+      .set((eb) => ({ reservedMicros: eb("reservedMicros", "+", grant) }))
+      .where("tenantId", "=", input.tenantId)
+      .where("day", "=", input.day)
+      .execute();
+    return grant;
+  });
 }
 
 /** Releases a reservation and books what was really spent (which may exceed it only by rounding). */

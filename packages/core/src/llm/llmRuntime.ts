@@ -32,7 +32,7 @@ export interface LlmRuntime {
   classifierModel: string;
   /** Completes with a model id or `cascade:<name>`. */
   complete(request: ProviderChatRequest, context?: ModelCallContext): Promise<Completion>;
-  /** Flushes the call log; call before the process exits. */
+  /** Flushes the call log and closes provider connections; call before the process exits. */
   close(): Promise<void>;
 }
 
@@ -75,6 +75,9 @@ export function createLlmRuntime(
         request,
         context,
       ),
-    close: () => callLog.close(),
+    close: async () => {
+      await callLog.close();
+      await providers.close();
+    },
   };
 }

@@ -1,6 +1,7 @@
 import OpenAI from "openai";
 import type { ChatCompletion, ChatCompletionCreateParamsBase } from "openai/resources/chat/completions";
 import type { TokenUsage } from "../models/cost.ts";
+import { createJsonHttpClient } from "./jsonHttp.ts";
 import type {
   CallOptions,
   ChatStreamEvent,
@@ -75,13 +76,24 @@ function usageOf(
   return { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
 }
 
-/** A provider speaking the OpenAI wire format through the official `openai` SDK. */
+const OPENAI_BASE_URL = "https://api.openai.com/v1";
+
+/**
+ * A provider speaking the OpenAI wire format: streams through the official `openai` SDK, plain
+ * completions and embeddings through a lean kept-alive JSON client that raises the SDK's errors.
+ */
 export function createOpenAiProvider(options: OpenAiProviderOptions): Provider {
+  const timeout = options.timeoutMs ?? 600_000;
   const client = new OpenAI({
     apiKey: options.apiKey,
     ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
     maxRetries: 0,
-    timeout: options.timeoutMs ?? 600_000,
+    timeout,
+  });
+  const json = createJsonHttpClient({
+    baseUrl: options.baseUrl ?? OPENAI_BASE_URL,
+    headers: { authorization: `Bearer ${options.apiKey}`, "user-agent": "sluice" },
+    timeoutMs: timeout,
   });
   const name = options.name;
 
@@ -92,10 +104,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): Provider {
     const site = { provider: name, model: request.model };
     let response: ChatCompletion;
     try {
-      response = (await client.chat.completions.create(
-        { ...toParams(request), stream: false },
-        { signal },
-      )) as ChatCompletion;
+      response = (await json.post("chat/completions", toParams(request), { signal })) as ChatCompletion;
     } catch (error) {
       throw toSluiceError(error, site);
     }
@@ -161,14 +170,15 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): Provider {
   ): Promise<ProviderEmbeddingsResult> {
     const site = { provider: name, model: request.model };
     try {
-      const response = await client.embeddings.create(
+      const response = (await json.post(
+        "embeddings",
         {
           model: request.model,
           input: request.input,
           ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
         },
         { signal },
-      );
+      )) as OpenAI.CreateEmbeddingResponse;
       if (!Array.isArray(response?.data) || response.data.length !== request.input.length) {
         throw malformedResponse(site, "the number of vectors does not match the input");
       }
@@ -179,5 +189,5 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): Provider {
     }
   }
 
-  return { name, family: "openai", complete, stream, embed };
+  return { name, family: "openai", complete, stream, embed, close: () => json.close() };
 }

@@ -88,4 +88,6 @@ export interface Provider {
   complete(request: ProviderChatRequest, options: CallOptions): Promise<ProviderChatResult>;
   stream(request: ProviderChatRequest, options: CallOptions): AsyncIterable<ChatStreamEvent>;
   embed(request: ProviderEmbeddingsRequest, options: CallOptions): Promise<ProviderEmbeddingsResult>;
+  /** Closes kept-alive connections. */
+  close?(): Promise<void>;
 }

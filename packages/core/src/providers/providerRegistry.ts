@@ -13,6 +13,8 @@ export interface ProviderRegistry {
   configured(): string[];
   /** True when some model would be served by the simulator. */
   usesSimulator(): boolean;
+  /** Closes every provider's kept-alive connections. */
+  close(): Promise<void>;
 }
 
 // The simulator accepts any key; SDKs insist on having one.
@@ -84,5 +86,9 @@ export function createProviderRegistry(
     },
     configured: () => [...real.keys()],
     usesSimulator: () => simulator !== undefined,
+    async close() {
+      const all = [...real.values(), ...(simulator ? [simulator.openai, simulator.anthropic] : [])];
+      await Promise.allSettled(all.map((p) => p.close?.()));
+    },
   };
 }

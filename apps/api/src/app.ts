@@ -17,6 +17,8 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 export function createApp(services: ApiServices): Express {
   const app = express();
   app.disable("x-powered-by");
+  // API answers are not cached by clients; hashing every body for an ETag is wasted work.
+  app.disable("etag");
   app.use(requestIdMiddleware);
   app.use(securityHeaders(services.corsOrigins ?? []));
   app.use(httpLogger(services.logger));

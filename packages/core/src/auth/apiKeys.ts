@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import {
   type ApiKeyRole,
   type ApiKeySummary,
@@ -14,7 +14,7 @@ const KEY_PATTERN = /^slk_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{32,64})$/;
 
 /** The SHA-256 of a key, as stored. */
 export function hashApiKey(key: string): string {
-  return createHash("sha256").update(key).digest("hex");
+  return hash("sha256", key, "hex");
 }
 
 /** A new key: `slk_<8 id chars>_<43 secret chars>`; only its prefix and hash are ever stored. */

@@ -66,6 +66,10 @@ export function countChatTokens(
 ): number {
   const request: CountableChat = isMessageList(chat) ? { messages: chat } : chat;
   const count = counterFor(family, model ?? request.model ?? "");
+  // A request's messages are counted by the rate limiter, the budget and the context check: once is enough.
+  const memo = isMessageList(chat) ? memoFor(chat) : undefined;
+  const known = memo?.get(count);
+  if (known !== undefined) return scaled(known, family);
   let total = REPLY_PRIMING_TOKENS;
   for (const message of request.messages) {
     total += TOKENS_PER_MESSAGE + count(message.role) + count(messageText(message));
@@ -73,7 +77,20 @@ export function countChatTokens(
   }
   const format = request.response_format;
   if (format?.type === "json_schema") total += count(JSON.stringify(format.json_schema.schema));
+  memo?.set(count, total);
   return scaled(total, family);
+}
+
+// Message lists are not mutated once validated; counts are remembered per list and encoding.
+const counted = new WeakMap<readonly CountableMessage[], Map<TextTokenCounter, number>>();
+
+function memoFor(messages: readonly CountableMessage[]): Map<TextTokenCounter, number> {
+  let memo = counted.get(messages);
+  if (!memo) {
+    memo = new Map();
+    counted.set(messages, memo);
+  }
+  return memo;
 }
 
 function isMessageList(

@@ -48,13 +48,43 @@ export function createApiMetrics() {
     registers: [registry],
   });
 
+  // Label sets repeat (a few models, routes and statuses): their bound children are looked up
+  // by one string instead of prom-client hashing a label object on every observation.
+  type Inc = { inc(value?: number): void };
+  const callSeries = new Map<string, { calls: Inc; input: Inc; output: Inc; cost: Inc }>();
+  const seriesFor = (call: CallRecord) => {
+    const key = `${call.model}\0${call.provider}\0${call.status}`;
+    let series = callSeries.get(key);
+    if (!series) {
+      series = {
+        calls: modelCalls.labels(call.model, call.provider, call.status),
+        input: tokens.labels(call.model, "input"),
+        output: tokens.labels(call.model, "output"),
+        cost: cost.labels(call.model),
+      };
+      callSeries.set(key, series);
+    }
+    return series;
+  };
+  const httpSeries = new Map<string, { observe(seconds: number): void }>();
+  const observeHttp = (method: string, route: string, status: number, seconds: number) => {
+    const key = `${method}\0${route}\0${status}`;
+    let series = httpSeries.get(key);
+    if (!series) {
+      series = httpDuration.labels(method, route, String(status));
+      if (httpSeries.size < 10_000) httpSeries.set(key, series);
+    }
+    series.observe(seconds);
+  };
+
   return {
     registry,
     onCall(call: CallRecord): void {
-      modelCalls.inc({ model: call.model, provider: call.provider, status: call.status });
-      tokens.inc({ model: call.model, direction: "input" }, call.inputTokens);
-      tokens.inc({ model: call.model, direction: "output" }, call.outputTokens);
-      cost.inc({ model: call.model }, call.costMicros);
+      const series = seriesFor(call);
+      series.calls.inc();
+      series.input.inc(call.inputTokens);
+      series.output.inc(call.outputTokens);
+      series.cost.inc(call.costMicros);
       if (call.cacheHit) cacheHits.inc({ model: call.model });
     },
     onCascade(result: CascadeResult): void {
@@ -66,7 +96,7 @@ export function createApiMetrics() {
     },
     /** Express middleware timing every request. */
     http(req: Request, res: Response, next: NextFunction): void {
-      const stop = httpDuration.startTimer();
+      const started = performance.now();
       inFlight.inc();
       res.once("close", () => {
         inFlight.dec();
@@ -74,7 +104,7 @@ export function createApiMetrics() {
           req.baseUrl === "/trpc" || req.originalUrl.startsWith("/trpc/")
             ? `/trpc/${req.path.slice(1, 80)}`
             : ((req.route?.path as string | undefined) ?? "unmatched");
-        stop({ method: req.method, route, status: String(res.statusCode) });
+        observeHttp(req.method, route, res.statusCode, (performance.now() - started) / 1000);
       });
       next();
     },

@@ -1,26 +1,18 @@
-import path from "node:path";
-import { loadConfig, preloadEncodings } from "@sluice/core";
-import { resolveDatabase } from "@sluice/db";
-import { startBoss, stopBoss } from "./boss.ts";
+import { loadConfig } from "@sluice/core";
+import { loadWorkerEnv } from "./env.ts";
+import { runWorker } from "./runWorker.ts";
 
-const config = loadConfig();
-// Tokenizer tables take a few hundred ms to load: pay that at start, not on the first request.
-preloadEncodings();
-const resolved = await resolveDatabase({
-  databaseUrl: config.databaseUrl,
-  dataDir: path.resolve(config.home, "postgres"),
-  handleSignals: false,
-});
-const boss = await startBoss({
-  connectionString: resolved.url,
-  onError: (error) => process.stderr.write(`pg-boss: ${error.message}\n`),
-});
-process.stdout.write("sluice worker started\n");
+const running = await runWorker(loadConfig(), loadWorkerEnv());
+process.stdout.write(
+  `sluice worker started (${running.worker.kinds.join(", ")})${running.metricsUrl ? `, metrics on ${running.metricsUrl}` : ""}\n`,
+);
 
+let stopping = false;
 async function shutdown(): Promise<void> {
-  await stopBoss(boss);
-  await resolved.stop();
+  if (stopping) return;
+  stopping = true;
+  await running.stop();
   process.exit(0);
 }
-process.once("SIGINT", () => void shutdown());
-process.once("SIGTERM", () => void shutdown());
+process.on("SIGINT", () => void shutdown());
+process.on("SIGTERM", () => void shutdown());

@@ -27,6 +27,7 @@ export {
   summariseArms,
 } from "./eval/classifierEval.ts";
 export { collectTierRecords, type LabelledTicket, type TierRecord } from "./eval/tierRecords.ts";
+export * from "./jobs/index.ts";
 export { type BudgetGuard, type BudgetReservation, createBudgetGuard } from "./limits/budgetGuard.ts";
 export { type Clock, systemClock } from "./limits/clock.ts";
 export {

@@ -22,12 +22,30 @@ export {
   type ResolvedDatabase,
   resolveDatabase,
 } from "./postgres/resolveDatabase.ts";
+export { type BossDatabase, bossDatabase } from "./queue/bossDatabase.ts";
+export {
+  BOSS_SCHEMA,
+  type FetchedJob,
+  installQueueSchema,
+  JOBS_CHANNEL,
+  type JobAttempt,
+  type JobQueue,
+  type JobQueueOptions,
+  type QueueDefinition,
+  type QueueInsert,
+  startJobQueue,
+} from "./queue/jobQueue.ts";
+export { createPgListener, type PgListener, type PgListenerOptions } from "./queue/pgListener.ts";
+export { analyzeQueueTable, staleQueueTables } from "./queue/queueStatistics.ts";
 export * from "./repositories/apiKeys.ts";
 export * from "./repositories/cascadeRuns.ts";
+export * from "./repositories/jobEvents.ts";
+export * from "./repositories/jobs.ts";
 export * from "./repositories/limits.ts";
 export * from "./repositories/llmCache.ts";
 export * from "./repositories/llmCalls.ts";
 export * from "./repositories/tenants.ts";
 export * from "./repositories/tickets.ts";
 export * from "./repositories/usageStats.ts";
+export * from "./repositories/webhookDeliveries.ts";
 export type * from "./schema.ts";

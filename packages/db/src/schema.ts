@@ -16,6 +16,9 @@ export interface TenantsTable {
   rateLimitRpm: ColumnType<number | null, number | null | undefined, number | null>;
   rateLimitTpm: ColumnType<number | null, number | null | undefined, number | null>;
   disabledAt: NullableTimestamp;
+  /** Where job events of this tenant are posted (signed with `webhookSecret`). */
+  webhookUrl: ColumnType<string | null, string | null | undefined, string | null>;
+  webhookSecret: ColumnType<string | null, string | null | undefined, string | null>;
   createdAt: CreatedAt;
   updatedAt: Timestamp;
 }
@@ -144,6 +147,81 @@ export interface TenantDailySpendTable {
   spentMicros: number;
 }
 
+/** Where a job is in its life. `failed`: the last attempt failed and another is scheduled (`runAt`). */
+export type JobStatus = "queued" | "active" | "completed" | "failed" | "cancelled" | "dead";
+
+/** `jobs`: every queued job as its tenant sees it; `id` is also its pg-boss id. */
+export interface JobsTable {
+  id: string;
+  tenantId: string | null;
+  kind: string;
+  queue: string;
+  priority: number;
+  status: ColumnType<JobStatus, JobStatus | undefined, JobStatus>;
+  progress: ColumnType<number, number | undefined, number>;
+  progressMessage: string | null;
+  payload: Json;
+  result: ColumnType<unknown, string | null | undefined, string | null>;
+  errorCode: string | null;
+  errorMessage: string | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  maxAttempts: number;
+  idempotencyKey: string | null;
+  webhookUrl: string | null;
+  requestId: string | null;
+  requeuedFrom: string | null;
+  requeuedAt: NullableTimestamp;
+  runAt: Timestamp;
+  createdAt: CreatedAt;
+  startedAt: NullableTimestamp;
+  finishedAt: NullableTimestamp;
+  updatedAt: Timestamp;
+}
+
+/** Kinds of job event. */
+export type JobEventType =
+  | "queued"
+  | "started"
+  | "progress"
+  | "failed"
+  | "completed"
+  | "cancelled"
+  | "dead"
+  | "requeued";
+
+/** `job_events`: a job's history, in order; ids only grow. */
+export interface JobEventsTable {
+  id: Generated<number>;
+  jobId: string;
+  tenantId: string | null;
+  type: JobEventType;
+  data: ColumnType<Record<string, unknown>, string | undefined, never>;
+  createdAt: CreatedAt;
+}
+
+/** `webhook_deliveries`: every attempt to deliver a job event to a webhook. */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  jobId: string | null;
+  deliveryJobId: string;
+  tenantId: string | null;
+  url: string;
+  event: string;
+  attempt: number;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  delivered: boolean;
+  createdAt: CreatedAt;
+}
+
+/** `dead_letter_alerts`: one row per alert window in which dead letters passed the threshold. */
+export interface DeadLetterAlertsTable {
+  windowStart: Date;
+  deadCount: number;
+  createdAt: CreatedAt;
+}
+
 /** Every table Sluice owns, as Kysely sees it (camelCase; columns are snake_case in Postgres). */
 export interface Database {
   tenants: TenantsTable;
@@ -155,6 +233,10 @@ export interface Database {
   cascadeAttempts: CascadeAttemptsTable;
   rateLimitWindows: RateLimitWindowsTable;
   tenantDailySpend: TenantDailySpendTable;
+  jobs: JobsTable;
+  jobEvents: JobEventsTable;
+  webhookDeliveries: WebhookDeliveriesTable;
+  deadLetterAlerts: DeadLetterAlertsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
@@ -169,3 +251,7 @@ export type Ticket = Selectable<TicketsTable>;
 export type NewTicket = Insertable<TicketsTable>;
 export type CascadeRun = Selectable<CascadeRunsTable>;
 export type CascadeAttempt = Selectable<CascadeAttemptsTable>;
+export type Job = Selectable<JobsTable>;
+export type NewJob = Insertable<JobsTable>;
+export type JobEvent = Selectable<JobEventsTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;

@@ -1,4 +1,4 @@
-import { migrateDown, migrateToLatest, migrationStatus } from "@sluice/db";
+import { installQueueSchema, migrateDown, migrateToLatest, migrationStatus } from "@sluice/db";
 import type { Command } from "commander";
 import { withDatabase } from "../context.ts";
 import { paint, printColumns, printJson } from "../output/terminal.ts";
@@ -36,6 +36,8 @@ export function registerMigrate(program: Command): void {
           return;
         }
         const outcome = options.down ? await migrateDown(db) : await migrateToLatest(db);
+        // The job queue's own tables (pg-boss, in its schema) are installed or upgraded alongside.
+        if (!options.down) await installQueueSchema(db);
         if (options.json) return printJson(outcome);
         for (const name of outcome.applied) process.stdout.write(`applied  ${name}\n`);
         for (const name of outcome.reverted) process.stdout.write(`reverted ${name}\n`);

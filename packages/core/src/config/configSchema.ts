@@ -62,6 +62,42 @@ const envSchema = z.object({
   SLUICE_CLASSIFIER_MODEL: z.preprocess(emptyAsUndefined, z.string().min(1).default("cascade:simulator")),
   SLUICE_CACHE_TTL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(86_400)),
   SLUICE_CACHE_SCOPE: z.preprocess(emptyAsUndefined, z.enum(["tenant", "shared"]).default("tenant")),
+  SLUICE_JOBS: jsonValue(
+    z.record(z.string(), z.record(z.string(), z.unknown()), {
+      error: 'must be JSON like {"chat.complete":{"retryLimit":5}}',
+    }),
+    "job settings",
+  ),
+  SLUICE_WORKER_CONCURRENCY: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(10_000).default(20),
+  ),
+  SLUICE_WORKER_POLL_MS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(50).max(60_000).default(2_000),
+  ),
+  SLUICE_WORKER_SUPERVISE_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(3_600).default(30),
+  ),
+  SLUICE_WORKER_SHUTDOWN_GRACE_MS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(0).max(600_000).default(20_000),
+  ),
+  SLUICE_JOB_EVENTS_RETENTION_DAYS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(3650).default(14),
+  ),
+  SLUICE_DEAD_LETTER_ALERT_THRESHOLD: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).default(10),
+  ),
+  SLUICE_DEAD_LETTER_ALERT_WINDOW_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(86_400).default(3_600),
+  ),
+  SLUICE_ALERT_WEBHOOK_URL: optionalUrl,
+  SLUICE_ALERT_WEBHOOK_SECRET: optionalString,
 });
 
 /** Sluice's configuration, parsed once from the environment. */
@@ -86,6 +122,25 @@ export interface SluiceConfig {
   /** Model or `cascade:<name>` the ticket classifier uses. */
   classifierModel: string;
   cache: { ttlSeconds: number; scope: "tenant" | "shared" };
+  jobs: {
+    /** Per-kind overrides of the job catalog (validated by the catalog). */
+    kinds: Record<string, Record<string, unknown>>;
+    /** Jobs one worker process runs at once. */
+    concurrency: number;
+    /** Longest wait between checks for due jobs when no notification arrives. */
+    pollMs: number;
+    /** How often workers look for attempts whose worker died. */
+    superviseSeconds: number;
+    /** How long a stopping worker lets running jobs finish before giving them back. */
+    shutdownGraceMs: number;
+    eventRetentionDays: number;
+    deadLetterAlert: {
+      threshold: number;
+      windowSeconds: number;
+      webhookUrl: string | undefined;
+      webhookSecret: string | undefined;
+    };
+  };
 }
 
 /** Parses an environment-like record; throws {@link ConfigError} naming each bad variable. */
@@ -114,5 +169,19 @@ export function parseConfig(source: Record<string, string | undefined>): SluiceC
     cascades: env.SLUICE_CASCADES ?? [],
     classifierModel: env.SLUICE_CLASSIFIER_MODEL,
     cache: { ttlSeconds: env.SLUICE_CACHE_TTL_SECONDS, scope: env.SLUICE_CACHE_SCOPE },
+    jobs: {
+      kinds: env.SLUICE_JOBS ?? {},
+      concurrency: env.SLUICE_WORKER_CONCURRENCY,
+      pollMs: env.SLUICE_WORKER_POLL_MS,
+      superviseSeconds: env.SLUICE_WORKER_SUPERVISE_SECONDS,
+      shutdownGraceMs: env.SLUICE_WORKER_SHUTDOWN_GRACE_MS,
+      eventRetentionDays: env.SLUICE_JOB_EVENTS_RETENTION_DAYS,
+      deadLetterAlert: {
+        threshold: env.SLUICE_DEAD_LETTER_ALERT_THRESHOLD,
+        windowSeconds: env.SLUICE_DEAD_LETTER_ALERT_WINDOW_SECONDS,
+        webhookUrl: env.SLUICE_ALERT_WEBHOOK_URL,
+        webhookSecret: env.SLUICE_ALERT_WEBHOOK_SECRET,
+      },
+    },
   };
 }

@@ -3,6 +3,7 @@ import * as tenantsAndApiKeys from "./20261124T120000_tenantsAndApiKeys.ts";
 import * as llmCacheAndCalls from "./20261124T130000_llmCacheAndCalls.ts";
 import * as ticketsAndCascades from "./20261124T140000_ticketsAndCascades.ts";
 import * as limitsAndSpend from "./20261124T150000_limitsAndSpend.ts";
+import * as jobs from "./20261201T090000_jobs.ts";
 
 /** Every migration, keyed by its timestamped name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   "20261124T130000_llmCacheAndCalls": llmCacheAndCalls,
   "20261124T140000_ticketsAndCascades": ticketsAndCascades,
   "20261124T150000_limitsAndSpend": limitsAndSpend,
+  "20261201T090000_jobs": jobs,
 };

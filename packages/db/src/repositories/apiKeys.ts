@@ -52,6 +52,8 @@ export async function findActiveKeyByHash(
       "t.rateLimitRpm",
       "t.rateLimitTpm",
       "t.disabledAt",
+      "t.webhookUrl",
+      "t.webhookSecret",
       "t.createdAt",
       "t.updatedAt",
     ])
@@ -78,6 +80,8 @@ export async function findActiveKeyByHash(
       rateLimitRpm: row.rateLimitRpm,
       rateLimitTpm: row.rateLimitTpm,
       disabledAt: row.disabledAt,
+      webhookUrl: row.webhookUrl,
+      webhookSecret: row.webhookSecret,
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,
     },

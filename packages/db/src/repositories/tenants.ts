@@ -74,3 +74,36 @@ export async function enableTenant(db: Db, id: string): Promise<Tenant | undefin
     .returningAll()
     .executeTakeFirst();
 }
+
+/** Sets (or clears, with null) a tenant's webhook endpoint and its signing secret. */
+export async function setTenantWebhook(
+  db: Db,
+  id: string,
+  webhook: { url: string | null; secret?: string | undefined },
+): Promise<Tenant | undefined> {
+  return db
+    .updateTable("tenants")
+    .set({
+      webhookUrl: webhook.url,
+      ...(webhook.secret === undefined ? {} : { webhookSecret: webhook.secret }),
+      updatedAt: sql<Date>`now()`,
+    })
+    .where("id", "=", id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Gives a tenant a webhook signing secret unless it has one; returns the one in force. */
+export async function ensureTenantWebhookSecret(
+  db: Db,
+  id: string,
+  candidate: string,
+): Promise<string | null> {
+  const row = await db
+    .updateTable("tenants")
+    .set({ webhookSecret: sql<string>`coalesce(webhook_secret, ${candidate})` })
+    .where("id", "=", id)
+    .returning("webhookSecret")
+    .executeTakeFirst();
+  return row?.webhookSecret ?? null;
+}

@@ -2,6 +2,7 @@ import pg from "pg";
 import { withDatabase } from "../connectionUrl.ts";
 import { createDb } from "../createDb.ts";
 import { migrateToLatest, migrationsFingerprint } from "../migrator.ts";
+import { installQueueSchema, queueSchemaVersion } from "../queue/jobQueue.ts";
 
 // Serialises template builds across every test process sharing one server.
 const TEMPLATE_LOCK = 7_212_514_002;
@@ -26,7 +27,7 @@ export async function withAdminClient<T>(
  * name. Built once per server and migration set; later runs reuse it.
  */
 export async function ensureTemplateDatabase(adminUrl: string): Promise<string> {
-  const name = `sluice_tpl_${migrationsFingerprint()}`;
+  const name = `sluice_tpl_${migrationsFingerprint()}_q${queueSchemaVersion()}`;
   return withAdminClient(adminUrl, async (client) => {
     await client.query("select pg_advisory_lock($1)", [TEMPLATE_LOCK]);
     try {
@@ -44,6 +45,7 @@ export async function ensureTemplateDatabase(adminUrl: string): Promise<string> 
       const db = createDb(withDatabase(adminUrl, name), { max: 2 });
       try {
         await migrateToLatest(db);
+        await installQueueSchema(db);
       } finally {
         await db.destroy();
       }

@@ -1,0 +1,138 @@
+import {
+  type AttemptEnd,
+  failureOf,
+  type JobCatalog,
+  type JobLifecycle,
+  parseOrThrow,
+  type RunningAttempt,
+  SluiceError,
+} from "@sluice/core";
+import type { Logger } from "pino";
+import type { JobHandlers } from "../handlers/jobHandler.ts";
+
+/** Why a running job's signal fired, when it was not a failure of its own. */
+export const CANCELLED = Symbol("cancelled");
+export const SHUTDOWN = Symbol("shutdown");
+
+/** A job running in this process. */
+export interface RunningJob {
+  attempt: RunningAttempt;
+  controller: AbortController;
+}
+
+/** Runs attempts: validates the payload, runs the handler under its time limits, records the end. */
+export function createAttemptRunner(deps: {
+  catalog: JobCatalog;
+  handlers: JobHandlers;
+  lifecycle: JobLifecycle;
+  logger: Logger;
+  /** Told how each attempt ended (metrics, retry wake-ups). */
+  onEnd?: (attempt: RunningAttempt, end: AttemptEnd, ms: number) => void;
+}) {
+  const running = new Map<string, RunningJob>();
+
+  /** Runs one attempt to its end; never throws. */
+  async function run(attempt: RunningAttempt): Promise<void> {
+    const { job } = attempt;
+    const controller = new AbortController();
+    running.set(job.id, { attempt, controller });
+    const started = performance.now();
+    const spec = deps.catalog.get(job.kind);
+    const handler = deps.handlers[job.kind];
+    let end: AttemptEnd;
+    let softTimer: NodeJS.Timeout | undefined;
+    let hardTimer: NodeJS.Timeout | undefined;
+    try {
+      if (!spec || !handler) {
+        throw new SluiceError("internal_error", `this worker has no handler for job kind "${job.kind}"`, {
+          retriable: false,
+        });
+      }
+      // Payloads are checked again before each attempt: one that no longer validates never runs.
+      const payload = parseOrThrow(spec.payload, job.payload, `${job.kind} payload`);
+      softTimer = setTimeout(() => {
+        deps.logger.warn(
+          {
+            jobId: job.id,
+            kind: job.kind,
+            attempt: attempt.attempt,
+            softTimeLimitSeconds: spec.softTimeLimitSeconds,
+          },
+          "job reached its soft time limit; aborting it",
+        );
+        controller.abort(
+          new SluiceError("timeout", `the job ran past its time limit of ${spec.softTimeLimitSeconds} s`),
+        );
+      }, spec.softTimeLimitSeconds * 1000);
+      // A handler that ignores its signal is abandoned at the hard limit; pg-boss expires the attempt.
+      const hardLimit = new Promise<never>((_, reject) => {
+        hardTimer = setTimeout(
+          () =>
+            reject(
+              new SluiceError(
+                "timeout",
+                `the job ran past its hard time limit of ${spec.timeLimitSeconds} s`,
+              ),
+            ),
+          spec.timeLimitSeconds * 1000,
+        );
+      });
+      const result = await Promise.race([
+        handler(payload, {
+          job,
+          attempt: attempt.attempt,
+          signal: controller.signal,
+          logger: deps.logger.child({ jobId: job.id, kind: job.kind }),
+          progress: (percent, message) => {
+            void deps.lifecycle
+              .progress(attempt, percent, message)
+              .catch((error: unknown) =>
+                deps.logger.warn({ err: error, jobId: job.id }, "progress could not be written"),
+              );
+          },
+        }),
+        hardLimit,
+      ]);
+      end = { kind: "completed", result: result ?? null };
+    } catch (error) {
+      const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
+      if (reason === CANCELLED) end = { kind: "cancelled" };
+      else if (reason === SHUTDOWN) end = { kind: "released" };
+      else end = { kind: "failed", error: failureOf(reason instanceof SluiceError ? reason : error) };
+    } finally {
+      clearTimeout(softTimer);
+      clearTimeout(hardTimer);
+    }
+    try {
+      await deps.lifecycle.finish(attempt, end);
+    } catch (error) {
+      // The attempt stays active in pg-boss: it expires at its hard limit and runs again.
+      deps.logger.error({ err: error, jobId: job.id }, "the end of a job attempt could not be recorded");
+    } finally {
+      running.delete(job.id);
+    }
+    if (end.kind === "failed" && !end.error.retriable) {
+      deps.logger.warn({ jobId: job.id, kind: job.kind, code: end.error.code }, end.error.message);
+    }
+    deps.onEnd?.(attempt, end, performance.now() - started);
+  }
+
+  return {
+    run,
+    running,
+    /** Aborts a running job because it was cancelled. */
+    cancel(jobId: string): boolean {
+      const found = running.get(jobId);
+      if (!found) return false;
+      found.controller.abort(CANCELLED);
+      return true;
+    },
+    /** Aborts every running job so it goes back to the queue. */
+    abortAll(): void {
+      for (const { controller } of running.values()) controller.abort(SHUTDOWN);
+    },
+  };
+}
+
+/** The attempt runner of a worker. */
+export type AttemptRunner = ReturnType<typeof createAttemptRunner>;

@@ -1,0 +1,56 @@
+import { analyzeQueueTable, type Db, deleteJobEventsBefore, staleQueueTables } from "@sluice/db";
+import type { Logger } from "pino";
+
+/** Background upkeep of a worker: job-event retention and fresh planner statistics for the queues. */
+export function startMaintenance(options: {
+  db: Db;
+  queues: string[];
+  eventRetentionDays: number;
+  logger: Logger;
+  /** How often statistics are checked (default 5 s). */
+  statisticsCheckMs?: number;
+  /** How often old events are deleted (default 10 min). */
+  retentionCheckMs?: number;
+}) {
+  let analyzing = false;
+  async function refreshStatistics(): Promise<void> {
+    if (analyzing) return;
+    analyzing = true;
+    try {
+      for (const table of await staleQueueTables(options.db)) {
+        const started = performance.now();
+        await analyzeQueueTable(options.db, table);
+        options.logger.debug(
+          { table, ms: Math.round(performance.now() - started) },
+          "refreshed queue statistics",
+        );
+      }
+    } catch (error) {
+      options.logger.warn({ err: error }, "could not refresh queue statistics");
+    } finally {
+      analyzing = false;
+    }
+  }
+  async function deleteOldEvents(): Promise<void> {
+    try {
+      const before = new Date(Date.now() - options.eventRetentionDays * 86_400_000);
+      const deleted = await deleteJobEventsBefore(options.db, before);
+      if (deleted > 0) options.logger.info({ deleted, before }, "deleted old job events");
+    } catch (error) {
+      options.logger.warn({ err: error }, "could not delete old job events");
+    }
+  }
+  void refreshStatistics();
+  const statistics = setInterval(() => void refreshStatistics(), options.statisticsCheckMs ?? 5_000);
+  const retention = setInterval(() => void deleteOldEvents(), options.retentionCheckMs ?? 600_000);
+  statistics.unref();
+  retention.unref();
+  return {
+    /** Checks statistics now (after a burst of enqueues, say). */
+    refreshStatistics,
+    stop() {
+      clearInterval(statistics);
+      clearInterval(retention);
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import type { FetchedJob, JobQueue } from "@sluice/db";
+import type { Slots } from "./slots.ts";
+import { createWakeSignal, type WakeSignal } from "./wakeSignal.ts";
+
+/** One queue's fetch loop. */
+export interface QueueRunner {
+  readonly name: string;
+  /** Fetch now (a job was enqueued, a slot freed, a retry came due). */
+  wake(): void;
+  /** Stops fetching; resolves once no fetch is under way. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startQueueRunner}. */
+export interface QueueRunnerOptions {
+  name: string;
+  queue: JobQueue;
+  slots: Slots;
+  /** Most jobs one fetch takes. */
+  batchSize: number;
+  /** Longest sleep between fetches when nothing wakes the loop. */
+  pollMs: number;
+  /** Takes fetched jobs; their slots are already taken and must each be given back once. */
+  dispatch(jobs: FetchedJob[]): void;
+  onError(error: unknown): void;
+}
+
+/**
+ * Fetches in batches while there is work and free slots, and sleeps only when a fetch comes back
+ * short: a backlog is drained at full speed, an idle queue wakes on notifications (or the poll).
+ */
+export function startQueueRunner(options: QueueRunnerOptions): QueueRunner {
+  const wake: WakeSignal = createWakeSignal();
+  let stopping = false;
+  let errorDelay = 100;
+  let fetching: Promise<FetchedJob[]> | undefined;
+
+  async function loop(): Promise<void> {
+    while (!stopping) {
+      await options.slots.whenFree();
+      if (stopping) break;
+      // Slots are taken before the fetch so that queues sharing them never fetch more than fit.
+      const want = Math.min(options.batchSize, options.slots.free);
+      for (let i = 0; i < want; i++) options.slots.take();
+      let jobs: FetchedJob[] = [];
+      try {
+        fetching = options.queue.fetch(options.name, want);
+        jobs = await fetching;
+        errorDelay = 100;
+      } catch (error) {
+        options.onError(error);
+        for (let i = 0; i < want; i++) options.slots.give();
+        await wake.sleep(errorDelay);
+        errorDelay = Math.min(errorDelay * 2, 5_000);
+        continue;
+      } finally {
+        fetching = undefined;
+      }
+      for (let i = jobs.length; i < want; i++) options.slots.give();
+      if (jobs.length > 0) options.dispatch(jobs);
+      if (jobs.length < want) await wake.sleep(options.pollMs);
+    }
+  }
+
+  void loop();
+  return {
+    name: options.name,
+    wake: () => wake.wake(),
+    async stop() {
+      stopping = true;
+      wake.wake();
+      // A fetch under way still hands its jobs over; a loop waiting for a slot exits when one frees.
+      await fetching?.catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import type { Job } from "@sluice/db";
+import type { Logger } from "pino";
+
+/** What a handler gets besides its payload. */
+export interface JobContext {
+  /** The job as it was when this attempt started. */
+  job: Job;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Fires on cancel, at the soft time limit, or when the worker stops: pass it to every call. */
+  signal: AbortSignal;
+  /** Records progress (0–100) and an optional message; written in the background. */
+  progress(percent: number, message?: string): void;
+  logger: Logger;
+}
+
+/** Runs one kind of job; resolves with its result (stored on the job) or throws. */
+export type JobHandler = (payload: any, ctx: JobContext) => Promise<unknown>;
+
+/** Handlers by job kind. */
+export type JobHandlers = Record<string, JobHandler>;

@@ -1,0 +1,142 @@
+import http from "node:http";
+import path from "node:path";
+import {
+  createBudgetGuard,
+  createDeadLetterAlerter,
+  createLlmRuntime,
+  createRateLimiter,
+  jobCatalogFromConfig,
+  preloadEncodings,
+  type SluiceConfig,
+} from "@sluice/core";
+import { createDb, resolveDatabase, startJobQueue } from "@sluice/db";
+import { pino } from "pino";
+import { startWorker, type Worker } from "./engine/worker.ts";
+import type { WorkerEnv } from "./env.ts";
+import { createHandlers } from "./handlers/index.ts";
+import { createWorkerMetrics } from "./metrics/workerMetrics.ts";
+
+/** A worker process's parts, started; `stop()` ends them in order. */
+export interface RunningWorker {
+  worker: Worker;
+  metricsUrl: string | undefined;
+  stop(): Promise<void>;
+}
+
+/** Starts everything a worker process runs: database, queue, model runtime, limits, handlers, metrics. */
+export async function runWorker(
+  config: SluiceConfig,
+  env: WorkerEnv,
+  overrides: { concurrency?: number | undefined; kinds?: string[] | undefined } = {},
+): Promise<RunningWorker> {
+  preloadEncodings();
+  const logger = pino({ level: config.logLevel }).child({ process: "worker", pid: process.pid });
+  const resolved = await resolveDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: path.resolve(config.home, "postgres"),
+    handleSignals: false,
+  });
+  const db = createDb(resolved.url, { applicationName: "sluice-worker" });
+  const hotDb = createDb(resolved.url, { applicationName: "sluice-worker-hot", synchronousCommit: false });
+  const metrics = createWorkerMetrics();
+  const catalog = jobCatalogFromConfig(config);
+  const runtime = createLlmRuntime(config, hotDb, {
+    onCallLogError: (error, rows) => logger.error({ err: error, rows }, "call log rows could not be written"),
+  });
+  const queue = await startJobQueue({
+    connectionString: resolved.url,
+    supervise: true,
+    superviseIntervalSeconds: config.jobs.superviseSeconds,
+    applicationName: "sluice-worker-queue",
+    onError: (error) => logger.warn({ err: error }, "job queue error"),
+  });
+  await queue.ensureQueues(catalog.queues());
+  const rateLimiter = createRateLimiter(hotDb);
+  const budget = createBudgetGuard(hotDb, {
+    onError: (error) => logger.error({ err: error }, "budget spend could not be written; retrying"),
+  });
+  const alerter = createDeadLetterAlerter({
+    db,
+    queue,
+    catalog,
+    settings: config.jobs.deadLetterAlert,
+    onAlert: (alert) => {
+      metrics.onAlert(alert);
+      logger.error(
+        { alert },
+        `dead letters passed the alert threshold: ${alert.deadCount} in ${alert.windowSeconds} s`,
+      );
+    },
+  });
+  const worker = await startWorker({
+    db,
+    databaseUrl: resolved.url,
+    queue,
+    catalog,
+    handlers: createHandlers({
+      db,
+      runtime,
+      rateLimiter,
+      budget,
+      alertWebhookSecret: config.jobs.deadLetterAlert.webhookSecret,
+    }),
+    logger,
+    concurrency: overrides.concurrency ?? config.jobs.concurrency,
+    kinds: overrides.kinds ?? env.kinds,
+    pollMs: config.jobs.pollMs,
+    shutdownGraceMs: config.jobs.shutdownGraceMs,
+    eventRetentionDays: config.jobs.eventRetentionDays,
+    onEnd: (attempt, end, ms) => metrics.onEnd(attempt, end, ms),
+    onDead: (job) => {
+      metrics.onDead(job.kind);
+      void alerter
+        .check()
+        .catch((error: unknown) => logger.warn({ err: error }, "dead-letter alert check failed"));
+    },
+  });
+  metrics.countRunning(() => worker.running);
+  const server = env.metricsPort === undefined ? undefined : await serveMetrics(metrics.registry, env);
+  logger.info(
+    { kinds: worker.kinds, concurrency: overrides.concurrency ?? config.jobs.concurrency },
+    "worker started",
+  );
+
+  return {
+    worker,
+    metricsUrl: server?.url,
+    async stop() {
+      await worker.stop();
+      await server?.close();
+      await Promise.allSettled([rateLimiter.close(), budget.close()]);
+      await runtime.close();
+      await queue.stop({ graceful: false });
+      await hotDb.destroy();
+      await db.destroy();
+      await resolved.stop();
+    },
+  };
+}
+
+async function serveMetrics(
+  registry: ReturnType<typeof createWorkerMetrics>["registry"],
+  env: WorkerEnv,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    if (req.url === "/metrics") {
+      void registry.metrics().then((text) => {
+        res.setHeader("content-type", registry.contentType);
+        res.end(text);
+      });
+      return;
+    }
+    res.statusCode = req.url === "/healthz" ? 200 : 404;
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify(req.url === "/healthz" ? { status: "ok" } : { error: { code: "not_found" } }));
+  });
+  await new Promise<void>((resolve) => server.listen(env.metricsPort, env.metricsHost, resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://${env.metricsHost}:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

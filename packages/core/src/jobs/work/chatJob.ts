@@ -1,0 +1,80 @@
+import type { Tenant } from "@sluice/db";
+import { admitChat, type Guards, guardedComplete } from "../../limits/guardedCall.ts";
+import { toProviderRequest } from "../../llm/chatRequestMapping.ts";
+import type { ChatRequest } from "../../schemas/chatRequest.ts";
+
+/** What a `chat.complete` job leaves as its result. */
+export interface ChatJobResult {
+  content: string;
+  finishReason: string;
+  modelUsed: string;
+  requested: string;
+  usage: { inputTokens: number; outputTokens: number };
+  costMicros: number;
+  cascaded: boolean;
+  draftAccepted: boolean | null;
+}
+
+/** Reports at most one progress event per this many generated characters. */
+const PROGRESS_EVERY_CHARS = 200;
+
+/**
+ * Runs a chat job under the tenant's limits. Plain models stream, so progress follows the text as
+ * it arrives (against the output allowance) and a cancel stops the upstream call mid-way;
+ * cascades run whole (their draft may be discarded).
+ */
+export async function runChatJob(
+  guards: Guards,
+  tenant: Tenant,
+  body: ChatRequest,
+  ctx: { jobId: string; signal: AbortSignal; progress: (percent: number, message?: string) => void },
+): Promise<ChatJobResult> {
+  const request = toProviderRequest(body);
+  const context = { tenantId: tenant.id, jobId: ctx.jobId, signal: ctx.signal };
+  if (guards.runtime.cascades.resolve(request.model)) {
+    const { completion } = await guardedComplete(guards, tenant, request, context);
+    return {
+      content: completion.content,
+      finishReason: completion.finishReason,
+      modelUsed: completion.modelUsed,
+      requested: completion.requested,
+      usage: completion.usage,
+      costMicros: completion.costMicros,
+      cascaded: completion.cascade?.cascaded ?? false,
+      draftAccepted: completion.cascade?.draftAccepted ?? null,
+    };
+  }
+  const reservation = await admitChat(guards, tenant, request);
+  const model = guards.runtime.registry.get(request.model);
+  const allowance = Math.max(1, request.maxTokens ?? model.maxOutputTokens);
+  let spent = 0;
+  let content = "";
+  let reported = 0;
+  try {
+    for await (const event of guards.runtime.models.stream(request, context)) {
+      if (event.type === "delta") {
+        content += event.text;
+        if (content.length - reported >= PROGRESS_EVERY_CHARS) {
+          reported = content.length;
+          // About four characters a token: a rough share of the allowance, never 100 before the end.
+          ctx.progress(Math.min(99, (content.length / 4 / allowance) * 100), `${content.length} characters`);
+        }
+        continue;
+      }
+      spent = event.costMicros;
+      return {
+        content,
+        finishReason: event.finishReason,
+        modelUsed: event.model,
+        requested: request.model,
+        usage: event.usage,
+        costMicros: event.costMicros,
+        cascaded: false,
+        draftAccepted: null,
+      };
+    }
+    throw new Error("the stream ended without a final event");
+  } finally {
+    await reservation.settle(spent);
+  }
+}

@@ -1,0 +1,330 @@
+import { sql } from "kysely";
+import type { Db } from "../createDb.ts";
+import type { Job, JobStatus, NewJob } from "../schema.ts";
+
+/** Filters and paging of a job listing, newest first. */
+export interface JobListOptions {
+  limit: number;
+  kind?: string | undefined;
+  status?: JobStatus | undefined;
+  createdAfter?: Date | undefined;
+  createdBefore?: Date | undefined;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string | undefined;
+}
+
+/** A page of jobs and the cursor of the next one (null at the end). */
+export interface JobPage {
+  items: Job[];
+  nextCursor: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Encodes the position after `job` in a listing. */
+export function encodeJobCursor(job: Pick<Job, "id">): string {
+  return Buffer.from(`j:${job.id}`).toString("base64url");
+}
+
+/** The job id a cursor names, or undefined when it is not a job cursor. */
+export function decodeJobCursor(cursor: string): string | undefined {
+  const text = Buffer.from(cursor, "base64url").toString("utf8");
+  const id = text.startsWith("j:") ? text.slice(2) : "";
+  return UUID.test(id) ? id : undefined;
+}
+
+/**
+ * Inserts jobs; one whose (tenant, idempotency key) already exists is skipped. Returns the rows
+ * inserted, in input order of those that were.
+ */
+export async function insertJobs(tx: Db, jobs: NewJob[]): Promise<Job[]> {
+  if (jobs.length === 0) return [];
+  return tx
+    .insertInto("jobs")
+    .values(jobs)
+    .onConflict((oc) =>
+      oc.columns(["tenantId", "idempotencyKey"]).where("idempotencyKey", "is not", null).doNothing(),
+    )
+    .returningAll()
+    .execute();
+}
+
+/** Existing jobs of a tenant by idempotency key. */
+export async function findJobsByIdempotencyKey(
+  db: Db,
+  tenantId: string | null,
+  keys: string[],
+): Promise<Job[]> {
+  if (keys.length === 0) return [];
+  let query = db.selectFrom("jobs").selectAll().where("idempotencyKey", "in", keys);
+  query = tenantId === null ? query.where("tenantId", "is", null) : query.where("tenantId", "=", tenantId);
+  return query.execute();
+}
+
+/** A job by id; with a tenant, only that tenant's (another tenant's id finds nothing). */
+export async function findJob(db: Db, id: string, tenantId?: string): Promise<Job | undefined> {
+  let query = db.selectFrom("jobs").selectAll().where("id", "=", id);
+  if (tenantId !== undefined) query = query.where("tenantId", "=", tenantId);
+  return query.executeTakeFirst();
+}
+
+/** A page of a tenant's jobs (or every tenant's when `tenantId` is undefined), newest first. */
+export async function listJobs(
+  db: Db,
+  tenantId: string | undefined,
+  options: JobListOptions,
+): Promise<JobPage> {
+  let query = db.selectFrom("jobs").selectAll();
+  if (tenantId !== undefined) query = query.where("tenantId", "=", tenantId);
+  if (options.kind) query = query.where("kind", "=", options.kind);
+  if (options.status) query = query.where("status", "=", options.status);
+  if (options.createdAfter) query = query.where("createdAt", ">=", options.createdAfter);
+  if (options.createdBefore) query = query.where("createdAt", "<", options.createdBefore);
+  const after = options.cursor ? decodeJobCursor(options.cursor) : undefined;
+  if (after) {
+    query = query.where(
+      sql<boolean>`(created_at, id) < (select c.created_at, c.id from jobs c where c.id = ${after})`,
+    );
+  }
+  const rows = await query
+    .orderBy("createdAt", "desc")
+    .orderBy("id", "desc")
+    .limit(options.limit + 1)
+    .execute();
+  const items = rows.slice(0, options.limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > options.limit && last ? encodeJobCursor(last) : null };
+}
+
+/** An attempt of a job, as a worker holds it. */
+export interface JobAttemptRef {
+  id: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+}
+
+/**
+ * Marks jobs active for an attempt (jobs cancelled meanwhile stay cancelled and are not returned).
+ * Returns the rows that start, with their payloads.
+ */
+export async function startJobAttempts(tx: Db, attempts: JobAttemptRef[]): Promise<Job[]> {
+  if (attempts.length === 0) return [];
+  const { rows } = await sql<Job>`
+    update jobs j set status = 'active', attempts = a.attempt, started_at = coalesce(j.started_at, now()),
+      progress_message = null, updated_at = now()
+    from unnest(${attempts.map((a) => a.id)}::uuid[], ${attempts.map((a) => a.attempt)}::int[]) as a(id, attempt)
+    where j.id = a.id and j.status in ('queued', 'active', 'failed')
+    returning j.*`.execute(tx);
+  return rows;
+}
+
+/** A finished attempt's result. */
+export interface JobCompletion extends JobAttemptRef {
+  result: unknown;
+}
+
+/** Completes active attempts with their results; superseded attempts change nothing. Returns the rows completed. */
+export async function completeJobAttempts(tx: Db, completions: JobCompletion[]): Promise<Job[]> {
+  if (completions.length === 0) return [];
+  const { rows } = await sql<Job>`
+    update jobs j set status = 'completed', progress = 100, result = c.result, error_code = null,
+      error_message = null, finished_at = now(), updated_at = now()
+    from unnest(${completions.map((c) => c.id)}::uuid[], ${completions.map((c) => c.attempt)}::int[],
+      ${completions.map((c) => JSON.stringify(c.result ?? null))}::jsonb[]) as c(id, attempt, result)
+    where j.id = c.id and j.status = 'active' and j.attempts = c.attempt
+    returning j.*`.execute(tx);
+  return rows;
+}
+
+/** Records a failed attempt: `failed` with the time of the next one, or `dead` when none is left. */
+export async function failJobAttempt(
+  tx: Db,
+  input: JobAttemptRef & { code: string; message: string; nextRunAt: Date | null },
+): Promise<Job | undefined> {
+  return tx
+    .updateTable("jobs")
+    .set({
+      status: input.nextRunAt ? "failed" : "dead",
+      errorCode: input.code,
+      errorMessage: input.message.slice(0, 2000),
+      ...(input.nextRunAt ? { runAt: input.nextRunAt } : { finishedAt: sql<Date>`now()` }),
+      updatedAt: sql<Date>`now()`,
+    })
+    .where("id", "=", input.id)
+    .where("status", "=", "active")
+    .where("attempts", "=", input.attempt)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Gives an attempt back (worker shutdown): the job waits in the queue again with one attempt more allowed. */
+export async function releaseJobAttempt(tx: Db, ref: JobAttemptRef): Promise<Job | undefined> {
+  return tx
+    .updateTable("jobs")
+    .set((eb) => ({ status: "queued", maxAttempts: eb("maxAttempts", "+", 1), updatedAt: sql<Date>`now()` }))
+    .where("id", "=", ref.id)
+    .where("status", "=", "active")
+    .where("attempts", "=", ref.attempt)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Cancels a job that has not finished; returns it, or undefined when it had (or is not the tenant's). */
+export async function cancelJobRow(tx: Db, id: string, tenantId?: string): Promise<Job | undefined> {
+  let query = tx
+    .updateTable("jobs")
+    .set({ status: "cancelled", finishedAt: sql<Date>`now()`, updatedAt: sql<Date>`now()` })
+    .where("id", "=", id)
+    .where("status", "in", ["queued", "active", "failed"]);
+  if (tenantId !== undefined) query = query.where("tenantId", "=", tenantId);
+  return query.returningAll().executeTakeFirst();
+}
+
+/** Records progress (the latest wins). */
+export async function updateJobProgress(
+  tx: Db,
+  updates: { id: string; attempt: number; progress: number; message: string | null }[],
+): Promise<void> {
+  if (updates.length === 0) return;
+  await sql`
+    update jobs j set progress = u.progress, progress_message = u.message, updated_at = now()
+    from unnest(${updates.map((u) => u.id)}::uuid[], ${updates.map((u) => u.attempt)}::int[],
+      ${updates.map((u) => u.progress)}::int[], ${updates.map((u) => u.message)}::text[]) as u(id, attempt, progress, message)
+    where j.id = u.id and j.status = 'active' and j.attempts = u.attempt`.execute(tx);
+}
+
+/** Ids among `ids` whose job is no longer wanted (cancelled, or gone). */
+export async function findCancelledJobIds(db: Db, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const found = await db.selectFrom("jobs").select(["id", "status"]).where("id", "in", ids).execute();
+  const live = new Set(found.filter((j) => j.status !== "cancelled").map((j) => j.id));
+  return ids.filter((id) => !live.has(id));
+}
+
+/** Filters of a dead-letter listing. */
+export interface DeadJobFilter {
+  kind?: string | undefined;
+  errorCode?: string | undefined;
+  /** Died at or after. */
+  since?: Date | undefined;
+  /** Died before. */
+  until?: Date | undefined;
+  /** Include dead jobs that were already requeued (default false). */
+  includeRequeued?: boolean | undefined;
+}
+
+function deadJobs(db: Db, filter: DeadJobFilter) {
+  let query = db.selectFrom("jobs").where("status", "=", "dead");
+  if (filter.kind) query = query.where("kind", "=", filter.kind);
+  if (filter.errorCode) query = query.where("errorCode", "=", filter.errorCode);
+  if (filter.since) query = query.where("finishedAt", ">=", filter.since);
+  if (filter.until) query = query.where("finishedAt", "<", filter.until);
+  if (!filter.includeRequeued) query = query.where("requeuedAt", "is", null);
+  return query;
+}
+
+/** A page of dead jobs, most recent death first. */
+export async function listDeadJobs(
+  db: Db,
+  filter: DeadJobFilter & { limit: number; cursor?: string | undefined },
+): Promise<JobPage> {
+  let query = deadJobs(db, filter).selectAll();
+  const after = filter.cursor ? decodeJobCursor(filter.cursor) : undefined;
+  if (after) {
+    query = query.where(
+      sql<boolean>`(finished_at, id) < (select c.finished_at, c.id from jobs c where c.id = ${after})`,
+    );
+  }
+  const rows = await query
+    .orderBy("finishedAt", "desc")
+    .orderBy("id", "desc")
+    .limit(filter.limit + 1)
+    .execute();
+  const items = rows.slice(0, filter.limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > filter.limit && last ? encodeJobCursor(last) : null };
+}
+
+/** Dead jobs matching a filter, oldest death first, up to `limit` (locked for the caller's transaction). */
+export async function lockDeadJobs(
+  tx: Db,
+  filter: DeadJobFilter & { ids?: string[] | undefined; limit: number },
+) {
+  let query = deadJobs(tx, filter).selectAll();
+  if (filter.ids)
+    query = query.where(
+      "id",
+      "in",
+      filter.ids.length > 0 ? filter.ids : ["00000000-0000-0000-0000-000000000000"],
+    );
+  return query.orderBy("finishedAt").orderBy("id").limit(filter.limit).forUpdate().skipLocked().execute();
+}
+
+/** Marks dead jobs as requeued. */
+export async function markJobsRequeued(tx: Db, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx
+    .updateTable("jobs")
+    .set({ requeuedAt: sql<Date>`now()`, updatedAt: sql<Date>`now()` })
+    .where("id", "in", ids)
+    .execute();
+}
+
+/** Deletes dead jobs that died before `before` (optionally of one kind); returns their ids and queues. */
+export async function deleteDeadJobs(
+  tx: Db,
+  filter: { before: Date; kind?: string | undefined },
+): Promise<{ id: string; queue: string }[]> {
+  let query = tx.deleteFrom("jobs").where("status", "=", "dead").where("finishedAt", "<", filter.before);
+  if (filter.kind) query = query.where("kind", "=", filter.kind);
+  return query.returning(["id", "queue"]).execute();
+}
+
+/** Dead jobs that died at or after `since`. */
+export async function countDeadJobsSince(db: Db, since: Date): Promise<number> {
+  const row = await db
+    .selectFrom("jobs")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("status", "=", "dead")
+    .where("finishedAt", ">=", since)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Claims the alert for a window: true for the one process that gets to send it. */
+export async function claimDeadLetterAlert(db: Db, windowStart: Date, deadCount: number): Promise<boolean> {
+  const row = await db
+    .insertInto("deadLetterAlerts")
+    .values({ windowStart, deadCount })
+    .onConflict((oc) => oc.column("windowStart").doNothing())
+    .returning("windowStart")
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Counts of jobs by kind and status (for metrics). */
+export async function countJobsByStatus(
+  db: Db,
+): Promise<{ kind: string; status: JobStatus; count: number }[]> {
+  const rows = await db
+    .selectFrom("jobs")
+    .select(["kind", "status", (eb) => eb.fn.countAll<number>().as("count")])
+    .groupBy(["kind", "status"])
+    .execute();
+  return rows.map((r) => ({ ...r, count: Number(r.count) }));
+}
+
+/** Channel on which cancellations reach workers (payload: the job id). */
+export const JOB_CANCEL_CHANNEL = "sluice_job_cancel";
+
+/** Tells workers to stop a running job, when the transaction commits. */
+export async function notifyJobCancel(tx: Db, jobId: string): Promise<void> {
+  await sql`select pg_notify(${JOB_CANCEL_CHANNEL}, ${jobId})`.execute(tx);
+}
+
+/** A job locked for the caller's transaction; with a tenant, only that tenant's. */
+export async function lockJob(tx: Db, id: string, tenantId?: string): Promise<Job | undefined> {
+  let query = tx.selectFrom("jobs").selectAll().where("id", "=", id);
+  if (tenantId !== undefined) query = query.where("tenantId", "=", tenantId);
+  return query.forUpdate().executeTakeFirst();
+}

@@ -6,6 +6,7 @@ import { healthRoutes } from "./http/healthRoutes.ts";
 import { requestIdMiddleware, requestIdOf } from "./http/requestId.ts";
 import { securityHeaders } from "./http/securityHeaders.ts";
 import { httpLogger } from "./logging/httpLogger.ts";
+import { jobRoutes } from "./rest/jobRoutes.ts";
 import { openaiRoutes } from "./rest/openaiRoutes.ts";
 import { appRouter } from "./root.ts";
 import type { ApiServices } from "./services.ts";
@@ -42,6 +43,7 @@ export function createApp(services: ApiServices): Express {
   );
   app.use(express.json({ limit: MAX_BODY_BYTES }));
   app.use(openaiRoutes(services));
+  app.use(jobRoutes(services));
   app.use((req, res) => {
     res
       .status(404)

@@ -1,10 +1,12 @@
 import { cascadeRouter, chatRouter, embeddingsRouter, statsRouter } from "./routers/completions.ts";
 import { healthRouter } from "./routers/health.ts";
+import { deadLettersRouter, jobsRouter } from "./routers/jobs.ts";
 import { apiKeysRouter, tenantsRouter } from "./routers/tenants.ts";
 import { ticketsRouter } from "./routers/tickets.ts";
+import { webhooksRouter } from "./routers/webhooks.ts";
 import { router } from "./trpc/init.ts";
 
-/** Every tRPC router, combined once. Jobs, batches and dead letters join here as siblings. */
+/** Every tRPC router, combined once. Batches join here as a sibling. */
 export const appRouter = router({
   health: healthRouter,
   chat: chatRouter,
@@ -12,6 +14,9 @@ export const appRouter = router({
   embeddings: embeddingsRouter,
   tickets: ticketsRouter,
   stats: statsRouter,
+  jobs: jobsRouter,
+  webhooks: webhooksRouter,
+  deadLetters: deadLettersRouter,
   tenants: tenantsRouter,
   apiKeys: apiKeysRouter,
 });

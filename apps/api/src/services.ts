@@ -1,11 +1,28 @@
-import type { Authenticator, BudgetGuard, LlmRuntime, RateLimiter } from "@sluice/core";
-import type { Db } from "@sluice/db";
+import {
+  type Authenticator,
+  type BudgetGuard,
+  type Clock,
+  createAuthenticator,
+  createBudgetGuard,
+  createDeadLetterService,
+  createJobService,
+  createLlmRuntime,
+  createRateLimiter,
+  type DeadLetterService,
+  type JobService,
+  jobCatalogFromConfig,
+  type LlmRuntime,
+  type RateLimiter,
+  type SluiceConfig,
+} from "@sluice/core";
+import { type Db, type JobQueue, startJobQueue } from "@sluice/db";
 import type { Logger } from "pino";
-import type { ApiMetrics } from "./metrics/apiMetrics.ts";
+import { type ApiMetrics, createApiMetrics } from "./metrics/apiMetrics.ts";
 import type { ChatStreamData } from "./streams/chatStreamEvents.ts";
-import type { StreamHub } from "./streams/streamHub.ts";
+import { type JobEventHub, startJobEventHub } from "./streams/jobEventHub.ts";
+import { createStreamHub, type StreamHub } from "./streams/streamHub.ts";
 
-/** Everything the API's handlers use, built once in main and passed in. */
+/** Everything the API's handlers use, built once at start and passed in. */
 export interface ApiServices {
   db: Db;
   runtime: LlmRuntime;
@@ -17,8 +34,78 @@ export interface ApiServices {
   metrics: ApiMetrics;
   /** Running chat streams, so subscribers can reconnect and resume. */
   streams: StreamHub<ChatStreamData>;
+  jobs: JobService;
+  deadLetters: DeadLetterService;
+  /** Job events from Postgres, fanned out to this process's subscribers. */
+  jobEvents: JobEventHub;
   /** Fires when the server starts shutting down: open streams end with a final event. */
   shutdown?: AbortSignal | undefined;
   /** Origins allowed to call from browsers (none by default). */
   corsOrigins?: string[] | undefined;
+}
+
+/** Starts the API's services over its databases; `close()` stops them (after the HTTP server). */
+export async function startApiServices(
+  config: SluiceConfig,
+  options: {
+    db: Db;
+    /** Pool for hot counters (leases, call log, cache), committing without waiting for the disk. */
+    hotDb: Db;
+    databaseUrl: string;
+    logger: Logger;
+    corsOrigins?: string[];
+    /** Time for rate windows and budget days (tests freeze it). */
+    clock?: Clock;
+  },
+): Promise<{ services: ApiServices; close(): Promise<void> }> {
+  const { db, hotDb, logger } = options;
+  const metrics = createApiMetrics();
+  const runtime = createLlmRuntime(config, hotDb, {
+    onCall: metrics.onCall,
+    onCascade: metrics.onCascade,
+    onCallLogError: (error, rows) => logger.error({ err: error, rows }, "call log rows could not be written"),
+  });
+  const catalog = jobCatalogFromConfig(config);
+  const queue: JobQueue = await startJobQueue({
+    connectionString: options.databaseUrl,
+    max: 4,
+    applicationName: "sluice-api-queue",
+    onError: (error) => logger.warn({ err: error }, "job queue error"),
+  });
+  await queue.ensureQueues(catalog.queues());
+  const jobEvents = await startJobEventHub({
+    db,
+    databaseUrl: options.databaseUrl,
+    onError: (error) => logger.warn({ err: error }, "job events connection lost; reconnecting"),
+  });
+  const clock = options.clock ? { clock: options.clock } : {};
+  const rateLimiter = createRateLimiter(hotDb, clock);
+  const budget = createBudgetGuard(hotDb, {
+    ...clock,
+    onError: (error) => logger.error({ err: error }, "budget spend could not be written; retrying"),
+  });
+  metrics.watchJobs(db);
+  const services: ApiServices = {
+    db,
+    runtime,
+    auth: createAuthenticator(db),
+    rateLimiter,
+    budget,
+    logger,
+    metrics,
+    corsOrigins: options.corsOrigins,
+    streams: createStreamHub<ChatStreamData>(),
+    jobs: createJobService({ db, queue, catalog }),
+    deadLetters: createDeadLetterService({ db, queue, catalog }),
+    jobEvents,
+  };
+  return {
+    services,
+    async close() {
+      await jobEvents.close();
+      await Promise.allSettled([rateLimiter.close(), budget.close()]);
+      await runtime.close();
+      await queue.stop({ graceful: false });
+    },
+  };
 }

@@ -7,7 +7,7 @@ const t = useTestDatabase();
 let api: TestApi;
 
 beforeAll(async () => {
-  api = await startTestApi(t.db);
+  api = await startTestApi(t);
 });
 afterAll(() => api.close());
 

@@ -16,7 +16,7 @@ const sink = new Writable({
 let api: TestApi;
 
 beforeAll(async () => {
-  api = await startTestApi(t.db, { logger: pino({ level: "info", redact: REDACTED_PATHS }, sink) });
+  api = await startTestApi(t, { logger: pino({ level: "info", redact: REDACTED_PATHS }, sink) });
 });
 afterAll(() => api.close());
 
@@ -52,7 +52,7 @@ describe("request logs", () => {
 
   it("write nothing for successful requests when the level is above info", async () => {
     const quiet: unknown[] = [];
-    const quietApi = await startTestApi(t.db, {
+    const quietApi = await startTestApi(t, {
       logger: pino(
         { level: "warn" },
         new Writable({

@@ -8,7 +8,7 @@ let api: TestApi;
 let client: OpenAI;
 
 beforeAll(async () => {
-  api = await startTestApi(t.db);
+  api = await startTestApi(t);
   client = new OpenAI({ apiKey: api.a.key, baseURL: `${api.url}/v1`, maxRetries: 0 });
 });
 afterAll(() => api.close());

@@ -1,7 +1,14 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createDb, type Db, type EmbeddedPostgres, migrateToLatest, startEmbeddedPostgres } from "@sluice/db";
+import {
+  createDb,
+  type Db,
+  type EmbeddedPostgres,
+  installQueueSchema,
+  migrateToLatest,
+  startEmbeddedPostgres,
+} from "@sluice/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "./testApi.ts";
 
@@ -16,7 +23,8 @@ beforeAll(async () => {
   server = await startEmbeddedPostgres({ dataDir, ephemeral: true });
   db = createDb(server.urlFor("sluice"), { connectionTimeoutMillis: 1_000 });
   await migrateToLatest(db);
-  api = await startTestApi(db);
+  await installQueueSchema(db);
+  api = await startTestApi({ db, url: server.urlFor("sluice") });
 });
 afterAll(async () => {
   await api.close();

@@ -1,18 +1,10 @@
-import {
-  createApiKey,
-  createAuthenticator,
-  createBudgetGuard,
-  createLlmRuntime,
-  createRateLimiter,
-  parseConfig,
-} from "@sluice/core";
-import { type Db, insertTenant } from "@sluice/db";
+import { createApiKey, parseConfig } from "@sluice/core";
+import { type Db, insertTenant, startJobQueue } from "@sluice/db";
 import { startSimulator } from "@sluice/simulator";
+import { createHandlers, startWorker } from "@sluice/worker";
 import { type Logger, pino } from "pino";
-import { createApiMetrics } from "../src/metrics/apiMetrics.ts";
 import { startApiServer } from "../src/server.ts";
-import type { ChatStreamData } from "../src/streams/chatStreamEvents.ts";
-import { createStreamHub } from "../src/streams/streamHub.ts";
+import { startApiServices } from "../src/services.ts";
 
 /** A tenant with a key, as tests use them. */
 export interface TestTenant {
@@ -22,38 +14,43 @@ export interface TestTenant {
 
 /** A running API over a test database, with the simulator as provider, an admin and two tenants. */
 export async function startTestApi(
-  db: Db,
+  database: { db: Db; url: string },
   options: {
     tenantLimits?: { rateLimitRpm?: number; dailyBudgetMicros?: number };
     realisticLatency?: boolean;
     /** Where log lines go (default: nowhere). */
     logger?: Logger;
+    /** Extra configuration variables. */
+    env?: Record<string, string>;
+    /** Also run a worker in this process (real handlers, real pg-boss). */
+    worker?: boolean | { concurrency?: number };
   } = {},
 ) {
+  const { db } = database;
   const simulator = await startSimulator({
     seed: 42,
     latency: options.realisticLatency ? "realistic" : "none",
   });
-  const metrics = createApiMetrics();
   const startedAt = Date.now();
-  const frozen = { now: () => startedAt };
-  const runtime = createLlmRuntime(
-    parseConfig({ SLUICE_SIMULATOR_URL: simulator.url, SLUICE_HOME: "/nonexistent-sluice-home" }),
-    db,
-    { onCall: metrics.onCall, onCascade: metrics.onCascade },
+  const { services, close: closeServices } = await startApiServices(
+    parseConfig({
+      SLUICE_SIMULATOR_URL: simulator.url,
+      SLUICE_HOME: "/nonexistent-sluice-home",
+      ...(options.env ?? {}),
+    }),
+    {
+      db,
+      hotDb: db,
+      databaseUrl: database.url,
+      logger: options.logger ?? pino({ level: "silent" }),
+      corsOrigins: ["https://app.example"],
+      // A frozen clock: a test's requests never straddle a rate window or budget day.
+      clock: { now: () => startedAt },
+    },
   );
-  const services = {
-    db,
-    runtime,
-    auth: createAuthenticator(db),
-    // A frozen clock: a test's requests never straddle a rate window or budget day.
-    rateLimiter: createRateLimiter(db, { clock: frozen }),
-    budget: createBudgetGuard(db, { clock: frozen }),
-    logger: options.logger ?? pino({ level: "silent" }),
-    metrics,
-    corsOrigins: ["https://app.example"],
-    streams: createStreamHub<ChatStreamData>(),
-  };
+  const worker = options.worker
+    ? await startTestWorker(database, services, typeof options.worker === "object" ? options.worker : {})
+    : undefined;
   const api = await startApiServer(services, { host: "127.0.0.1", port: 0 });
   const suffix = Math.random().toString(36).slice(2, 8);
   const tenant = async (name: string, role: "tenant" | "admin", limits = {}): Promise<TestTenant> => {
@@ -68,10 +65,12 @@ export async function startTestApi(
     tenant,
     /** Stops only the HTTP server (graceful), leaving the rest for `close`. */
     stopServer: () => api.close(),
+    services,
+    simulator,
     close: async () => {
       await api.close();
-      await Promise.all([services.rateLimiter.close(), services.budget.close()]);
-      await runtime.close();
+      await worker?.stop();
+      await closeServices();
       await simulator.close();
     },
   };
@@ -79,3 +78,39 @@ export async function startTestApi(
 
 /** The started test API. */
 export type TestApi = Awaited<ReturnType<typeof startTestApi>>;
+
+/** A worker in the test process over the API's runtime and limits, with its own supervising queue. */
+async function startTestWorker(
+  database: { db: Db; url: string },
+  services: Awaited<ReturnType<typeof startApiServices>>["services"],
+  options: { concurrency?: number },
+) {
+  const queue = await startJobQueue({
+    connectionString: database.url,
+    supervise: true,
+    superviseIntervalSeconds: 1,
+  });
+  const worker = await startWorker({
+    db: database.db,
+    databaseUrl: database.url,
+    queue,
+    catalog: services.jobs.catalog,
+    handlers: createHandlers({
+      db: database.db,
+      runtime: services.runtime,
+      rateLimiter: services.rateLimiter,
+      budget: services.budget,
+    }),
+    logger: pino({ level: "silent" }),
+    concurrency: options.concurrency ?? 10,
+    pollMs: 200,
+    shutdownGraceMs: 2_000,
+    eventRetentionDays: 14,
+  });
+  return {
+    async stop() {
+      await worker.stop();
+      await queue.stop({ graceful: false });
+    },
+  };
+}

@@ -8,7 +8,7 @@ const t = useTestDatabase();
 let api: TestApi;
 
 beforeAll(async () => {
-  api = await startTestApi(t.db, { realisticLatency: true });
+  api = await startTestApi(t, { realisticLatency: true });
 });
 afterAll(() => api.close());
 

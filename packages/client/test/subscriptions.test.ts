@@ -9,7 +9,7 @@ let api: TestApi;
 let a: SluiceClient;
 
 beforeAll(async () => {
-  api = await startTestApi(t.db);
+  api = await startTestApi(t);
   a = createSluiceClient({ url: api.url, apiKey: api.a.key });
 });
 afterAll(() => api.close());

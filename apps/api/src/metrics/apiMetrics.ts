@@ -1,4 +1,5 @@
 import type { CallRecord, CascadeResult } from "@sluice/core";
+import { countJobsByStatus, type Db } from "@sluice/db";
 import type { NextFunction, Request, Response } from "express";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
@@ -77,8 +78,27 @@ export function createApiMetrics() {
     series.observe(seconds);
   };
 
+  let jobsDb: Db | undefined;
+  new Gauge({
+    name: "sluice_jobs",
+    help: "Jobs by kind and status (read from Postgres at scrape time, all workers together)",
+    labelNames: ["kind", "status"] as const,
+    registers: [registry],
+    async collect() {
+      if (!jobsDb) return;
+      this.reset();
+      for (const row of await countJobsByStatus(jobsDb).catch(() => [])) {
+        this.set({ kind: row.kind, status: row.status }, row.count);
+      }
+    },
+  });
+
   return {
     registry,
+    /** Reports job counts (dead letters among them) from this database at every scrape. */
+    watchJobs(db: Db): void {
+      jobsDb = db;
+    },
     onCall(call: CallRecord): void {
       const series = seriesFor(call);
       series.calls.inc();

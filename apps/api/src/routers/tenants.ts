@@ -6,6 +6,7 @@ import {
   listApiKeys,
   listTenants,
   revokeApiKey,
+  type Tenant,
   updateTenantLimits,
 } from "@sluice/db";
 import type { TRPCRouterRecord } from "@trpc/server";
@@ -23,13 +24,18 @@ function found<T>(value: T | undefined, what: string): T {
   return value;
 }
 
+/** A tenant as admins see it: the webhook signing secret never leaves through listings. */
+function publicTenant({ webhookSecret: _secret, ...tenant }: Tenant) {
+  return tenant;
+}
+
 /** `tenants.*` (admin): create, list, disable, enable, set limits. */
 export const tenantsRouter = {
   create: adminProcedure
     .input(z.strictObject({ name: z.string().trim().min(1).max(200), ...limits }))
     .mutation(async ({ ctx, input }) => {
       try {
-        return await insertTenant(ctx.db, input);
+        return publicTenant(await insertTenant(ctx.db, input));
       } catch (error) {
         if (String(error).includes("tenants_name_key"))
           throw new SluiceError("conflict", `a tenant named "${input.name}" exists`);
@@ -38,21 +44,23 @@ export const tenantsRouter = {
     }),
   list: adminProcedure
     .input(z.strictObject({ includeDisabled: z.boolean().optional() }).optional())
-    .query(({ ctx, input }) => listTenants(ctx.db, { includeDisabled: input?.includeDisabled ?? false })),
+    .query(async ({ ctx, input }) =>
+      (await listTenants(ctx.db, { includeDisabled: input?.includeDisabled ?? false })).map(publicTenant),
+    ),
   disable: adminProcedure.input(z.strictObject({ id: z.uuid() })).mutation(async ({ ctx, input }) => {
     const tenant = found(await disableTenant(ctx.db, input.id), "tenant");
     ctx.auth.forgetTenant(input.id);
-    return tenant;
+    return publicTenant(tenant);
   }),
   enable: adminProcedure
     .input(z.strictObject({ id: z.uuid() }))
-    .mutation(async ({ ctx, input }) => found(await enableTenant(ctx.db, input.id), "tenant")),
+    .mutation(async ({ ctx, input }) => publicTenant(found(await enableTenant(ctx.db, input.id), "tenant"))),
   setLimits: adminProcedure
     .input(z.strictObject({ id: z.uuid(), ...limits }))
     .mutation(async ({ ctx, input: { id, ...rest } }) => {
       const tenant = found(await updateTenantLimits(ctx.db, id, rest), "tenant");
       ctx.auth.forgetTenant(id);
-      return tenant;
+      return publicTenant(tenant);
     }),
 } satisfies TRPCRouterRecord;
 

@@ -1,6 +1,5 @@
 import type { Principal } from "@sluice/core";
 import {
-  classifyPendingTickets,
   classifyTicket,
   classifyTickets,
   createTickets,
@@ -31,9 +30,6 @@ function pipelineContext(
   };
 }
 
-/** Pending tickets classified inline per call until queued jobs take this over. */
-const INLINE_PENDING_LIMIT = 50;
-
 /** `tickets.*`: every operation of the classifier, scoped to the caller's tenant. */
 export const ticketsRouter = {
   create: tenantProcedure
@@ -57,16 +53,31 @@ export const ticketsRouter = {
     .mutation(({ ctx, input, signal }) =>
       classifyTickets(pipelineContext(ctx, signal), ctx.runtime.classifierModel, input.ids),
     ),
+  /** Queues a `tickets.classifyBatch` job over the pending tickets; follow it with `jobs.onEvents`. */
   classifyPending: tenantProcedure
     .input(
       z
-        .strictObject({ limit: z.int().min(1).max(INLINE_PENDING_LIMIT).default(INLINE_PENDING_LIMIT) })
+        .strictObject({
+          limit: z.int().min(1).max(1000).default(1000),
+          idempotencyKey: z.string().min(1).max(200).optional(),
+          webhookUrl: z
+            .url({ protocol: /^https?$/ })
+            .max(2000)
+            .optional(),
+        })
         .optional(),
     )
-    .mutation(({ ctx, input, signal }) =>
-      classifyPendingTickets(pipelineContext(ctx, signal), ctx.runtime.classifierModel, {
-        limit: input?.limit ?? INLINE_PENDING_LIMIT,
-      }),
-    ),
+    .mutation(async ({ ctx, input }) => {
+      const { job } = await ctx.jobs.enqueue(
+        { tenantId: ctx.principal.tenant.id, requestId: ctx.requestId },
+        {
+          kind: "tickets.classifyBatch",
+          payload: { pending: true, limit: input?.limit ?? 1000 },
+          ...(input?.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+          ...(input?.webhookUrl ? { webhookUrl: input.webhookUrl } : {}),
+        },
+      );
+      return job;
+    }),
   stats: tenantProcedure.query(({ ctx }) => ticketStats({ db: ctx.db, tenantId: ctx.principal.tenant.id })),
 } satisfies TRPCRouterRecord;

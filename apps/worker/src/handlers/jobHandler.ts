@@ -15,6 +15,7 @@ export interface JobContext {
 }
 
 /** Runs one kind of job; resolves with its result (stored on the job) or throws. */
+// biome-ignore lint/suspicious/noExplicitAny: the payload was parsed by its kind's schema before the handler runs
 export type JobHandler = (payload: any, ctx: JobContext) => Promise<unknown>;
 
 /** Handlers by job kind. */

@@ -118,7 +118,7 @@ export function createDeadLetterService(deps: {
     },
     async get(id) {
       const job = await findJob(db, parseOrThrow(z.uuid(), id, "job id"));
-      if (!job || job.status !== "dead") throw new SluiceError("not_found", `dead letter ${id} not found`);
+      if (job?.status !== "dead") throw new SluiceError("not_found", `dead letter ${id} not found`);
       return publicJob(job);
     },
     async requeue(input) {

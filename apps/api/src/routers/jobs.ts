@@ -1,0 +1,119 @@
+import { deadLetterFilterSchema, enqueueInputSchema, jobListQuerySchema, SluiceError } from "@sluice/core";
+import { type TRPCRouterRecord, tracked } from "@trpc/server";
+import { z } from "zod";
+import { SHUTTING_DOWN } from "../errors/publicError.ts";
+import { followJob } from "../streams/followJob.ts";
+import { adminProcedure, tenantProcedure } from "../trpc/init.ts";
+
+const byId = z.strictObject({ id: z.uuid() });
+
+/** `jobs.*`: enqueue, read, cancel and retry the tenant's background jobs, and follow their events. */
+export const jobsRouter = {
+  kinds: tenantProcedure.query(({ ctx }) =>
+    ctx.jobs.catalog
+      .list()
+      .filter((k) => !k.internal)
+      .map((k) => ({
+        kind: k.kind,
+        description: k.description,
+        priority: k.priority,
+        maxAttempts: k.retryLimit + 1,
+        timeLimitSeconds: k.timeLimitSeconds,
+      })),
+  ),
+  enqueue: tenantProcedure
+    .input(enqueueInputSchema)
+    .mutation(({ ctx, input }) =>
+      ctx.jobs.enqueue({ tenantId: ctx.principal.tenant.id, requestId: ctx.requestId }, input),
+    ),
+  get: tenantProcedure
+    .input(byId)
+    .query(({ ctx, input }) => ctx.jobs.get({ tenantId: ctx.principal.tenant.id }, input.id)),
+  list: tenantProcedure
+    .input(jobListQuerySchema.optional())
+    .query(({ ctx, input }) => ctx.jobs.list({ tenantId: ctx.principal.tenant.id }, input ?? {})),
+  cancel: tenantProcedure
+    .input(byId)
+    .mutation(({ ctx, input }) => ctx.jobs.cancel({ tenantId: ctx.principal.tenant.id }, input.id)),
+  retry: tenantProcedure
+    .input(byId)
+    .mutation(({ ctx, input }) => ctx.jobs.retry({ tenantId: ctx.principal.tenant.id }, input.id)),
+  /** The outcome of a job: its result once completed, its error once dead. */
+  result: tenantProcedure.input(byId).query(async ({ ctx, input }) => {
+    const job = await ctx.jobs.get({ tenantId: ctx.principal.tenant.id }, input.id);
+    return {
+      id: job.id,
+      status: job.status,
+      result: job.result,
+      error: job.error,
+      finishedAt: job.finishedAt,
+    };
+  }),
+  /** A job's history (events after `afterId`). */
+  events: tenantProcedure
+    .input(z.strictObject({ id: z.uuid(), afterId: z.int().min(0).default(0) }))
+    .query(({ ctx, input }) =>
+      ctx.jobs.events({ tenantId: ctx.principal.tenant.id }, input.id, input.afterId),
+    ),
+  /**
+   * A job's events: its history, then live ones, ending after the final event. Each carries its id;
+   * reconnecting with `lastEventId` continues after it, with nothing missed or repeated.
+   */
+  onEvents: tenantProcedure
+    .input(z.strictObject({ id: z.uuid(), lastEventId: z.string().nullish() }))
+    .subscription(async function* ({ ctx, input, signal }) {
+      // Checks the job is the tenant's (another tenant's id is not found) before anything streams.
+      await ctx.jobs.get({ tenantId: ctx.principal.tenant.id }, input.id);
+      const after = Number(input.lastEventId ?? 0);
+      if (!Number.isSafeInteger(after) || after < 0) {
+        throw new SluiceError("validation_error", "invalid lastEventId: must be an event id");
+      }
+      const stop = AbortSignal.any([
+        signal ?? new AbortController().signal,
+        ctx.shutdown ?? new AbortController().signal,
+      ]);
+      let last = after;
+      for await (const event of followJob({ db: ctx.db, hub: ctx.jobEvents }, input.id, after, stop)) {
+        last = event.id;
+        yield tracked(String(event.id), event);
+      }
+      if (ctx.shutdown?.aborted) {
+        yield tracked(`${last}-shutdown`, {
+          id: last,
+          jobId: input.id,
+          type: "error" as const,
+          data: { code: SHUTTING_DOWN.code, message: SHUTTING_DOWN.message },
+          at: new Date(),
+        });
+      }
+    }),
+} satisfies TRPCRouterRecord;
+
+/** `deadLetters.*` (admin): jobs that died, across tenants; requeue or purge them. */
+export const deadLettersRouter = {
+  list: adminProcedure
+    .input(
+      deadLetterFilterSchema
+        .extend({ limit: z.int().min(1).max(200).optional(), cursor: z.string().max(200).optional() })
+        .optional(),
+    )
+    .query(({ ctx, input }) => ctx.deadLetters.list(input ?? {})),
+  get: adminProcedure.input(byId).query(({ ctx, input }) => ctx.deadLetters.get(input.id)),
+  requeue: adminProcedure
+    .input(
+      z.union([
+        z.strictObject({ ids: z.array(z.uuid()).min(1).max(1000) }),
+        z.strictObject({
+          all: z.literal(true),
+          kind: z.string().max(100).optional(),
+          errorCode: z.string().max(100).optional(),
+          since: z.coerce.date().optional(),
+          until: z.coerce.date().optional(),
+        }),
+      ]),
+    )
+    .mutation(({ ctx, input }) => ctx.deadLetters.requeue(input)),
+  purge: adminProcedure
+    .input(z.strictObject({ before: z.coerce.date(), kind: z.string().max(100).optional() }))
+    .mutation(({ ctx, input }) => ctx.deadLetters.purge(input)),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,56 @@
+import { type PublicJobEvent, publicJobEvent, terminalEventTypes } from "@sluice/core";
+import { type Db, type JobEvent, listJobEvents } from "@sluice/db";
+import type { JobEventHub } from "./jobEventHub.ts";
+
+/**
+ * A job's events after `afterId`: its history from the table, then live ones from the hub, each
+ * exactly once and in order, ending after a terminal event (or when `signal` fires).
+ */
+export async function* followJob(
+  deps: { db: Db; hub: JobEventHub },
+  jobId: string,
+  afterId: number,
+  signal: AbortSignal,
+): AsyncGenerator<PublicJobEvent> {
+  const pending: JobEvent[] = [];
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  // Live events are collected from before the replay starts, so none falls between the two.
+  const unsubscribe = deps.hub.subscribe(jobId, afterId, (events) => {
+    pending.push(...events);
+    notify();
+  });
+  signal.addEventListener("abort", notify, { once: true });
+  let last = afterId;
+  try {
+    for (;;) {
+      const page = await listJobEvents(deps.db, jobId, last, 1000);
+      for (const event of page) {
+        last = event.id;
+        yield publicJobEvent(event);
+        if (terminalEventTypes.includes(event.type)) return;
+      }
+      if (page.length < 1000) break;
+    }
+    while (!signal.aborted) {
+      const event = pending.shift();
+      if (!event) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        continue;
+      }
+      if (event.id <= last) continue;
+      last = event.id;
+      yield publicJobEvent(event);
+      if (terminalEventTypes.includes(event.type)) return;
+    }
+  } finally {
+    unsubscribe();
+    signal.removeEventListener("abort", notify);
+  }
+}

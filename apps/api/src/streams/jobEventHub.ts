@@ -1,0 +1,119 @@
+import {
+  createPgListener,
+  type Db,
+  JOB_EVENTS_CHANNEL,
+  type JobEvent,
+  listEventsOfJobs,
+  type PgListener,
+} from "@sluice/db";
+
+type Deliver = (events: JobEvent[]) => void;
+
+interface Watched {
+  /** Highest event id read for this job. */
+  cursor: number;
+  subscribers: Set<Deliver>;
+}
+
+/** Fans job events out to subscribers of this process from one LISTEN connection. */
+export interface JobEventHub {
+  /**
+   * Delivers the job's events after `afterId` as they commit (the first delivery may repeat ones
+   * the caller replays itself: callers drop ids they have seen). Returns the unsubscribe function.
+   */
+  subscribe(jobId: string, afterId: number, deliver: Deliver): () => void;
+  /** Jobs watched now. */
+  readonly watching: number;
+  close(): Promise<void>;
+}
+
+/**
+ * One connection LISTENs for `job_events` commits; each notification (coalesced while a read is
+ * under way) reads the new events of every watched job in one query. A slow poll covers
+ * notifications lost while the connection was down.
+ */
+export async function startJobEventHub(options: {
+  db: Db;
+  databaseUrl: string;
+  onError?: (error: unknown) => void;
+  /** Safety poll while something is watched (default 1 s). */
+  pollMs?: number;
+}): Promise<JobEventHub> {
+  const watched = new Map<string, Watched>();
+  let reading: Promise<void> | undefined;
+  let again = false;
+
+  async function read(): Promise<void> {
+    do {
+      again = false;
+      if (watched.size === 0) return;
+      const after = [...watched].map(([jobId, w]) => ({ jobId, afterId: w.cursor }));
+      let events: JobEvent[];
+      try {
+        events = await listEventsOfJobs(options.db, after);
+      } catch (error) {
+        options.onError?.(error);
+        return;
+      }
+      const byJob = new Map<string, JobEvent[]>();
+      for (const e of events) byJob.set(e.jobId, [...(byJob.get(e.jobId) ?? []), e]);
+      for (const [jobId, list] of byJob) {
+        const w = watched.get(jobId);
+        if (!w) continue;
+        w.cursor = Math.max(w.cursor, list.at(-1)!.id);
+        for (const deliver of w.subscribers) deliver(list);
+      }
+      if (events.length >= 5000) again = true;
+    } while (again);
+  }
+
+  function schedule(): void {
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = read().finally(() => {
+      reading = undefined;
+    });
+  }
+
+  const listener: PgListener = await createPgListener({
+    connectionString: options.databaseUrl,
+    channels: [JOB_EVENTS_CHANNEL],
+    applicationName: "sluice-api-listen",
+    onNotification: () => schedule(),
+    onConnect: () => schedule(),
+    onError: options.onError ?? (() => {}),
+  });
+  const poll = setInterval(() => {
+    if (watched.size > 0) schedule();
+  }, options.pollMs ?? 1_000);
+  poll.unref();
+
+  return {
+    subscribe(jobId, afterId, deliver) {
+      let w = watched.get(jobId);
+      // A subscriber behind the hub's cursor replays the gap from the table itself.
+      if (!w) {
+        w = { cursor: afterId, subscribers: new Set() };
+        watched.set(jobId, w);
+      }
+      w.subscribers.add(deliver);
+      schedule();
+      return () => {
+        const current = watched.get(jobId);
+        if (!current) return;
+        current.subscribers.delete(deliver);
+        if (current.subscribers.size === 0) watched.delete(jobId);
+      };
+    },
+    get watching() {
+      return watched.size;
+    },
+    async close() {
+      clearInterval(poll);
+      await listener.close();
+      await reading;
+    },
+  };
+}

@@ -1,4 +1,5 @@
 import { databaseTestConfig } from "@sluice/db/testing/vitestPreset";
-import { defineConfig } from "vitest/config";
+import { defineConfig, mergeConfig } from "vitest/config";
 
-export default defineConfig(databaseTestConfig());
+// Every test here starts real `sluice` processes, a second or more each on a loaded machine.
+export default mergeConfig(databaseTestConfig(), defineConfig({ test: { testTimeout: 120_000 } }));

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerEval } from "./commands/eval.ts";
 import { registerMigrate } from "./commands/migrate.ts";
+import { registerWorker } from "./commands/worker.ts";
 
 /** The `sluice` command tree. */
 export function buildProgram(): Command {
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerDoctor(program);
   registerEval(program);
+  registerWorker(program);
   for (const command of program.commands)
     command.exitOverride().showHelpAfterError("(run with --help for usage)");
   return program;

@@ -27,7 +27,7 @@ describe("sluice doctor", () => {
       OPENAI_API_KEY: "",
       ANTHROPIC_API_KEY: "",
     });
-    expect(run.code).toBe(0);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as {
       ok: boolean;
       checks: { name: string; ok: boolean; detail: string }[];

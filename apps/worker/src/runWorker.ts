@@ -1,6 +1,7 @@
 import http from "node:http";
 import path from "node:path";
 import {
+  ConfigError,
   createBudgetGuard,
   createDeadLetterAlerter,
   createLlmRuntime,
@@ -31,6 +32,14 @@ export async function runWorker(
 ): Promise<RunningWorker> {
   preloadEncodings();
   const logger = pino({ level: config.logLevel }).child({ process: "worker", pid: process.pid });
+  const catalog = jobCatalogFromConfig(config);
+  for (const kind of overrides.kinds ?? env.kinds ?? []) {
+    if (!catalog.get(kind)) {
+      throw new ConfigError([
+        { variable: "--queues", message: `names an unknown job kind "${kind}" (known: ${catalog.list().map((k) => k.kind).join(", ")})` },
+      ]);
+    }
+  }
   const resolved = await resolveDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: path.resolve(config.home, "postgres"),
@@ -39,7 +48,6 @@ export async function runWorker(
   const db = createDb(resolved.url, { applicationName: "sluice-worker" });
   const hotDb = createDb(resolved.url, { applicationName: "sluice-worker-hot", synchronousCommit: false });
   const metrics = createWorkerMetrics();
-  const catalog = jobCatalogFromConfig(config);
   const runtime = createLlmRuntime(config, hotDb, {
     onCallLogError: (error, rows) => logger.error({ err: error, rows }, "call log rows could not be written"),
   });

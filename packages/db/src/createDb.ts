@@ -41,5 +41,7 @@ export function createDb(url: string, options: CreateDbOptions = {}): Db {
   });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on("error", () => {});
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+  // Column names are mapped; the contents of jsonb columns (payloads, results) keep their own keys.
+  const plugins = [new CamelCasePlugin({ maintainNestedObjectKeys: true })];
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins });
 }

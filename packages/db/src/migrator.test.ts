@@ -13,12 +13,16 @@ const ALL_TABLES = [
   "api_keys",
   "cascade_attempts",
   "cascade_runs",
+  "dead_letter_alerts",
+  "job_events",
+  "jobs",
   "llm_cache",
   "llm_calls",
   "rate_limit_windows",
   "tenant_daily_spend",
   "tenants",
   "tickets",
+  "webhook_deliveries",
 ];
 const created: string[] = [];
 

@@ -1,11 +1,22 @@
 import { deadLetterFilterSchema, enqueueInputSchema, jobListQuerySchema, SluiceError } from "@sluice/core";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import { z } from "zod";
-import { SHUTTING_DOWN } from "../errors/publicError.ts";
+import { SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
 import { followJob } from "../streams/followJob.ts";
 import { adminProcedure, tenantProcedure } from "../trpc/init.ts";
 
 const byId = z.strictObject({ id: z.uuid() });
+
+/** The last event of a subscription that cannot go on (not found, shutting down). */
+function errorEvent(jobId: string, code: string, message: string, id = 0) {
+  return {
+    id,
+    jobId,
+    type: "error" as const,
+    data: { code, message } as Record<string, unknown>,
+    at: new Date(),
+  };
+}
 
 /** `jobs.*`: enqueue, read, cancel and retry the tenant's background jobs, and follow their events. */
 export const jobsRouter = {
@@ -62,11 +73,18 @@ export const jobsRouter = {
   onEvents: tenantProcedure
     .input(z.strictObject({ id: z.uuid(), lastEventId: z.string().nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
-      // Checks the job is the tenant's (another tenant's id is not found) before anything streams.
-      await ctx.jobs.get({ tenantId: ctx.principal.tenant.id }, input.id);
       const after = Number(input.lastEventId ?? 0);
-      if (!Number.isSafeInteger(after) || after < 0) {
-        throw new SluiceError("validation_error", "invalid lastEventId: must be an event id");
+      try {
+        if (!Number.isSafeInteger(after) || after < 0) {
+          throw new SluiceError("validation_error", "invalid lastEventId: must be an event id");
+        }
+        // The job must be the tenant's (another tenant's id is not found) before anything streams.
+        await ctx.jobs.get({ tenantId: ctx.principal.tenant.id }, input.id);
+      } catch (error) {
+        // A final error event ends the subscription; a thrown error would make clients reconnect forever.
+        const pub = toPublicError(error);
+        yield tracked("error", errorEvent(input.id, pub.code, pub.message));
+        return;
       }
       const stop = AbortSignal.any([
         signal ?? new AbortController().signal,
@@ -78,13 +96,10 @@ export const jobsRouter = {
         yield tracked(String(event.id), event);
       }
       if (ctx.shutdown?.aborted) {
-        yield tracked(`${last}-shutdown`, {
-          id: last,
-          jobId: input.id,
-          type: "error" as const,
-          data: { code: SHUTTING_DOWN.code, message: SHUTTING_DOWN.message },
-          at: new Date(),
-        });
+        yield tracked(
+          `${last}-shutdown`,
+          errorEvent(input.id, SHUTTING_DOWN.code, SHUTTING_DOWN.message, last),
+        );
       }
     }),
 } satisfies TRPCRouterRecord;

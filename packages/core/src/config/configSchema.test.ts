@@ -17,6 +17,15 @@ describe("parseConfig", () => {
       cascades: [],
       classifierModel: "cascade:simulator",
       cache: { ttlSeconds: 86_400, scope: "tenant" },
+      jobs: {
+        kinds: {},
+        concurrency: 20,
+        pollMs: 2_000,
+        superviseSeconds: 30,
+        shutdownGraceMs: 20_000,
+        eventRetentionDays: 14,
+        deadLetterAlert: { threshold: 10, windowSeconds: 3_600, webhookUrl: undefined, webhookSecret: undefined },
+      },
     });
   });
 

@@ -86,8 +86,22 @@ export interface JobQueue {
   stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
+// Serialises concurrent installs (two `sluice migrate` at once) on one session lock.
+const INSTALL_LOCK = 7_212_514_010;
+
 /** Installs or upgrades pg-boss's schema (what `sluice migrate` does besides Sluice's migrations). */
 export async function installQueueSchema(db: Db): Promise<void> {
+  await db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(${INSTALL_LOCK})`.execute(connection);
+    try {
+      await installWith(connection);
+    } finally {
+      await sql`select pg_advisory_unlock(${INSTALL_LOCK})`.execute(connection);
+    }
+  });
+}
+
+async function installWith(db: Db): Promise<void> {
   const boss = new PgBoss({
     db: bossDatabase(db),
     schema: BOSS_SCHEMA,

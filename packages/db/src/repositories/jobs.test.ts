@@ -1,0 +1,75 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { useTestDatabase } from "../testing/testDatabase.ts";
+import { insertJobEvents, listEventsOfJobs, listJobEvents } from "./jobEvents.ts";
+import { findJob, insertJobs, listJobs } from "./jobs.ts";
+import { insertTenant } from "./tenants.ts";
+
+const t = useTestDatabase();
+
+const row = (tenantId: string, payload: unknown, extra: object = {}) => ({
+  id: randomUUID(),
+  tenantId,
+  kind: "chat.complete",
+  queue: "chat.complete",
+  priority: 0,
+  payload: JSON.stringify(payload),
+  maxAttempts: 3,
+  ...extra,
+});
+
+describe("jobs repository", () => {
+  it("keeps a payload's own keys (snake_case inside jsonb is not renamed)", async () => {
+    const tenant = await insertTenant(t.db, { name: "jobs-json" });
+    const payload = { request: { max_tokens: 5, response_format: { type: "json_object" } } };
+    const [job] = await insertJobs(t.db, [row(tenant.id, payload)]);
+    expect(job?.payload).toEqual(payload);
+    expect((await findJob(t.db, job!.id))?.payload).toEqual(payload);
+  });
+
+  it("skips a repeated idempotency key per tenant, and allows it for another tenant", async () => {
+    const [x, y] = [
+      await insertTenant(t.db, { name: "jobs-idem-x" }),
+      await insertTenant(t.db, { name: "jobs-idem-y" }),
+    ];
+    expect(await insertJobs(t.db, [row(x.id, {}, { idempotencyKey: "k" })])).toHaveLength(1);
+    expect(await insertJobs(t.db, [row(x.id, {}, { idempotencyKey: "k" })])).toHaveLength(0);
+    expect(await insertJobs(t.db, [row(y.id, {}, { idempotencyKey: "k" })])).toHaveLength(1);
+  });
+
+  it("pages a tenant's jobs newest first with a cursor, and shows no one else's", async () => {
+    const [x, y] = [
+      await insertTenant(t.db, { name: "jobs-page-x" }),
+      await insertTenant(t.db, { name: "jobs-page-y" }),
+    ];
+    for (let i = 0; i < 5; i++) await insertJobs(t.db, [row(x.id, { i })]);
+    await insertJobs(t.db, [row(y.id, { other: true })]);
+    const first = await listJobs(t.db, x.id, { limit: 3 });
+    const second = await listJobs(t.db, x.id, { limit: 3, cursor: first.nextCursor! });
+    const seen = [...first.items, ...second.items].map((j) => (j.payload as { i: number }).i);
+    expect(seen).toEqual([4, 3, 2, 1, 0]);
+    expect(second.nextCursor).toBeNull();
+  });
+
+  it("reads events of many jobs, each after its own position", async () => {
+    const tenant = await insertTenant(t.db, { name: "jobs-events" });
+    const [a, b] = await insertJobs(t.db, [row(tenant.id, {}), row(tenant.id, {})]);
+    await t.db.transaction().execute((tx) =>
+      insertJobEvents(tx, [
+        { jobId: a!.id, tenantId: tenant.id, type: "queued" },
+        { jobId: b!.id, tenantId: tenant.id, type: "queued" },
+        { jobId: a!.id, tenantId: tenant.id, type: "started", data: { attempt: 1 } },
+      ]),
+    );
+    const aEvents = await listJobEvents(t.db, a!.id, 0);
+    expect(aEvents.map((e) => e.type)).toEqual(["queued", "started"]);
+    const after = await listEventsOfJobs(t.db, [
+      { jobId: a!.id, afterId: aEvents[0]!.id },
+      { jobId: b!.id, afterId: 0 },
+    ]);
+    expect(after.map((e) => [e.jobId, e.type])).toEqual([
+      [b!.id, "queued"],
+      [a!.id, "started"],
+    ]);
+  });
+});

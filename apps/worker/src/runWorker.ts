@@ -36,7 +36,13 @@ export async function runWorker(
   for (const kind of overrides.kinds ?? env.kinds ?? []) {
     if (!catalog.get(kind)) {
       throw new ConfigError([
-        { variable: "--queues", message: `names an unknown job kind "${kind}" (known: ${catalog.list().map((k) => k.kind).join(", ")})` },
+        {
+          variable: "--queues",
+          message: `names an unknown job kind "${kind}" (known: ${catalog
+            .list()
+            .map((k) => k.kind)
+            .join(", ")})`,
+        },
       ]);
     }
   }

@@ -29,6 +29,8 @@ export interface RunningSimulator {
   url: string;
   port: number;
   clock: SimClock;
+  /** Replaces the fault probabilities for the requests that follow. */
+  setFaults(faults: FaultConfig): void;
   close(): Promise<void>;
 }
 
@@ -135,6 +137,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }
     if (fault.kind === "reset") return void req.socket.destroy();
     if (fault.kind === "timeout") return;
+    // A fixed latency holds every model request for the same time (load tests of callers).
+    const latency = state.latency;
+    if (found.route.faultable && typeof latency === "object" && "fixedMs" in latency)
+      await state.sleep(latency.fixedMs);
     const ctx: SimRequest = { req, res, url, params: found.params, body, rawBody, fault, state };
     await found.route.handle(ctx);
   }
@@ -159,6 +165,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     url: `http://${options.host ?? "127.0.0.1"}:${port}`,
     port,
     clock: state.clock,
+    setFaults: (faults) => {
+      state.faults = faults;
+    },
     close: async () => {
       closing = true;
       for (const wake of pendingSleeps) wake();

@@ -5,7 +5,7 @@ import type { TicketIndex } from "./dataset/ticketIndex.ts";
 import type { FaultConfig, FaultDecision } from "./faults.ts";
 
 /** How slow the simulated models are. */
-export type LatencyMode = "none" | "realistic" | { multiplier: number };
+export type LatencyMode = "none" | "realistic" | { multiplier: number } | { fixedMs: number };
 
 /** Per-phase durations of simulated batches (ms). */
 export interface BatchTimings {
@@ -45,8 +45,10 @@ export interface SimRequest {
 
 /** Milliseconds of simulated delay, or 0 when latency is off. */
 export function delayMs(state: SimState, ms: number): number {
-  if (state.latency === "none") return 0;
-  return state.latency === "realistic" ? ms : ms * state.latency.multiplier;
+  const latency = state.latency;
+  if (latency === "none") return 0;
+  if (latency === "realistic") return ms;
+  return "multiplier" in latency ? ms * latency.multiplier : 0;
 }
 
 /** A store of the simulator's (files, batches), created on first use. */

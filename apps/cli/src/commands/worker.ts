@@ -3,7 +3,8 @@ import { type Command, InvalidArgumentError } from "commander";
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InvalidArgumentError("must be a whole number from 1 to 10000");
+  if (!Number.isInteger(n) || n < 1 || n > 10_000)
+    throw new InvalidArgumentError("must be a whole number from 1 to 10000");
   return n;
 }
 
@@ -22,7 +23,11 @@ export function registerWorker(program: Command): void {
     .command("worker")
     .description("run background jobs (several worker processes share the queues)")
     .option("--queues <kinds>", "comma-separated job kinds to work (default: all)", kindList)
-    .option("--concurrency <n>", "jobs run at once in this process (default SLUICE_WORKER_CONCURRENCY, 20)", positiveInt)
+    .option(
+      "--concurrency <n>",
+      "jobs run at once in this process (default SLUICE_WORKER_CONCURRENCY, 20)",
+      positiveInt,
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  $ sluice worker\n  $ sluice worker --queues tickets.classify,tickets.classifyBatch --concurrency 50",

@@ -41,6 +41,8 @@ export function startQueueRunner(options: QueueRunnerOptions): QueueRunner {
       if (stopping) break;
       // Slots are taken before the fetch so that queues sharing them never fetch more than fit.
       const want = Math.min(options.batchSize, options.slots.free);
+      // Another queue took the slot that just freed.
+      if (want === 0) continue;
       for (let i = 0; i < want; i++) options.slots.take();
       let jobs: FetchedJob[] = [];
       try {

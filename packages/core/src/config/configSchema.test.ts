@@ -24,7 +24,12 @@ describe("parseConfig", () => {
         superviseSeconds: 30,
         shutdownGraceMs: 20_000,
         eventRetentionDays: 14,
-        deadLetterAlert: { threshold: 10, windowSeconds: 3_600, webhookUrl: undefined, webhookSecret: undefined },
+        deadLetterAlert: {
+          threshold: 10,
+          windowSeconds: 3_600,
+          webhookUrl: undefined,
+          webhookSecret: undefined,
+        },
       },
     });
   });

@@ -133,8 +133,12 @@ export async function startJobQueue(options: JobQueueOptions): Promise<JobQueue>
     supervise: options.supervise ?? false,
     schedule: false,
     migrate: false,
+    // Expired attempts are looked for in the monitor pass, claimed per queue once per monitor interval.
     ...(options.superviseIntervalSeconds
-      ? { superviseIntervalSeconds: options.superviseIntervalSeconds }
+      ? {
+          superviseIntervalSeconds: options.superviseIntervalSeconds,
+          monitorIntervalSeconds: options.superviseIntervalSeconds,
+        }
       : {}),
   });
   boss.on("error", options.onError ?? (() => {}));

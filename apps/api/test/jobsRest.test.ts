@@ -34,11 +34,17 @@ describe("REST jobs", () => {
     expect(job).toMatchObject({ object: "job", status: "queued", status_url: `/v1/jobs/${job.id}` });
     expect(res.headers.get("location")).toBe(job.status_url);
     await expect
-      .poll(async () => ((await (await call("GET", job.status_url, api.a.key)).json()) as { status: string }).status, {
-        timeout: 15_000,
-      })
+      .poll(
+        async () =>
+          ((await (await call("GET", job.status_url, api.a.key)).json()) as { status: string }).status,
+        {
+          timeout: 15_000,
+        },
+      )
       .toBe("completed");
-    const done = (await (await call("GET", job.status_url, api.a.key)).json()) as { result: { content: string } };
+    const done = (await (await call("GET", job.status_url, api.a.key)).json()) as {
+      result: { content: string };
+    };
     expect(typeof done.result.content).toBe("string");
     const list = (await (await call("GET", "/v1/jobs?kind=chat.complete", api.a.key)).json()) as {
       data: { id: string }[];
@@ -47,7 +53,11 @@ describe("REST jobs", () => {
   });
 
   it("returns the first job for a repeated idempotency key (200), and cancels with DELETE", async () => {
-    const body = { ...chatJob, idempotency_key: "rest-key-1", run_at: new Date(Date.now() + 3_600_000).toISOString() };
+    const body = {
+      ...chatJob,
+      idempotency_key: "rest-key-1",
+      run_at: new Date(Date.now() + 3_600_000).toISOString(),
+    };
     const first = await call("POST", "/v1/jobs", api.a.key, body);
     const again = await call("POST", "/v1/jobs", api.a.key, body);
     expect([first.status, again.status]).toEqual([202, 200]);
@@ -66,16 +76,26 @@ describe("REST jobs", () => {
       "POST",
       "/v1/jobs",
       api.a.key,
-      { kind: "chat.complete", payload: { request: { model: "sim-small", messages: [] } }, priority: "urgent" },
+      {
+        kind: "chat.complete",
+        payload: { request: { model: "sim-small", messages: [] } },
+        priority: "urgent",
+      },
       "rest-bad-1",
     );
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { error: { code: string; details: { issues: { path: string }[] } }; request_id: string };
+    const body = (await res.json()) as {
+      error: { code: string; details: { issues: { path: string }[] } };
+      request_id: string;
+    };
     expect(body).toMatchObject({ error: { code: "validation_error" }, request_id: "rest-bad-1" });
     expect(body.error.details.issues.map((i) => i.path)).toContain("priority");
-    const payloadError = await call("POST", "/v1/jobs", api.a.key, { kind: "chat.complete", payload: { request: {} } });
-    const issues = ((await payloadError.json()) as { error: { details: { issues: { path: string }[] } } }).error.details
-      .issues;
+    const payloadError = await call("POST", "/v1/jobs", api.a.key, {
+      kind: "chat.complete",
+      payload: { request: {} },
+    });
+    const issues = ((await payloadError.json()) as { error: { details: { issues: { path: string }[] } } })
+      .error.details.issues;
     expect(issues.map((i) => i.path)).toEqual(expect.arrayContaining(["request.model", "request.messages"]));
     for (const bad of ["[1,2]", "{", '"text"']) {
       const raw = await fetch(`${api.url}/v1/jobs`, {

@@ -62,6 +62,7 @@ export async function runWorker(
     supervise: true,
     superviseIntervalSeconds: config.jobs.superviseSeconds,
     applicationName: "sluice-worker-queue",
+    synchronousCommit: false,
     onError: (error) => logger.warn({ err: error }, "job queue error"),
   });
   await queue.ensureQueues(catalog.queues());
@@ -83,7 +84,8 @@ export async function runWorker(
     },
   });
   const worker = await startWorker({
-    db,
+    // Job transitions commit without waiting for the disk (see docs/operations.md); enqueues do wait.
+    db: hotDb,
     databaseUrl: resolved.url,
     queue,
     catalog,

@@ -13,7 +13,9 @@ afterAll(() => h.close());
 
 const chat = (n: number) => ({
   kind: "chat.complete",
-  payload: { request: { model: "sim-small", messages: [{ role: "user", content: `job ${n}` }], max_tokens: 5 } },
+  payload: {
+    request: { model: "sim-small", messages: [{ role: "user", content: `job ${n}` }], max_tokens: 5 },
+  },
 });
 
 describe("scaling by process", () => {
@@ -53,7 +55,9 @@ describe("scaling by process", () => {
         j.attempts
       from jobs j where j.id = any(${ids}::uuid[])`.execute(t.db);
     expect(rows).toHaveLength(1000);
-    expect(rows.filter((r) => r.starts !== 1 || r.completions !== 1 || r.calls !== 1 || r.attempts !== 1)).toEqual([]);
+    expect(
+      rows.filter((r) => r.starts !== 1 || r.completions !== 1 || r.calls !== 1 || r.attempts !== 1),
+    ).toEqual([]);
   });
 
   it("runs high-priority jobs first when a backlog is waiting", { timeout: 60_000 }, async () => {

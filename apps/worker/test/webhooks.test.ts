@@ -28,7 +28,9 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
   h = await startProcessHarness(t, {
-    jobs: { "webhook.deliver": { retryLimit: 2, retryDelaySeconds: 1, retryBackoff: true, retryDelayMaxSeconds: 3 } },
+    jobs: {
+      "webhook.deliver": { retryLimit: 2, retryDelaySeconds: 1, retryBackoff: true, retryDelayMaxSeconds: 3 },
+    },
     env: {
       SLUICE_DEAD_LETTER_ALERT_THRESHOLD: "1",
       SLUICE_ALERT_WEBHOOK_URL: `${base}/alerts`,
@@ -42,7 +44,9 @@ afterAll(async () => {
   await new Promise((resolve) => receiver.close(resolve));
 });
 
-const quickChat = { request: { model: "sim-small", messages: [{ role: "user", content: "hi" }], max_tokens: 5 } };
+const quickChat = {
+  request: { model: "sim-small", messages: [{ role: "user", content: "hi" }], max_tokens: 5 },
+};
 
 describe("webhooks", () => {
   it("posts a job's final event signed with the tenant's secret, verifiable with the documented recipe", async () => {
@@ -55,7 +59,10 @@ describe("webhooks", () => {
     const hook = received.find((r) => r.path === "/hooks")!;
     const signature = hook.headers[SIGNATURE_HEADER] as string;
     expect(verifyWebhook(secret, signature, hook.body)).toBeNull();
-    expect(JSON.parse(hook.body)).toMatchObject({ event: "job.completed", job: { id: job.id, status: "completed" } });
+    expect(JSON.parse(hook.body)).toMatchObject({
+      event: "job.completed",
+      job: { id: job.id, status: "completed" },
+    });
     expect(hook.headers["sluice-event"]).toBe("job.completed");
     // A tampered body, another secret, or an old signature (a replay) are refused.
     expect(verifyWebhook(secret, signature, hook.body.replace("completed", "cancelled"))).toBe("mismatch");
@@ -73,7 +80,13 @@ describe("webhooks", () => {
     await h.until(job.id, ["completed"]);
     await expect
       .poll(
-        () => t.db.selectFrom("jobs").select("status").where("kind", "=", "webhook.deliver").where("status", "=", "dead").execute(),
+        () =>
+          t.db
+            .selectFrom("jobs")
+            .select("status")
+            .where("kind", "=", "webhook.deliver")
+            .where("status", "=", "dead")
+            .execute(),
         { timeout: 30_000, interval: 200 },
       )
       .toHaveLength(1);
@@ -95,7 +108,10 @@ describe("webhooks", () => {
     await expect.poll(() => received.filter((r) => r.path === "/alerts").length, { timeout: 10_000 }).toBe(1);
     const alert = received.find((r) => r.path === "/alerts")!;
     expect(verifyWebhook(ALERT_SECRET, alert.headers[SIGNATURE_HEADER] as string, alert.body)).toBeNull();
-    expect(JSON.parse(alert.body)).toMatchObject({ event: "dead_letters.threshold", alert: { deadCount: 1, threshold: 1 } });
+    expect(JSON.parse(alert.body)).toMatchObject({
+      event: "dead_letters.threshold",
+      alert: { deadCount: 1, threshold: 1 },
+    });
     const metricsUrl = /metrics on (http:\/\/\S+)/.exec(worker.output())?.[1];
     const metrics = await (await fetch(`${metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/sluice_dead_letter_alerts_total 1/);

@@ -14,6 +14,7 @@ const ALL_TABLES = [
   "cascade_attempts",
   "cascade_runs",
   "dead_letter_alerts",
+  "dead_letters",
   "job_events",
   "jobs",
   "llm_cache",

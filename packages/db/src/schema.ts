@@ -215,6 +215,15 @@ export interface WebhookDeliveriesTable {
   createdAt: CreatedAt;
 }
 
+/** `dead_letters`: jobs that died, for listing and requeueing them. */
+export interface DeadLettersTable {
+  jobId: string;
+  kind: string;
+  errorCode: string;
+  diedAt: Timestamp;
+  requeuedAt: NullableTimestamp;
+}
+
 /** `dead_letter_alerts`: one row per alert window in which dead letters passed the threshold. */
 export interface DeadLetterAlertsTable {
   windowStart: Date;
@@ -237,6 +246,7 @@ export interface Database {
   jobEvents: JobEventsTable;
   webhookDeliveries: WebhookDeliveriesTable;
   deadLetterAlerts: DeadLetterAlertsTable;
+  deadLetters: DeadLettersTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

@@ -30,9 +30,13 @@ export function createAttemptRunner(deps: {
   onEnd?: (attempt: RunningAttempt, end: AttemptEnd, ms: number) => void;
 }) {
   const running = new Map<string, RunningJob>();
+  const inFlight = new Set<Promise<void>>();
 
-  /** Runs one attempt to its end; never throws. */
-  async function run(attempt: RunningAttempt): Promise<void> {
+  /**
+   * Runs one attempt to its end; never throws. `handlerDone` is called once, as soon as the handler
+   * has settled (its slot can take the next job while the outcome is written).
+   */
+  async function run(attempt: RunningAttempt, handlerDone: () => void = () => {}): Promise<void> {
     const { job } = attempt;
     const controller = new AbortController();
     running.set(job.id, { attempt, controller });
@@ -41,6 +45,7 @@ export function createAttemptRunner(deps: {
     const handler = deps.handlers[job.kind];
     let end: AttemptEnd;
     let softTimer: NodeJS.Timeout | undefined;
+    let jobLogger: Logger | undefined;
     let hardTimer: NodeJS.Timeout | undefined;
     try {
       if (!spec || !handler) {
@@ -82,7 +87,10 @@ export function createAttemptRunner(deps: {
           job,
           attempt: attempt.attempt,
           signal: controller.signal,
-          logger: deps.logger.child({ jobId: job.id, kind: job.kind }),
+          // Made on first use: most handlers never log, and a child logger per job is not free.
+          get logger() {
+            return (jobLogger ??= deps.logger.child({ jobId: job.id, kind: job.kind }));
+          },
           progress: (percent, message) => {
             void deps.lifecycle
               .progress(attempt, percent, message)
@@ -102,6 +110,7 @@ export function createAttemptRunner(deps: {
     } finally {
       clearTimeout(softTimer);
       clearTimeout(hardTimer);
+      handlerDone();
     }
     try {
       await deps.lifecycle.finish(attempt, end);
@@ -118,7 +127,16 @@ export function createAttemptRunner(deps: {
   }
 
   return {
-    run,
+    run(attempt: RunningAttempt, handlerDone?: () => void): Promise<void> {
+      const promise = run(attempt, handlerDone);
+      inFlight.add(promise);
+      void promise.finally(() => inFlight.delete(promise));
+      return promise;
+    },
+    /** Resolves when every attempt started so far has ended and been recorded. */
+    async whenSettled(): Promise<void> {
+      while (inFlight.size > 0) await Promise.all(inFlight);
+    },
     running,
     /** Aborts a running job because it was cancelled. */
     cancel(jobId: string): boolean {

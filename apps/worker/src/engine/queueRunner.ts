@@ -22,6 +22,8 @@ export interface QueueRunnerOptions {
   pollMs: number;
   /** Takes fetched jobs; their slots are already taken and must each be given back once. */
   dispatch(jobs: FetchedJob[]): void;
+  /** Resolves when fetching more is welcome (results are not piling up unwritten). */
+  ready?: () => Promise<void>;
   onError(error: unknown): void;
 }
 
@@ -35,9 +37,13 @@ export function startQueueRunner(options: QueueRunnerOptions): QueueRunner {
   let errorDelay = 100;
   let fetching: Promise<FetchedJob[]> | undefined;
 
+  let backlog = false;
   async function loop(): Promise<void> {
     while (!stopping) {
-      await options.slots.whenFree();
+      // With a backlog, wait a moment for several slots rather than fetching jobs one by one.
+      if (backlog) await options.slots.whenFreeAtLeast(Math.ceil(options.batchSize / 2), 5);
+      else await options.slots.whenFree();
+      await options.ready?.();
       if (stopping) break;
       // Slots are taken before the fetch so that queues sharing them never fetch more than fit.
       const want = Math.min(options.batchSize, options.slots.free);
@@ -60,7 +66,8 @@ export function startQueueRunner(options: QueueRunnerOptions): QueueRunner {
       }
       for (let i = jobs.length; i < want; i++) options.slots.give();
       if (jobs.length > 0) options.dispatch(jobs);
-      if (jobs.length < want) await wake.sleep(options.pollMs);
+      backlog = jobs.length === want;
+      if (!backlog) await wake.sleep(options.pollMs);
     }
   }
 

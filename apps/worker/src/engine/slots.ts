@@ -6,6 +6,8 @@ export interface Slots {
   give(): void;
   /** Resolves when at least one slot is free (at once if one is). */
   whenFree(): Promise<void>;
+  /** Resolves when `n` slots are free, or after `maxWaitMs` with at least one free. */
+  whenFreeAtLeast(n: number, maxWaitMs: number): Promise<void>;
   /** Resolves when no slot is taken. */
   whenIdle(): Promise<void>;
 }
@@ -39,6 +41,20 @@ export function createSlots(capacity: number): Slots {
     whenFree() {
       if (busy < capacity) return Promise.resolve();
       return new Promise((resolve) => freeWaiters.push(resolve));
+    },
+    async whenFreeAtLeast(n, maxWaitMs) {
+      await this.whenFree();
+      const deadline = performance.now() + maxWaitMs;
+      while (capacity - busy < n && performance.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(1, deadline - performance.now()));
+          freeWaiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      await this.whenFree();
     },
     whenIdle() {
       if (busy === 0) return Promise.resolve();

@@ -36,8 +36,10 @@ export interface WorkerOptions {
   concurrency: number;
   /** Job kinds to work (default: every kind with a handler). */
   kinds?: string[] | undefined;
-  /** Most jobs one fetch takes (default 50, never more than the free slots). */
+  /** Most jobs one fetch takes (default: half the concurrency, 1 to 200; never more than the free slots). */
   batchSize?: number;
+  /** Fetch loops per queue (default 2): one fetches while the other's jobs are being started. */
+  fetchers?: number;
   /** Longest sleep between fetches of an idle queue. */
   pollMs: number;
   /** How long a stop lets running jobs finish before giving them back to the queue. */
@@ -82,9 +84,12 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     ...(options.onDead ? { onDead: options.onDead } : {}),
     ...(options.batch ? { batch: options.batch } : {}),
   });
-  const runners = new Map<string, QueueRunner>();
+  const runners = new Map<string, QueueRunner[]>();
+  const wake = (queue: string) => {
+    for (const r of runners.get(queue) ?? []) r.wake();
+  };
   const wakeAll = () => {
-    for (const r of runners.values()) r.wake();
+    for (const queue of runners.keys()) wake(queue);
   };
   const attempts = createAttemptRunner({
     catalog: options.catalog,
@@ -96,21 +101,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     },
   });
 
-  async function dispatch(fetched: FetchedJob[]): Promise<void> {
-    let started: RunningAttempt[];
-    try {
-      started = await lifecycle.start(fetched);
-    } catch (error) {
-      // pg-boss holds these attempts as active: they expire at their hard limit and run again.
-      options.logger.error({ err: error, jobs: fetched.length }, "fetched jobs could not be started");
-      for (const _ of fetched) slots.give();
-      return;
-    }
-    for (let i = started.length; i < fetched.length; i++) slots.give();
-    for (const attempt of started) {
-      void attempts.run(attempt).finally(() => {
+  function dispatch(fetched: FetchedJob[]): void {
+    for (const attempt of lifecycle.start(fetched)) {
+      void attempts.run(attempt, () => {
         slots.give();
-        runners.get(attempt.job.queue)?.wake();
+        wake(attempt.job.queue);
       });
     }
   }
@@ -120,7 +115,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     channels: [JOBS_CHANNEL, JOB_CANCEL_CHANNEL],
     applicationName: "sluice-worker-listen",
     onNotification(channel, payload) {
-      if (channel === JOBS_CHANNEL) runners.get(payload)?.wake();
+      if (channel === JOBS_CHANNEL) wake(payload);
       else attempts.cancel(payload);
     },
     // Notifications sent while the connection was down are lost: look again.
@@ -152,25 +147,33 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   });
 
   for (const kind of kinds) {
-    runners.set(
-      kind,
+    const fetchers = Array.from({ length: Math.max(1, options.fetchers ?? 2) }, () =>
       startQueueRunner({
         name: kind,
         queue: options.queue,
         slots,
         batchSize: options.batchSize ?? 50,
         pollMs: options.pollMs,
-        dispatch: (jobs) => void dispatch(jobs),
+        dispatch,
+        ready: writesCaughtUp,
         onError: (error) =>
           options.logger.warn({ err: error, queue: kind }, "fetching jobs failed; retrying"),
       }),
     );
+    runners.set(kind, fetchers);
+  }
+
+  // Outcomes are written in batches after their slots are free again; fetching waits when too many
+  // are still unwritten, so a slow database slows the worker instead of filling its memory.
+  const maxUnwritten = Math.max(500, options.concurrency * 2);
+  async function writesCaughtUp(): Promise<void> {
+    while (lifecycle.unwritten > maxUnwritten) await new Promise((r) => setTimeout(r, 5));
   }
 
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
-    await Promise.all([...runners.values()].map((r) => r.stop()));
-    const idle = slots.whenIdle();
+    await Promise.all([...runners.values()].flat().map((r) => r.stop()));
+    const idle = slots.whenIdle().then(() => attempts.whenSettled());
     const grace = new Promise<"timeout">((resolve) =>
       setTimeout(() => resolve("timeout"), options.shutdownGraceMs).unref(),
     );

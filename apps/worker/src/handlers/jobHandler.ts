@@ -1,10 +1,10 @@
-import type { Job } from "@sluice/db";
+import type { AttemptJob } from "@sluice/core";
 import type { Logger } from "pino";
 
 /** What a handler gets besides its payload. */
 export interface JobContext {
-  /** The job as it was when this attempt started. */
-  job: Job;
+  /** The job: id, kind, tenant and payload. */
+  job: AttemptJob;
   /** 1 for the first attempt. */
   attempt: number;
   /** Fires on cancel, at the soft time limit, or when the worker stops: pass it to every call. */

@@ -30,6 +30,7 @@ export {
 } from "./jobCatalog.ts";
 export {
   type AttemptEnd,
+  type AttemptJob,
   createJobLifecycle,
   failureOf,
   type JobLifecycle,

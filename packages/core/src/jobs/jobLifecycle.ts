@@ -15,10 +15,18 @@ import type { JobCatalog } from "./jobCatalog.ts";
 import { enqueueJobWebhooks } from "./jobWebhooks.ts";
 import { createWriteBatcher } from "./writeBatcher.ts";
 
+/** What a worker knows of a job when it hands it out (carried in the queue's copy of the job). */
+export interface AttemptJob {
+  id: string;
+  queue: string;
+  kind: string;
+  tenantId: string | null;
+  payload: unknown;
+}
+
 /** One attempt of a job, as a worker holds it. */
 export interface RunningAttempt {
-  /** The job as it was when this attempt started. */
-  job: Job;
+  job: AttemptJob;
   /** 1 for the first attempt. */
   attempt: number;
   retryCount: number;
@@ -35,14 +43,16 @@ export type AttemptEnd =
 
 /** Writes every transition of a job's life: the mirror, its events, pg-boss, webhooks. */
 export interface JobLifecycle {
-  /** Marks fetched jobs active; returns the attempts to run (jobs cancelled meanwhile are dropped). */
-  start(fetched: FetchedJob[]): Promise<RunningAttempt[]>;
+  /** The attempts to run for fetched jobs; their `started` marks are written in the next batch. */
+  start(fetched: FetchedJob[]): RunningAttempt[];
   /** Records how an attempt ended; resolves when it is written. */
   finish(attempt: RunningAttempt, end: AttemptEnd): Promise<void>;
   /** Records progress (0–100) with an optional message; resolves when it is written. */
   progress(attempt: RunningAttempt, percent: number, message?: string): Promise<void>;
   /** Writes everything waiting. */
   flush(): Promise<void>;
+  /** Transitions recorded but not yet written. */
+  readonly unwritten: number;
 }
 
 /** Whether an error may succeed on another attempt: only SluiceErrors that say so. */
@@ -52,7 +62,33 @@ export function failureOf(error: unknown): SluiceError {
   return new SluiceError("internal_error", `the job failed: ${message}`, { cause: error, retriable: false });
 }
 
-/** Creates the lifecycle writer; completions and progress are written in batches. */
+/** The job a fetched queue entry stands for (the queue's copy carries kind, tenant and payload). */
+function attemptOf(fetched: FetchedJob): RunningAttempt {
+  const data = (fetched.data ?? {}) as { kind?: string; tenantId?: string | null; payload?: unknown };
+  return {
+    job: {
+      id: fetched.id,
+      queue: fetched.queue,
+      kind: data.kind ?? fetched.queue,
+      tenantId: data.tenantId ?? null,
+      payload: data.payload,
+    },
+    attempt: fetched.retryCount + 1,
+    retryCount: fetched.retryCount,
+  };
+}
+
+type Transition =
+  | { type: "start"; attempt: RunningAttempt }
+  | { type: "progress"; attempt: RunningAttempt; percent: number; message: string | null }
+  | { type: "complete"; attempt: RunningAttempt; result: unknown };
+
+/**
+ * Creates the lifecycle writer. Starts, progress and completions go through one batcher, written
+ * in one transaction per batch in that order, so a job's events keep their order and a job that
+ * ends within a batch window costs one round of statements with the others. Failures and releases
+ * are rare and written on their own, after whatever was batched before them.
+ */
 export function createJobLifecycle(deps: {
   db: Db;
   queue: JobQueue;
@@ -62,26 +98,43 @@ export function createJobLifecycle(deps: {
   batch?: { maxItems?: number; maxWaitMs?: number };
 }): JobLifecycle {
   const { db, queue, catalog } = deps;
-  const batch = { maxItems: deps.batch?.maxItems ?? 500, maxWaitMs: deps.batch?.maxWaitMs ?? 5 };
+  const batch = { maxItems: deps.batch?.maxItems ?? 1000, maxWaitMs: deps.batch?.maxWaitMs ?? 10 };
 
-  const completions = createWriteBatcher<{ attempt: RunningAttempt; result: unknown }>(
+  const transitions = createWriteBatcher<Transition>(
     (items) =>
       db.transaction().execute(async (tx) => {
+        const starts = new Map<RunningAttempt, boolean>();
+        const progress: Extract<Transition, { type: "progress" }>[] = [];
+        const completions: Extract<Transition, { type: "complete" }>[] = [];
+        for (const item of items) {
+          if (item.type === "start") starts.set(item.attempt, true);
+          else if (item.type === "progress") progress.push(item);
+          else completions.push(item);
+        }
+        // A job that started and ended within this batch is written once, start and end together;
+        // one with progress in between needs its start first.
+        for (const p of progress) if (starts.has(p.attempt)) starts.set(p.attempt, false);
+        const startedHere = new Set(
+          completions.filter((c) => starts.get(c.attempt) === true).map((c) => c.attempt),
+        );
+        await startJobAttempts(
+          tx,
+          [...starts.keys()]
+            .filter((a) => !startedHere.has(a))
+            .map((a) => ({ id: a.job.id, attempt: a.attempt })),
+        );
+        await writeProgress(tx, progress);
         const done = await completeJobAttempts(
           tx,
-          items.map((i) => ({ id: i.attempt.job.id, attempt: i.attempt.attempt, result: i.result })),
-        );
-        await insertJobEvents(
-          tx,
-          done.map((j) => ({
-            jobId: j.id,
-            tenantId: j.tenantId,
-            type: "completed" as const,
-            data: { attempt: j.attempts },
+          completions.map((c) => ({
+            id: c.attempt.job.id,
+            attempt: c.attempt.attempt,
+            result: c.result,
+            alsoStarted: startedHere.has(c.attempt),
           })),
         );
         const byQueue = new Map<string, { id: string; retryCount: number }[]>();
-        for (const { attempt } of items) {
+        for (const { attempt } of completions) {
           const list = byQueue.get(attempt.job.queue) ?? [];
           list.push({ id: attempt.job.id, retryCount: attempt.retryCount });
           byQueue.set(attempt.job.queue, list);
@@ -92,36 +145,29 @@ export function createJobLifecycle(deps: {
     batch,
   );
 
-  const progressWrites = createWriteBatcher<{
-    attempt: RunningAttempt;
-    percent: number;
-    message: string | null;
-  }>(
-    (items) =>
-      db.transaction().execute(async (tx) => {
-        const latest = new Map<string, (typeof items)[number]>();
-        for (const item of items) latest.set(item.attempt.job.id, item);
-        await updateJobProgress(
-          tx,
-          [...latest.values()].map((i) => ({
-            id: i.attempt.job.id,
-            attempt: i.attempt.attempt,
-            progress: i.percent,
-            message: i.message,
-          })),
-        );
-        await insertJobEvents(
-          tx,
-          items.map((i) => ({
-            jobId: i.attempt.job.id,
-            tenantId: i.attempt.job.tenantId,
-            type: "progress" as const,
-            data: { progress: i.percent, ...(i.message === null ? {} : { message: i.message }) },
-          })),
-        );
-      }),
-    { maxItems: batch.maxItems, maxWaitMs: Math.max(batch.maxWaitMs, 10) },
-  );
+  async function writeProgress(tx: Db, items: Extract<Transition, { type: "progress" }>[]): Promise<void> {
+    if (items.length === 0) return;
+    const latest = new Map<string, (typeof items)[number]>();
+    for (const item of items) latest.set(item.attempt.job.id, item);
+    await updateJobProgress(
+      tx,
+      [...latest.values()].map((i) => ({
+        id: i.attempt.job.id,
+        attempt: i.attempt.attempt,
+        progress: i.percent,
+        message: i.message,
+      })),
+    );
+    await insertJobEvents(
+      tx,
+      items.map((i) => ({
+        jobId: i.attempt.job.id,
+        tenantId: i.attempt.job.tenantId,
+        type: "progress" as const,
+        data: { progress: i.percent, ...(i.message === null ? {} : { message: i.message }) },
+      })),
+    );
+  }
 
   async function fail(running: RunningAttempt, error: SluiceError): Promise<void> {
     const job = running.job;
@@ -190,51 +236,42 @@ export function createJobLifecycle(deps: {
   }
 
   return {
-    async start(fetched) {
-      if (fetched.length === 0) return [];
-      return db.transaction().execute(async (tx) => {
-        const rows = await startJobAttempts(
-          tx,
-          fetched.map((f) => ({ id: f.id, attempt: f.retryCount + 1 })),
-        );
-        const started = new Map(rows.map((r) => [r.id, r]));
-        // pg-boss handed out jobs the mirror no longer wants (cancelled meanwhile, or purged).
-        const unwanted = fetched.filter((f) => !started.has(f.id));
-        for (const f of unwanted) await queue.cancel(tx, f.queue, f.id);
-        await insertJobEvents(
-          tx,
-          rows.map((j) => ({
-            jobId: j.id,
-            tenantId: j.tenantId,
-            type: "started" as const,
-            data: { attempt: j.attempts },
-          })),
-        );
-        return fetched
-          .filter((f) => started.has(f.id))
-          .map((f) => ({ job: started.get(f.id)!, attempt: f.retryCount + 1, retryCount: f.retryCount }));
-      });
+    start(fetched) {
+      const attempts = fetched.map(attemptOf);
+      for (const attempt of attempts) {
+        transitions.add({ type: "start", attempt }).catch(() => {
+          // A start that cannot be written leaves the attempt to its hard limit: it runs again.
+        });
+      }
+      return attempts;
     },
     async finish(attempt, end) {
-      // A job's progress events are written before the event that ends its attempt.
-      if (progressWrites.pending > 0) await progressWrites.flush();
       switch (end.kind) {
         case "completed":
-          return completions.add({ attempt, result: end.result });
+          return transitions.add({ type: "complete", attempt, result: end.result });
         case "failed":
+          // Written after the attempt's start and progress.
+          await transitions.flush();
           return fail(attempt, end.error);
         case "released":
+          await transitions.flush();
           return release(attempt);
         case "cancelled":
-          return Promise.resolve();
+          return;
       }
     },
     progress(attempt, percent, message) {
       const clamped = Math.max(0, Math.min(100, Math.round(percent)));
-      return progressWrites.add({ attempt, percent: clamped, message: message?.slice(0, 500) ?? null });
+      return transitions.add({
+        type: "progress",
+        attempt,
+        percent: clamped,
+        message: message?.slice(0, 500) ?? null,
+      });
     },
-    async flush() {
-      await Promise.all([completions.flush(), progressWrites.flush()]);
+    flush: () => transitions.flush(),
+    get unwritten() {
+      return transitions.pending;
     },
   };
 }

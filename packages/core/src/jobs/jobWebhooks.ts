@@ -1,29 +1,28 @@
 import { randomUUID } from "node:crypto";
 import {
   type Db,
-  findTenantById,
+  type FinishedJob,
   insertJobEvents,
   insertJobs,
   type Job,
   type JobQueue,
   type NewJob,
+  tenantWebhookUrls,
 } from "@sluice/db";
 import { type JobCatalog, jobPriorities } from "./jobCatalog.ts";
 
 /** The event name of a job that reached a terminal status. */
-export function jobEventName(job: Pick<Job, "status">): string {
+export function jobEventName(job: Pick<FinishedJob, "status">): string {
   return `job.${job.status}`;
 }
 
-/** Endpoints that want to hear about a job: its own webhook and its tenant's, once each. */
-export async function webhookTargets(tx: Db, job: Job): Promise<string[]> {
+/** Endpoints that want to hear about a job: its own webhook and its tenant's (`tenantUrls`), once each. */
+export function webhookTargets(job: FinishedJob, tenantUrls: Map<string, string | null>): string[] {
   if (job.kind === "webhook.deliver") return [];
   const urls = new Set<string>();
   if (job.webhookUrl) urls.add(job.webhookUrl);
-  if (job.tenantId) {
-    const tenant = await findTenantById(tx, job.tenantId);
-    if (tenant?.webhookUrl) urls.add(tenant.webhookUrl);
-  }
+  const tenantUrl = job.tenantId ? tenantUrls.get(job.tenantId) : null;
+  if (tenantUrl) urls.add(tenantUrl);
   return [...urls];
 }
 
@@ -35,13 +34,18 @@ export async function enqueueJobWebhooks(
   tx: Db,
   queue: JobQueue,
   catalog: JobCatalog,
-  finished: Job[],
+  finished: FinishedJob[],
 ): Promise<void> {
   const spec = catalog.get("webhook.deliver");
   if (!spec) return;
+  // Tenants' endpoints come with the finished jobs where the caller read them; else they are read here.
+  const unknown = finished.filter((j) => j.tenantId && j.tenantWebhookUrl === undefined);
+  const tenantUrls = await tenantWebhookUrls(tx, [...new Set(unknown.map((j) => j.tenantId!))]);
+  for (const j of finished)
+    if (j.tenantId && j.tenantWebhookUrl !== undefined) tenantUrls.set(j.tenantId, j.tenantWebhookUrl);
   const rows: NewJob[] = [];
   for (const job of finished) {
-    for (const url of await webhookTargets(tx, job)) {
+    for (const url of webhookTargets(job, tenantUrls)) {
       rows.push({
         id: randomUUID(),
         tenantId: job.tenantId,
@@ -77,7 +81,8 @@ export async function enqueueRows(tx: Db, queue: JobQueue, rows: NewJob[]): Prom
       name,
       jobs.map((j) => ({
         id: j.id,
-        data: { kind: j.kind },
+        // The queue's copy carries what a worker needs to run the job without reading the mirror.
+        data: { kind: j.kind, tenantId: j.tenantId, payload: j.payload },
         priority: j.priority,
         ...(j.runAt.getTime() > Date.now() ? { startAfter: j.runAt } : {}),
       })),

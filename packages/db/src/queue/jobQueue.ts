@@ -56,6 +56,11 @@ export interface JobQueueOptions {
   /** How often expired attempts are looked for (seconds, default 60). */
   superviseIntervalSeconds?: number;
   applicationName?: string;
+  /**
+   * `false` lets pg-boss's commits (fetches) return before the WAL is flushed. A Postgres crash may
+   * then forget the last moments of fetches and completions: those jobs run again, never get lost.
+   */
+  synchronousCommit?: boolean;
   onError?: (error: Error) => void;
 }
 
@@ -133,6 +138,7 @@ export async function startJobQueue(options: JobQueueOptions): Promise<JobQueue>
     supervise: options.supervise ?? false,
     schedule: false,
     migrate: false,
+    ...(options.synchronousCommit === false ? { options: "-c synchronous_commit=off" } : {}),
     // Expired attempts are looked for in the monitor pass, claimed per queue once per monitor interval.
     ...(options.superviseIntervalSeconds
       ? {

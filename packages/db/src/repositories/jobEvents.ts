@@ -14,30 +14,19 @@ export interface NewJobEventInput {
 }
 
 /**
- * Records events in one statement and announces them. Each job's events are written under a
- * per-job transaction lock, so for any one job ids grow in commit order: a reader that has seen
- * event n of a job has seen every earlier one. Call inside a transaction.
+ * Records events in one statement and announces them at commit. Call it in the transaction that
+ * changed the jobs' rows, after the change: the row lock then orders writers of one job, so for any
+ * job ids grow in commit order, and a reader that has seen event n of a job has seen every earlier one.
  */
-export async function insertJobEvents(tx: Db, events: NewJobEventInput[]): Promise<JobEvent[]> {
-  if (events.length === 0) return [];
-  const jobIds = [...new Set(events.map((e) => e.jobId))].sort();
-  await sql`select pg_advisory_xact_lock(hashtextextended(id, 7)) from unnest(${jobIds}::text[]) as id order by id`.execute(
+export async function insertJobEvents(tx: Db, events: NewJobEventInput[]): Promise<void> {
+  if (events.length === 0) return;
+  await sql`
+    insert into job_events (job_id, tenant_id, type, data)
+    select * from unnest(${events.map((e) => e.jobId)}::uuid[], ${events.map((e) => e.tenantId)}::uuid[],
+      ${events.map((e) => e.type)}::text[], ${events.map((e) => JSON.stringify(e.data ?? {}))}::jsonb[])`.execute(
     tx,
   );
-  const rows = await tx
-    .insertInto("jobEvents")
-    .values(
-      events.map((e) => ({
-        jobId: e.jobId,
-        tenantId: e.tenantId,
-        type: e.type,
-        data: JSON.stringify(e.data ?? {}),
-      })),
-    )
-    .returningAll()
-    .execute();
   await sql`select pg_notify(${JOB_EVENTS_CHANNEL}, '')`.execute(tx);
-  return rows;
 }
 
 /** A job's events after `afterId`, oldest first. */

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import type { Db } from "../createDb.ts";
 import type { Job, JobStatus, NewJob } from "../schema.ts";
+import { JOB_EVENTS_CHANNEL } from "./jobEvents.ts";
 
 /** Filters and paging of a job listing, newest first. */
 export interface JobListOptions {
@@ -104,35 +105,71 @@ export interface JobAttemptRef {
 }
 
 /**
- * Marks jobs active for an attempt (jobs cancelled meanwhile stay cancelled and are not returned).
- * Returns the rows that start, with their payloads.
+ * Marks jobs active for an attempt and records their `started` events, in one statement (jobs
+ * cancelled meanwhile stay cancelled). Returns the ids of the jobs that started.
  */
-export async function startJobAttempts(tx: Db, attempts: JobAttemptRef[]): Promise<Job[]> {
+export async function startJobAttempts(db: Db, attempts: JobAttemptRef[]): Promise<string[]> {
   if (attempts.length === 0) return [];
-  const { rows } = await sql<Job>`
-    update jobs j set status = 'active', attempts = a.attempt, started_at = coalesce(j.started_at, now()),
-      progress_message = null, updated_at = now()
-    from unnest(${attempts.map((a) => a.id)}::uuid[], ${attempts.map((a) => a.attempt)}::int[]) as a(id, attempt)
-    where j.id = a.id and j.status in ('queued', 'active', 'failed')
-    returning j.*`.execute(tx);
-  return rows;
+  const { rows } = await sql<{ id: string }>`
+    with started as (
+      update jobs j set status = 'active', attempts = a.attempt, started_at = coalesce(j.started_at, now()),
+        progress_message = null, updated_at = now()
+      from unnest(${attempts.map((a) => a.id)}::uuid[], ${attempts.map((a) => a.attempt)}::int[]) as a(id, attempt)
+      where j.id = a.id and j.status in ('queued', 'active', 'failed')
+      returning j.id, j.tenant_id, j.attempts
+    ), events as (
+      insert into job_events (job_id, tenant_id, type, data)
+      select id, tenant_id, 'started', jsonb_build_object('attempt', attempts) from started order by id
+    )
+    select started.id from started, (select pg_notify(${JOB_EVENTS_CHANNEL}, '')) as announce`.execute(db);
+  return rows.map((r) => r.id);
 }
 
 /** A finished attempt's result. */
 export interface JobCompletion extends JobAttemptRef {
   result: unknown;
+  /** The attempt's start was not written yet: record it too (a job that ran within one batch). */
+  alsoStarted?: boolean;
 }
 
-/** Completes active attempts with their results; superseded attempts change nothing. Returns the rows completed. */
-export async function completeJobAttempts(tx: Db, completions: JobCompletion[]): Promise<Job[]> {
+/** What is returned of a finished job: enough to announce it. */
+export type FinishedJob = Pick<Job, "id" | "tenantId" | "kind" | "status" | "webhookUrl" | "attempts"> & {
+  /** The tenant's webhook endpoint, when it has one. */
+  tenantWebhookUrl?: string | null;
+};
+
+/**
+ * Completes attempts with their results and records their events, in one statement: an attempt
+ * already marked started must still be the active one; one whose start is recorded here gets its
+ * `started` event first. Superseded or cancelled attempts change nothing. Returns the jobs completed.
+ */
+export async function completeJobAttempts(tx: Db, completions: JobCompletion[]): Promise<FinishedJob[]> {
   if (completions.length === 0) return [];
-  const { rows } = await sql<Job>`
-    update jobs j set status = 'completed', progress = 100, result = c.result, error_code = null,
-      error_message = null, finished_at = now(), updated_at = now()
-    from unnest(${completions.map((c) => c.id)}::uuid[], ${completions.map((c) => c.attempt)}::int[],
-      ${completions.map((c) => JSON.stringify(c.result ?? null))}::jsonb[]) as c(id, attempt, result)
-    where j.id = c.id and j.status = 'active' and j.attempts = c.attempt
-    returning j.*`.execute(tx);
+  const { rows } = await sql<FinishedJob>`
+    with done as (
+      update jobs j set status = 'completed', progress = 100, result = c.result, error_code = null,
+        error_message = null, attempts = c.attempt, started_at = coalesce(j.started_at, now()),
+        finished_at = now(), updated_at = now()
+      from unnest(${completions.map((c) => c.id)}::uuid[], ${completions.map((c) => c.attempt)}::int[],
+        ${completions.map((c) => JSON.stringify(c.result ?? null))}::jsonb[],
+        ${completions.map((c) => c.alsoStarted === true)}::boolean[]) as c(id, attempt, result, also_started)
+      where j.id = c.id and (
+        (c.also_started and j.status in ('queued', 'active', 'failed'))
+        or (j.status = 'active' and j.attempts = c.attempt))
+      returning j.id, j.tenant_id, j.kind, j.status, j.webhook_url, j.attempts, c.also_started
+    ), events as (
+      insert into job_events (job_id, tenant_id, type, data)
+      select id, tenant_id, type, jsonb_build_object('attempt', attempts) from (
+        select id, tenant_id, attempts, 'started' as type, 1 as step from done where also_started
+        union all
+        select id, tenant_id, attempts, 'completed', 2 from done
+      ) e order by id, step
+    )
+    select done.id, done.tenant_id, done.kind, done.status, done.webhook_url, done.attempts,
+      t.webhook_url as tenant_webhook_url
+    from done left join tenants t on t.id = done.tenant_id, (select pg_notify(${JOB_EVENTS_CHANNEL}, '')) as announce`.execute(
+    tx,
+  );
   return rows;
 }
 
@@ -141,7 +178,7 @@ export async function failJobAttempt(
   tx: Db,
   input: JobAttemptRef & { code: string; message: string; nextRunAt: Date | null },
 ): Promise<Job | undefined> {
-  return tx
+  const row = await tx
     .updateTable("jobs")
     .set({
       status: input.nextRunAt ? "failed" : "dead",
@@ -155,6 +192,16 @@ export async function failJobAttempt(
     .where("attempts", "=", input.attempt)
     .returningAll()
     .executeTakeFirst();
+  if (row?.status === "dead") {
+    await tx
+      .insertInto("deadLetters")
+      .values({ jobId: row.id, kind: row.kind, errorCode: input.code })
+      .onConflict((oc) =>
+        oc.column("jobId").doUpdateSet({ errorCode: input.code, diedAt: sql<Date>`now()`, requeuedAt: null }),
+      )
+      .execute();
+  }
+  return row;
 }
 
 /** Gives an attempt back (worker shutdown): the job waits in the queue again with one attempt more allowed. */
@@ -214,12 +261,15 @@ export interface DeadJobFilter {
 }
 
 function deadJobs(db: Db, filter: DeadJobFilter) {
-  let query = db.selectFrom("jobs").where("status", "=", "dead");
-  if (filter.kind) query = query.where("kind", "=", filter.kind);
-  if (filter.errorCode) query = query.where("errorCode", "=", filter.errorCode);
-  if (filter.since) query = query.where("finishedAt", ">=", filter.since);
-  if (filter.until) query = query.where("finishedAt", "<", filter.until);
-  if (!filter.includeRequeued) query = query.where("requeuedAt", "is", null);
+  let query = db
+    .selectFrom("deadLetters as d")
+    .innerJoin("jobs as j", "j.id", "d.jobId")
+    .where("j.status", "=", "dead");
+  if (filter.kind) query = query.where("d.kind", "=", filter.kind);
+  if (filter.errorCode) query = query.where("d.errorCode", "=", filter.errorCode);
+  if (filter.since) query = query.where("d.diedAt", ">=", filter.since);
+  if (filter.until) query = query.where("d.diedAt", "<", filter.until);
+  if (!filter.includeRequeued) query = query.where("d.requeuedAt", "is", null);
   return query;
 }
 
@@ -228,16 +278,16 @@ export async function listDeadJobs(
   db: Db,
   filter: DeadJobFilter & { limit: number; cursor?: string | undefined },
 ): Promise<JobPage> {
-  let query = deadJobs(db, filter).selectAll();
+  let query = deadJobs(db, filter).selectAll("j");
   const after = filter.cursor ? decodeJobCursor(filter.cursor) : undefined;
   if (after) {
     query = query.where(
-      sql<boolean>`(finished_at, id) < (select c.finished_at, c.id from jobs c where c.id = ${after})`,
+      sql<boolean>`(d.died_at, d.job_id) < (select c.died_at, c.job_id from dead_letters c where c.job_id = ${after})`,
     );
   }
   const rows = await query
-    .orderBy("finishedAt", "desc")
-    .orderBy("id", "desc")
+    .orderBy("d.diedAt", "desc")
+    .orderBy("d.jobId", "desc")
     .limit(filter.limit + 1)
     .execute();
   const items = rows.slice(0, filter.limit);
@@ -250,17 +300,20 @@ export async function lockDeadJobs(
   tx: Db,
   filter: DeadJobFilter & { ids?: string[] | undefined; limit: number },
 ) {
-  let query = deadJobs(tx, filter).selectAll();
-  if (filter.ids)
-    query = query.where(
-      "id",
-      "in",
-      filter.ids.length > 0 ? filter.ids : ["00000000-0000-0000-0000-000000000000"],
-    );
-  return query.orderBy("finishedAt").orderBy("id").limit(filter.limit).forUpdate().skipLocked().execute();
+  let query = deadJobs(tx, filter).selectAll("j");
+  if (filter.ids) query = query.where("j.id", "in", filter.ids.length > 0 ? filter.ids : [NO_ID]);
+  return query
+    .orderBy("d.diedAt")
+    .orderBy("d.jobId")
+    .limit(filter.limit)
+    .forUpdate("j")
+    .skipLocked()
+    .execute();
 }
 
-/** Marks dead jobs as requeued. */
+const NO_ID = "00000000-0000-0000-0000-000000000000";
+
+/** Marks dead (or cancelled) jobs as requeued. */
 export async function markJobsRequeued(tx: Db, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   await tx
@@ -268,6 +321,7 @@ export async function markJobsRequeued(tx: Db, ids: string[]): Promise<void> {
     .set({ requeuedAt: sql<Date>`now()`, updatedAt: sql<Date>`now()` })
     .where("id", "in", ids)
     .execute();
+  await tx.updateTable("deadLetters").set({ requeuedAt: sql<Date>`now()` }).where("jobId", "in", ids).execute();
 }
 
 /** Deletes dead jobs that died before `before` (optionally of one kind); returns their ids and queues. */
@@ -275,18 +329,22 @@ export async function deleteDeadJobs(
   tx: Db,
   filter: { before: Date; kind?: string | undefined },
 ): Promise<{ id: string; queue: string }[]> {
-  let query = tx.deleteFrom("jobs").where("status", "=", "dead").where("finishedAt", "<", filter.before);
-  if (filter.kind) query = query.where("kind", "=", filter.kind);
-  return query.returning(["id", "queue"]).execute();
+  let dead = tx.selectFrom("deadLetters").select("jobId").where("diedAt", "<", filter.before);
+  if (filter.kind) dead = dead.where("kind", "=", filter.kind);
+  return tx
+    .deleteFrom("jobs")
+    .where("status", "=", "dead")
+    .where("id", "in", dead)
+    .returning(["id", "queue"])
+    .execute();
 }
 
 /** Dead jobs that died at or after `since`. */
 export async function countDeadJobsSince(db: Db, since: Date): Promise<number> {
   const row = await db
-    .selectFrom("jobs")
+    .selectFrom("deadLetters")
     .select((eb) => eb.fn.countAll<number>().as("n"))
-    .where("status", "=", "dead")
-    .where("finishedAt", ">=", since)
+    .where("diedAt", ">=", since)
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

@@ -107,3 +107,10 @@ export async function ensureTenantWebhookSecret(
     .executeTakeFirst();
   return row?.webhookSecret ?? null;
 }
+
+/** The webhook endpoint of each of these tenants (null where none is set). */
+export async function tenantWebhookUrls(db: Db, ids: string[]): Promise<Map<string, string | null>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom("tenants").select(["id", "webhookUrl"]).where("id", "in", ids).execute();
+  return new Map(rows.map((r) => [r.id, r.webhookUrl]));
+}

@@ -1,0 +1,33 @@
+// A fresh database per benchmark target on one Postgres server (DATABASE_URL's, or an embedded one).
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { resolveDatabase, withDatabase } from "../packages/db/src/index.ts";
+import { dropDatabase, withAdminClient } from "../packages/db/src/testing/templateDatabase.ts";
+
+/** The Postgres server benchmarks run on, and fresh databases on it. */
+export async function benchServer() {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-bench-"));
+  fs.chmodSync(home, 0o755);
+  const server = await resolveDatabase({
+    databaseUrl: process.env.DATABASE_URL || undefined,
+    dataDir: path.join(home, "pg"),
+    handleSignals: false,
+  });
+  const admin = withDatabase(server.url, "postgres");
+  const created: string[] = [];
+  return {
+    /** Creates an empty database and returns its URL. */
+    async database(label: string): Promise<string> {
+      const name = `sluice_bench_${label}_${Date.now().toString(36)}`;
+      await withAdminClient(admin, (c) => c.query(`create database ${name}`));
+      created.push(name);
+      return withDatabase(server.url, name);
+    },
+    async close() {
+      for (const name of created) await dropDatabase(admin, name).catch(() => {});
+      await server.stop();
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}

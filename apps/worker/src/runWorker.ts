@@ -30,7 +30,8 @@ export async function runWorker(
   env: WorkerEnv,
   overrides: { concurrency?: number | undefined; kinds?: string[] | undefined } = {},
 ): Promise<RunningWorker> {
-  preloadEncodings();
+  // cl100k (GPT-4 and older) loads on first use; most models count with o200k.
+  preloadEncodings(["o200k_base"]);
   const logger = pino({ level: config.logLevel }).child({ process: "worker", pid: process.pid });
   const catalog = jobCatalogFromConfig(config);
   for (const kind of overrides.kinds ?? env.kinds ?? []) {

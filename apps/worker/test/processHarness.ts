@@ -70,5 +70,6 @@ export function slowChat(model = "sim-large", maxTokens = 300) {
       messages: [{ role: "user", content: "Write a long story about a river, a mill and a miller." }],
       max_tokens: maxTokens,
     },
+    stream: true,
   };
 }

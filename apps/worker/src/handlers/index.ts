@@ -66,6 +66,7 @@ export function createHandlers(services: HandlerServices): JobHandlers {
       return runChatJob(services, tenant, payload.request, {
         jobId: ctx.job.id,
         signal: ctx.signal,
+        stream: payload.stream,
         progress: ctx.progress,
       });
     },

@@ -17,6 +17,7 @@ describe("parseConfig", () => {
       cascades: [],
       classifierModel: "cascade:simulator",
       cache: { ttlSeconds: 86_400, scope: "tenant" },
+      modelLimits: { maxConcurrent: 64, maxQueued: 256 },
       jobs: {
         kinds: {},
         concurrency: 20,

@@ -62,6 +62,14 @@ const envSchema = z.object({
   SLUICE_CLASSIFIER_MODEL: z.preprocess(emptyAsUndefined, z.string().min(1).default("cascade:simulator")),
   SLUICE_CACHE_TTL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(86_400)),
   SLUICE_CACHE_SCOPE: z.preprocess(emptyAsUndefined, z.enum(["tenant", "shared"]).default("tenant")),
+  SLUICE_MODEL_CONCURRENCY: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(100_000).default(64),
+  ),
+  SLUICE_MODEL_QUEUE: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(0).max(1_000_000).default(256),
+  ),
   SLUICE_JOBS: jsonValue(
     z.record(z.string(), z.record(z.string(), z.unknown()), {
       error: 'must be JSON like {"chat.complete":{"retryLimit":5}}',
@@ -122,6 +130,8 @@ export interface SluiceConfig {
   /** Model or `cascade:<name>` the ticket classifier uses. */
   classifierModel: string;
   cache: { ttlSeconds: number; scope: "tenant" | "shared" };
+  /** Calls in flight at once per model in one process, and calls allowed to wait for a slot. */
+  modelLimits: { maxConcurrent: number; maxQueued: number };
   jobs: {
     /** Per-kind overrides of the job catalog (validated by the catalog). */
     kinds: Record<string, Record<string, unknown>>;
@@ -169,6 +179,7 @@ export function parseConfig(source: Record<string, string | undefined>): SluiceC
     cascades: env.SLUICE_CASCADES ?? [],
     classifierModel: env.SLUICE_CLASSIFIER_MODEL,
     cache: { ttlSeconds: env.SLUICE_CACHE_TTL_SECONDS, scope: env.SLUICE_CACHE_SCOPE },
+    modelLimits: { maxConcurrent: env.SLUICE_MODEL_CONCURRENCY, maxQueued: env.SLUICE_MODEL_QUEUE },
     jobs: {
       kinds: env.SLUICE_JOBS ?? {},
       concurrency: env.SLUICE_WORKER_CONCURRENCY,

@@ -46,8 +46,14 @@ export const classifyBatchPayload = z.union([
   }),
 ]);
 
-/** Payload of `chat.complete`: an OpenAI-style request, answered in the background. */
-export const chatCompletePayload = z.strictObject({ request: chatRequestSchema });
+/**
+ * Payload of `chat.complete`: an OpenAI-style request, answered in the background. With `stream`,
+ * the answer is streamed from the model and reported as progress while it arrives.
+ */
+export const chatCompletePayload = z.strictObject({
+  request: chatRequestSchema,
+  stream: z.boolean().default(false),
+});
 
 /** Payload of `embeddings.batch`: many inputs, embedded in chunks with progress. */
 export const embeddingsBatchPayload = z.strictObject({
@@ -97,7 +103,8 @@ export const defaultJobKinds = {
   },
   "chat.complete": {
     kind: "chat.complete",
-    description: "a chat completion (model or cascade) in the background, with progress as it streams",
+    description:
+      "a chat completion (model or cascade) in the background; with stream: true, progress as it arrives",
     payload: chatCompletePayload,
     priority: "default",
     retryLimit: 3,

@@ -55,7 +55,7 @@ export function createLlmRuntime(
     providers,
     callLog,
     cache: createResponseCache({ db, ttlSeconds: config.cache.ttlSeconds, scope: config.cache.scope }),
-    resilience: options.resilience ?? createResilienceRegistry(),
+    resilience: options.resilience ?? createResilienceRegistry({ defaults: config.modelLimits }),
     ...(options.onCall ? { onCall: options.onCall } : {}),
   });
   const cascades = createCascadeRegistry(registry, [

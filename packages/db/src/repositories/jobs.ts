@@ -321,7 +321,11 @@ export async function markJobsRequeued(tx: Db, ids: string[]): Promise<void> {
     .set({ requeuedAt: sql<Date>`now()`, updatedAt: sql<Date>`now()` })
     .where("id", "in", ids)
     .execute();
-  await tx.updateTable("deadLetters").set({ requeuedAt: sql<Date>`now()` }).where("jobId", "in", ids).execute();
+  await tx
+    .updateTable("deadLetters")
+    .set({ requeuedAt: sql<Date>`now()` })
+    .where("jobId", "in", ids)
+    .execute();
 }
 
 /** Deletes dead jobs that died before `before` (optionally of one kind); returns their ids and queues. */

@@ -19,19 +19,25 @@ export interface ChatJobResult {
 const PROGRESS_EVERY_CHARS = 200;
 
 /**
- * Runs a chat job under the tenant's limits. Plain models stream, so progress follows the text as
- * it arrives (against the output allowance) and a cancel stops the upstream call mid-way;
- * cascades run whole (their draft may be discarded).
+ * Runs a chat job under the tenant's limits. With `stream`, a plain model's answer is streamed, so
+ * progress follows the text as it arrives (against the output allowance); otherwise it is one
+ * call (lighter: a worker holds thousands of them at once). Either way the job's signal aborts
+ * the upstream call. Cascades run whole (their draft may be discarded).
  */
 export async function runChatJob(
   guards: Guards,
   tenant: Tenant,
   body: ChatRequest,
-  ctx: { jobId: string; signal: AbortSignal; progress: (percent: number, message?: string) => void },
+  ctx: {
+    jobId: string;
+    signal: AbortSignal;
+    stream?: boolean;
+    progress: (percent: number, message?: string) => void;
+  },
 ): Promise<ChatJobResult> {
   const request = toProviderRequest(body);
   const context = { tenantId: tenant.id, jobId: ctx.jobId, signal: ctx.signal };
-  if (guards.runtime.cascades.resolve(request.model)) {
+  if (!ctx.stream || guards.runtime.cascades.resolve(request.model)) {
     const { completion } = await guardedComplete(guards, tenant, request, context);
     return {
       content: completion.content,

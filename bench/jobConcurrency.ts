@@ -1,0 +1,218 @@
+// Two worker-side figures: (1) one `sluice worker` process with 1,000 jobs in flight, each blocked
+// on a model call the simulator holds for 1 s: in-flight peak, wall time and peak RSS; (2) progress
+// events fanned out by the API to 1,000 subscribers: latency from the event's commit to receipt.
+// Run: pnpm bench:jobs:concurrency   (uses DATABASE_URL, or an embedded Postgres)
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { createSluiceClient } from "../packages/client/src/index.ts";
+import { createApiKey, createJobCatalog, createJobService } from "../packages/core/src/index.ts";
+import {
+  createDb,
+  insertTenant,
+  installQueueSchema,
+  migrateToLatest,
+  startJobQueue,
+} from "../packages/db/src/index.ts";
+import { percentile } from "./benchStats.ts";
+import { benchServer } from "./jobsDatabase.ts";
+import { spawnSimulator } from "./spawnSimulator.ts";
+
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 1000);
+const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
+const root = fileURLToPath(new URL("..", import.meta.url));
+const children: ChildProcess[] = [];
+
+function start(
+  entry: string,
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; out: () => string }> {
+  const child = spawn(process.execPath, [entry], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let out = "";
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d;
+      if (ready.test(out)) resolve({ child, out: () => out });
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`${entry} exited (${code}): ${out}`)));
+  });
+}
+
+/** Peak resident memory of a process so far (kB → MB). */
+function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+const server = await benchServer();
+const url = await server.database("concurrency");
+const db = createDb(url);
+await migrateToLatest(db);
+await installQueueSchema(db);
+const catalog = createJobCatalog();
+const queue = await startJobQueue({ connectionString: url });
+await queue.ensureQueues(catalog.queues());
+const jobs = createJobService({ db, queue, catalog });
+const tenant = await insertTenant(db, { name: "bench" });
+const scope = { tenantId: tenant.id };
+const home = fs.mkdtempSync(`${os.tmpdir()}/sluice-bench-conc-`);
+const lines: string[] = [];
+
+try {
+  // 1. In-flight model calls in one worker process.
+  const slowSim = await spawnSimulator({ fixedLatencyMs: 1000 });
+  const worker = await start(
+    "apps/worker/src/main.ts",
+    {
+      DATABASE_URL: url,
+      SLUICE_SIMULATOR_URL: slowSim.url,
+      SLUICE_HOME: home,
+      LOG_LEVEL: "warn",
+      SLUICE_WORKER_CONCURRENCY: String(IN_FLIGHT),
+      SLUICE_MODEL_CONCURRENCY: String(IN_FLIGHT),
+      SLUICE_MODEL_QUEUE: String(IN_FLIGHT),
+      SLUICE_WORKER_METRICS_PORT: "0",
+    },
+    /metrics on http/,
+  );
+  const metricsUrl = /metrics on (http:\/\/\S+)/.exec(worker.out())![1]!;
+  const rssBefore = peakRssMb(worker.child.pid!);
+  const payload = {
+    request: { model: "sim-small", messages: [{ role: "user", content: "hi" }], max_tokens: 5 },
+  };
+  const started = performance.now();
+  const ids: string[] = [];
+  for (let i = 0; i < IN_FLIGHT; i += 500) {
+    const batch = await jobs.enqueueMany(
+      scope,
+      Array.from({ length: Math.min(500, IN_FLIGHT - i) }, () => ({ kind: "chat.complete", payload })),
+    );
+    ids.push(...batch.map((b) => b.job.id));
+  }
+  let peak = 0;
+  for (;;) {
+    const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+    peak = Math.max(peak, Number(/^sluice_jobs_running (\d+)/m.exec(text)?.[1] ?? 0));
+    const done = await db
+      .selectFrom("jobs")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("status", "in", ["completed", "dead"])
+      .executeTakeFirstOrThrow();
+    if (Number(done.n) >= IN_FLIGHT) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const wallMs = performance.now() - started;
+  const dead = await db.selectFrom("jobs").select("id").where("status", "=", "dead").execute();
+  const rssPeak = peakRssMb(worker.child.pid!);
+  lines.push(
+    `| ${IN_FLIGHT} chat.complete jobs, each a 1 s model call, one worker (concurrency ${IN_FLIGHT}) | peak in flight ${peak} | all done in ${(wallMs / 1000).toFixed(2)} s | peak RSS ${rssPeak.toFixed(0)} MB (${rssBefore.toFixed(0)} MB at start) | ${dead.length} failed |`,
+  );
+  worker.child.kill("SIGTERM");
+  slowSim.stop();
+
+  // 2. Progress fan-out to subscribers through the API.
+  const sim = await spawnSimulator();
+  const apiPort = 3900 + Math.floor(Math.random() * 500);
+  await start(
+    "apps/api/src/main.ts",
+    {
+      DATABASE_URL: url,
+      SLUICE_SIMULATOR_URL: sim.url,
+      SLUICE_API_PORT: String(apiPort),
+      LOG_LEVEL: "warn",
+      SLUICE_HOME: home,
+    },
+    /listening on/,
+    process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [],
+  );
+  const { plaintext } = await createApiKey(db, { tenantId: tenant.id, role: "tenant" });
+  const client = createSluiceClient({ url: `http://127.0.0.1:${apiPort}`, apiKey: plaintext });
+  const { insertJobEvents } = await import("../packages/db/src/index.ts");
+
+  /** Subscribers spread over `jobCount` jobs; `rounds` of one progress event per job, `gapMs` apart. */
+  async function fanOut(jobCount: number, rounds: number, gapMs: number): Promise<string> {
+    const targets = await jobs.enqueueMany(
+      scope,
+      Array.from({ length: jobCount }, () => ({
+        kind: "tickets.classifyBatch",
+        payload: { pending: true, limit: 1 },
+        runAt: new Date(Date.now() + 3_600_000),
+      })),
+    );
+    const latencies: number[] = [];
+    let connected = 0;
+    const subs = [];
+    for (let i = 0; i < SUBSCRIBERS; i++) {
+      subs.push(
+        client.jobs.onEvents.subscribe(
+          { id: targets[i % jobCount]!.job.id },
+          {
+            onStarted: () => {
+              connected++;
+            },
+            onData: ({ data }) => {
+              if (data.type === "progress") latencies.push(Date.now() - new Date(data.at).getTime());
+            },
+          },
+        ),
+      );
+      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 100));
+    }
+    while (connected < SUBSCRIBERS) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1000));
+    // As a worker writes them: one batch of events per round, every job at once.
+    for (let round = 1; round <= rounds; round++) {
+      await db.transaction().execute((tx) =>
+        insertJobEvents(
+          tx,
+          targets.map((t) => ({
+            jobId: t.job.id,
+            tenantId: tenant.id,
+            type: "progress" as const,
+            data: { progress: round },
+          })),
+        ),
+      );
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+    const expected = rounds * SUBSCRIBERS;
+    const deadline = Date.now() + 15_000;
+    while (latencies.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const s of subs) s.unsubscribe();
+    await new Promise((r) => setTimeout(r, 500));
+    const perSecond = Math.round((SUBSCRIBERS * 1000) / gapMs);
+    return `| ${SUBSCRIBERS} subscribers on ${jobCount} job${jobCount > 1 ? "s" : ""}, ${rounds} rounds ${gapMs} ms apart (${perSecond} deliveries/s) | received ${latencies.length} of ${expected} | p50 ${percentile(latencies, 50)} ms | p99 ${percentile(latencies, 99)} ms | max ${Math.max(...latencies)} ms |`;
+  }
+  lines.push(await fanOut(SUBSCRIBERS, 10, 500));
+  lines.push(await fanOut(1, 10, 500));
+  lines.push(await fanOut(1, 20, 100));
+  sim.stop();
+} finally {
+  for (const c of children) c.kill("SIGTERM");
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve(null);
+          c.once("exit", resolve);
+          setTimeout(resolve, 10_000).unref();
+        }),
+    ),
+  );
+  await queue.stop({ graceful: false });
+  await db.destroy();
+  await server.close();
+  fs.rmSync(home, { recursive: true, force: true });
+}
+console.log(`node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model})`);
+for (const line of lines) console.log(line);
+process.exit(0);

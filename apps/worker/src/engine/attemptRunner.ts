@@ -89,7 +89,8 @@ export function createAttemptRunner(deps: {
           signal: controller.signal,
           // Made on first use: most handlers never log, and a child logger per job is not free.
           get logger() {
-            return (jobLogger ??= deps.logger.child({ jobId: job.id, kind: job.kind }));
+            jobLogger ??= deps.logger.child({ jobId: job.id, kind: job.kind });
+            return jobLogger;
           },
           progress: (percent, message) => {
             void deps.lifecycle

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
+import { EventSource } from "eventsource";
 import { createSluiceClient } from "../packages/client/src/index.ts";
 import { createApiKey, createJobCatalog, createJobService } from "../packages/core/src/index.ts";
 import {
@@ -45,6 +46,12 @@ function start(
     child.stderr!.on("data", onData);
     child.once("exit", (code) => reject(new Error(`${entry} exited (${code}): ${out}`)));
   });
+}
+
+/** CPU seconds a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Peak resident memory of a process so far (kB → MB). */
@@ -122,7 +129,7 @@ try {
   // 2. Progress fan-out to subscribers through the API.
   const sim = await spawnSimulator();
   const apiPort = 3900 + Math.floor(Math.random() * 500);
-  await start(
+  const api = await start(
     "apps/api/src/main.ts",
     {
       DATABASE_URL: url,
@@ -139,7 +146,12 @@ try {
   const { insertJobEvents } = await import("../packages/db/src/index.ts");
 
   /** Subscribers spread over `jobCount` jobs; `rounds` of one progress event per job, `gapMs` apart. */
-  async function fanOut(jobCount: number, rounds: number, gapMs: number): Promise<string> {
+  async function fanOut(
+    jobCount: number,
+    rounds: number,
+    gapMs: number,
+    via: "trpc" | "sse",
+  ): Promise<string> {
     const targets = await jobs.enqueueMany(
       scope,
       Array.from({ length: jobCount }, () => ({
@@ -152,6 +164,25 @@ try {
     let connected = 0;
     const subs = [];
     for (let i = 0; i < SUBSCRIBERS; i++) {
+      if (via === "sse") {
+        const source = new EventSource(
+          `http://127.0.0.1:${apiPort}/v1/jobs/${targets[i % jobCount]!.job.id}/events`,
+          {
+            fetch: (input, init) =>
+              fetch(input, { ...init, headers: { ...init.headers, authorization: `Bearer ${plaintext}` } }),
+          },
+        );
+        source.onopen = () => {
+          connected++;
+        };
+        source.addEventListener("progress", (message) => {
+          const data = JSON.parse(message.data) as { at: string };
+          latencies.push(Date.now() - new Date(data.at).getTime());
+        });
+        subs.push({ unsubscribe: () => source.close() });
+        if (i % 100 === 99) await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
       subs.push(
         client.jobs.onEvents.subscribe(
           { id: targets[i % jobCount]!.job.id },
@@ -169,6 +200,8 @@ try {
     }
     while (connected < SUBSCRIBERS) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 1000));
+    const apiCpu0 = cpuSeconds(api.child.pid!);
+    const benchCpu0 = process.cpuUsage();
     // As a worker writes them: one batch of events per round, every job at once.
     for (let round = 1; round <= rounds; round++) {
       await db.transaction().execute((tx) =>
@@ -187,14 +220,19 @@ try {
     const expected = rounds * SUBSCRIBERS;
     const deadline = Date.now() + 15_000;
     while (latencies.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const apiCpu = ((cpuSeconds(api.child.pid!) - apiCpu0) * 1e6) / Math.max(1, latencies.length);
+    const bench = process.cpuUsage(benchCpu0);
+    const benchCpu = (bench.user + bench.system) / Math.max(1, latencies.length);
     for (const s of subs) s.unsubscribe();
     await new Promise((r) => setTimeout(r, 500));
     const perSecond = Math.round((SUBSCRIBERS * 1000) / gapMs);
-    return `| ${SUBSCRIBERS} subscribers on ${jobCount} job${jobCount > 1 ? "s" : ""}, ${rounds} rounds ${gapMs} ms apart (${perSecond} deliveries/s) | received ${latencies.length} of ${expected} | p50 ${percentile(latencies, 50)} ms | p99 ${percentile(latencies, 99)} ms | max ${Math.max(...latencies)} ms |`;
+    return `| ${via === "sse" ? "REST SSE" : "tRPC"}: ${SUBSCRIBERS} subscribers on ${jobCount} job${jobCount > 1 ? "s" : ""}, ${rounds} rounds ${gapMs} ms apart (${perSecond} deliveries/s) | received ${latencies.length} of ${expected} | p50 ${percentile(latencies, 50)} ms | p99 ${percentile(latencies, 99)} ms | max ${Math.max(...latencies)} ms | CPU per delivery: API ${apiCpu.toFixed(0)} µs, subscribers ${benchCpu.toFixed(0)} µs |`;
   }
-  lines.push(await fanOut(SUBSCRIBERS, 10, 500));
-  lines.push(await fanOut(1, 10, 500));
-  lines.push(await fanOut(1, 20, 100));
+  for (const via of ["trpc", "sse"] as const) {
+    lines.push(await fanOut(SUBSCRIBERS, 10, 500, via));
+    lines.push(await fanOut(1, 10, 500, via));
+    lines.push(await fanOut(1, 20, 100, via));
+  }
   sim.stop();
 } finally {
   for (const c of children) c.kill("SIGTERM");

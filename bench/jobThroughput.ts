@@ -314,7 +314,9 @@ try {
       jobs: 400,
     }),
   );
-  results.push(await rawBoss({ name: "pg-boss: batchSize 50", batchSize: 50, localConcurrency: 1 }));
+  results.push(
+    await rawBoss({ name: "pg-boss: batchSize 50", batchSize: 50, localConcurrency: 1, jobs: 1000 }),
+  );
   results.push(
     await rawBoss({
       name: "pg-boss: batchSize 50 + burstWhenBatchFull",

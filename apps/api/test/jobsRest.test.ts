@@ -108,4 +108,32 @@ describe("REST jobs", () => {
     expect((await call("GET", "/v1/jobs/not-a-uuid", api.a.key)).status).toBe(400);
     expect((await call("GET", "/v1/jobs", "slk_bad")).status).toBe(401);
   });
+
+  it("GET /v1/jobs/:id/events streams the history as SSE, resumes after Last-Event-ID, and is not found for another tenant", async () => {
+    const res = await call("POST", "/v1/jobs", api.a.key, chatJob);
+    const { id } = (await res.json()) as { id: string };
+    const read = async (headers: Record<string, string> = {}) => {
+      const stream = await fetch(`${api.url}/v1/jobs/${id}/events`, {
+        headers: { authorization: `Bearer ${api.a.key}`, ...headers },
+      });
+      expect(stream.headers.get("content-type")).toBe("text/event-stream");
+      const frames = (await stream.text()).split("\n\n").filter(Boolean);
+      return frames.map((f) => ({
+        id: Number(/^id: (\d+)/m.exec(f)?.[1]),
+        type: /^event: (\S+)/m.exec(f)?.[1],
+      }));
+    };
+    const all = await read();
+    expect(all.map((e) => e.type)).toEqual(["queued", "started", "completed"]);
+    const rest = await read({ "last-event-id": String(all[0]!.id) });
+    expect(rest).toEqual(all.slice(1));
+    const other = await fetch(`${api.url}/v1/jobs/${id}/events`, {
+      headers: { authorization: `Bearer ${api.b.key}` },
+    });
+    expect(other.status).toBe(404);
+    const bad = await fetch(`${api.url}/v1/jobs/${id}/events`, {
+      headers: { authorization: `Bearer ${api.a.key}`, "last-event-id": "x" },
+    });
+    expect(bad.status).toBe(400);
+  });
 });

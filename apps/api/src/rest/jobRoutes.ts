@@ -3,6 +3,7 @@ import { type Request, Router } from "express";
 import { bearerToken } from "../auth/bearerToken.ts";
 import { requestIdOf } from "../http/requestId.ts";
 import type { ApiServices } from "../services.ts";
+import { streamJobEvents } from "./jobEventStream.ts";
 
 /** A job in the REST surface's snake_case. */
 export function restJob(job: PublicJob) {
@@ -42,7 +43,10 @@ function enqueueInput(body: unknown): unknown {
   };
 }
 
-/** `POST /v1/jobs` (202 with the job and its status URL), `GET /v1/jobs[/:id]`, `DELETE /v1/jobs/:id`. */
+/**
+ * `POST /v1/jobs` (202 with the job and its status URL), `GET /v1/jobs[/:id]`,
+ * `GET /v1/jobs/:id/events` (SSE), `DELETE /v1/jobs/:id`.
+ */
 export function jobRoutes(services: ApiServices): Router {
   const router = Router();
   const principalOf = (req: Request): Promise<Principal> =>
@@ -76,6 +80,10 @@ export function jobRoutes(services: ApiServices): Router {
   router.get("/v1/jobs/:id", async (req, res) => {
     const principal = await principalOf(req);
     res.json(restJob(await services.jobs.get({ tenantId: principal.tenant.id }, req.params.id)));
+  });
+
+  router.get("/v1/jobs/:id/events", async (req, res) => {
+    await streamJobEvents(services, await principalOf(req), req, res);
   });
 
   router.delete("/v1/jobs/:id", async (req, res) => {

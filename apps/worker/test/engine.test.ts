@@ -1,4 +1,5 @@
-import { SluiceError } from "@sluice/core";
+import { randomUUID } from "node:crypto";
+import { enqueueRows, SluiceError } from "@sluice/core";
 import { useTestDatabase } from "@sluice/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEngine, testKind } from "./engineHarness.ts";
@@ -100,6 +101,22 @@ describe("worker engine", () => {
     await expect(engine.enqueue("t.nope", {})).rejects.toMatchObject({ code: "validation_error" });
     const job = await engine.enqueue("t.strict", { n: 1 });
     await engine.until(job.id, ["completed"]);
+    // A payload that no longer validates when its attempt starts (written before the schema changed).
+    const [stale] = await t.db.transaction().execute((tx) =>
+      enqueueRows(tx, engine.queue, [
+        {
+          id: randomUUID(),
+          tenantId: engine.tenant.id,
+          kind: "t.strict",
+          queue: "t.strict",
+          priority: 0,
+          payload: JSON.stringify({ n: "not a number" }),
+          maxAttempts: 3,
+        },
+      ]),
+    );
+    const dead = await engine.until(stale!.id, ["dead", "completed"]);
+    expect(dead).toMatchObject({ status: "dead", attempts: 1, error: { code: "validation_error" } });
   });
 
   it("cancels an active job: its handler's signal fires and it is not retried", async () => {

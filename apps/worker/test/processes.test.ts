@@ -105,4 +105,34 @@ describe("worker processes", () => {
     expect(done).toMatchObject({ status: "completed", attempts: 2 });
     await worker.stop();
   });
+
+  it("a job that died is requeued from dead letters and then completes", { timeout: 60_000 }, async () => {
+    const worker = await h.worker();
+    h.simulator.setFaults({ "500": 1 });
+    const job = await h.enqueue("chat.complete", slowChat("sim-small", 5));
+    const dead = await h.until(job.id, ["dead", "completed"], 40_000);
+    expect(dead).toMatchObject({ status: "dead", attempts: 4 });
+    expect(["model_error", "service_unavailable"]).toContain(dead.error?.code);
+    // The cause is fixed; a new worker (its circuit breakers closed) takes the requeued job.
+    await worker.stop();
+    h.simulator.setFaults({});
+    const next = await h.worker();
+    const { createDeadLetterService, createJobCatalog } = await import("@sluice/core");
+    const deadLetters = createDeadLetterService({ db: t.db, queue: h.queue, catalog: createJobCatalog() });
+    expect((await deadLetters.list({ kind: "chat.complete" })).items.map((j) => j.id)).toContain(job.id);
+    const { requeued } = await deadLetters.requeue({ all: true, kind: "chat.complete" });
+    expect(requeued.map((r) => r.from)).toContain(job.id);
+    const again = requeued.find((r) => r.from === job.id)!.job;
+    expect(again.requeuedFrom).toBe(job.id);
+    expect(await h.until(again.id, ["completed", "dead"])).toMatchObject({
+      status: "completed",
+      attempts: 1,
+    });
+    expect((await deadLetters.list({ kind: "chat.complete" })).items.map((j) => j.id)).not.toContain(job.id);
+    expect((await h.jobs.events(h.scope, job.id)).at(-1)).toMatchObject({
+      type: "requeued",
+      data: { newJobId: again.id },
+    });
+    await worker.stop();
+  });
 });

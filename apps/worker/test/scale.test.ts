@@ -81,12 +81,14 @@ describe("scaling by process", () => {
       )
       .toBe(true);
     await worker.stop();
+    // Start events are written in the order the worker started the jobs.
     const order = await t.db
-      .selectFrom("jobs")
-      .select(["id", "priority"])
-      .where("id", "in", all)
-      .orderBy("startedAt")
-      .orderBy("id")
+      .selectFrom("jobEvents as e")
+      .innerJoin("jobs as j", "j.id", "e.jobId")
+      .select(["j.id", "j.priority"])
+      .where("e.type", "=", "started")
+      .where("j.id", "in", all)
+      .orderBy("e.id")
       .execute();
     // The first ten to start are the ten high-priority ones.
     expect(order.slice(0, 10).every((j) => j.priority === 10)).toBe(true);

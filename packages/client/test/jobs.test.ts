@@ -214,4 +214,33 @@ describe("jobs through the typed client", () => {
     expect(JSON.stringify(tenants)).not.toContain(rotated.secret!);
     await a.webhooks.set.mutate({ url: null });
   });
+
+  it("classifies a ticket once: a second tickets.classify job for it spends nothing", async () => {
+    const [ticketId] = await ticketIds(a, 1);
+    const first = (
+      await a.jobs.enqueue.mutate({ kind: "tickets.classify", payload: { ticketId: ticketId! } })
+    ).job;
+    await expect
+      .poll(async () => (await a.jobs.get.query({ id: first.id })).status, { timeout: 15_000 })
+      .toBe("completed");
+    const second = (
+      await a.jobs.enqueue.mutate({ kind: "tickets.classify", payload: { ticketId: ticketId! } })
+    ).job;
+    await expect
+      .poll(async () => (await a.jobs.get.query({ id: second.id })).status, { timeout: 15_000 })
+      .toBe("completed");
+    const [r1, r2] = [
+      await a.jobs.result.query({ id: first.id }),
+      await a.jobs.result.query({ id: second.id }),
+    ];
+    expect(r2.result).toEqual(r1.result);
+    await new Promise((r) => setTimeout(r, 300));
+    const calls = await t.db
+      .selectFrom("llmCalls")
+      .select("jobId")
+      .where("jobId", "in", [first.id, second.id])
+      .execute();
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every((c) => c.jobId === first.id)).toBe(true);
+  });
 });

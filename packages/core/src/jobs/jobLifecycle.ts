@@ -30,6 +30,8 @@ export interface RunningAttempt {
   /** 1 for the first attempt. */
   attempt: number;
   retryCount: number;
+  /** When the worker handed it to its handler. */
+  startedAt: Date;
 }
 
 /** How an attempt ended, as far as the job's record goes. */
@@ -75,13 +77,14 @@ function attemptOf(fetched: FetchedJob): RunningAttempt {
     },
     attempt: fetched.retryCount + 1,
     retryCount: fetched.retryCount,
+    startedAt: new Date(),
   };
 }
 
 type Transition =
   | { type: "start"; attempt: RunningAttempt }
   | { type: "progress"; attempt: RunningAttempt; percent: number; message: string | null }
-  | { type: "complete"; attempt: RunningAttempt; result: unknown };
+  | { type: "complete"; attempt: RunningAttempt; result: unknown; finishedAt: Date };
 
 /**
  * Creates the lifecycle writer. Starts, progress and completions go through one batcher, written
@@ -121,7 +124,7 @@ export function createJobLifecycle(deps: {
           tx,
           [...starts.keys()]
             .filter((a) => !startedHere.has(a))
-            .map((a) => ({ id: a.job.id, attempt: a.attempt })),
+            .map((a) => ({ id: a.job.id, attempt: a.attempt, startedAt: a.startedAt })),
         );
         await writeProgress(tx, progress);
         const done = await completeJobAttempts(
@@ -130,7 +133,8 @@ export function createJobLifecycle(deps: {
             id: c.attempt.job.id,
             attempt: c.attempt.attempt,
             result: c.result,
-            alsoStarted: startedHere.has(c.attempt),
+            finishedAt: c.finishedAt,
+            startedAt: startedHere.has(c.attempt) ? c.attempt.startedAt : undefined,
           })),
         );
         const byQueue = new Map<string, { id: string; retryCount: number }[]>();
@@ -248,7 +252,7 @@ export function createJobLifecycle(deps: {
     async finish(attempt, end) {
       switch (end.kind) {
         case "completed":
-          return transitions.add({ type: "complete", attempt, result: end.result });
+          return transitions.add({ type: "complete", attempt, result: end.result, finishedAt: new Date() });
         case "failed":
           // Written after the attempt's start and progress.
           await transitions.flush();

@@ -104,22 +104,31 @@ export interface JobAttemptRef {
   attempt: number;
 }
 
+/** An attempt's start as a worker saw it. */
+export interface JobStart extends JobAttemptRef {
+  /** When the handler started (the worker's clock). */
+  startedAt: Date;
+}
+
 /**
- * Marks jobs active for an attempt and records their `started` events, in one statement (jobs
- * cancelled meanwhile stay cancelled). Returns the ids of the jobs that started.
+ * Marks jobs active for an attempt and records their `started` events in the order given, in one
+ * statement (jobs cancelled meanwhile stay cancelled). Returns the ids of the jobs that started.
  */
-export async function startJobAttempts(db: Db, attempts: JobAttemptRef[]): Promise<string[]> {
-  if (attempts.length === 0) return [];
+export async function startJobAttempts(db: Db, starts: JobStart[]): Promise<string[]> {
+  if (starts.length === 0) return [];
   const { rows } = await sql<{ id: string }>`
-    with started as (
-      update jobs j set status = 'active', attempts = a.attempt, started_at = coalesce(j.started_at, now()),
+    with s as (
+      select * from unnest(${starts.map((a) => a.id)}::uuid[], ${starts.map((a) => a.attempt)}::int[],
+        ${starts.map((a) => a.startedAt.toISOString())}::timestamptz[]) with ordinality as s(id, attempt, started_at, n)
+    ), started as (
+      update jobs j set status = 'active', attempts = s.attempt, started_at = coalesce(j.started_at, s.started_at),
         progress_message = null, updated_at = now()
-      from unnest(${attempts.map((a) => a.id)}::uuid[], ${attempts.map((a) => a.attempt)}::int[]) as a(id, attempt)
-      where j.id = a.id and j.status in ('queued', 'active', 'failed')
-      returning j.id, j.tenant_id, j.attempts
+      from s
+      where j.id = s.id and j.status in ('queued', 'active', 'failed')
+      returning j.id, j.tenant_id, j.attempts, s.n
     ), events as (
       insert into job_events (job_id, tenant_id, type, data)
-      select id, tenant_id, 'started', jsonb_build_object('attempt', attempts) from started order by id
+      select id, tenant_id, 'started', jsonb_build_object('attempt', attempts) from started order by n
     )
     select started.id from started, (select pg_notify(${JOB_EVENTS_CHANNEL}, '')) as announce`.execute(db);
   return rows.map((r) => r.id);
@@ -128,8 +137,10 @@ export async function startJobAttempts(db: Db, attempts: JobAttemptRef[]): Promi
 /** A finished attempt's result. */
 export interface JobCompletion extends JobAttemptRef {
   result: unknown;
+  /** When the handler ended (the worker's clock). */
+  finishedAt: Date;
   /** The attempt's start was not written yet: record it too (a job that ran within one batch). */
-  alsoStarted?: boolean;
+  startedAt?: Date | undefined;
 }
 
 /** What is returned of a finished job: enough to announce it. */
@@ -139,31 +150,36 @@ export type FinishedJob = Pick<Job, "id" | "tenantId" | "kind" | "status" | "web
 };
 
 /**
- * Completes attempts with their results and records their events, in one statement: an attempt
- * already marked started must still be the active one; one whose start is recorded here gets its
- * `started` event first. Superseded or cancelled attempts change nothing. Returns the jobs completed.
+ * Completes attempts with their results and records their events in the order given, in one
+ * statement: an attempt already marked started must still be the active one; one whose start is
+ * recorded here (`startedAt`) gets its `started` event first. Superseded or cancelled attempts
+ * change nothing. Returns the jobs completed.
  */
 export async function completeJobAttempts(tx: Db, completions: JobCompletion[]): Promise<FinishedJob[]> {
   if (completions.length === 0) return [];
   const { rows } = await sql<FinishedJob>`
-    with done as (
-      update jobs j set status = 'completed', progress = 100, result = c.result, error_code = null,
-        error_message = null, attempts = c.attempt, started_at = coalesce(j.started_at, now()),
-        finished_at = now(), updated_at = now()
-      from unnest(${completions.map((c) => c.id)}::uuid[], ${completions.map((c) => c.attempt)}::int[],
+    with c as (
+      select * from unnest(${completions.map((c) => c.id)}::uuid[], ${completions.map((c) => c.attempt)}::int[],
         ${completions.map((c) => JSON.stringify(c.result ?? null))}::jsonb[],
-        ${completions.map((c) => c.alsoStarted === true)}::boolean[]) as c(id, attempt, result, also_started)
+        ${completions.map((c) => c.finishedAt.toISOString())}::timestamptz[],
+        ${completions.map((c) => c.startedAt?.toISOString() ?? null)}::timestamptz[])
+        with ordinality as c(id, attempt, result, finished_at, started_at, n)
+    ), done as (
+      update jobs j set status = 'completed', progress = 100, result = c.result, error_code = null,
+        error_message = null, attempts = c.attempt, started_at = coalesce(j.started_at, c.started_at),
+        finished_at = c.finished_at, updated_at = now()
+      from c
       where j.id = c.id and (
-        (c.also_started and j.status in ('queued', 'active', 'failed'))
+        (c.started_at is not null and j.status in ('queued', 'active', 'failed'))
         or (j.status = 'active' and j.attempts = c.attempt))
-      returning j.id, j.tenant_id, j.kind, j.status, j.webhook_url, j.attempts, c.also_started
+      returning j.id, j.tenant_id, j.kind, j.status, j.webhook_url, j.attempts, c.started_at is not null as also_started, c.n
     ), events as (
       insert into job_events (job_id, tenant_id, type, data)
       select id, tenant_id, type, jsonb_build_object('attempt', attempts) from (
-        select id, tenant_id, attempts, 'started' as type, 1 as step from done where also_started
+        select id, tenant_id, attempts, 'started' as type, n, 1 as step from done where also_started
         union all
-        select id, tenant_id, attempts, 'completed', 2 from done
-      ) e order by id, step
+        select id, tenant_id, attempts, 'completed', n, 2 from done
+      ) e order by step, n
     )
     select done.id, done.tenant_id, done.kind, done.status, done.webhook_url, done.attempts,
       t.webhook_url as tenant_webhook_url

@@ -90,7 +90,9 @@ describe("scaling by process", () => {
       .where("j.id", "in", all)
       .orderBy("e.id")
       .execute();
-    // The first ten to start are the ten high-priority ones.
-    expect(order.slice(0, 10).every((j) => j.priority === 10)).toBe(true);
+    // The ten high-priority jobs start first: all of them among the first twelve (two slots run side
+    // by side, so a low one can start together with the last high one).
+    expect(order.slice(0, 12).filter((j) => j.priority === 10)).toHaveLength(10);
+    expect(order.slice(0, 8).every((j) => j.priority === 10)).toBe(true);
   });
 });

@@ -1,7 +1,14 @@
 import { Command } from "commander";
+import { registerDeadLetters } from "./commands/deadLetters.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerEval } from "./commands/eval.ts";
+import { registerJobs } from "./commands/jobs.ts";
+import { registerKeys } from "./commands/keys.ts";
 import { registerMigrate } from "./commands/migrate.ts";
+import { registerStats } from "./commands/stats.ts";
+import { registerTenants } from "./commands/tenants.ts";
+import { registerClassify, registerTickets } from "./commands/tickets.ts";
+import { registerParts, registerUp } from "./commands/up.ts";
 import { registerWorker } from "./commands/worker.ts";
 
 /** The `sluice` command tree. */
@@ -11,11 +18,23 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  registerUp(program);
+  registerParts(program);
+  registerWorker(program);
   registerMigrate(program);
   registerDoctor(program);
+  registerTenants(program);
+  registerKeys(program);
+  registerJobs(program);
+  registerDeadLetters(program);
+  registerTickets(program);
+  registerClassify(program);
+  registerStats(program);
   registerEval(program);
-  registerWorker(program);
-  for (const command of program.commands)
+  const configure = (command: Command): void => {
     command.exitOverride().showHelpAfterError("(run with --help for usage)");
+    for (const sub of command.commands) configure(sub);
+  };
+  for (const command of program.commands) configure(command);
   return program;
 }

@@ -1,4 +1,10 @@
-import { deadLetterFilterSchema, enqueueInputSchema, jobListQuerySchema, SluiceError } from "@sluice/core";
+import {
+  deadLetterFilterSchema,
+  enqueueInputSchema,
+  jobListQuerySchema,
+  type Principal,
+  SluiceError,
+} from "@sluice/core";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import { z } from "zod";
 import { SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
@@ -6,6 +12,11 @@ import { followJob } from "../streams/followJob.ts";
 import { adminProcedure, tenantProcedure } from "../trpc/init.ts";
 
 const byId = z.strictObject({ id: z.uuid() });
+
+/** Whose jobs a caller reads: its tenant's, or, with an admin key, every tenant's (operators follow requeues). */
+function readScope(principal: Principal) {
+  return { tenantId: principal.role === "admin" ? null : principal.tenant.id };
+}
 
 /** The last event of a subscription that cannot go on (not found, shutting down). */
 function errorEvent(jobId: string, code: string, message: string, id = 0) {
@@ -39,19 +50,19 @@ export const jobsRouter = {
     ),
   get: tenantProcedure
     .input(byId)
-    .query(({ ctx, input }) => ctx.jobs.get({ tenantId: ctx.principal.tenant.id }, input.id)),
+    .query(({ ctx, input }) => ctx.jobs.get(readScope(ctx.principal), input.id)),
   list: tenantProcedure
     .input(jobListQuerySchema.optional())
-    .query(({ ctx, input }) => ctx.jobs.list({ tenantId: ctx.principal.tenant.id }, input ?? {})),
+    .query(({ ctx, input }) => ctx.jobs.list(readScope(ctx.principal), input ?? {})),
   cancel: tenantProcedure
     .input(byId)
-    .mutation(({ ctx, input }) => ctx.jobs.cancel({ tenantId: ctx.principal.tenant.id }, input.id)),
+    .mutation(({ ctx, input }) => ctx.jobs.cancel(readScope(ctx.principal), input.id)),
   retry: tenantProcedure
     .input(byId)
-    .mutation(({ ctx, input }) => ctx.jobs.retry({ tenantId: ctx.principal.tenant.id }, input.id)),
+    .mutation(({ ctx, input }) => ctx.jobs.retry(readScope(ctx.principal), input.id)),
   /** The outcome of a job: its result once completed, its error once dead. */
   result: tenantProcedure.input(byId).query(async ({ ctx, input }) => {
-    const job = await ctx.jobs.get({ tenantId: ctx.principal.tenant.id }, input.id);
+    const job = await ctx.jobs.get(readScope(ctx.principal), input.id);
     return {
       id: job.id,
       status: job.status,
@@ -64,7 +75,7 @@ export const jobsRouter = {
   events: tenantProcedure
     .input(z.strictObject({ id: z.uuid(), afterId: z.int().min(0).default(0) }))
     .query(({ ctx, input }) =>
-      ctx.jobs.events({ tenantId: ctx.principal.tenant.id }, input.id, input.afterId),
+      ctx.jobs.events(readScope(ctx.principal), input.id, input.afterId),
     ),
   /**
    * A job's events: its history, then live ones, ending after the final event. Each carries its id;
@@ -79,7 +90,7 @@ export const jobsRouter = {
           throw new SluiceError("validation_error", "invalid lastEventId: must be an event id");
         }
         // The job must be the tenant's (another tenant's id is not found) before anything streams.
-        await ctx.jobs.get({ tenantId: ctx.principal.tenant.id }, input.id);
+        await ctx.jobs.get(readScope(ctx.principal), input.id);
       } catch (error) {
         // A final error event ends the subscription; a thrown error would make clients reconnect forever.
         const pub = toPublicError(error);

@@ -2,6 +2,7 @@ import type { Principal } from "@sluice/core";
 import {
   classifyTicket,
   classifyTickets,
+  classifyTicketText,
   createTickets,
   getTicket,
   listTickets,
@@ -78,6 +79,27 @@ export const ticketsRouter = {
         },
       );
       return job;
+    }),
+  /** Classifies a text once, without storing a ticket: the classification, the model used and the cost. */
+  classifyText: tenantProcedure
+    .input(
+      z.strictObject({
+        subject: z.string().trim().min(1).max(255),
+        body: z.string().trim().min(1).max(20_000),
+      }),
+    )
+    .mutation(async ({ ctx, input, signal }) => {
+      const outcome = await classifyTicketText(ctx.runtime, ctx.runtime.classifierModel, input, {
+        tenantId: ctx.principal.tenant.id,
+        requestId: ctx.requestId,
+        ...(signal ? { signal } : {}),
+      });
+      return {
+        ...outcome.classification,
+        modelUsed: outcome.modelUsed,
+        costMicros: outcome.costMicros,
+        cascaded: outcome.cascade?.cascaded ?? false,
+      };
     }),
   stats: tenantProcedure.query(({ ctx }) => ticketStats({ db: ctx.db, tenantId: ctx.principal.tenant.id })),
 } satisfies TRPCRouterRecord;

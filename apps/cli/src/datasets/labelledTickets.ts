@@ -3,7 +3,8 @@ import path from "node:path";
 import type { LabelledTicket } from "@sluice/core";
 import { CliFailure } from "../output/failure.ts";
 
-function parseCsv(text: string): string[][] {
+/** Rows of a CSV text (quoted fields, doubled quotes, CRLF or LF). */
+export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = "";

@@ -1,0 +1,44 @@
+import Table from "cli-table3";
+import { paint } from "./terminal.ts";
+
+/** Prints rows under a header as an aligned table for people (no borders, bold header on terminals). */
+export function printTable(head: string[], rows: (string | number | null | undefined)[][]): void {
+  const table = new Table({
+    head: head.map((h) => paint("bold", h)),
+    style: { head: [], border: [], compact: true, "padding-left": 0, "padding-right": 2 },
+    chars: {
+      top: "",
+      "top-mid": "",
+      "top-left": "",
+      "top-right": "",
+      bottom: "",
+      "bottom-mid": "",
+      "bottom-left": "",
+      "bottom-right": "",
+      left: "",
+      "left-mid": "",
+      mid: "",
+      "mid-mid": "",
+      right: "",
+      "right-mid": "",
+      middle: "",
+    },
+  });
+  for (const row of rows)
+    table.push(row.map((cell) => (cell === null || cell === undefined ? "" : String(cell))));
+  process.stdout.write(`${table.toString()}\n`);
+}
+
+/** Prints label/value pairs, one per line. */
+export function printFields(fields: [string, unknown][]): void {
+  const width = Math.max(...fields.map(([k]) => k.length));
+  for (const [key, value] of fields) {
+    const text =
+      value === null || value === undefined
+        ? ""
+        : typeof value === "object"
+          ? JSON.stringify(value)
+          : String(value);
+    process.stdout.write(`${paint("bold", key.padEnd(width))}  ${text}\n`);
+  }
+}

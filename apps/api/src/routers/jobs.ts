@@ -74,9 +74,7 @@ export const jobsRouter = {
   /** A job's history (events after `afterId`). */
   events: tenantProcedure
     .input(z.strictObject({ id: z.uuid(), afterId: z.int().min(0).default(0) }))
-    .query(({ ctx, input }) =>
-      ctx.jobs.events(readScope(ctx.principal), input.id, input.afterId),
-    ),
+    .query(({ ctx, input }) => ctx.jobs.events(readScope(ctx.principal), input.id, input.afterId)),
   /**
    * A job's events: its history, then live ones, ending after the final event. Each carries its id;
    * reconnecting with `lastEventId` continues after it, with nothing missed or repeated.

@@ -10,6 +10,7 @@ import { pino } from "pino";
 import { z } from "zod";
 import { startWorker, type Worker, type WorkerOptions } from "../src/engine/worker.ts";
 import type { JobHandlers } from "../src/handlers/jobHandler.ts";
+import { untilStatus } from "./untilStatus.ts";
 
 /** A test kind: fast retries, short limits. */
 export function testKind(kind: string, overrides: Partial<JobKindSpec> = {}): JobKindSpec {
@@ -77,16 +78,8 @@ export async function startEngine(
     enqueue: (kind: string, payload: object = {}, extra: object = {}) =>
       jobs.enqueue(scope, { kind, payload, ...extra }).then((r) => r.job),
     /** Polls until the job reaches one of `statuses`. */
-    async until(id: string, statuses: PublicJob["status"][], timeoutMs = 15_000): Promise<PublicJob> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const job = await jobs.get(scope, id);
-        if (statuses.includes(job.status)) return job;
-        if (Date.now() > deadline)
-          throw new Error(`job ${id} is ${job.status}, expected ${statuses.join("|")}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    until: (id: string, statuses: PublicJob["status"][], timeoutMs = 15_000) =>
+      untilStatus(jobs, scope, id, statuses, timeoutMs),
     async close() {
       await Promise.all(workers.map((w) => w.stop()));
       await queue.stop({ graceful: false });

@@ -4,6 +4,7 @@ import path from "node:path";
 import { createJobCatalog, createJobService, type JobService, type PublicJob } from "@sluice/core";
 import { type Db, insertTenant, type JobQueue, startJobQueue } from "@sluice/db";
 import { type RunningSimulator, type SimulatorOptions, startSimulator } from "@sluice/simulator";
+import { untilStatus } from "./untilStatus.ts";
 import { startWorkerProcess, type WorkerProcess } from "./workerProcess.ts";
 
 /** A simulator, a job service and worker processes over a test database. */
@@ -42,16 +43,9 @@ export async function startProcessHarness(
     },
     enqueue: async (kind: string, payload: object, extra: object = {}) =>
       (await jobs.enqueue(scope, { kind, payload, ...extra })).job,
-    async until(id: string, statuses: PublicJob["status"][], timeoutMs = 30_000): Promise<PublicJob> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const job = await jobs.get(scope, id);
-        if (statuses.includes(job.status)) return job;
-        if (Date.now() > deadline)
-          throw new Error(`job ${id} is ${job.status}, expected ${statuses.join("|")}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    /** Polls until the job reaches one of `statuses`. */
+    until: (id: string, statuses: PublicJob["status"][], timeoutMs = 30_000) =>
+      untilStatus(jobs, scope, id, statuses, timeoutMs),
     async close() {
       for (const p of processes) p.kill9();
       await Promise.all(processes.map((p) => p.exited));

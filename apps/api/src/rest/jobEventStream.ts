@@ -1,9 +1,10 @@
-import { type Principal, publicJobEvent, SluiceError, terminalEventTypes } from "@sluice/core";
-import { type JobEvent, listJobEvents } from "@sluice/db";
+import { type Principal, publicJobEvent, SluiceError } from "@sluice/core";
+import type { JobEvent } from "@sluice/db";
 import type { Request, Response } from "express";
 import { errorBody, SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
 import { requestIdOf } from "../http/requestId.ts";
 import type { ApiServices } from "../services.ts";
+import { followJob } from "../streams/followJob.ts";
 
 // The hub hands the same event object to every subscriber of a job: its SSE frame is built once.
 const frames = new WeakMap<JobEvent, string>();
@@ -50,46 +51,18 @@ export async function streamJobEvents(
     connection: "keep-alive",
     "x-request-id": requestIdOf(req),
   });
-  let last = after;
-  let ended = false;
-  const pending: JobEvent[] = [];
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  const unsubscribe = services.jobEvents.subscribe(jobId, after, (events) => {
-    pending.push(...events);
-    notify();
-  });
-  const stop = () => {
-    ended = true;
-    notify();
-  };
-  res.once("close", stop);
-  services.shutdown?.addEventListener("abort", stop, { once: true });
-  const send = (event: JobEvent): boolean => {
-    if (event.id <= last) return false;
-    last = event.id;
-    res.write(frameOf(event));
-    return terminalEventTypes.includes(event.type);
-  };
+  const stop = new AbortController();
+  const onEnd = () => stop.abort();
+  res.once("close", onEnd);
+  services.shutdown?.addEventListener("abort", onEnd, { once: true });
   try {
-    for (;;) {
-      const page = await listJobEvents(services.db, jobId, last, 1000);
-      for (const event of page) if (send(event)) return;
-      if (page.length < 1000) break;
-    }
-    while (!ended) {
-      const event = pending.shift();
-      if (event) {
-        if (send(event)) return;
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
+    for await (const event of followJob(
+      { db: services.db, hub: services.jobEvents },
+      jobId,
+      after,
+      stop.signal,
+    )) {
+      res.write(frameOf(event));
     }
     if (services.shutdown?.aborted && !res.destroyed) {
       res.write(`event: error\ndata: ${JSON.stringify(errorBody(SHUTTING_DOWN, requestIdOf(req)))}\n\n`);
@@ -100,9 +73,8 @@ export async function streamJobEvents(
         `event: error\ndata: ${JSON.stringify(errorBody(toPublicError(error), requestIdOf(req)))}\n\n`,
       );
   } finally {
-    unsubscribe();
-    services.shutdown?.removeEventListener("abort", stop);
-    res.off("close", stop);
+    services.shutdown?.removeEventListener("abort", onEnd);
+    res.off("close", onEnd);
     if (!res.destroyed) res.end();
   }
 }

@@ -3,6 +3,7 @@ import {
   enqueueInputSchema,
   jobListQuerySchema,
   type Principal,
+  publicJobEvent,
   SluiceError,
 } from "@sluice/core";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
@@ -102,7 +103,7 @@ export const jobsRouter = {
       let last = after;
       for await (const event of followJob({ db: ctx.db, hub: ctx.jobEvents }, input.id, after, stop)) {
         last = event.id;
-        yield tracked(String(event.id), event);
+        yield tracked(String(event.id), publicJobEvent(event));
       }
       if (ctx.shutdown?.aborted) {
         yield tracked(

@@ -1,4 +1,4 @@
-import { type PublicJobEvent, publicJobEvent, terminalEventTypes } from "@sluice/core";
+import { terminalEventTypes } from "@sluice/core";
 import { type Db, type JobEvent, listJobEvents } from "@sluice/db";
 import type { JobEventHub } from "./jobEventHub.ts";
 
@@ -11,7 +11,7 @@ export async function* followJob(
   jobId: string,
   afterId: number,
   signal: AbortSignal,
-): AsyncGenerator<PublicJobEvent> {
+): AsyncGenerator<JobEvent> {
   const pending: JobEvent[] = [];
   let wake: (() => void) | undefined;
   const notify = () => {
@@ -31,7 +31,7 @@ export async function* followJob(
       const page = await listJobEvents(deps.db, jobId, last, 1000);
       for (const event of page) {
         last = event.id;
-        yield publicJobEvent(event);
+        yield event;
         if (terminalEventTypes.includes(event.type)) return;
       }
       if (page.length < 1000) break;
@@ -46,7 +46,7 @@ export async function* followJob(
       }
       if (event.id <= last) continue;
       last = event.id;
-      yield publicJobEvent(event);
+      yield event;
       if (terminalEventTypes.includes(event.type)) return;
     }
   } finally {

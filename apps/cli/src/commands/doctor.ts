@@ -4,7 +4,8 @@ import type { Command } from "commander";
 import { sql } from "kysely";
 import { embeddedDataDir } from "../context.ts";
 import { CliFailure } from "../output/failure.ts";
-import { paint, printColumns, printJson } from "../output/terminal.ts";
+import { printColumns } from "../output/table.ts";
+import { paint, printJson } from "../output/terminal.ts";
 
 /** The outcome of one doctor check. */
 export interface Check {

@@ -17,7 +17,8 @@ import { startSimulator, ticketDataset } from "@sluice/simulator";
 import { type Command, InvalidArgumentError } from "commander";
 import { readLabelledTickets } from "../datasets/labelledTickets.ts";
 import { CliFailure } from "../output/failure.ts";
-import { printColumns, printJson } from "../output/terminal.ts";
+import { printColumns } from "../output/table.ts";
+import { printJson } from "../output/terminal.ts";
 
 interface EvalOptions {
   dataset?: string;

@@ -1,7 +1,8 @@
 import { installQueueSchema, migrateDown, migrateToLatest, migrationStatus } from "@sluice/db";
 import type { Command } from "commander";
 import { withDatabase } from "../context.ts";
-import { paint, printColumns, printJson } from "../output/terminal.ts";
+import { printColumns } from "../output/table.ts";
+import { paint, printJson } from "../output/terminal.ts";
 
 interface MigrateOptions {
   down?: boolean;

@@ -1,10 +1,24 @@
 import Table from "cli-table3";
 import { paint } from "./terminal.ts";
 
+type Cell = string | number | boolean | null | undefined;
+
 /** Prints rows under a header as an aligned table for people (no borders, bold header on terminals). */
-export function printTable(head: string[], rows: (string | number | null | undefined)[][]): void {
+export function printTable(head: string[], rows: Cell[][]): void {
+  printRows(
+    rows,
+    head.map((h) => paint("bold", h)),
+  );
+}
+
+/** Prints rows as aligned columns, without a header. */
+export function printColumns(rows: Cell[][]): void {
+  printRows(rows, []);
+}
+
+function printRows(rows: Cell[][], head: string[]): void {
   const table = new Table({
-    head: head.map((h) => paint("bold", h)),
+    head,
     style: { head: [], border: [], compact: true, "padding-left": 0, "padding-right": 2 },
     chars: {
       top: "",
@@ -26,7 +40,12 @@ export function printTable(head: string[], rows: (string | number | null | undef
   });
   for (const row of rows)
     table.push(row.map((cell) => (cell === null || cell === undefined ? "" : String(cell))));
-  process.stdout.write(`${table.toString()}\n`);
+  // cli-table3 pads the last column too; people do not need the trailing spaces.
+  const lines = table
+    .toString()
+    .split("\n")
+    .map((line) => line.trimEnd());
+  process.stdout.write(`${lines.join("\n")}\n`);
 }
 
 /** Prints label/value pairs, one per line. */

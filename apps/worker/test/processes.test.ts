@@ -133,6 +133,6 @@ describe("worker processes", () => {
       type: "requeued",
       data: { newJobId: again.id },
     });
-    await worker.stop();
+    await next.stop();
   });
 });

@@ -1,7 +1,8 @@
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import type { Message, MessageCreateParamsBase, MessageParam } from "@anthropic-ai/sdk/resources/messages";
 import { SluiceError } from "../errors/sluiceError.ts";
 import type { TokenUsage } from "../models/cost.ts";
+import { anthropicSdk } from "./anthropicSdk.ts";
 import type {
   CallOptions,
   ChatStreamEvent,
@@ -69,12 +70,19 @@ function toParams(request: ProviderChatRequest, defaultMaxTokens: number): Messa
 
 /** A provider speaking Anthropic's Messages API through the official `@anthropic-ai/sdk`. */
 export function createAnthropicProvider(options: AnthropicProviderOptions): Provider {
-  const client = new Anthropic({
-    apiKey: options.apiKey,
-    ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
-    maxRetries: 0,
-    timeout: options.timeoutMs ?? 600_000,
-  });
+  let made: Promise<Anthropic> | undefined;
+  const clientOf = () => {
+    made ??= anthropicSdk().then(
+      ({ default: Sdk }) =>
+        new Sdk({
+          apiKey: options.apiKey,
+          ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+          maxRetries: 0,
+          timeout: options.timeoutMs ?? 600_000,
+        }),
+    );
+    return made;
+  };
   const name = options.name;
   const defaultMaxTokens = options.defaultMaxTokens ?? 4096;
 
@@ -85,6 +93,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
     const site = { provider: name, model: request.model };
     let message: Message;
     try {
+      const client = await clientOf();
       message = (await client.messages.create(
         { ...toParams(request, defaultMaxTokens), stream: false },
         { signal },
@@ -111,6 +120,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
     let stopped = false;
     let received = false;
     try {
+      const client = await clientOf();
       const events = await client.messages.create(
         { ...toParams(request, defaultMaxTokens), stream: true },
         { signal },

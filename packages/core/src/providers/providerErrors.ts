@@ -1,6 +1,16 @@
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { SluiceError } from "../errors/sluiceError.ts";
+import { loadedAnthropic } from "./anthropicSdk.ts";
+
+/** Whether `error` is an instance of the named Anthropic SDK class (never, before the SDK loads). */
+function isAnthropic(
+  error: unknown,
+  name: "APIError" | "APIUserAbortError" | "APIConnectionTimeoutError" | "APIConnectionError",
+): boolean {
+  const sdk = loadedAnthropic();
+  return sdk !== undefined && error instanceof sdk[name];
+}
 
 /** Where a provider failure happened, for messages and details. */
 export interface FailureSite {
@@ -23,7 +33,7 @@ export function isAbort(error: unknown): boolean {
   return (
     (error instanceof Error && error.name === "AbortError") ||
     error instanceof OpenAI.APIUserAbortError ||
-    error instanceof Anthropic.APIUserAbortError
+    isAnthropic(error, "APIUserAbortError")
   );
 }
 
@@ -39,7 +49,7 @@ export function retryAfterMsOf(headers: Headers | undefined, now = Date.now()): 
 }
 
 function isApiError(error: unknown): error is SdkApiError {
-  return error instanceof OpenAI.APIError || error instanceof Anthropic.APIError;
+  return error instanceof OpenAI.APIError || isAnthropic(error, "APIError");
 }
 
 function bodyText(error: SdkApiError): string {
@@ -110,20 +120,21 @@ function fromStatus(error: SdkApiError, site: FailureSite): SluiceError {
 /** Turns anything a provider SDK throws into a SluiceError; aborts pass through untouched. */
 export function toSluiceError(error: unknown, site: FailureSite): unknown {
   if (error instanceof SluiceError || isAbort(error)) return error;
-  if (
-    error instanceof OpenAI.APIConnectionTimeoutError ||
-    error instanceof Anthropic.APIConnectionTimeoutError
-  ) {
+  if (error instanceof OpenAI.APIConnectionTimeoutError || isAnthropic(error, "APIConnectionTimeoutError")) {
     return new SluiceError("timeout", `${site.provider} model ${site.model} did not answer in time`, {
       details: { ...site },
       cause: error,
     });
   }
-  if (error instanceof OpenAI.APIConnectionError || error instanceof Anthropic.APIConnectionError) {
-    return new SluiceError("service_unavailable", `cannot reach ${site.provider}: ${error.message}`, {
-      details: { ...site },
-      cause: error,
-    });
+  if (error instanceof OpenAI.APIConnectionError || isAnthropic(error, "APIConnectionError")) {
+    return new SluiceError(
+      "service_unavailable",
+      `cannot reach ${site.provider}: ${(error as Error).message}`,
+      {
+        details: { ...site },
+        cause: error,
+      },
+    );
   }
   if (isApiError(error) && error.status !== undefined) return fromStatus(error, site);
   const message = error instanceof Error ? error.message : String(error);

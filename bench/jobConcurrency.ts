@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { EventSource } from "eventsource";
+import { WORKER_NODE_FLAGS } from "../apps/worker/src/nodeFlags.ts";
 import { createSluiceClient } from "../packages/client/src/index.ts";
 import { createApiKey, createJobCatalog, createJobService } from "../packages/core/src/index.ts";
 import {
@@ -29,8 +30,9 @@ function start(
   entry: string,
   env: Record<string, string>,
   ready: RegExp,
+  nodeArgs: string[] = [],
 ): Promise<{ child: ChildProcess; out: () => string }> {
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -90,6 +92,8 @@ try {
       SLUICE_WORKER_METRICS_PORT: "0",
     },
     /metrics on http/,
+    // As `sluice worker` and `sluice up` start it; BENCH_WORKER_NODE_ARGS="" compares Node's defaults.
+    (process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_FLAGS.join(" ")).split(" ").filter(Boolean),
   );
   const metricsUrl = /metrics on (http:\/\/\S+)/.exec(worker.out())![1]!;
   const rssBefore = peakRssMb(worker.child.pid!);
@@ -228,7 +232,8 @@ try {
     const perSecond = Math.round((SUBSCRIBERS * 1000) / gapMs);
     return `| ${via === "sse" ? "REST SSE" : "tRPC"}: ${SUBSCRIBERS} subscribers on ${jobCount} job${jobCount > 1 ? "s" : ""}, ${rounds} rounds ${gapMs} ms apart (${perSecond} deliveries/s) | received ${latencies.length} of ${expected} | p50 ${percentile(latencies, 50)} ms | p99 ${percentile(latencies, 99)} ms | max ${Math.max(...latencies)} ms | CPU per delivery: API ${apiCpu.toFixed(0)} µs, subscribers ${benchCpu.toFixed(0)} µs |`;
   }
-  for (const via of ["trpc", "sse"] as const) {
+  const transports = (process.env.BENCH_TRANSPORTS ?? "trpc,sse").split(",") as ("trpc" | "sse")[];
+  for (const via of transports) {
     lines.push(await fanOut(SUBSCRIBERS, 10, 500, via));
     lines.push(await fanOut(1, 10, 500, via));
     lines.push(await fanOut(1, 20, 100, via));

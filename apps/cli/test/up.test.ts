@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { WORKER_NODE_FLAGS } from "@sluice/worker/nodeFlags";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "./runCli.ts";
 import { alive, descendants, runPrintedCurl, startUp } from "./upProcess.ts";
@@ -39,6 +40,13 @@ describe("sluice up", () => {
     expect(created.code, created.stderr).toBe(0);
     const processes = descendants(first.child.pid!);
     expect(processes.length).toBeGreaterThanOrEqual(4);
+    // Workers start with the heap settings that bound their memory under load.
+    const commandLines = processes.map((pid) =>
+      fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean),
+    );
+    const workers = commandLines.filter((argv) => argv.at(-1) === "worker");
+    expect(workers).toHaveLength(2);
+    for (const argv of workers) expect(argv).toEqual(expect.arrayContaining([...WORKER_NODE_FLAGS]));
     expect(await first.interrupt()).toBe(0);
     await expect.poll(() => processes.filter(alive), { timeout: 15_000 }).toEqual([]);
     expect(fs.existsSync(path.join(home, "postgres", "postmaster.pid"))).toBe(false);

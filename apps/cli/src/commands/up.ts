@@ -11,6 +11,7 @@ import {
   redactDatabaseUrl,
   resolveDatabase,
 } from "@sluice/db";
+import { WORKER_NODE_FLAGS } from "@sluice/worker/nodeFlags";
 import type { Command } from "commander";
 import { paint } from "../output/terminal.ts";
 import { type CliConfig, readCliConfig, writeCliConfig } from "../remote/cliConfig.ts";
@@ -165,7 +166,13 @@ export function registerUp(program: Command): void {
           children.push(
             supervise(
               cliEntry,
-              { name: `worker-${i}`, args: ["worker"], env, ready: /sluice worker started/ },
+              {
+                name: `worker-${i}`,
+                args: ["worker"],
+                nodeArgs: WORKER_NODE_FLAGS,
+                env,
+                ready: /sluice worker started/,
+              },
               sink,
             ),
           );

@@ -6,6 +6,8 @@ export interface ChildSpec {
   name: string;
   /** Arguments to the `sluice` entry point, e.g. `["worker"]`. */
   args: string[];
+  /** Flags for Node itself, before the entry point (e.g. heap settings). */
+  nodeArgs?: readonly string[];
   env: Record<string, string>;
   /** A line that says it is ready; its first capture group, if any, is kept (a URL). */
   ready: RegExp;
@@ -67,7 +69,7 @@ export function supervise(entry: string, spec: ChildSpec, sink: LineSink): Super
 
   function start(): void {
     const startedAt = Date.now();
-    const current = spawn(process.execPath, [entry, ...spec.args], {
+    const current = spawn(process.execPath, [...(spec.nodeArgs ?? []), entry, ...spec.args], {
       env: { ...process.env, ...spec.env },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,

@@ -10,6 +10,8 @@ import { jobRoutes } from "./rest/jobRoutes.ts";
 import { openaiRoutes } from "./rest/openaiRoutes.ts";
 import { appRouter } from "./root.ts";
 import type { ApiServices } from "./services.ts";
+import type { ApiContext } from "./trpc/init.ts";
+import { subscriptionStreams } from "./trpc/subscriptionStreams.ts";
 
 /** Largest request body accepted (bytes). */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -29,16 +31,18 @@ export function createApp(services: ApiServices): Express {
     res.end(await services.metrics.registry.metrics());
   });
   app.use(healthRoutes(services.db));
+  const createContext = (req: Request): ApiContext => ({
+    ...services,
+    requestId: requestIdOf(req),
+    apiKey: bearerToken(req.headers),
+  });
   app.use(
     "/trpc",
+    subscriptionStreams({ router: appRouter, createContext }),
     createExpressMiddleware({
       router: appRouter,
       maxBodySize: MAX_BODY_BYTES,
-      createContext: ({ req }) => ({
-        ...services,
-        requestId: requestIdOf(req),
-        apiKey: bearerToken(req.headers),
-      }),
+      createContext: ({ req }) => createContext(req),
     }),
   );
   app.use(express.json({ limit: MAX_BODY_BYTES }));

@@ -3,9 +3,11 @@ import {
   enqueueInputSchema,
   jobListQuerySchema,
   type Principal,
+  type PublicJobEvent,
   publicJobEvent,
   SluiceError,
 } from "@sluice/core";
+import type { JobEvent } from "@sluice/db";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import { z } from "zod";
 import { SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
@@ -17,6 +19,21 @@ const byId = z.strictObject({ id: z.uuid() });
 /** Whose jobs a caller reads: its tenant's, or, with an admin key, every tenant's (operators follow requeues). */
 function readScope(principal: Principal) {
   return { tenantId: principal.role === "admin" ? null : principal.tenant.id };
+}
+
+// The hub hands every subscriber of a job the same event object; its public form is built once, and
+// frozen so the subscription stream serializes it once too.
+const publicEvents = new WeakMap<JobEvent, PublicJobEvent>();
+
+function sharedPublicEvent(event: JobEvent): PublicJobEvent {
+  let shared = publicEvents.get(event);
+  if (shared === undefined) {
+    shared = publicJobEvent(event);
+    Object.freeze(shared.data);
+    Object.freeze(shared);
+    publicEvents.set(event, shared);
+  }
+  return shared;
 }
 
 /** The last event of a subscription that cannot go on (not found, shutting down). */
@@ -103,7 +120,7 @@ export const jobsRouter = {
       let last = after;
       for await (const event of followJob({ db: ctx.db, hub: ctx.jobEvents }, input.id, after, stop)) {
         last = event.id;
-        yield tracked(String(event.id), publicJobEvent(event));
+        yield tracked(String(event.id), sharedPublicEvent(event));
       }
       if (ctx.shutdown?.aborted) {
         yield tracked(

@@ -1,0 +1,200 @@
+import type { AddressInfo } from "node:net";
+import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
+import { initTRPC, TRPCError, tracked } from "@trpc/server";
+import { createExpressMiddleware } from "@trpc/server/adapters/express";
+import { EventSource } from "eventsource";
+import express from "express";
+import superjson from "superjson";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { subscriptionStreams } from "../src/trpc/subscriptionStreams.ts";
+
+// A router of its own, so the stream writer is checked against tRPC's own client and nothing else.
+interface Ctx {
+  token: string | undefined;
+}
+const t = initTRPC.context<Ctx>().create({
+  transformer: superjson,
+  errorFormatter: ({ shape }) => ({ ...shape, data: { ...shape.data, marker: "formatted" } }),
+});
+const authed = t.procedure.use(({ ctx, next }) => {
+  if (ctx.token !== "secret") throw new TRPCError({ code: "UNAUTHORIZED", message: "bad token" });
+  return next();
+});
+let cleanedUp = 0;
+const appRouter = t.router({
+  hello: t.procedure.query(() => "hi"),
+  counter: authed
+    .input(z.object({ to: z.int().min(1).max(100), lastEventId: z.string().nullish() }))
+    .subscription(async function* ({ input }) {
+      for (let i = Number(input.lastEventId ?? 0) + 1; i <= input.to; i++) {
+        yield tracked(String(i), { n: i, at: new Date(0) });
+      }
+    }),
+  mixed: t.procedure.subscription(async function* () {
+    yield tracked("1", "first");
+    yield "untracked";
+  }),
+  failing: t.procedure.subscription(async function* () {
+    yield "before";
+    throw new TRPCError({ code: "CONFLICT", message: "went wrong mid-stream" });
+  }),
+  forever: t.procedure.subscription(async function* ({ signal }) {
+    try {
+      let i = 0;
+      while (!signal?.aborted) {
+        yield i++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      cleanedUp++;
+    }
+  }),
+});
+
+let url = "";
+let close: () => Promise<void>;
+beforeAll(async () => {
+  const app = express();
+  const createContext = (req: express.Request): Ctx => ({
+    token: req.header("authorization")?.replace(/^Bearer /, ""),
+  });
+  app.use(
+    "/trpc",
+    subscriptionStreams({ router: appRouter, createContext }),
+    createExpressMiddleware({ router: appRouter, createContext: ({ req }) => createContext(req) }),
+  );
+  const server = app.listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/trpc`;
+  close = () =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+});
+afterAll(() => close());
+
+function client(token = "secret") {
+  const headers = { authorization: `Bearer ${token}` };
+  return createTRPCClient<typeof appRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url,
+          transformer: superjson,
+          EventSource,
+          eventSourceOptions: () => ({
+            fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, ...headers } }),
+          }),
+        }),
+        false: httpLink({ url, transformer: superjson, headers }),
+      }),
+    ],
+  });
+}
+
+function input(value: unknown): string {
+  return encodeURIComponent(JSON.stringify(superjson.serialize(value)));
+}
+
+/** Every event the subscription yields until it completes or fails. */
+function collect<T>(
+  subscribe: (handlers: {
+    onData: (value: T) => void;
+    onError: (error: unknown) => void;
+    onComplete: () => void;
+  }) => { unsubscribe: () => void },
+): Promise<{ values: T[]; error?: unknown }> {
+  return new Promise((resolve) => {
+    const values: T[] = [];
+    const sub = subscribe({
+      onData: (value) => values.push(value),
+      onError: (error) => {
+        sub.unsubscribe();
+        resolve({ values, error });
+      },
+      onComplete: () => resolve({ values }),
+    });
+  });
+}
+
+describe("tRPC subscriptions over the stream writer", () => {
+  it("writes each event as one frame in tRPC's SSE format", async () => {
+    const res = await fetch(`${url}/counter?input=${input({ to: 2 })}`, {
+      headers: { authorization: "Bearer secret" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    const frame = (n: number) =>
+      `id: ${n}\ndata: ${JSON.stringify(superjson.serialize({ n, at: new Date(0) }))}\n\n`;
+    expect(await res.text()).toBe(
+      `event: connected\ndata: {}\n\n${frame(1)}${frame(2)}event: return\ndata: \n\n`,
+    );
+  });
+
+  it("resumes after the Last-Event-ID header, merged into the input", async () => {
+    const res = await fetch(`${url}/counter?input=${input({ to: 3 })}`, {
+      headers: { authorization: "Bearer secret", "last-event-id": "2" },
+    });
+    const text = await res.text();
+    expect(text).toContain("id: 3\n");
+    expect(text).not.toContain("id: 1\n");
+    expect(text).not.toContain("id: 2\n");
+  });
+
+  it("keeps the last id across an untracked event so a reconnect still resumes", async () => {
+    const text = await (await fetch(`${url}/mixed`)).text();
+    expect(text).toContain('id: 1\ndata: {"json":"first"}\n\n');
+    expect(text).toContain('id: \ndata: {"json":"untracked"}\n\nevent: restore-id\ndata: \nid: 1\n\n');
+  });
+
+  it("is read by tRPC's own client: tracked data, then completion", async () => {
+    const result = await collect<{ id: string; data: { n: number; at: Date } }>((handlers) =>
+      client().counter.subscribe({ to: 3 }, handlers),
+    );
+    expect(result.error).toBeUndefined();
+    expect(result.values.map((v) => [v.id, v.data.n])).toEqual([
+      ["1", 1],
+      ["2", 2],
+      ["3", 3],
+    ]);
+    expect(result.values[0]!.data.at).toBeInstanceOf(Date);
+  });
+
+  it("delivers middleware, input and mid-stream errors through the router's error formatter", async () => {
+    const unauthorized = await collect((handlers) => client("wrong").counter.subscribe({ to: 1 }, handlers));
+    expect(unauthorized.error).toBeInstanceOf(TRPCClientError);
+    expect(unauthorized.error).toMatchObject({
+      message: "bad token",
+      data: { code: "UNAUTHORIZED", marker: "formatted" },
+    });
+
+    const invalid = await collect((handlers) => client().counter.subscribe({ to: 0 }, handlers));
+    expect(invalid.error).toMatchObject({ data: { code: "BAD_REQUEST", marker: "formatted" } });
+
+    const midStream = await collect((handlers) => client().failing.subscribe(undefined, handlers));
+    expect(midStream.values).toEqual(["before"]);
+    expect(midStream.error).toMatchObject({ message: "went wrong mid-stream", data: { code: "CONFLICT" } });
+
+    const malformed = await (
+      await fetch(`${url}/counter?input=%7Bnot-json`, { headers: { authorization: "Bearer secret" } })
+    ).text();
+    expect(malformed).toMatch(/^event: connected\ndata: \{\}\n\nevent: serialized-error\ndata: /);
+    expect(malformed).toContain('"PARSE_ERROR"');
+  });
+
+  it("stops the procedure when the client goes away", async () => {
+    const before = cleanedUp;
+    const seen: number[] = [];
+    const sub = client().forever.subscribe(undefined, { onData: (n) => seen.push(n) });
+    await expect.poll(() => seen.length).toBeGreaterThan(2);
+    sub.unsubscribe();
+    await expect.poll(() => cleanedUp, { timeout: 2_000 }).toBe(before + 1);
+  });
+
+  it("leaves queries to tRPC's adapter", async () => {
+    expect(await client().hello.query()).toBe("hi");
+  });
+});

@@ -117,6 +117,8 @@ describe("typed client against the running API", () => {
       a.chat.complete.mutate({ model: "sim-small", messages: [], temperature: 9 } as never),
     );
     expect([invalid.httpStatus, invalid.error.code]).toEqual([400, "validation_error"]);
+    // No internals: tRPC's default shape carries a stack trace outside production.
+    expect(invalid).not.toHaveProperty("stack");
     const bad = await failure(() =>
       a.tickets.create.mutate({ tickets: [{ subject: "", body: "b", customerEmail: "nope" }] }),
     );

@@ -16,7 +16,9 @@ const t = initTRPC.context<ApiContext>().create({
   errorFormatter({ shape, error, ctx }) {
     const pub = toPublicError(error);
     const body = errorBody(pub, ctx?.requestId ?? "unknown");
-    return { ...shape, message: pub.message, data: { ...shape.data, httpStatus: pub.status, ...body } };
+    // tRPC adds the stack trace outside production; callers never see internals.
+    const { stack: _stack, ...data } = shape.data;
+    return { ...shape, message: pub.message, data: { ...data, httpStatus: pub.status, ...body } };
   },
 });
 

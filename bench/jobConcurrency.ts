@@ -50,6 +50,14 @@ function start(
   });
 }
 
+/** How subscribers listen: the typed client, a plain EventSource on the tRPC route, or on REST. */
+type Transport = "trpc" | "trpc-sse" | "sse";
+const TRANSPORT_NAMES: Record<Transport, string> = {
+  trpc: "tRPC, typed client",
+  "trpc-sse": "tRPC route, EventSource",
+  sse: "REST SSE, EventSource",
+};
+
 /** CPU seconds a process has used so far. */
 function cpuSeconds(pid: number): number {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
@@ -150,12 +158,7 @@ try {
   const { insertJobEvents } = await import("../packages/db/src/index.ts");
 
   /** Subscribers spread over `jobCount` jobs; `rounds` of one progress event per job, `gapMs` apart. */
-  async function fanOut(
-    jobCount: number,
-    rounds: number,
-    gapMs: number,
-    via: "trpc" | "sse",
-  ): Promise<string> {
+  async function fanOut(jobCount: number, rounds: number, gapMs: number, via: Transport): Promise<string> {
     const targets = await jobs.enqueueMany(
       scope,
       Array.from({ length: jobCount }, () => ({
@@ -164,25 +167,40 @@ try {
         runAt: new Date(Date.now() + 3_600_000),
       })),
     );
-    const latencies: number[] = [];
+    const arrivals: [round: number, at: number][] = [];
     let connected = 0;
     const subs = [];
     for (let i = 0; i < SUBSCRIBERS; i++) {
-      if (via === "sse") {
+      if (via === "sse" || via === "trpc-sse") {
+        const id = targets[i % jobCount]!.job.id;
+        // The same EventSource on both routes: the tRPC route's events are superjson-encoded.
         const source = new EventSource(
-          `http://127.0.0.1:${apiPort}/v1/jobs/${targets[i % jobCount]!.job.id}/events`,
+          via === "sse"
+            ? `http://127.0.0.1:${apiPort}/v1/jobs/${id}/events`
+            : `http://127.0.0.1:${apiPort}/trpc/jobs.onEvents?input=${encodeURIComponent(JSON.stringify({ json: { id } }))}`,
           {
             fetch: (input, init) =>
               fetch(input, { ...init, headers: { ...init.headers, authorization: `Bearer ${plaintext}` } }),
           },
         );
         source.onopen = () => {
-          connected++;
+          if (via === "sse") connected++;
         };
-        source.addEventListener("progress", (message) => {
-          const data = JSON.parse(message.data) as { at: string };
-          latencies.push(Date.now() - new Date(data.at).getTime());
-        });
+        if (via === "sse") {
+          source.addEventListener("progress", (message) => {
+            const event = JSON.parse(message.data) as { data: { progress: number } };
+            arrivals.push([event.data.progress, Date.now()]);
+          });
+        } else {
+          source.addEventListener("connected", () => {
+            connected++;
+          });
+          source.onmessage = (message) => {
+            const event = (JSON.parse(message.data) as { json: { type: string; data: { progress: number } } })
+              .json;
+            if (event.type === "progress") arrivals.push([event.data.progress, Date.now()]);
+          };
+        }
         subs.push({ unsubscribe: () => source.close() });
         if (i % 100 === 99) await new Promise((r) => setTimeout(r, 100));
         continue;
@@ -195,7 +213,7 @@ try {
               connected++;
             },
             onData: ({ data }) => {
-              if (data.type === "progress") latencies.push(Date.now() - new Date(data.at).getTime());
+              if (data.type === "progress") arrivals.push([data.data.progress as number, Date.now()]);
             },
           },
         ),
@@ -206,10 +224,12 @@ try {
     await new Promise((r) => setTimeout(r, 1000));
     const apiCpu0 = cpuSeconds(api.child.pid!);
     const benchCpu0 = process.cpuUsage();
-    // As a worker writes them: one batch of events per round, every job at once.
+    // As a worker writes them: one batch of events per round, every job at once. A round's events
+    // exist from its commit; the last statement before COMMIT reads the clock (a conservative start).
+    const committedAt = new Map<number, number>();
     for (let round = 1; round <= rounds; round++) {
-      await db.transaction().execute((tx) =>
-        insertJobEvents(
+      await db.transaction().execute(async (tx) => {
+        await insertJobEvents(
           tx,
           targets.map((t) => ({
             jobId: t.job.id,
@@ -217,22 +237,29 @@ try {
             type: "progress" as const,
             data: { progress: round },
           })),
-        ),
-      );
+        );
+        const { now } = await tx
+          .selectNoFrom((eb) => eb.fn<Date>("clock_timestamp").as("now"))
+          .executeTakeFirstOrThrow();
+        committedAt.set(round, now.getTime());
+      });
       await new Promise((r) => setTimeout(r, gapMs));
     }
     const expected = rounds * SUBSCRIBERS;
     const deadline = Date.now() + 15_000;
-    while (latencies.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (arrivals.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const latencies = arrivals.map(([round, at]) => at - committedAt.get(round)!);
     const apiCpu = ((cpuSeconds(api.child.pid!) - apiCpu0) * 1e6) / Math.max(1, latencies.length);
     const bench = process.cpuUsage(benchCpu0);
     const benchCpu = (bench.user + bench.system) / Math.max(1, latencies.length);
     for (const s of subs) s.unsubscribe();
     await new Promise((r) => setTimeout(r, 500));
     const perSecond = Math.round((SUBSCRIBERS * 1000) / gapMs);
-    return `| ${via === "sse" ? "REST SSE" : "tRPC"}: ${SUBSCRIBERS} subscribers on ${jobCount} job${jobCount > 1 ? "s" : ""}, ${rounds} rounds ${gapMs} ms apart (${perSecond} deliveries/s) | received ${latencies.length} of ${expected} | p50 ${percentile(latencies, 50)} ms | p99 ${percentile(latencies, 99)} ms | max ${Math.max(...latencies)} ms | CPU per delivery: API ${apiCpu.toFixed(0)} µs, subscribers ${benchCpu.toFixed(0)} µs |`;
+    return `| ${TRANSPORT_NAMES[via]}: ${SUBSCRIBERS} subscribers on ${jobCount} job${jobCount > 1 ? "s" : ""}, ${rounds} rounds ${gapMs} ms apart (${perSecond} deliveries/s) | received ${latencies.length} of ${expected} | p50 ${percentile(latencies, 50)} ms | p99 ${percentile(latencies, 99)} ms | max ${Math.max(...latencies)} ms | CPU per delivery: API ${apiCpu.toFixed(0)} µs, subscribers ${benchCpu.toFixed(0)} µs |`;
   }
-  const transports = (process.env.BENCH_TRANSPORTS ?? "trpc,sse").split(",") as ("trpc" | "sse")[];
+  const transports = (process.env.BENCH_TRANSPORTS ?? "trpc,trpc-sse,sse")
+    .split(",")
+    .filter(Boolean) as Transport[];
   for (const via of transports) {
     lines.push(await fanOut(SUBSCRIBERS, 10, 500, via));
     lines.push(await fanOut(1, 10, 500, via));

@@ -137,6 +137,7 @@ async function sluice(options: { stale?: boolean; name: string }): Promise<Resul
     logger: pino({ level: "silent" }),
     concurrency: SLUICE_CONCURRENCY,
     batchSize: SLUICE_BATCH,
+    ...(process.env.BENCH_FETCHERS ? { fetchers: Number(process.env.BENCH_FETCHERS) } : {}),
     ...(process.env.BENCH_WAIT ? { batch: { maxWaitMs: Number(process.env.BENCH_WAIT) } } : {}),
     pollMs: 2000,
     shutdownGraceMs: 1000,

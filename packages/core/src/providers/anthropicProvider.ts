@@ -2,7 +2,9 @@ import type Anthropic from "@anthropic-ai/sdk";
 import type { Message, MessageCreateParamsBase, MessageParam } from "@anthropic-ai/sdk/resources/messages";
 import { SluiceError } from "../errors/sluiceError.ts";
 import type { TokenUsage } from "../models/cost.ts";
+import { createAnthropicBatchApi } from "./anthropicBatchApi.ts";
 import { anthropicSdk } from "./anthropicSdk.ts";
+import type { ProviderBatchLimits } from "./batchApi.ts";
 import type {
   CallOptions,
   ChatStreamEvent,
@@ -11,7 +13,13 @@ import type {
   ProviderChatRequest,
   ProviderChatResult,
 } from "./provider.ts";
-import { abortError, malformedResponse, streamFailure, toSluiceError } from "./providerErrors.ts";
+import {
+  abortError,
+  type FailureSite,
+  malformedResponse,
+  streamFailure,
+  toSluiceError,
+} from "./providerErrors.ts";
 
 /** Settings of an Anthropic endpoint. */
 export interface AnthropicProviderOptions {
@@ -21,6 +29,8 @@ export interface AnthropicProviderOptions {
   /** Used when a request does not set `maxTokens` (the Messages API requires one). */
   defaultMaxTokens?: number;
   timeoutMs?: number;
+  /** Overrides Anthropic's Message Batches limits (100,000 requests, 256 MB). */
+  batchLimits?: Partial<ProviderBatchLimits>;
 }
 
 function finishReasonOf(stopReason: string | null | undefined): FinishReason {
@@ -38,7 +48,8 @@ function formatInstruction(request: ProviderChatRequest): string | undefined {
   return `Respond with a single JSON object and nothing else, valid against this JSON Schema:\n${JSON.stringify(format.schema)}`;
 }
 
-function toParams(request: ProviderChatRequest, defaultMaxTokens: number): MessageCreateParamsBase {
+/** The Messages API body the provider sends for a request (also each request of a batch). */
+export function toParams(request: ProviderChatRequest, defaultMaxTokens: number): MessageCreateParamsBase {
   const system = request.messages
     .filter((m) => m.role === "system" || m.role === "developer")
     .map((m) => m.content);
@@ -66,6 +77,17 @@ function toParams(request: ProviderChatRequest, defaultMaxTokens: number): Messa
     ...(request.topP === undefined ? {} : { top_p: request.topP }),
     ...(request.stop === undefined ? {} : { stop_sequences: request.stop }),
   };
+}
+
+/** Reads a message (a response or a batch result); throws when it is malformed. */
+export function messageResultOf(message: Message, site: FailureSite): ProviderChatResult {
+  if (!Array.isArray(message?.content) || typeof message.usage?.input_tokens !== "number") {
+    throw malformedResponse(site, "missing content or usage");
+  }
+  const content = message.content.map((block) => (block.type === "text" ? block.text : "")).join("");
+  const finishReason = finishReasonOf(message.stop_reason);
+  const usage = { inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens };
+  return { id: message.id, content, finishReason, choices: [{ content, finishReason }], usage };
 }
 
 /** A provider speaking Anthropic's Messages API through the official `@anthropic-ai/sdk`. */
@@ -101,13 +123,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
     } catch (error) {
       throw toSluiceError(error, site);
     }
-    if (!Array.isArray(message?.content) || typeof message.usage?.input_tokens !== "number") {
-      throw malformedResponse(site, "missing content or usage");
-    }
-    const content = message.content.map((block) => (block.type === "text" ? block.text : "")).join("");
-    const finishReason = finishReasonOf(message.stop_reason);
-    const usage = { inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens };
-    return { id: message.id, content, finishReason, choices: [{ content, finishReason }], usage };
+    return messageResultOf(message, site);
   }
 
   async function* stream(
@@ -152,5 +168,12 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
     );
   }
 
-  return { name, family: "anthropic", complete, stream, embed };
+  const batches = createAnthropicBatchApi({
+    name,
+    apiKey: options.apiKey,
+    baseUrl: options.baseUrl,
+    defaultMaxTokens,
+    ...(options.batchLimits ? { limits: options.batchLimits } : {}),
+  });
+  return { name, family: "anthropic", complete, stream, embed, batches };
 }

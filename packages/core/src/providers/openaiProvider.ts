@@ -1,7 +1,9 @@
 import OpenAI from "openai";
 import type { ChatCompletion, ChatCompletionCreateParamsBase } from "openai/resources/chat/completions";
 import type { TokenUsage } from "../models/cost.ts";
+import type { ProviderBatchLimits } from "./batchApi.ts";
 import { createJsonHttpClient } from "./jsonHttp.ts";
+import { createOpenAiBatchApi } from "./openaiBatchApi.ts";
 import type {
   CallOptions,
   ChatStreamEvent,
@@ -14,7 +16,13 @@ import type {
   ProviderEmbeddingsResult,
   TokenLogprob,
 } from "./provider.ts";
-import { abortError, malformedResponse, streamFailure, toSluiceError } from "./providerErrors.ts";
+import {
+  abortError,
+  type FailureSite,
+  malformedResponse,
+  streamFailure,
+  toSluiceError,
+} from "./providerErrors.ts";
 
 /** Settings of an OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, Together, Groq, the simulator). */
 export interface OpenAiProviderOptions {
@@ -23,6 +31,8 @@ export interface OpenAiProviderOptions {
   baseUrl?: string | undefined;
   /** Per-request ceiling; Sluice's own resilience policy usually times out first. */
   timeoutMs?: number;
+  /** Overrides OpenAI's Batch API limits (50,000 requests, 200 MB). */
+  batchLimits?: Partial<ProviderBatchLimits>;
 }
 
 const FINISH_REASONS = new Set<FinishReason>(["stop", "length", "content_filter", "tool_calls"]);
@@ -31,7 +41,8 @@ function finishReasonOf(value: unknown): FinishReason {
   return FINISH_REASONS.has(value as FinishReason) ? (value as FinishReason) : "stop";
 }
 
-function toParams(request: ProviderChatRequest): ChatCompletionCreateParamsBase {
+/** The chat-completion body the provider sends for a request (also each line of a batch). */
+export function toParams(request: ProviderChatRequest): ChatCompletionCreateParamsBase {
   const format = request.responseFormat;
   return {
     model: request.model,
@@ -76,6 +87,33 @@ function usageOf(
   return { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
 }
 
+/** Reads a chat completion body (a response or a batch output line); throws when it is malformed. */
+export function chatResultOf(response: ChatCompletion, site: FailureSite): ProviderChatResult {
+  const usage = usageOf(response?.usage);
+  if (!Array.isArray(response?.choices) || response.choices.length === 0 || !usage) {
+    throw malformedResponse(site, "missing choices or usage");
+  }
+  const choices: ProviderChoice[] = response.choices.map((choice) => {
+    if (typeof choice?.message?.content !== "string")
+      throw malformedResponse(site, "a choice has no text content");
+    const logprobs = logprobsOf(choice);
+    return {
+      content: choice.message.content,
+      finishReason: finishReasonOf(choice.finish_reason),
+      ...(logprobs ? { logprobs } : {}),
+    };
+  });
+  const first = choices[0]!;
+  return {
+    id: String(response.id),
+    content: first.content,
+    finishReason: first.finishReason,
+    choices,
+    usage,
+    ...(first.logprobs ? { logprobs: first.logprobs } : {}),
+  };
+}
+
 const OPENAI_BASE_URL = "https://api.openai.com/v1";
 
 /**
@@ -108,29 +146,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): Provider {
     } catch (error) {
       throw toSluiceError(error, site);
     }
-    const usage = usageOf(response?.usage);
-    if (!Array.isArray(response?.choices) || response.choices.length === 0 || !usage) {
-      throw malformedResponse(site, "missing choices or usage");
-    }
-    const choices: ProviderChoice[] = response.choices.map((choice) => {
-      if (typeof choice?.message?.content !== "string")
-        throw malformedResponse(site, "a choice has no text content");
-      const logprobs = logprobsOf(choice);
-      return {
-        content: choice.message.content,
-        finishReason: finishReasonOf(choice.finish_reason),
-        ...(logprobs ? { logprobs } : {}),
-      };
-    });
-    const first = choices[0]!;
-    return {
-      id: String(response.id),
-      content: first.content,
-      finishReason: first.finishReason,
-      choices,
-      usage,
-      ...(first.logprobs ? { logprobs: first.logprobs } : {}),
-    };
+    return chatResultOf(response, site);
   }
 
   async function* stream(
@@ -189,5 +205,11 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): Provider {
     }
   }
 
-  return { name, family: "openai", complete, stream, embed, close: () => json.close() };
+  const batches = createOpenAiBatchApi({
+    name,
+    apiKey: options.apiKey,
+    baseUrl: options.baseUrl,
+    ...(options.batchLimits ? { limits: options.batchLimits } : {}),
+  });
+  return { name, family: "openai", complete, stream, embed, batches, close: () => json.close() };
 }

@@ -1,4 +1,5 @@
 import type { TokenUsage } from "../models/cost.ts";
+import type { ProviderBatchApi } from "./batchApi.ts";
 
 /** One chat message as providers receive it (content already flattened to text). */
 export interface ProviderMessage {
@@ -88,6 +89,8 @@ export interface Provider {
   complete(request: ProviderChatRequest, options: CallOptions): Promise<ProviderChatResult>;
   stream(request: ProviderChatRequest, options: CallOptions): AsyncIterable<ChatStreamEvent>;
   embed(request: ProviderEmbeddingsRequest, options: CallOptions): Promise<ProviderEmbeddingsResult>;
+  /** The provider's asynchronous Batch API, when it has one. */
+  readonly batches?: ProviderBatchApi;
   /** Closes kept-alive connections. */
   close?(): Promise<void>;
 }

@@ -1,7 +1,10 @@
 import type { SluiceConfig } from "../config/configSchema.ts";
 import { SluiceError } from "../errors/sluiceError.ts";
 import type { ModelSpec } from "../models/modelSpec.ts";
+import { anthropicBatchLimits } from "./anthropicBatchApi.ts";
 import { createAnthropicProvider } from "./anthropicProvider.ts";
+import type { ProviderBatchLimits } from "./batchApi.ts";
+import { openAiBatchLimits } from "./openaiBatchApi.ts";
 import { createOpenAiProvider } from "./openaiProvider.ts";
 import type { Provider } from "./provider.ts";
 
@@ -23,9 +26,21 @@ const SIMULATOR_KEY = "sk-simulator";
 /** Builds providers from configuration; models whose provider has no key go to the simulator. */
 export function createProviderRegistry(
   config: SluiceConfig["providers"],
-  options: { timeoutMs?: number } = {},
+  options: {
+    timeoutMs?: number;
+    /** Caps on one batch below the providers' own limits (an operator's choice). */
+    batchCaps?: { maxRequests?: number | undefined; maxBytes?: number | undefined };
+  } = {},
 ): ProviderRegistry {
   const timeout = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+  const capped = (limits: ProviderBatchLimits) => ({
+    batchLimits: {
+      maxRequests: Math.min(limits.maxRequests, options.batchCaps?.maxRequests ?? Number.POSITIVE_INFINITY),
+      maxBytes: Math.min(limits.maxBytes, options.batchCaps?.maxBytes ?? Number.POSITIVE_INFINITY),
+    },
+  });
+  const openAiLimits = capped(openAiBatchLimits);
+  const anthropicLimits = capped(anthropicBatchLimits);
   const real = new Map<string, Provider>();
   if (config.openai.apiKey) {
     real.set(
@@ -35,6 +50,7 @@ export function createProviderRegistry(
         apiKey: config.openai.apiKey,
         baseUrl: config.openai.baseUrl,
         ...timeout,
+        ...openAiLimits,
       }),
     );
   }
@@ -46,13 +62,20 @@ export function createProviderRegistry(
         apiKey: config.anthropic.apiKey,
         baseUrl: config.anthropic.baseUrl,
         ...timeout,
+        ...anthropicLimits,
       }),
     );
   }
   for (const [name, extra] of Object.entries(config.extra)) {
     real.set(
       name,
-      createOpenAiProvider({ name, apiKey: extra.apiKey ?? "none", baseUrl: extra.baseUrl, ...timeout }),
+      createOpenAiProvider({
+        name,
+        apiKey: extra.apiKey ?? "none",
+        baseUrl: extra.baseUrl,
+        ...timeout,
+        ...openAiLimits,
+      }),
     );
   }
   const simulatorUrl = config.simulatorUrl?.replace(/\/+$/, "");
@@ -63,12 +86,14 @@ export function createProviderRegistry(
           apiKey: SIMULATOR_KEY,
           baseUrl: `${simulatorUrl}/v1`,
           ...timeout,
+          ...openAiLimits,
         }),
         anthropic: createAnthropicProvider({
           name: "simulator",
           apiKey: SIMULATOR_KEY,
           baseUrl: simulatorUrl,
           ...timeout,
+          ...anthropicLimits,
         }),
       }
     : undefined;

@@ -19,3 +19,11 @@ export function phaseStart(createdAt: number, phase: BatchPhase, timings: BatchT
   if (phase === "finalizing") return createdAt + timings.validatingMs + timings.inProgressMs;
   return createdAt + timings.validatingMs + timings.inProgressMs + timings.finalizingMs;
 }
+
+/** Batch-only prompt cues: `[[sim:batch-error]]` fails the item, `[[sim:batch-expire]]` expires it (Anthropic). */
+export function batchCue(body: unknown): "error" | "expire" | undefined {
+  const text = JSON.stringify(body ?? null);
+  if (text.includes("[[sim:batch-error]]")) return "error";
+  if (text.includes("[[sim:batch-expire]]")) return "expire";
+  return undefined;
+}

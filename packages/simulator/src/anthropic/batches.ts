@@ -1,4 +1,4 @@
-import { phaseStart } from "../batchPhase.ts";
+import { batchCue, phaseStart } from "../batchPhase.ts";
 import { sendError, sendJson } from "../providerErrors.ts";
 import { type SimRequest, type SimState, storeOf } from "../simContext.ts";
 import { messageObject, planMessages } from "./messages.ts";
@@ -25,7 +25,18 @@ function settle(state: SimState, batch: SimMessageBatch, canceled: boolean): voi
       counts.canceled++;
       return { custom_id: customId, result: { type: "canceled" } };
     }
-    if (params.model === "sim-expire") {
+    const cue = batchCue(params);
+    if (cue === "error") {
+      counts.errored++;
+      return {
+        custom_id: customId,
+        result: {
+          type: "errored",
+          error: { type: "error", error: { type: "api_error", message: "Internal server error" } },
+        },
+      };
+    }
+    if (params.model === "sim-expire" || cue === "expire") {
       counts.expired++;
       return { custom_id: customId, result: { type: "expired" } };
     }

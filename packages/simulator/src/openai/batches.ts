@@ -1,4 +1,4 @@
-import { batchPhase, phaseStart } from "../batchPhase.ts";
+import { batchCue, batchPhase, phaseStart } from "../batchPhase.ts";
 import { sendError, sendJson } from "../providerErrors.ts";
 import { type SimRequest, type SimState, storeOf } from "../simContext.ts";
 import { completionObject, prepareChat } from "./chatCompletions.ts";
@@ -80,6 +80,20 @@ function settle(state: SimState, batch: SimBatch, expired: boolean): NonNullable
             code: "batch_expired",
             message: "This request could not be executed before the completion window expired.",
           },
+        }),
+      );
+      continue;
+    }
+    if (batchCue(line.body) === "error") {
+      const body = {
+        error: { message: "The server had an error.", type: "server_error", param: null, code: null },
+      };
+      err.push(
+        JSON.stringify({
+          id,
+          custom_id: line.customId,
+          response: { status_code: 500, request_id: requestId, body },
+          error: null,
         }),
       );
       continue;

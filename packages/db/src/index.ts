@@ -38,6 +38,7 @@ export {
 export { createPgListener, type PgListener, type PgListenerOptions } from "./queue/pgListener.ts";
 export { analyzeQueueTable, staleQueueTables } from "./queue/queueStatistics.ts";
 export * from "./repositories/apiKeys.ts";
+export * from "./repositories/batches.ts";
 export * from "./repositories/cascadeRuns.ts";
 export * from "./repositories/jobEvents.ts";
 export * from "./repositories/jobs.ts";

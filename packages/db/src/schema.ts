@@ -231,6 +231,91 @@ export interface DeadLetterAlertsTable {
   createdAt: CreatedAt;
 }
 
+/** Where a batch is in its life: `draft` until submitted, then the provider's states. */
+export type BatchStatus =
+  | "draft"
+  | "validating"
+  | "submitted"
+  | "in_progress"
+  | "finalizing"
+  | "completed"
+  | "failed"
+  | "expired"
+  | "cancelling"
+  | "cancelled";
+
+/** `batches`: a set of chat requests run through a provider's Batch API at batch pricing. */
+export interface BatchesTable {
+  id: Generated<string>;
+  tenantId: string;
+  name: string;
+  description: string | null;
+  provider: string;
+  /** A model id, or `cascade:<name>`. */
+  model: string;
+  status: ColumnType<BatchStatus, BatchStatus | undefined, BatchStatus>;
+  tier: ColumnType<number, number | undefined, number>;
+  providerBatchId: string | null;
+  inputFileId: string | null;
+  outputFileId: string | null;
+  errorFileId: string | null;
+  requestCount: ColumnType<number, number | undefined, number>;
+  succeededCount: ColumnType<number, number | undefined, number>;
+  erroredCount: ColumnType<number, number | undefined, number>;
+  expiredCount: ColumnType<number, number | undefined, number>;
+  cancelledCount: ColumnType<number, number | undefined, number>;
+  requestBytes: ColumnType<number, number | undefined, number>;
+  inputTokens: ColumnType<number, number | undefined, number>;
+  outputTokens: ColumnType<number, number | undefined, number>;
+  costMicros: ColumnType<number, number | undefined, number>;
+  syncCostMicros: ColumnType<number, number | undefined, number>;
+  topTierCostMicros: ColumnType<number, number | undefined, number>;
+  completionWindow: ColumnType<string, string | undefined, string>;
+  webhookUrl: string | null;
+  metadata: ColumnType<Record<string, string>, string | undefined, string>;
+  errorMessage: string | null;
+  resultsRead: ColumnType<number, number | undefined, number>;
+  pollSeq: ColumnType<number, number | undefined, number>;
+  jobId: string | null;
+  createdAt: CreatedAt;
+  submittedAt: NullableTimestamp;
+  finishedAt: NullableTimestamp;
+  updatedAt: Timestamp;
+}
+
+/** States of one request of a batch. */
+export type BatchRequestStatus = "pending" | "submitted" | "succeeded" | "errored" | "expired" | "cancelled";
+
+/** `batch_requests`: the validated chat requests of a batch, in input order. */
+export interface BatchRequestsTable {
+  batchId: string;
+  customId: string;
+  seq: number;
+  body: Json;
+  status: ColumnType<BatchRequestStatus, BatchRequestStatus | undefined, BatchRequestStatus>;
+  tier: ColumnType<number, number | undefined, number>;
+  attempts: ColumnType<unknown[], string | undefined, string>;
+}
+
+/** Final states of one request's answer. */
+export type BatchResponseStatus = "succeeded" | "errored" | "expired" | "cancelled";
+
+/** `batch_responses`: one answer per request, with its tokens and cost at batch pricing. */
+export interface BatchResponsesTable {
+  batchId: string;
+  customId: string;
+  seq: number;
+  status: BatchResponseStatus;
+  model: string | null;
+  response: ColumnType<unknown, string | null | undefined, string | null>;
+  error: ColumnType<unknown, string | null | undefined, string | null>;
+  inputTokens: ColumnType<number, number | undefined, number>;
+  outputTokens: ColumnType<number, number | undefined, number>;
+  costMicros: ColumnType<number, number | undefined, number>;
+  attempts: ColumnType<unknown[], string | undefined, string>;
+  createdAt: CreatedAt;
+}
+
 /** Every table Sluice owns, as Kysely sees it (camelCase; columns are snake_case in Postgres). */
 export interface Database {
   tenants: TenantsTable;
@@ -247,6 +332,9 @@ export interface Database {
   webhookDeliveries: WebhookDeliveriesTable;
   deadLetterAlerts: DeadLetterAlertsTable;
   deadLetters: DeadLettersTable;
+  batches: BatchesTable;
+  batchRequests: BatchRequestsTable;
+  batchResponses: BatchResponsesTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
@@ -265,3 +353,8 @@ export type Job = Selectable<JobsTable>;
 export type NewJob = Insertable<JobsTable>;
 export type JobEvent = Selectable<JobEventsTable>;
 export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
+export type Batch = Selectable<BatchesTable>;
+export type NewBatch = Insertable<BatchesTable>;
+export type BatchRequest = Selectable<BatchRequestsTable>;
+export type BatchResponse = Selectable<BatchResponsesTable>;
+export type NewBatchResponse = Insertable<BatchResponsesTable>;

@@ -7,6 +7,7 @@ export {
   requireAdmin,
 } from "./auth/apiKeys.ts";
 export { type Authenticator, createAuthenticator } from "./auth/authenticator.ts";
+export * from "./batches/index.ts";
 export * from "./cascade/index.ts";
 export { cascadesFilePath, readCascadesFile, writeCascadeToFile } from "./config/cascadesFile.ts";
 export { ConfigError, parseConfig, type SluiceConfig } from "./config/configSchema.ts";
@@ -73,7 +74,26 @@ export {
   runPipeline,
   runPipelineMany,
 } from "./pipelines/pipeline.ts";
+export {
+  type AnthropicBatchApiOptions,
+  anthropicBatchLimits,
+  createAnthropicBatchApi,
+} from "./providers/anthropicBatchApi.ts";
 export { createAnthropicProvider } from "./providers/anthropicProvider.ts";
+export {
+  finishedBatchStatuses,
+  type ProviderBatchApi,
+  type ProviderBatchLimits,
+  type ProviderBatchRequest,
+  type ProviderBatchResult,
+  type ProviderBatchState,
+  type ProviderBatchStatus,
+} from "./providers/batchApi.ts";
+export {
+  createOpenAiBatchApi,
+  type OpenAiBatchApiOptions,
+  openAiBatchLimits,
+} from "./providers/openaiBatchApi.ts";
 export { createOpenAiProvider } from "./providers/openaiProvider.ts";
 export type {
   CallOptions,

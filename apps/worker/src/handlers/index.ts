@@ -1,12 +1,15 @@
 import {
   buildWebhook,
   type Guards,
+  type JobService,
   type LlmRuntime,
+  pollBatch,
   runChatJob,
   runClassifyBatchJob,
   runClassifyJob,
   runEmbeddingsJob,
   SluiceError,
+  submitBatch,
 } from "@sluice/core";
 import { type Db, findTenantById, insertWebhookDelivery, type Tenant } from "@sluice/db";
 import type { JobContext, JobHandlers } from "./jobHandler.ts";
@@ -19,6 +22,10 @@ export interface HandlerServices extends Guards {
   alertWebhookSecret?: string | undefined;
   /** Time allowed for a webhook receiver to answer. */
   webhookTimeoutMs?: number;
+  /** Schedules batch polls and submissions. */
+  jobs: JobService;
+  /** Time between polls of a batch at its provider. */
+  batchPollMs: number;
 }
 
 async function tenantOf(db: Db, ctx: JobContext): Promise<Tenant> {
@@ -79,13 +86,26 @@ export function createHandlers(services: HandlerServices): JobHandlers {
       });
     },
     "webhook.deliver": (payload, ctx) => deliverWebhook(services, payload, ctx),
+    "batch.submit": (payload, ctx) => submitBatch(batchDeps(services, ctx), payload),
+    "batch.poll": (payload, ctx) => pollBatch(batchDeps(services, ctx), payload),
+  };
+}
+
+function batchDeps(services: HandlerServices, ctx: JobContext) {
+  return {
+    db: services.db,
+    jobs: services.jobs,
+    runtime: services.runtime,
+    pollIntervalMs: services.batchPollMs,
+    signal: ctx.signal,
+    progress: ctx.progress,
   };
 }
 
 /** Posts one signed event; a receiver that fails or answers non-2xx gets it again later. */
 async function deliverWebhook(
   services: HandlerServices,
-  payload: { url: string; event: string; jobId?: string; body?: Record<string, unknown> },
+  payload: { url: string; event: string; jobId?: string; batchId?: string; body?: Record<string, unknown> },
   ctx: JobContext,
 ): Promise<{ statusCode: number }> {
   const request = await buildWebhook(services.db, payload, {

@@ -32,6 +32,7 @@ describe("parseConfig", () => {
           webhookSecret: undefined,
         },
       },
+      batches: { pollMs: 30_000, maxRequests: undefined, maxBytes: undefined },
     });
   });
 

@@ -104,6 +104,12 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number().int().min(1).max(86_400).default(3_600),
   ),
+  SLUICE_BATCH_POLL_MS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  ),
+  SLUICE_BATCH_MAX_REQUESTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).optional()),
+  SLUICE_BATCH_MAX_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).optional()),
   SLUICE_ALERT_WEBHOOK_URL: optionalUrl,
   SLUICE_ALERT_WEBHOOK_SECRET: optionalString,
 });
@@ -151,6 +157,13 @@ export interface SluiceConfig {
       webhookSecret: string | undefined;
     };
   };
+  batches: {
+    /** Time between checks of a batch at its provider. */
+    pollMs: number;
+    /** Caps on one batch below the providers' own limits (unset: the provider's). */
+    maxRequests: number | undefined;
+    maxBytes: number | undefined;
+  };
 }
 
 /** Parses an environment-like record; throws {@link ConfigError} naming each bad variable. */
@@ -193,6 +206,11 @@ export function parseConfig(source: Record<string, string | undefined>): SluiceC
         webhookUrl: env.SLUICE_ALERT_WEBHOOK_URL,
         webhookSecret: env.SLUICE_ALERT_WEBHOOK_SECRET,
       },
+    },
+    batches: {
+      pollMs: env.SLUICE_BATCH_POLL_MS,
+      maxRequests: env.SLUICE_BATCH_MAX_REQUESTS,
+      maxBytes: env.SLUICE_BATCH_MAX_BYTES,
     },
   };
 }

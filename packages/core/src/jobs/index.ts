@@ -13,6 +13,8 @@ export {
   requeueJobs,
 } from "./deadLetters.ts";
 export {
+  batchPollPayload,
+  batchSubmitPayload,
   chatCompletePayload,
   classifyBatchPayload,
   classifyTicketPayload,

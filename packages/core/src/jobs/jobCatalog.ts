@@ -69,9 +69,20 @@ export const webhookDeliverPayload = z.strictObject({
   event: z.string().min(1).max(100),
   /** The job the event is about (absent for system alerts). */
   jobId: z.uuid().optional(),
+  /** The batch the event is about (its body is read fresh). */
+  batchId: z.uuid().optional(),
   /** A system alert's body (absent for job events, whose body is read fresh). */
   body: z.record(z.string(), z.unknown()).optional(),
 });
+
+/** Payload of `batch.submit`: send a batch's tier to its provider. */
+export const batchSubmitPayload = z.strictObject({ batchId: z.uuid(), tier: z.int().min(0).max(20) });
+
+/**
+ * Payload of `batch.poll`: check a submitted batch once. `seq` is the batch's poll sequence; only
+ * the poll holding the current one schedules the next (-1 for an extra poll that schedules none).
+ */
+export const batchPollPayload = z.strictObject({ batchId: z.uuid(), seq: z.int().min(-1) });
 
 /** The job kinds Sluice runs, by name. */
 export const defaultJobKinds = {
@@ -139,6 +150,34 @@ export const defaultJobKinds = {
     retryDelayMaxSeconds: 900,
     timeLimitSeconds: 60,
     softTimeLimitSeconds: 30,
+    idempotent: true,
+    internal: true,
+  },
+  "batch.submit": {
+    kind: "batch.submit",
+    description: "upload a batch's requests to its provider's Batch API and create the provider batch",
+    payload: batchSubmitPayload,
+    priority: "default",
+    retryLimit: 5,
+    retryDelaySeconds: 5,
+    retryBackoff: true,
+    retryDelayMaxSeconds: 600,
+    timeLimitSeconds: 1800,
+    softTimeLimitSeconds: 1700,
+    idempotent: true,
+    internal: true,
+  },
+  "batch.poll": {
+    kind: "batch.poll",
+    description: "check a provider batch; when it has ended, store its results and finish the batch",
+    payload: batchPollPayload,
+    priority: "default",
+    retryLimit: 10,
+    retryDelaySeconds: 5,
+    retryBackoff: true,
+    retryDelayMaxSeconds: 600,
+    timeLimitSeconds: 1800,
+    softTimeLimitSeconds: 1700,
     idempotent: true,
     internal: true,
   },

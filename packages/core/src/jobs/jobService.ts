@@ -67,6 +67,8 @@ export interface JobScope {
 export interface JobService {
   enqueue(scope: JobScope, input: unknown): Promise<{ job: PublicJob; created: boolean }>;
   enqueueMany(scope: JobScope, inputs: unknown[]): Promise<{ job: PublicJob; created: boolean }[]>;
+  /** Enqueues inside the caller's transaction: the job exists only if that transaction commits. */
+  enqueueIn(tx: Db, scope: JobScope, input: unknown): Promise<{ job: PublicJob; created: boolean }>;
   get(scope: JobScope, id: string): Promise<PublicJob>;
   list(scope: JobScope, query: unknown): Promise<{ items: PublicJob[]; nextCursor: string | null }>;
   cancel(scope: JobScope, id: string): Promise<PublicJob>;
@@ -140,7 +142,11 @@ export function createJobService(deps: { db: Db; queue: JobQueue; catalog: JobCa
     }
     // Every job valid, or none queued.
     const rows = inputs.map((raw, i) => toRow(catalog, scope, raw, inputs.length > 1 ? i : undefined));
-    return db.transaction().execute(async (tx) => {
+    return db.transaction().execute((tx) => enqueueRowsIn(tx, scope, rows));
+  }
+
+  async function enqueueRowsIn(tx: Db, scope: JobScope, rows: NewJob[]) {
+    {
       // Job webhooks are signed with the tenant's secret: a tenant that never set one gets one now.
       if (scope.tenantId && rows.some((r) => r.webhookUrl)) {
         await ensureTenantWebhookSecret(tx, scope.tenantId, generateWebhookSecret());
@@ -158,7 +164,7 @@ export function createJobService(deps: { db: Db; queue: JobQueue; catalog: JobCa
         if (!found) throw new SluiceError("conflict", "the job could not be queued; try again");
         return { job: publicJob(found), created: false };
       });
-    });
+    }
   }
 
   return {
@@ -168,6 +174,10 @@ export function createJobService(deps: { db: Db; queue: JobQueue; catalog: JobCa
       return first!;
     },
     enqueueMany,
+    async enqueueIn(tx, scope, input) {
+      const [first] = await enqueueRowsIn(tx, scope, [toRow(catalog, scope, input)]);
+      return first!;
+    },
     async get(scope, id) {
       const job = await findJob(db, parseJobId(id), tenantOf(scope));
       if (!job) throw notFound(id);

@@ -48,7 +48,9 @@ export function createLlmRuntime(
   } = {},
 ): LlmRuntime {
   const registry = createModelRegistry(config.models as ModelSpecInput[]);
-  const providers = createProviderRegistry(config.providers);
+  const providers = createProviderRegistry(config.providers, {
+    batchCaps: { maxRequests: config.batches.maxRequests, maxBytes: config.batches.maxBytes },
+  });
   const callLog = createCallLogWriter(db, options.onCallLogError ? { onError: options.onCallLogError } : {});
   const models = createModelClient({
     registry,

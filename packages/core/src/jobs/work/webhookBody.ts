@@ -1,4 +1,5 @@
-import { type Db, findJob, findTenantById } from "@sluice/db";
+import { type Db, findBatchById, findJob, findTenantById } from "@sluice/db";
+import { publicBatch } from "../../batches/publicBatch.ts";
 import { SluiceError } from "../../errors/sluiceError.ts";
 import { publicJob } from "../publicJob.ts";
 import { SIGNATURE_HEADER, signWebhook } from "../webhookSignature.ts";
@@ -11,8 +12,9 @@ export interface SignedWebhook {
 }
 
 /**
- * Builds a `webhook.deliver` request: `{ event, job }` with the job as it is now (or a system
- * alert's body), signed with the tenant's secret (the alert secret for system alerts).
+ * Builds a `webhook.deliver` request: `{ event, job }` with the job as it is now (`{ event, batch }`
+ * for a batch, or a system alert's body), signed with the tenant's secret (the alert secret for
+ * system alerts).
  */
 export async function buildWebhook(
   db: Db,
@@ -20,6 +22,7 @@ export async function buildWebhook(
     url: string;
     event: string;
     jobId?: string | undefined;
+    batchId?: string | undefined;
     body?: Record<string, unknown> | undefined;
   },
   delivery: { id: string; attempt: number; alertSecret?: string | undefined },
@@ -33,6 +36,13 @@ export async function buildWebhook(
     const tenant = job.tenantId ? await findTenantById(db, job.tenantId) : undefined;
     secret = tenant?.webhookSecret ?? undefined;
     content = { event: payload.event, job: publicJob(job) };
+  }
+  if (payload.batchId) {
+    const batch = await findBatchById(db, payload.batchId);
+    if (!batch)
+      throw new SluiceError("not_found", `batch ${payload.batchId} no longer exists`, { retriable: false });
+    secret = (await findTenantById(db, batch.tenantId))?.webhookSecret ?? undefined;
+    content = { event: payload.event, batch: publicBatch(batch) };
   }
   if (!secret) {
     throw new SluiceError("validation_error", "no webhook signing secret is set for this endpoint", {

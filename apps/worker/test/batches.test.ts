@@ -1,0 +1,296 @@
+import fs from "node:fs";
+import {
+  type BatchService,
+  costMicros,
+  createBatchService,
+  createLlmRuntime,
+  type LlmRuntime,
+  type PublicBatch,
+  parseConfig,
+} from "@sluice/core";
+import { useTestDatabase } from "@sluice/db/testing";
+import { ticketDataset } from "@sluice/simulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startProcessHarness } from "./processHarness.ts";
+
+const t = useTestDatabase();
+let h: Awaited<ReturnType<typeof startProcessHarness>>;
+let runtime: LlmRuntime;
+let batches: BatchService;
+
+beforeAll(async () => {
+  h = await startProcessHarness(t, {
+    // A fast clock for batches: a provider batch ends within a second.
+    simulator: { batchTimings: { validatingMs: 150, inProgressMs: 600, finalizingMs: 150 } },
+    env: { SLUICE_BATCH_POLL_MS: "100" },
+    // A poll whose worker died is taken up again within seconds.
+    jobs: {
+      "batch.poll": {
+        timeLimitSeconds: 4,
+        softTimeLimitSeconds: 3,
+        retryDelaySeconds: 1,
+        retryBackoff: false,
+      },
+    },
+  });
+  runtime = createLlmRuntime(
+    parseConfig({ SLUICE_SIMULATOR_URL: h.simulator.url, SLUICE_HOME: "/nonexistent-sluice-home" }),
+    t.db,
+  );
+  batches = createBatchService({ db: t.db, jobs: h.jobs, runtime });
+});
+afterAll(async () => {
+  await runtime.close();
+  await h.close();
+});
+
+const request = (i: number, cue = "") => ({
+  customId: `req-${i}`,
+  body: { messages: [{ role: "user", content: `Say hello to number ${i}. ${cue}` }], max_tokens: 16 },
+});
+
+async function untilBatch(
+  id: string,
+  statuses: PublicBatch["status"][],
+  timeoutMs = 30_000,
+): Promise<PublicBatch> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const batch = await batches.get(h.scope, id);
+    if (statuses.includes(batch.status)) return batch;
+    if (Date.now() > deadline)
+      throw new Error(`batch ${id} is ${batch.status}, expected ${statuses.join("|")}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function allResponses(id: string) {
+  const items = [];
+  let cursor: string | undefined;
+  do {
+    const page = await batches.listResponses(h.scope, id, { limit: 1000, ...(cursor ? { cursor } : {}) });
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return items;
+}
+
+/** Checks every response's cost against its usage at batch pricing, and the batch's totals against them. */
+async function expectExactCosts(batch: PublicBatch) {
+  const responses = await allResponses(batch.id);
+  let cost = 0;
+  let sync = 0;
+  for (const r of responses) {
+    if (r.status !== "succeeded") {
+      expect(r.costMicros).toBe(0);
+      continue;
+    }
+    const model = runtime.registry.get(r.model!);
+    expect(r.costMicros).toBe(costMicros(model, r.usage, { batch: true }));
+    cost += r.costMicros;
+    sync += costMicros(model, r.usage);
+  }
+  const fresh = await batches.get(h.scope, batch.id);
+  expect(fresh.costMicros).toBe(cost);
+  expect(fresh.syncCostMicros).toBe(sync);
+  expect(fresh.savingsMicros).toBe(sync - cost);
+  return { responses, batch: fresh };
+}
+
+describe("provider batches through worker processes", () => {
+  it("runs an OpenAI-wire batch to completion: one item fails, the rest answer at half price", async () => {
+    const worker = await h.worker();
+    const created = await batches.create(h.scope, {
+      name: "openai lifecycle",
+      model: "sim-small",
+      requests: [request(1), request(2), request(3, "[[sim:batch-error]]"), request(4)],
+      submit: true,
+    });
+    expect(created).toMatchObject({ status: "submitted", provider: "simulator", counts: { total: 4 } });
+    const done = await untilBatch(created.id, ["completed", "failed"]);
+    expect(done).toMatchObject({
+      status: "completed",
+      counts: { total: 4, succeeded: 3, errored: 1, expired: 0, cancelled: 0 },
+    });
+    expect(done.providerBatchId).toMatch(/^batch_/);
+    const { responses, batch } = await expectExactCosts(done);
+    expect(responses.map((r) => [r.customId, r.status])).toEqual([
+      ["req-1", "succeeded"],
+      ["req-2", "succeeded"],
+      ["req-3", "errored"],
+      ["req-4", "succeeded"],
+    ]);
+    expect(responses[0]!.response).toMatchObject({
+      object: "chat.completion",
+      model: "sim-small",
+      choices: [{ message: { role: "assistant" } }],
+    });
+    expect(responses[2]!.error).toMatchObject({ httpStatus: 500 });
+    expect(batch.costMicros).toBeGreaterThan(0);
+    // Half price, each rounded once per call.
+    expect(Math.abs(batch.syncCostMicros - 2 * batch.costMicros)).toBeLessThanOrEqual(3);
+    const lines = [];
+    for await (const line of await batches.results(h.scope, created.id)) lines.push(JSON.parse(line));
+    expect(lines.map((l) => l.custom_id)).toEqual(["req-1", "req-2", "req-3", "req-4"]);
+    await worker.stop();
+  });
+
+  it("runs an Anthropic batch: succeeded, errored and expired items, each recorded", async () => {
+    const worker = await h.worker();
+    const created = await batches.create(h.scope, {
+      name: "anthropic lifecycle",
+      model: "claude-haiku-4-5",
+      requests: [
+        request(1),
+        request(2, "[[sim:batch-error]]"),
+        request(3, "[[sim:batch-expire]]"),
+        request(4),
+      ],
+      submit: true,
+    });
+    const done = await untilBatch(created.id, ["completed", "failed"]);
+    expect(done).toMatchObject({
+      status: "completed",
+      counts: { total: 4, succeeded: 2, errored: 1, expired: 1, cancelled: 0 },
+    });
+    expect(done.providerBatchId).toMatch(/^msgbatch_/);
+    const { responses } = await expectExactCosts(done);
+    expect(responses.map((r) => r.status)).toEqual(["succeeded", "errored", "expired", "succeeded"]);
+    expect(responses[0]!.usage.inputTokens).toBeGreaterThan(0);
+    await worker.stop();
+  });
+
+  it("cancels a batch in flight at the provider: every request ends cancelled", async () => {
+    const worker = await h.worker();
+    const created = await batches.create(h.scope, {
+      name: "cancel me",
+      model: "sim-small",
+      requests: [request(1), request(2), request(3)],
+      submit: true,
+    });
+    await untilBatch(created.id, ["validating", "in_progress"]);
+    expect((await batches.cancel(h.scope, created.id)).status).toBe("cancelling");
+    await expect(batches.cancel(h.scope, created.id)).rejects.toMatchObject({ code: "conflict" });
+    const done = await untilBatch(created.id, ["cancelled", "completed"]);
+    expect(done).toMatchObject({ status: "cancelled", counts: { total: 3, succeeded: 0, cancelled: 3 } });
+    expect((await allResponses(created.id)).map((r) => r.status)).toEqual([
+      "cancelled",
+      "cancelled",
+      "cancelled",
+    ]);
+    await worker.stop();
+  });
+
+  it("records an expired batch: every request expired, nothing charged", async () => {
+    const worker = await h.worker();
+    const created = await batches.create(h.scope, {
+      name: "expires",
+      model: "sim-small",
+      metadata: { sim_outcome: "expire" },
+      requests: [request(1), request(2)],
+      submit: true,
+    });
+    const done = await untilBatch(created.id, ["expired", "completed"]);
+    expect(done).toMatchObject({ status: "expired", costMicros: 0, counts: { total: 2, expired: 2 } });
+    await worker.stop();
+  });
+
+  it("escalates only the drafts its validators reject to the next tier, and reports the savings", {
+    timeout: 60_000,
+  }, async () => {
+    const worker = await h.worker();
+    // Tickets from the simulator's dataset: the small model is unsure of the hard ones.
+    const tickets = ticketDataset(42).slice(0, 40);
+    const created = await batches.create(h.scope, {
+      name: "cascade",
+      model: "cascade:simulator",
+      requests: tickets.map((ticket, i) => ({
+        customId: `t-${i}`,
+        body: {
+          messages: [
+            {
+              role: "system",
+              content:
+                "Classify the ticket. Answer JSON {urgency, category, confidence, suggested_response}.",
+            },
+            { role: "user", content: `Subject: ${ticket.subject}\n\n${ticket.body}` },
+          ],
+          response_format: { type: "json_object" },
+          max_tokens: 200,
+        },
+      })),
+      submit: true,
+    });
+    const done = await untilBatch(created.id, ["completed", "failed"], 45_000);
+    expect(done).toMatchObject({ status: "completed", tier: 1, counts: { total: 40, succeeded: 40 } });
+    const responses = await allResponses(created.id);
+    const escalated = responses.filter((r) => r.attempts.length === 2);
+    const kept = responses.filter((r) => r.attempts.length === 1);
+    expect(escalated.length).toBeGreaterThan(0);
+    expect(kept.length).toBeGreaterThan(0);
+    for (const r of kept)
+      expect(r).toMatchObject({ model: "sim-small", attempts: [{ tier: 0, accepted: true }] });
+    for (const r of escalated) {
+      expect(r.model).toBe("sim-large");
+      expect(r.attempts[0]).toMatchObject({ tier: 0, model: "sim-small", accepted: false });
+      expect(r.attempts[1]).toMatchObject({ tier: 1, model: "sim-large" });
+      expect(r.costMicros).toBe(r.attempts[0]!.costMicros + r.attempts[1]!.costMicros);
+    }
+    // The second tier's provider batch held only the rejected items.
+    const secondTier = await t.db
+      .selectFrom("batchRequests")
+      .select("customId")
+      .where("batchId", "=", created.id)
+      .where("tier", "=", 1)
+      .execute();
+    expect(secondTier.map((r) => r.customId).sort()).toEqual(escalated.map((r) => r.customId).sort());
+    const total = responses.reduce((a, r) => a + r.costMicros, 0);
+    expect(done.costMicros).toBe(total);
+    expect(done.topTierCostMicros).toBeGreaterThan(done.costMicros);
+    expect(done.savingsMicros).toBeGreaterThan(0);
+    await worker.stop();
+  });
+
+  it("loses and duplicates nothing when its worker is killed while polling and storing a 10,000-request batch", {
+    timeout: 120_000,
+  }, async () => {
+    const first = await h.worker();
+    const created = await batches.create(h.scope, { name: "big", model: "sim-small" });
+    const jsonl = Array.from({ length: 10_000 }, (_, i) =>
+      JSON.stringify({ custom_id: `r${i}`, body: request(i).body }),
+    ).join("\n");
+    const tmp = `${fs.mkdtempSync("/tmp/sluice-batch-")}/input.jsonl`;
+    fs.writeFileSync(tmp, jsonl);
+    expect((await batches.addRequests(h.scope, created.id, fs.createReadStream(tmp))).added).toBe(10_000);
+    await batches.submit(h.scope, created.id);
+    // Kill the worker once results are being stored (or, if it is quick, while it polls).
+    await expect
+      .poll(
+        async () => {
+          const row = await t.db
+            .selectFrom("batches")
+            .select(["resultsRead", "status"])
+            .where("id", "=", created.id)
+            .executeTakeFirstOrThrow();
+          return row.resultsRead > 0 || row.status === "completed";
+        },
+        { timeout: 30_000, interval: 20 },
+      )
+      .toBe(true);
+    first.kill9();
+    await first.exited;
+    const second = await h.worker();
+    const done = await untilBatch(created.id, ["completed", "failed"], 60_000);
+    expect(done.counts).toEqual({ total: 10_000, succeeded: 10_000, errored: 0, expired: 0, cancelled: 0 });
+    const stored = await t.db
+      .selectFrom("batchResponses")
+      .select("customId")
+      .where("batchId", "=", created.id)
+      .execute();
+    expect(stored).toHaveLength(10_000);
+    expect(new Set(stored.map((r) => r.customId)).size).toBe(10_000);
+    await expectExactCosts(done);
+    await second.stop();
+    fs.rmSync(tmp, { force: true });
+  });
+});

@@ -1,0 +1,393 @@
+import {
+  type Batch,
+  type BatchStatus,
+  batchStatsByStatus,
+  type Db,
+  deleteDraftBatch,
+  existingCustomIds,
+  FINAL_BATCH_STATUSES,
+  findBatch,
+  insertBatch,
+  insertBatchRequests,
+  listBatches,
+  listBatchRequests,
+  listBatchResponses,
+  lockBatch,
+  type NewBatchRequest,
+  updateBatch,
+} from "@sluice/db";
+import { z } from "zod";
+import { SluiceError } from "../errors/sluiceError.ts";
+import type { JobService } from "../jobs/jobService.ts";
+import { parseOrThrow } from "../schemas/validationError.ts";
+import { type BatchInputSource, type BatchLineIssue, inputLines, parseBatchLine } from "./batchInput.ts";
+import { type BatchRuntime, resolveBatchTarget } from "./batchTarget.ts";
+import {
+  type PublicBatch,
+  type PublicBatchRequest,
+  type PublicBatchResponse,
+  publicBatch,
+  publicBatchRequest,
+  publicBatchResponse,
+} from "./publicBatch.ts";
+
+/** Most line issues one rejected input reports (the count says how many there were). */
+export const MAX_REPORTED_ISSUES = 100;
+/** Rows inserted per statement while adding requests. */
+const INSERT_CHUNK = 1000;
+
+/** What callers send to create a batch. */
+export const createBatchInputSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  description: z.string().max(2000).optional(),
+  /** A chat model id or `cascade:<name>`. */
+  model: z.string().min(1).max(200),
+  completionWindow: z.literal("24h").default("24h"),
+  webhookUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .optional(),
+  metadata: z
+    .record(z.string().min(1).max(64), z.string().max(512))
+    // Providers keep 16 keys; Sluice adds its batch id.
+    .refine((m) => Object.keys(m).length <= 15, "must have at most 15 keys")
+    .default({}),
+  /** Requests to add at once (`{ customId, body }` or OpenAI batch-file lines). */
+  requests: z.array(z.unknown()).max(10_000).optional(),
+  /** Submit right after creating. */
+  submit: z.boolean().default(false),
+});
+
+const batchStatusSchema = z.enum([
+  "draft",
+  "validating",
+  "submitted",
+  "in_progress",
+  "finalizing",
+  "completed",
+  "failed",
+  "expired",
+  "cancelling",
+  "cancelled",
+]);
+
+/** Filters and paging of a batch listing. */
+export const batchListQuerySchema = z.strictObject({
+  limit: z.int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+  status: batchStatusSchema.optional(),
+});
+
+/** Paging of a batch's requests or responses. */
+export const batchPageQuerySchema = z.strictObject({
+  limit: z.int().min(1).max(1000).default(100),
+  cursor: z.string().max(200).optional(),
+});
+
+/** Who is asking. */
+export interface BatchScope {
+  tenantId: string;
+  requestId?: string | undefined;
+}
+
+/** Totals over a tenant's batches. */
+export interface BatchStats {
+  byStatus: Partial<Record<BatchStatus, number>>;
+  batches: number;
+  requests: number;
+  succeeded: number;
+  errored: number;
+  usage: { inputTokens: number; outputTokens: number };
+  costMicros: number;
+  syncCostMicros: number;
+  savingsMicros: number;
+}
+
+/** Creating, filling, submitting and reading batches; the worker runs them. */
+export interface BatchService {
+  create(scope: BatchScope, input: unknown): Promise<PublicBatch>;
+  /** Adds requests to a draft: all of them, or none (every bad line reported with its number). */
+  addRequests(
+    scope: BatchScope,
+    id: string,
+    source: BatchInputSource,
+  ): Promise<{ added: number; batch: PublicBatch }>;
+  list(scope: BatchScope, query: unknown): Promise<{ items: PublicBatch[]; nextCursor: string | null }>;
+  get(scope: BatchScope, id: string): Promise<PublicBatch>;
+  listRequests(
+    scope: BatchScope,
+    id: string,
+    query: unknown,
+  ): Promise<{ items: PublicBatchRequest[]; nextCursor: string | null }>;
+  listResponses(
+    scope: BatchScope,
+    id: string,
+    query: unknown,
+  ): Promise<{ items: PublicBatchResponse[]; nextCursor: string | null }>;
+  submit(scope: BatchScope, id: string): Promise<PublicBatch>;
+  cancel(scope: BatchScope, id: string): Promise<PublicBatch>;
+  deleteDraft(scope: BatchScope, id: string): Promise<void>;
+  /** The batch's answers as JSONL lines (input order), read page by page. */
+  results(scope: BatchScope, id: string): Promise<AsyncGenerator<string>>;
+  stats(scope: BatchScope): Promise<BatchStats>;
+}
+
+function notFound(id: string): SluiceError {
+  return new SluiceError("not_found", `batch ${id} not found`, { details: { batchId: id } });
+}
+
+function rejected(issues: BatchLineIssue[], count: number): SluiceError {
+  const first = issues[0]!;
+  const more = count > 1 ? `, and ${count - 1} more (see details.issues)` : "";
+  return new SluiceError(
+    "validation_error",
+    `Invalid batch requests: line ${first.line}: ${first.path}: ${first.message}${more}. Nothing was added.`,
+    {
+      details: {
+        issues: issues.map((i) => ({ ...i, path: `line ${i.line}: ${i.path}` })),
+        issueCount: count,
+      },
+    },
+  );
+}
+
+/** Creates the batch service. */
+export function createBatchService(deps: { db: Db; jobs: JobService; runtime: BatchRuntime }): BatchService {
+  const { db, jobs, runtime } = deps;
+
+  async function owned(scope: BatchScope, id: string, tx: Db = db): Promise<Batch> {
+    const batch = await findBatch(tx, scope.tenantId, id);
+    if (!batch) throw notFound(id);
+    return batch;
+  }
+
+  /** Validates and stores lines inside `tx`; throws (so the transaction rolls back) on any bad line. */
+  async function addLines(tx: Db, batch: Batch, source: BatchInputSource): Promise<number> {
+    const target = resolveBatchTarget(runtime, batch.model);
+    const issues: BatchLineIssue[] = [];
+    let issueCount = 0;
+    const report = (list: BatchLineIssue[]) => {
+      issueCount += list.length;
+      for (const i of list) if (issues.length < MAX_REPORTED_ISSUES) issues.push(i);
+    };
+    const seen = new Set<string>();
+    let count = batch.requestCount;
+    let bytes = batch.requestBytes;
+    let added = 0;
+    let chunk: (NewBatchRequest & { line: number })[] = [];
+    const flush = async () => {
+      const existing = await existingCustomIds(
+        tx,
+        batch.id,
+        chunk.map((r) => r.customId),
+      );
+      for (const r of chunk)
+        if (existing.has(r.customId))
+          report([{ line: r.line, path: "custom_id", message: `"${r.customId}" is already in this batch` }]);
+      if (issueCount === 0) await insertBatchRequests(tx, batch.id, chunk);
+      chunk = [];
+    };
+    for await (const { line, value } of inputLines(source)) {
+      const parsed = parseBatchLine(value, line, batch.model);
+      if (!parsed.ok) {
+        report(parsed.issues);
+        continue;
+      }
+      const { customId, json } = parsed.line;
+      if (seen.has(customId)) {
+        report([{ line, path: "custom_id", message: `"${customId}" appears more than once` }]);
+        continue;
+      }
+      seen.add(customId);
+      count++;
+      bytes += Buffer.byteLength(json);
+      if (count > target.limits.maxRequests || bytes > target.limits.maxBytes) {
+        const what =
+          count > target.limits.maxRequests
+            ? `at most ${target.limits.maxRequests} requests`
+            : `at most ${target.limits.maxBytes} bytes of requests`;
+        report([{ line, path: "(line)", message: `the batch would exceed its provider's limit: ${what}` }]);
+        // Nothing past the limit can be added: stop reading.
+        break;
+      }
+      chunk.push({ line, customId, seq: count - 1, body: json });
+      added++;
+      if (chunk.length >= INSERT_CHUNK) await flush();
+    }
+    if (chunk.length > 0) await flush();
+    if (issueCount > 0) throw rejected(issues, issueCount);
+    if (added === 0)
+      throw new SluiceError("validation_error", "Invalid batch requests: the input has no requests.");
+    await updateBatch(tx, batch.id, { requestCount: count, requestBytes: bytes });
+    return added;
+  }
+
+  async function enqueueSubmit(tx: Db, batch: Batch): Promise<void> {
+    const { job } = await jobs.enqueueIn(
+      tx,
+      { tenantId: null },
+      {
+        kind: "batch.submit",
+        payload: { batchId: batch.id, tier: batch.tier },
+        idempotencyKey: `batch.submit:${batch.id}:${batch.tier}`,
+      },
+    );
+    await updateBatch(tx, batch.id, { jobId: job.id });
+  }
+
+  async function submitLocked(tx: Db, batch: Batch): Promise<Batch> {
+    if (batch.status !== "draft")
+      throw new SluiceError("conflict", `batch ${batch.id} is already ${batch.status}`, {
+        details: { batchId: batch.id, status: batch.status },
+      });
+    if (batch.requestCount === 0)
+      throw new SluiceError(
+        "validation_error",
+        `batch ${batch.id} has no requests; add some before submitting`,
+      );
+    const submitted = await updateBatch(tx, batch.id, { status: "submitted", submittedAt: new Date() });
+    await enqueueSubmit(tx, submitted);
+    return submitted;
+  }
+
+  return {
+    async create(scope, raw) {
+      const input = parseOrThrow(createBatchInputSchema, raw, "batch");
+      const target = resolveBatchTarget(runtime, input.model);
+      const batch = await db.transaction().execute(async (tx) => {
+        let created = await insertBatch(tx, {
+          tenantId: scope.tenantId,
+          name: input.name,
+          description: input.description ?? null,
+          provider: target.tiers[0]!.provider.name,
+          model: input.model,
+          completionWindow: input.completionWindow,
+          webhookUrl: input.webhookUrl ?? null,
+          metadata: JSON.stringify(input.metadata),
+        });
+        if (input.requests && input.requests.length > 0) {
+          await addLines(tx, created, input.requests);
+          created = (await lockBatch(tx, created.id))!;
+        }
+        return input.submit ? submitLocked(tx, created) : created;
+      });
+      return publicBatch(batch);
+    },
+    async addRequests(scope, id, source) {
+      return db.transaction().execute(async (tx) => {
+        const found = await owned(scope, id, tx);
+        const batch = (await lockBatch(tx, found.id))!;
+        if (batch.status !== "draft")
+          throw new SluiceError(
+            "conflict",
+            `batch ${id} is ${batch.status}; requests can only be added to a draft`,
+            {
+              details: { batchId: id, status: batch.status },
+            },
+          );
+        const added = await addLines(tx, batch, source);
+        return { added, batch: publicBatch((await lockBatch(tx, batch.id))!) };
+      });
+    },
+    async list(scope, query) {
+      const q = parseOrThrow(batchListQuerySchema, query ?? {}, "batch query");
+      const page = await listBatches(db, scope.tenantId, q);
+      return { items: page.items.map(publicBatch), nextCursor: page.nextCursor };
+    },
+    async get(scope, id) {
+      return publicBatch(await owned(scope, id));
+    },
+    async listRequests(scope, id, query) {
+      const q = parseOrThrow(batchPageQuerySchema, query ?? {}, "batch request query");
+      const batch = await owned(scope, id);
+      const page = await listBatchRequests(db, batch.id, q);
+      return { items: page.items.map(publicBatchRequest), nextCursor: page.nextCursor };
+    },
+    async listResponses(scope, id, query) {
+      const q = parseOrThrow(batchPageQuerySchema, query ?? {}, "batch response query");
+      const batch = await owned(scope, id);
+      const page = await listBatchResponses(db, batch.id, q);
+      return { items: page.items.map(publicBatchResponse), nextCursor: page.nextCursor };
+    },
+    async submit(scope, id) {
+      return db.transaction().execute(async (tx) => {
+        const found = await owned(scope, id, tx);
+        return publicBatch(await submitLocked(tx, (await lockBatch(tx, found.id))!));
+      });
+    },
+    async cancel(scope, id) {
+      const batch = await db.transaction().execute(async (tx) => {
+        const found = await owned(scope, id, tx);
+        const locked = (await lockBatch(tx, found.id))!;
+        if (FINAL_BATCH_STATUSES.includes(locked.status) || locked.status === "cancelling")
+          throw new SluiceError("conflict", `batch ${id} is already ${locked.status}`, {
+            details: { batchId: id, status: locked.status },
+          });
+        if (locked.status === "draft")
+          throw new SluiceError("conflict", `batch ${id} is a draft; delete it instead`, {
+            details: { batchId: id, status: locked.status },
+          });
+        const cancelling = await updateBatch(tx, locked.id, { status: "cancelling" });
+        // A poll tells the provider at once (the regular polls carry on as well).
+        await jobs.enqueueIn(
+          tx,
+          { tenantId: null },
+          {
+            kind: "batch.poll",
+            payload: { batchId: locked.id, seq: -1 },
+            idempotencyKey: `batch.cancel:${locked.id}`,
+          },
+        );
+        return cancelling;
+      });
+      return publicBatch(batch);
+    },
+    async deleteDraft(scope, id) {
+      const batch = await owned(scope, id);
+      if (!(await deleteDraftBatch(db, scope.tenantId, batch.id)))
+        throw new SluiceError("conflict", `batch ${id} is ${batch.status}; only drafts can be deleted`, {
+          details: { batchId: id, status: batch.status },
+        });
+    },
+    async results(scope, id) {
+      const batch = await owned(scope, id);
+      return (async function* () {
+        let cursor: string | undefined;
+        do {
+          const page = await listBatchResponses(db, batch.id, { limit: 1000, cursor });
+          for (const r of page.items) {
+            const p = publicBatchResponse(r);
+            yield `${JSON.stringify({
+              custom_id: p.customId,
+              status: p.status,
+              model: p.model,
+              response: p.response,
+              error: p.error,
+              usage: { input_tokens: p.usage.inputTokens, output_tokens: p.usage.outputTokens },
+              cost_micros: p.costMicros,
+              attempts: p.attempts,
+            })}\n`;
+          }
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+      })();
+    },
+    async stats(scope) {
+      const rows = await batchStatsByStatus(db, scope.tenantId);
+      const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + f(r), 0);
+      const costMicros = sum((r) => r.costMicros);
+      const syncCostMicros = sum((r) => r.syncCostMicros);
+      return {
+        byStatus: Object.fromEntries(rows.map((r) => [r.status, r.batches])),
+        batches: sum((r) => r.batches),
+        requests: sum((r) => r.requests),
+        succeeded: sum((r) => r.succeeded),
+        errored: sum((r) => r.errored),
+        usage: { inputTokens: sum((r) => r.inputTokens), outputTokens: sum((r) => r.outputTokens) },
+        costMicros,
+        syncCostMicros,
+        savingsMicros: syncCostMicros - costMicros,
+      };
+    },
+  };
+}

@@ -1,0 +1,29 @@
+export {
+  type BatchInputSource,
+  type BatchLine,
+  type BatchLineIssue,
+  customIdSchema,
+  inputLines,
+  parseBatchLine,
+} from "./batchInput.ts";
+export { type BatchWorkDeps, pollBatch, RESULT_CHUNK, submitBatch } from "./batchProcessor.ts";
+export {
+  type BatchScope,
+  type BatchService,
+  type BatchStats,
+  batchListQuerySchema,
+  batchPageQuerySchema,
+  createBatchInputSchema,
+  createBatchService,
+  MAX_REPORTED_ISSUES,
+} from "./batchService.ts";
+export { type BatchRuntime, type BatchTarget, type BatchTier, resolveBatchTarget } from "./batchTarget.ts";
+export {
+  type BatchAttempt,
+  type PublicBatch,
+  type PublicBatchRequest,
+  type PublicBatchResponse,
+  publicBatch,
+  publicBatchRequest,
+  publicBatchResponse,
+} from "./publicBatch.ts";

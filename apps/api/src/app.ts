@@ -6,6 +6,7 @@ import { healthRoutes } from "./http/healthRoutes.ts";
 import { requestIdMiddleware, requestIdOf } from "./http/requestId.ts";
 import { securityHeaders } from "./http/securityHeaders.ts";
 import { httpLogger } from "./logging/httpLogger.ts";
+import { batchRoutes } from "./rest/batchRoutes.ts";
 import { jobRoutes } from "./rest/jobRoutes.ts";
 import { openaiRoutes } from "./rest/openaiRoutes.ts";
 import { appRouter } from "./root.ts";
@@ -48,6 +49,7 @@ export function createApp(services: ApiServices): Express {
   app.use(express.json({ limit: MAX_BODY_BYTES }));
   app.use(openaiRoutes(services));
   app.use(jobRoutes(services));
+  app.use(batchRoutes(services));
   app.use((req, res) => {
     res
       .status(404)

@@ -1,3 +1,4 @@
+import { batchesRouter } from "./routers/batches.ts";
 import { cascadeRouter, chatRouter, embeddingsRouter, statsRouter } from "./routers/completions.ts";
 import { healthRouter } from "./routers/health.ts";
 import { deadLettersRouter, jobsRouter } from "./routers/jobs.ts";
@@ -6,7 +7,7 @@ import { ticketsRouter } from "./routers/tickets.ts";
 import { webhooksRouter } from "./routers/webhooks.ts";
 import { router } from "./trpc/init.ts";
 
-/** Every tRPC router, combined once. Batches join here as a sibling. */
+/** Every tRPC router, combined once. */
 export const appRouter = router({
   health: healthRouter,
   chat: chatRouter,
@@ -15,6 +16,7 @@ export const appRouter = router({
   tickets: ticketsRouter,
   stats: statsRouter,
   jobs: jobsRouter,
+  batches: batchesRouter,
   webhooks: webhooksRouter,
   deadLetters: deadLettersRouter,
   tenants: tenantsRouter,

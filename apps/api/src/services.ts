@@ -1,8 +1,10 @@
 import {
   type Authenticator,
+  type BatchService,
   type BudgetGuard,
   type Clock,
   createAuthenticator,
+  createBatchService,
   createBudgetGuard,
   createDeadLetterService,
   createJobService,
@@ -35,6 +37,7 @@ export interface ApiServices {
   /** Running chat streams, so subscribers can reconnect and resume. */
   streams: StreamHub<ChatStreamData>;
   jobs: JobService;
+  batches: BatchService;
   deadLetters: DeadLetterService;
   /** Job events from Postgres, fanned out to this process's subscribers. */
   jobEvents: JobEventHub;
@@ -85,6 +88,7 @@ export async function startApiServices(
     onError: (error) => logger.error({ err: error }, "budget spend could not be written; retrying"),
   });
   metrics.watchJobs(db);
+  const jobs = createJobService({ db, queue, catalog });
   const services: ApiServices = {
     db,
     runtime,
@@ -95,7 +99,8 @@ export async function startApiServices(
     metrics,
     corsOrigins: options.corsOrigins,
     streams: createStreamHub<ChatStreamData>(),
-    jobs: createJobService({ db, queue, catalog }),
+    jobs,
+    batches: createBatchService({ db, jobs, runtime }),
     deadLetters: createDeadLetterService({ db, queue, catalog }),
     jobEvents,
   };

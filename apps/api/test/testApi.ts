@@ -23,7 +23,7 @@ export async function startTestApi(
     /** Extra configuration variables. */
     env?: Record<string, string>;
     /** Also run a worker in this process (real handlers, real pg-boss). */
-    worker?: boolean | { concurrency?: number };
+    worker?: boolean | { concurrency?: number; batchPollMs?: number };
   } = {},
 ) {
   const { db } = database;
@@ -83,7 +83,7 @@ export type TestApi = Awaited<ReturnType<typeof startTestApi>>;
 async function startTestWorker(
   database: { db: Db; url: string },
   services: Awaited<ReturnType<typeof startApiServices>>["services"],
-  options: { concurrency?: number },
+  options: { concurrency?: number; batchPollMs?: number },
 ) {
   const queue = await startJobQueue({
     connectionString: database.url,
@@ -100,6 +100,8 @@ async function startTestWorker(
       runtime: services.runtime,
       rateLimiter: services.rateLimiter,
       budget: services.budget,
+      jobs: services.jobs,
+      batchPollMs: options.batchPollMs ?? 1_000,
     }),
     logger: pino({ level: "silent" }),
     concurrency: options.concurrency ?? 10,

@@ -24,12 +24,15 @@ export async function startTestApi(
     env?: Record<string, string>;
     /** Also run a worker in this process (real handlers, real pg-boss). */
     worker?: boolean | { concurrency?: number; batchPollMs?: number };
+    /** How long the simulator's provider batches take in each phase. */
+    batchTimings?: { validatingMs?: number; inProgressMs?: number; finalizingMs?: number };
   } = {},
 ) {
   const { db } = database;
   const simulator = await startSimulator({
     seed: 42,
     latency: options.realisticLatency ? "realistic" : "none",
+    ...(options.batchTimings ? { batchTimings: options.batchTimings } : {}),
   });
   const startedAt = Date.now();
   const { services, close: closeServices } = await startApiServices(

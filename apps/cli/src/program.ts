@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { registerBatches } from "./commands/batches.ts";
 import { registerDeadLetters } from "./commands/deadLetters.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerEval } from "./commands/eval.ts";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerTenants(program);
   registerKeys(program);
   registerJobs(program);
+  registerBatches(program);
   registerDeadLetters(program);
   registerTickets(program);
   registerClassify(program);

@@ -42,6 +42,7 @@ beforeAll(async () => {
     OPENAI_API_KEY: "",
     ANTHROPIC_API_KEY: "",
     SLUICE_WORKER_POLL_MS: "200",
+    SLUICE_BATCH_POLL_MS: "200",
     // Webhook deliveries give up at once, so a failing receiver makes a dead letter quickly.
     SLUICE_JOBS: JSON.stringify({ "webhook.deliver": { retryLimit: 0 } }),
   });
@@ -209,5 +210,53 @@ describe("admin CLI against a running stack", () => {
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/Example/);
     }
+  });
+  it("creates a batch from a JSONL file, watches it to the end and fetches its results; a bad file adds nothing", {
+    timeout: 60_000,
+  }, async () => {
+    const line = (id: string) =>
+      JSON.stringify({
+        custom_id: id,
+        body: { messages: [{ role: "user", content: `hi ${id}` }], max_tokens: 5 },
+      });
+    const input = path.join(home, "batch.jsonl");
+    fs.writeFileSync(input, `${line("one")}\n${line("two")}\n${line("three")}\n`);
+    const created = await runCli(
+      ["batches", "create", "--file", input, "--model", "sim-small", "--watch", "--key", up.demoKey],
+      env(),
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/status\s+completed/);
+    const list = json<{ items: { id: string; name: string; counts: { succeeded: number } }[] }>(
+      await runCli(["batches", "list", "--key", up.demoKey, "--json"], env()),
+    );
+    const batch = list.items.find((b) => b.name === "batch.jsonl")!;
+    expect(batch.counts.succeeded).toBe(3);
+    const out = path.join(home, "results.jsonl");
+    const results = await runCli(["batches", "results", batch.id, "--out", out, "--key", up.demoKey], env());
+    expect(results.code, results.stderr).toBe(0);
+    const lines = fs
+      .readFileSync(out, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.custom_id, l.status])).toEqual([
+      ["one", "succeeded"],
+      ["two", "succeeded"],
+      ["three", "succeeded"],
+    ]);
+    const bad = path.join(home, "bad.jsonl");
+    fs.writeFileSync(bad, `${line("a")}\n{oops\n${line("a")}\n`);
+    const refused = await runCli(
+      ["batches", "create", "--file", bad, "--model", "sim-small", "--key", up.demoKey],
+      env(),
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: validation_error: Invalid batch requests: line 2: /);
+    expect(refused.stderr).toMatch(/line 3: custom_id: "a" appears more than once/);
+    const after = json<{ items: { name: string }[] }>(
+      await runCli(["batches", "list", "--key", up.demoKey, "--json"], env()),
+    );
+    expect(after.items.map((b) => b.name)).not.toContain("bad.jsonl");
   });
 });

@@ -279,6 +279,14 @@ describe("provider batches through worker processes", () => {
       .toBe(true);
     first.kill9();
     await first.exited;
+    const atKill = await t.db
+      .selectFrom("batches")
+      .select(["resultsRead", "status"])
+      .where("id", "=", created.id)
+      .executeTakeFirstOrThrow();
+    // Killed with part of the results stored: the next worker resumes after them.
+    expect(atKill.status).toBe("finalizing");
+    expect(atKill.resultsRead).toBeLessThan(10_000);
     const second = await h.worker();
     const done = await untilBatch(created.id, ["completed", "failed"], 60_000);
     expect(done.counts).toEqual({ total: 10_000, succeeded: 10_000, errored: 0, expired: 0, cancelled: 0 });

@@ -149,6 +149,8 @@ export function registerUp(program: Command): void {
             sink,
           );
           env.SLUICE_SIMULATOR_URL = await simulator.ready;
+          // The simulator's batches end within seconds: check them every second unless told otherwise.
+          if (!process.env.SLUICE_BATCH_POLL_MS) env.SLUICE_BATCH_POLL_MS = "1000";
           say(`no provider keys: the simulator answers on ${env.SLUICE_SIMULATOR_URL}`);
         }
         const api = supervise(

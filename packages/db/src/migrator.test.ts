@@ -11,6 +11,9 @@ import { dropDatabase, withAdminClient } from "./testing/templateDatabase.ts";
 const adminUrl = inject("sluiceAdminUrl");
 const ALL_TABLES = [
   "api_keys",
+  "batch_requests",
+  "batch_responses",
+  "batches",
   "cascade_attempts",
   "cascade_runs",
   "dead_letter_alerts",

@@ -1,4 +1,6 @@
 import fs from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import {
   type BatchService,
   costMicros,
@@ -7,6 +9,8 @@ import {
   type LlmRuntime,
   type PublicBatch,
   parseConfig,
+  SIGNATURE_HEADER,
+  verifyWebhook,
 } from "@sluice/core";
 import { useTestDatabase } from "@sluice/db/testing";
 import { ticketDataset } from "@sluice/simulator";
@@ -160,25 +164,69 @@ describe("provider batches through worker processes", () => {
     await worker.stop();
   });
 
-  it("cancels a batch in flight at the provider: every request ends cancelled", async () => {
+  it.each(["sim-small", "claude-haiku-4-5"])(
+    "cancels a %s batch in flight at the provider: every request ends cancelled",
+    async (model) => {
+      const worker = await h.worker();
+      const created = await batches.create(h.scope, {
+        name: "cancel me",
+        model,
+        requests: [request(1), request(2), request(3)],
+        submit: true,
+      });
+      await untilBatch(created.id, ["validating", "in_progress"]);
+      expect((await batches.cancel(h.scope, created.id)).status).toBe("cancelling");
+      await expect(batches.cancel(h.scope, created.id)).rejects.toMatchObject({ code: "conflict" });
+      const done = await untilBatch(created.id, ["cancelled", "completed"]);
+      expect(done).toMatchObject({ status: "cancelled", counts: { total: 3, succeeded: 0, cancelled: 3 } });
+      expect((await allResponses(created.id)).map((r) => r.status)).toEqual([
+        "cancelled",
+        "cancelled",
+        "cancelled",
+      ]);
+      await worker.stop();
+    },
+  );
+
+  it("posts a signed batch.completed webhook with the batch when it ends", async () => {
+    const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => {
+        body += d;
+      });
+      req.on("end", () => {
+        received.push({ headers: req.headers, body });
+        res.statusCode = 204;
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/batches`;
     const worker = await h.worker();
     const created = await batches.create(h.scope, {
-      name: "cancel me",
+      name: "with webhook",
       model: "sim-small",
-      requests: [request(1), request(2), request(3)],
+      webhookUrl: hookUrl,
+      requests: [request(1)],
       submit: true,
     });
-    await untilBatch(created.id, ["validating", "in_progress"]);
-    expect((await batches.cancel(h.scope, created.id)).status).toBe("cancelling");
-    await expect(batches.cancel(h.scope, created.id)).rejects.toMatchObject({ code: "conflict" });
-    const done = await untilBatch(created.id, ["cancelled", "completed"]);
-    expect(done).toMatchObject({ status: "cancelled", counts: { total: 3, succeeded: 0, cancelled: 3 } });
-    expect((await allResponses(created.id)).map((r) => r.status)).toEqual([
-      "cancelled",
-      "cancelled",
-      "cancelled",
-    ]);
+    await untilBatch(created.id, ["completed"]);
+    await expect.poll(() => received.length, { timeout: 10_000 }).toBe(1);
+    const hook = received[0]!;
+    const { webhookSecret } = await t.db
+      .selectFrom("tenants")
+      .select("webhookSecret")
+      .where("id", "=", h.tenant.id)
+      .executeTakeFirstOrThrow();
+    expect(verifyWebhook(webhookSecret!, hook.headers[SIGNATURE_HEADER] as string, hook.body)).toBeNull();
+    expect(hook.headers["sluice-event"]).toBe("batch.completed");
+    expect(JSON.parse(hook.body)).toMatchObject({
+      event: "batch.completed",
+      batch: { id: created.id, status: "completed", counts: { succeeded: 1 } },
+    });
     await worker.stop();
+    await new Promise((resolve) => receiver.close(resolve));
   });
 
   it("records an expired batch: every request expired, nothing charged", async () => {

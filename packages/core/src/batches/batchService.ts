@@ -4,6 +4,7 @@ import {
   batchStatsByStatus,
   type Db,
   deleteDraftBatch,
+  ensureTenantWebhookSecret,
   existingCustomIds,
   FINAL_BATCH_STATUSES,
   findBatch,
@@ -19,6 +20,7 @@ import {
 import { z } from "zod";
 import { SluiceError } from "../errors/sluiceError.ts";
 import type { JobService } from "../jobs/jobService.ts";
+import { generateWebhookSecret } from "../jobs/webhookSignature.ts";
 import { parseOrThrow } from "../schemas/validationError.ts";
 import { type BatchInputSource, type BatchLineIssue, inputLines, parseBatchLine } from "./batchInput.ts";
 import { type BatchRuntime, resolveBatchTarget } from "./batchTarget.ts";
@@ -255,6 +257,8 @@ export function createBatchService(deps: { db: Db; jobs: JobService; runtime: Ba
       const input = parseOrThrow(createBatchInputSchema, raw, "batch");
       const target = resolveBatchTarget(runtime, input.model);
       const batch = await db.transaction().execute(async (tx) => {
+        // Batch webhooks are signed with the tenant's secret: a tenant that never set one gets one now.
+        if (input.webhookUrl) await ensureTenantWebhookSecret(tx, scope.tenantId, generateWebhookSecret());
         let created = await insertBatch(tx, {
           tenantId: scope.tenantId,
           name: input.name,

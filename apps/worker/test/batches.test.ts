@@ -243,6 +243,26 @@ describe("provider batches through worker processes", () => {
     await worker.stop();
   });
 
+  it("records a batch the provider failed: every request errored with the provider's reason", async () => {
+    const worker = await h.worker();
+    const created = await batches.create(h.scope, {
+      name: "fails",
+      model: "sim-small",
+      metadata: { sim_outcome: "fail" },
+      requests: [request(1), request(2)],
+      submit: true,
+    });
+    const done = await untilBatch(created.id, ["failed", "completed"]);
+    expect(done).toMatchObject({ status: "failed", costMicros: 0, counts: { total: 2, errored: 2 } });
+    expect(done.error).toMatch(/failed/);
+    const responses = await allResponses(created.id);
+    expect(responses.map((r) => [r.status, (r.error as { code: string }).code])).toEqual([
+      ["errored", "batch_failed"],
+      ["errored", "batch_failed"],
+    ]);
+    await worker.stop();
+  });
+
   it("escalates only the drafts its validators reject to the next tier, and reports the savings", {
     timeout: 60_000,
   }, async () => {

@@ -218,6 +218,39 @@ describe("REST batches", () => {
     expect(embedding.status).toBe(400);
   });
 
+  it("answers bad cursors, null bytes and endless lines with a 400, never a 500", async () => {
+    const batch = await draft();
+    for (const cursor of [
+      "nope",
+      Buffer.from("r:9999999999").toString("base64url"),
+      Buffer.from("s:1").toString("base64url"),
+    ]) {
+      const res = await call("GET", `/v1/batches/${batch.id}/requests?cursor=${cursor}`, api.a.key);
+      expect([cursor, res.status]).toEqual([cursor, 400]);
+    }
+    expect((await call("GET", "/v1/batches?cursor=bm9wZQ", api.a.key)).status).toBe(400);
+    const nul = await call("POST", "/v1/batches", api.a.key, { name: "bad\u0000name", model: "sim-small" });
+    expect(nul.status).toBe(400);
+    const meta = await call("POST", "/v1/batches", api.a.key, {
+      name: "n",
+      model: "sim-small",
+      metadata: { k: "v\u0000" },
+    });
+    expect(meta.status).toBe(400);
+    // One line of 9 MB with no newline: refused without being kept whole.
+    const long = await call(
+      "POST",
+      `/v1/batches/${batch.id}/requests`,
+      api.a.key,
+      "x".repeat(9 * 1024 * 1024),
+      "application/jsonl",
+    );
+    expect(long.status).toBe(400);
+    expect(((await long.json()) as { error: { message: string } }).error.message).toMatch(
+      /line 1: \(line\): is longer than/,
+    );
+  });
+
   it("shows, changes and streams nothing of another tenant's batch", async () => {
     const batch = await draft(api.a.key);
     const paths: [string, string][] = [

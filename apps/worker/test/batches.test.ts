@@ -263,6 +263,28 @@ describe("provider batches through worker processes", () => {
     await worker.stop();
   });
 
+  it("ends a batch failed, with the reason, when its provider batch can no longer be read", async () => {
+    const worker = await h.worker();
+    const created = await batches.create(h.scope, {
+      name: "lost at the provider",
+      model: "sim-small",
+      requests: [request(1), request(2)],
+      submit: true,
+    });
+    await untilBatch(created.id, ["validating", "in_progress"]);
+    // The provider no longer knows the batch (a 404 that retrying cannot fix).
+    await t.db
+      .updateTable("batches")
+      .set({ providerBatchId: "batch_unknown" })
+      .where("id", "=", created.id)
+      .execute();
+    const done = await untilBatch(created.id, ["failed", "completed"]);
+    expect(done.status).toBe("failed");
+    expect(done.error).toMatch(/^the batch could not be followed: /);
+    expect((await allResponses(created.id)).map((r) => r.status)).toEqual(["errored", "errored"]);
+    await worker.stop();
+  });
+
   it("escalates only the drafts its validators reject to the next tier, and reports the savings", {
     timeout: 60_000,
   }, async () => {

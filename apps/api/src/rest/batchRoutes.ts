@@ -135,8 +135,17 @@ export function batchRoutes(services: ApiServices): Router {
         'Invalid batch requests: send a JSONL body (content-type application/jsonl) or JSON { "requests": [...] }.',
       );
     }
-    const { added, batch } = await services.batches.addRequests(scope, id(req), source);
-    res.json({ added, batch: restBatch(batch) });
+    try {
+      const { added, batch } = await services.batches.addRequests(scope, id(req), source);
+      res.json({ added, batch: restBatch(batch) });
+    } catch (error) {
+      // Refused before the whole body was read: the rest is discarded and the connection not reused.
+      if (jsonl && !req.complete) {
+        res.setHeader("connection", "close");
+        req.resume();
+      }
+      throw error;
+    }
   });
 
   router.get("/v1/batches/:id/requests", async (req, res) => {
@@ -154,7 +163,18 @@ export function batchRoutes(services: ApiServices): Router {
     res.status(200).setHeader("content-type", "application/jsonl; charset=utf-8");
     res.setHeader("content-disposition", `attachment; filename="batch-${id(req)}.jsonl"`);
     for await (const line of lines) {
-      if (!res.write(line)) await new Promise((resolve) => res.once("drain", resolve));
+      if (!res.write(line)) {
+        // Wait for the client to take more, or for it to go away.
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off("drain", done);
+            res.off("close", done);
+            resolve();
+          };
+          res.once("drain", done);
+          res.once("close", done);
+        });
+      }
       if (res.destroyed) return;
     }
     res.end();

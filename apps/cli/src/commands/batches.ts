@@ -58,6 +58,9 @@ function showBatch(b: Batch): void {
     ["cost $ (batch pricing)", formatMicros(b.costMicros)],
     ["synchronous $", formatMicros(b.syncCostMicros)],
     ["saved $", formatMicros(b.savingsMicros)],
+    ...(b.model.startsWith("cascade:")
+      ? [["top tier alone $ (estimate)", formatMicros(b.topTierCostMicros)] as [string, string]]
+      : []),
     ["error", b.error ?? ""],
     ["created", b.createdAt.toISOString()],
     ["finished", b.finishedAt?.toISOString() ?? ""],

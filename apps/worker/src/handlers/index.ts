@@ -1,9 +1,12 @@
 import {
+  abandonBatch,
   buildWebhook,
   type Guards,
+  isSluiceError,
   type JobService,
   type LlmRuntime,
   pollBatch,
+  pollLater,
   runChatJob,
   runClassifyBatchJob,
   runClassifyJob,
@@ -86,9 +89,61 @@ export function createHandlers(services: HandlerServices): JobHandlers {
       });
     },
     "webhook.deliver": (payload, ctx) => deliverWebhook(services, payload, ctx),
-    "batch.submit": (payload, ctx) => submitBatch(batchDeps(services, ctx), payload),
-    "batch.poll": (payload, ctx) => pollBatch(batchDeps(services, ctx), payload),
+    "batch.submit": (payload, ctx) =>
+      runBatchJob(
+        services,
+        ctx,
+        "batch.submit",
+        () => submitBatch(batchDeps(services, ctx), payload),
+        (error) => abandonBatch(batchDeps(services, ctx), payload.batchId, error),
+      ),
+    "batch.poll": (payload, ctx) =>
+      runBatchJob(
+        services,
+        ctx,
+        "batch.poll",
+        () => pollBatch(batchDeps(services, ctx), payload),
+        (error, retriable) =>
+          // A batch whose poll cannot succeed ends failed; one that outlasted its retries is polled again later.
+          retriable
+            ? pollLater(batchDeps(services, ctx), payload)
+            : abandonBatch(batchDeps(services, ctx), payload.batchId, error),
+      ),
   };
+}
+
+/**
+ * Runs a batch job. Its errors are retried with backoff (database errors included); once it cannot
+ * succeed (an error that retrying cannot fix, or its last attempt), `giveUp` decides the batch's
+ * fate instead of leaving it waiting for a job that no longer runs.
+ */
+async function runBatchJob(
+  services: HandlerServices,
+  ctx: JobContext,
+  kind: string,
+  run: () => Promise<unknown>,
+  giveUp: (error: unknown, retriable: boolean) => Promise<void>,
+): Promise<unknown> {
+  try {
+    return await run();
+  } catch (error) {
+    // Cancelled or stopping: the attempt is given back, nothing is decided.
+    if (ctx.signal.aborted) throw error;
+    const maxAttempts = (services.jobs.catalog.get(kind)?.retryLimit ?? 0) + 1;
+    const retriable = !isSluiceError(error) || error.retriable;
+    if (retriable && ctx.attempt < maxAttempts) {
+      ctx.logger.warn({ err: error, attempt: ctx.attempt }, `${kind} failed; retrying`);
+      throw isSluiceError(error)
+        ? error
+        : new SluiceError("service_unavailable", (error as Error).message ?? String(error), { cause: error });
+    }
+    ctx.logger.error(
+      { err: error, attempt: ctx.attempt },
+      `${kind} cannot succeed; giving up on this attempt`,
+    );
+    await giveUp(error, retriable);
+    return { gaveUp: isSluiceError(error) ? error.code : "internal_error" };
+  }
 }
 
 function batchDeps(services: HandlerServices, ctx: JobContext) {

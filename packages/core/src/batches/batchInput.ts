@@ -1,4 +1,3 @@
-import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { z } from "zod";
 import { type ChatRequest, chatRequestSchema } from "../schemas/chatRequest.ts";
@@ -39,25 +38,49 @@ export interface BatchLine {
 /** Raw input: JSONL text or a stream of it, or already-parsed items (inline requests). */
 export type BatchInputSource = string | Readable | readonly unknown[];
 
-/** Input lines with their numbers; blank lines are skipped but counted. */
+/** Longest input line read (a chat request body is at most a few MB). */
+export const MAX_LINE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Input lines with their numbers and sizes; blank lines are skipped but counted. A line longer than
+ * {@link MAX_LINE_BYTES} is yielded without a value, and reading stops there.
+ */
 export async function* inputLines(
   source: BatchInputSource,
-): AsyncGenerator<{ line: number; value: unknown }> {
+): AsyncGenerator<{ line: number; value: unknown; bytes: number }> {
   if (Array.isArray(source)) {
-    for (const [i, value] of source.entries()) yield { line: i + 1, value };
+    for (const [i, value] of source.entries()) yield { line: i + 1, value, bytes: 0 };
     return;
   }
-  const text =
-    typeof source === "string"
-      ? source.split("\n")
-      : createInterface({ input: source as Readable, crlfDelay: Infinity });
+  const chunks: Iterable<string | Buffer> | AsyncIterable<string | Buffer> =
+    typeof source === "string" ? [source] : (source as Readable);
+  const decoder = new TextDecoder();
+  let pending = "";
   let line = 0;
-  for await (const raw of text) {
+  const emit = (raw: string) => {
     line++;
     const trimmed = raw.trim();
-    if (trimmed.length === 0) continue;
-    yield { line, value: trimmed };
+    return trimmed.length === 0
+      ? undefined
+      : { line, value: trimmed as unknown, bytes: Buffer.byteLength(raw) + 1 };
+  };
+  for await (const chunk of chunks) {
+    pending += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+    let start = 0;
+    for (let end = pending.indexOf("\n", start); end >= 0; end = pending.indexOf("\n", start)) {
+      const item = emit(pending.slice(start, end));
+      start = end + 1;
+      if (item) yield item;
+    }
+    pending = pending.slice(start);
+    if (pending.length > MAX_LINE_BYTES) {
+      yield { line: line + 1, value: undefined, bytes: pending.length };
+      return;
+    }
   }
+  pending += decoder.decode();
+  const last = emit(pending);
+  if (last) yield last;
 }
 
 /**

@@ -16,7 +16,7 @@ import {
 import { sql } from "kysely";
 import { tierRequest, validatorsFor } from "../cascade/cascadeEngine.ts";
 import { validateDraft } from "../cascade/validators.ts";
-import { isSluiceError, type SluiceError } from "../errors/sluiceError.ts";
+import { isSluiceError } from "../errors/sluiceError.ts";
 import type { JobService } from "../jobs/jobService.ts";
 import { toProviderRequest } from "../llm/chatRequestMapping.ts";
 import { costMicros } from "../models/cost.ts";
@@ -130,15 +130,24 @@ async function enqueueBatchWebhooks(tx: Db, deps: BatchWorkDeps, batch: Batch): 
   }
 }
 
-/** Ends a batch that never reached its provider, or whose provider call cannot succeed. */
-async function finishUnsent(
+/** True while `locked` is still at the tier and provider batch that `seen` was read at. */
+function sameRun(locked: Batch, seen: Batch): boolean {
+  return locked.tier === seen.tier && locked.providerBatchId === seen.providerBatchId;
+}
+
+/**
+ * Ends a batch now: every request without an answer gets one (`cancelled`, or `errored` with the
+ * error), and the batch ends `cancelled` or `failed`. Used when it never reached its provider, and
+ * when it cannot be followed any more.
+ */
+async function endBatch(
   deps: BatchWorkDeps,
-  batch: Batch,
+  batchId: string,
   status: "cancelled" | "failed",
-  error?: SluiceError,
+  error?: { code: string; message: string },
 ): Promise<void> {
   await deps.db.transaction().execute(async (tx) => {
-    const locked = await lockBatch(tx, batch.id);
+    const locked = await lockBatch(tx, batchId);
     if (!locked || FINAL_BATCH_STATUSES.includes(locked.status)) return;
     await answerMissing(tx, locked, status === "cancelled" ? "cancelled" : "errored", {
       code: error?.code ?? "cancelled",
@@ -154,6 +163,43 @@ async function finishUnsent(
 }
 
 /**
+ * Gives up on a batch whose job cannot succeed (its last attempt failed, or the error cannot be
+ * retried): the provider batch, if any, is cancelled (best effort) and the batch ends `failed` with
+ * the reason, every unanswered request `errored`.
+ */
+export async function abandonBatch(deps: BatchWorkDeps, batchId: string, error: unknown): Promise<void> {
+  const batch = await findBatchById(deps.db, batchId);
+  if (!batch || FINAL_BATCH_STATUSES.includes(batch.status)) return;
+  const reason = isSluiceError(error)
+    ? { code: error.code, message: error.message }
+    : { code: "internal_error", message: error instanceof Error ? error.message : String(error) };
+  if (batch.providerBatchId) {
+    try {
+      const tier = resolveBatchTarget(deps.runtime, batch.model).tiers[batch.tier]!;
+      await tier.api.cancel(batch.providerBatchId, { signal: deps.signal });
+    } catch {
+      // The batch is given up on either way; an uncancelled provider batch only finishes unread.
+    }
+  }
+  await endBatch(deps, batchId, "failed", {
+    code: reason.code,
+    message: `the batch could not be followed: ${reason.message}`,
+  });
+}
+
+/**
+ * Schedules another poll of the batch well after the usual interval, continuing its poll chain
+ * after a poll that ran out of attempts (a provider or database outage outlasting its retries).
+ */
+export async function pollLater(
+  deps: BatchWorkDeps,
+  payload: { batchId: string; seq: number },
+): Promise<void> {
+  const later = { ...deps, pollIntervalMs: Math.max(deps.pollIntervalMs * 10, 60_000) };
+  await deps.db.transaction().execute((tx) => scheduleNextPoll(tx, later, payload.batchId, payload.seq));
+}
+
+/**
  * `batch.submit`: sends the batch's current tier to its provider and schedules the first poll.
  * Running it again for a tier already sent changes nothing.
  */
@@ -163,27 +209,32 @@ export async function submitBatch(
 ): Promise<{ providerBatchId: string | null; status: string }> {
   const batch = await findBatchById(deps.db, payload.batchId);
   if (!batch) return { providerBatchId: null, status: "deleted" };
-  if (batch.tier !== payload.tier || batch.providerBatchId || batch.status !== "submitted") {
-    if (batch.status === "cancelling" && !batch.providerBatchId) await finishUnsent(deps, batch, "cancelled");
+  if (batch.tier !== payload.tier || batch.providerBatchId || FINAL_BATCH_STATUSES.includes(batch.status)) {
     return { providerBatchId: batch.providerBatchId, status: batch.status };
+  }
+  if (batch.status === "cancelling") {
+    await endBatch(deps, batch.id, "cancelled");
+    return { providerBatchId: null, status: "cancelled" };
   }
   const target = resolveBatchTarget(deps.runtime, batch.model);
   const tier = target.tiers[batch.tier]!;
   let state: ProviderBatchState;
   try {
     state = await tier.api.create(providerRequests(deps.db, batch, target), {
-      metadata: { ...batch.metadata, sluice_batch_id: batch.id },
+      metadata: { ...batch.metadata, sluice_batch_id: batch.id, sluice_tier: String(batch.tier) },
       signal: deps.signal,
     });
   } catch (error) {
     if (isSluiceError(error) && !error.retriable) {
-      await finishUnsent(deps, batch, "failed", error);
+      await endBatch(deps, batch.id, "failed", error);
       return { providerBatchId: null, status: "failed" };
     }
     throw error;
   }
-  const cancelRequested = await deps.db.transaction().execute(async (tx) => {
-    const locked = (await lockBatch(tx, batch.id))!;
+  const outcome = await deps.db.transaction().execute(async (tx) => {
+    const locked = await lockBatch(tx, batch.id);
+    // Another run of this job got there first (or the batch ended meanwhile): this provider batch is surplus.
+    if (!locked || !sameRun(locked, batch) || FINAL_BATCH_STATUSES.includes(locked.status)) return "surplus";
     await updateBatch(tx, batch.id, {
       providerBatchId: state.id,
       inputFileId: state.inputFileId,
@@ -195,10 +246,20 @@ export async function submitBatch(
     const { rows } = await sql<{ pollSeq: number }>`
       update batches set poll_seq = poll_seq + 1 where id = ${batch.id} returning poll_seq`.execute(tx);
     await schedulePoll(tx, deps, batch.id, rows[0]!.pollSeq);
-    return locked.status === "cancelling";
+    return locked.status === "cancelling" ? "cancel" : "sent";
   });
-  if (cancelRequested) await tier.api.cancel(state.id, { signal: deps.signal });
-  return { providerBatchId: state.id, status: state.status };
+  if (outcome !== "sent") await cancelQuietly(tier, state.id, deps.signal);
+  return { providerBatchId: outcome === "surplus" ? null : state.id, status: state.status };
+}
+
+/** Cancels a provider batch; one that has already ended (the provider refuses) is left as it is. */
+async function cancelQuietly(tier: BatchTier, id: string, signal: AbortSignal): Promise<ProviderBatchState> {
+  try {
+    return await tier.api.cancel(id, { signal });
+  } catch (error) {
+    if (isSluiceError(error) && !error.retriable) return tier.api.retrieve(id, { signal });
+    throw error;
+  }
 }
 
 /**
@@ -224,7 +285,7 @@ export async function pollBatch(
     !PROVIDER_FINAL.includes(state.status) &&
     state.status !== "cancelling"
   ) {
-    state = await tier.api.cancel(batch.providerBatchId, { signal: deps.signal });
+    state = await cancelQuietly(tier, batch.providerBatchId, deps.signal);
   }
   const total = Math.max(1, state.counts.total);
   await deps.progress?.(
@@ -234,24 +295,26 @@ export async function pollBatch(
   if (!PROVIDER_FINAL.includes(state.status)) {
     await deps.db.transaction().execute(async (tx) => {
       const locked = await lockBatch(tx, batch.id);
-      if (!locked || FINAL_BATCH_STATUSES.includes(locked.status)) return;
+      if (!locked || FINAL_BATCH_STATUSES.includes(locked.status) || !sameRun(locked, batch)) return;
       if (locked.status !== "cancelling" && locked.status !== state.status)
         await updateBatch(tx, batch.id, { status: state.status });
       await scheduleNextPoll(tx, deps, batch.id, payload.seq);
     });
     return { status: state.status };
   }
-  await deps.db.transaction().execute(async (tx) => {
+  const current = await deps.db.transaction().execute(async (tx) => {
     const locked = await lockBatch(tx, batch.id);
-    if (locked && !FINAL_BATCH_STATUSES.includes(locked.status))
-      await updateBatch(tx, batch.id, {
-        status: "finalizing",
-        outputFileId: state.outputFileId,
-        errorFileId: state.errorFileId,
-      });
+    if (!locked || FINAL_BATCH_STATUSES.includes(locked.status) || !sameRun(locked, batch)) return undefined;
+    // A requested cancel stays visible while the results are stored.
+    return updateBatch(tx, batch.id, {
+      ...(locked.status === "cancelling" ? {} : { status: "finalizing" as const }),
+      outputFileId: state.outputFileId,
+      errorFileId: state.errorFileId,
+    });
   });
-  await storeResults(deps, batch, target, state);
-  const finished = await finishTier(deps, batch.id, batch.tier, target, state);
+  if (!current) return { status: "superseded" };
+  await storeResults(deps, current, target, state);
+  const finished = await finishTier(deps, current, target, state);
   return { status: finished };
 }
 
@@ -300,7 +363,7 @@ async function outcomeOf(
         ...base,
         status: result.status as BatchResponseStatus,
         model: model.id,
-        error: JSON.stringify(
+        error: storableJson(
           error ?? { code: result.status, message: `the request ${result.status} at the provider` },
         ),
         costMicros: sumCost(known.attempts),
@@ -338,16 +401,24 @@ async function outcomeOf(
     outputTokens: usage.outputTokens,
     costMicros: cost,
   };
-  const attempts = [...known.attempts, attempt];
-  // A rejected draft goes up a tier, unless the batch is being cancelled or ended early.
+  // A rejected draft goes up a tier, unless the batch is being cancelled or ended early: then the
+  // draft is the answer, marked as not accepted.
   if (!accepted && state.status === "completed" && batch.status !== "cancelling")
-    return { escalate: { customId: result.customId, attempts }, cost, syncCost, usage };
+    return {
+      escalate: { customId: result.customId, attempts: [...known.attempts, attempt] },
+      cost,
+      syncCost,
+      usage,
+    };
+  if (!accepted)
+    attempt.reason = `${reason}; not escalated: the batch ${batch.status === "cancelling" ? "was cancelled" : `ended ${state.status}`}`;
+  const attempts = [...known.attempts, attempt];
   return {
     final: {
       ...base,
       status: "succeeded",
       model: model.id,
-      response: JSON.stringify(completionObject(model.id, result.result)),
+      response: storableJson(completionObject(model.id, result.result)),
       inputTokens: usage.inputTokens,
       outputTokens: usage.outputTokens,
       costMicros: sumCost(attempts),
@@ -357,6 +428,11 @@ async function outcomeOf(
     syncCost,
     usage,
   };
+}
+
+/** JSON that `jsonb` accepts: NUL characters in provider output are dropped. */
+function storableJson(value: unknown): string {
+  return JSON.stringify(value).replace(/(?<!\\)\\u0000/g, "");
 }
 
 function sumCost(attempts: BatchAttempt[]): number {
@@ -386,7 +462,7 @@ async function storeResults(
     chunk = [];
     await deps.db.transaction().execute(async (tx) => {
       const locked = await lockBatch(tx, batch.id);
-      if (!locked || locked.tier !== batch.tier || FINAL_BATCH_STATUSES.includes(locked.status)) return;
+      if (!locked || !sameRun(locked, batch) || FINAL_BATCH_STATUSES.includes(locked.status)) return;
       const { rows } = await sql<{ customId: string; seq: number; attempts: BatchAttempt[]; tier: number }>`
         select custom_id, seq, attempts, tier from batch_requests
         where batch_id = ${batch.id} and custom_id = any(${results.map((r) => r.customId)}::text[])`.execute(
@@ -398,8 +474,8 @@ async function storeResults(
       const costs = new Map<string, ItemOutcome>();
       for (const result of results) {
         const row = known.get(result.customId);
-        // A custom id the batch never had, or one already moved on: nothing to record.
-        if (!row || row.tier !== batch.tier) continue;
+        // A custom id the batch never had, one already moved on, or one the provider repeated.
+        if (!row || row.tier !== batch.tier || costs.has(result.customId)) continue;
         const outcome = await outcomeOf(deps, locked, target, tier, state, result, row);
         costs.set(result.customId, outcome);
         if (outcome.final) finals.push(outcome.final);
@@ -458,10 +534,15 @@ async function answerMissing(
   batch: Batch,
   status: BatchResponseStatus,
   error: { code: string; message: string },
+  tier = batch.tier,
 ): Promise<number> {
-  const missing = await unansweredBatchRequests(tx, batch.id, batch.tier);
-  for (let i = 0; i < missing.length; i += 1000) {
-    const rows = missing.slice(i, i + 1000).map((m) => ({
+  let answered = 0;
+  for (;;) {
+    // A page at a time: each page answered drops out of the next query.
+    const missing = await unansweredBatchRequests(tx, batch.id, tier, 1000);
+    if (missing.length === 0) return answered;
+    answered += missing.length;
+    const rows = missing.map((m) => ({
       batchId: batch.id,
       customId: m.customId,
       seq: m.seq,
@@ -476,7 +557,6 @@ async function answerMissing(
       tx,
     );
   }
-  return missing.length;
 }
 
 const MISSING: Record<ProviderBatchStatus, { status: BatchResponseStatus; code: string; message: string }> = {
@@ -505,14 +585,15 @@ const MISSING: Record<ProviderBatchStatus, { status: BatchResponseStatus; code: 
 /** After a tier's results are stored: send rejected drafts to the next tier, or finish the batch. */
 async function finishTier(
   deps: BatchWorkDeps,
-  batchId: string,
-  tierIndex: number,
+  seen: Batch,
   target: BatchTarget,
   state: ProviderBatchState,
 ): Promise<string> {
+  const batchId = seen.id;
+  const tierIndex = seen.tier;
   return deps.db.transaction().execute(async (tx) => {
     const batch = await lockBatch(tx, batchId);
-    if (!batch || batch.tier !== tierIndex || FINAL_BATCH_STATUSES.includes(batch.status))
+    if (!batch || !sameRun(batch, seen) || FINAL_BATCH_STATUSES.includes(batch.status))
       return batch?.status ?? "deleted";
     const missing = MISSING[state.status];
     const batchError = state.errors
@@ -527,7 +608,17 @@ async function finishTier(
       tx,
     );
     const escalated = rows[0]!.n;
-    if (escalated > 0 && tierIndex + 1 < target.tiers.length) {
+    const cancelRequested = batch.status === "cancelling";
+    if (escalated > 0 && cancelRequested) {
+      // Cancelled between tiers: the drafts waiting for the next tier end cancelled, with what they cost.
+      await answerMissing(
+        tx,
+        batch,
+        "cancelled",
+        { code: "cancelled", message: "the batch was cancelled before this request's next tier ran" },
+        tierIndex + 1,
+      );
+    } else if (escalated > 0 && tierIndex + 1 < target.tiers.length) {
       const next = target.tiers[tierIndex + 1]!;
       const moved = await updateBatch(tx, batchId, {
         tier: tierIndex + 1,
@@ -550,7 +641,9 @@ async function finishTier(
       );
       return "submitted";
     }
-    const status = state.status === "cancelling" ? "cancelled" : (state.status as Batch["status"]);
+    // A batch whose cancel was requested ends cancelled, keeping the answers it already has.
+    const status =
+      state.status === "cancelling" || cancelRequested ? "cancelled" : (state.status as Batch["status"]);
     const done = await updateBatch(tx, batchId, {
       status,
       finishedAt: new Date(),

@@ -8,6 +8,7 @@ import {
   existingCustomIds,
   FINAL_BATCH_STATUSES,
   findBatch,
+  InvalidCursorError,
   insertBatch,
   insertBatchRequests,
   listBatches,
@@ -21,8 +22,15 @@ import { z } from "zod";
 import { SluiceError } from "../errors/sluiceError.ts";
 import type { JobService } from "../jobs/jobService.ts";
 import { generateWebhookSecret } from "../jobs/webhookSignature.ts";
+import { boundedText } from "../schemas/textFields.ts";
 import { parseOrThrow } from "../schemas/validationError.ts";
-import { type BatchInputSource, type BatchLineIssue, inputLines, parseBatchLine } from "./batchInput.ts";
+import {
+  type BatchInputSource,
+  type BatchLineIssue,
+  inputLines,
+  MAX_LINE_BYTES,
+  parseBatchLine,
+} from "./batchInput.ts";
 import { type BatchRuntime, resolveBatchTarget } from "./batchTarget.ts";
 import {
   type PublicBatch,
@@ -35,22 +43,26 @@ import {
 
 /** Most line issues one rejected input reports (the count says how many there were). */
 export const MAX_REPORTED_ISSUES = 100;
+/** Bad lines after which an input is no longer read. */
+const MAX_ISSUES_READ = 1000;
+/** What a provider's line adds around a request body (`{"custom_id":…,"method":"POST","url":…,"body":}`). */
+const LINE_ENVELOPE_BYTES = 80;
 /** Rows inserted per statement while adding requests. */
 const INSERT_CHUNK = 1000;
 
 /** What callers send to create a batch. */
 export const createBatchInputSchema = z.strictObject({
-  name: z.string().min(1).max(200),
-  description: z.string().max(2000).optional(),
+  name: boundedText(200),
+  description: boundedText(2000, 0).optional(),
   /** A chat model id or `cascade:<name>`. */
-  model: z.string().min(1).max(200),
+  model: boundedText(200),
   completionWindow: z.literal("24h").default("24h"),
   webhookUrl: z
     .url({ protocol: /^https?$/ })
     .max(2000)
     .optional(),
   metadata: z
-    .record(z.string().min(1).max(64), z.string().max(512))
+    .record(boundedText(64), boundedText(512, 0))
     // Providers keep 16 keys; Sluice adds its batch id.
     .refine((m) => Object.keys(m).length <= 15, "must have at most 15 keys")
     .default({}),
@@ -134,6 +146,19 @@ export interface BatchService {
   stats(scope: BatchScope): Promise<BatchStats>;
 }
 
+/** Runs a listing; a cursor that is not one of ours is the caller's mistake. */
+async function paged<T>(list: () => Promise<T>): Promise<T> {
+  try {
+    return await list();
+  } catch (error) {
+    if (error instanceof InvalidCursorError)
+      throw new SluiceError("validation_error", error.message, {
+        details: { issues: [{ path: "cursor", message: "is not a cursor of this listing" }] },
+      });
+    throw error;
+  }
+}
+
 function notFound(id: string): SluiceError {
   return new SluiceError("not_found", `batch ${id} not found`, { details: { batchId: id } });
 }
@@ -189,7 +214,24 @@ export function createBatchService(deps: { db: Db; jobs: JobService; runtime: Ba
       if (issueCount === 0) await insertBatchRequests(tx, batch.id, chunk);
       chunk = [];
     };
-    for await (const { line, value } of inputLines(source)) {
+    let rawBytes = 0;
+    for await (const { line, value, bytes: lineBytes } of inputLines(source)) {
+      rawBytes += lineBytes;
+      // However bad the input, no more of it is read than a full batch could hold.
+      if (rawBytes > target.limits.maxBytes * 2 || issueCount >= MAX_ISSUES_READ) {
+        report([
+          {
+            line,
+            path: "(line)",
+            message: "the input is too large or has too many bad lines; reading stopped here",
+          },
+        ]);
+        break;
+      }
+      if (value === undefined) {
+        report([{ line, path: "(line)", message: `is longer than ${MAX_LINE_BYTES} bytes` }]);
+        break;
+      }
       const parsed = parseBatchLine(value, line, batch.model);
       if (!parsed.ok) {
         report(parsed.issues);
@@ -202,7 +244,8 @@ export function createBatchService(deps: { db: Db; jobs: JobService; runtime: Ba
       }
       seen.add(customId);
       count++;
-      bytes += Buffer.byteLength(json);
+      // As the provider receives it: the body plus its line's envelope (custom id, method, url).
+      bytes += Buffer.byteLength(json) + Buffer.byteLength(customId) + LINE_ENVELOPE_BYTES;
       if (count > target.limits.maxRequests || bytes > target.limits.maxBytes) {
         const what =
           count > target.limits.maxRequests
@@ -295,7 +338,7 @@ export function createBatchService(deps: { db: Db; jobs: JobService; runtime: Ba
     },
     async list(scope, query) {
       const q = parseOrThrow(batchListQuerySchema, query ?? {}, "batch query");
-      const page = await listBatches(db, scope.tenantId, q);
+      const page = await paged(() => listBatches(db, scope.tenantId, q));
       return { items: page.items.map(publicBatch), nextCursor: page.nextCursor };
     },
     async get(scope, id) {
@@ -304,13 +347,13 @@ export function createBatchService(deps: { db: Db; jobs: JobService; runtime: Ba
     async listRequests(scope, id, query) {
       const q = parseOrThrow(batchPageQuerySchema, query ?? {}, "batch request query");
       const batch = await owned(scope, id);
-      const page = await listBatchRequests(db, batch.id, q);
+      const page = await paged(() => listBatchRequests(db, batch.id, q));
       return { items: page.items.map(publicBatchRequest), nextCursor: page.nextCursor };
     },
     async listResponses(scope, id, query) {
       const q = parseOrThrow(batchPageQuerySchema, query ?? {}, "batch response query");
       const batch = await owned(scope, id);
-      const page = await listBatchResponses(db, batch.id, q);
+      const page = await paged(() => listBatchResponses(db, batch.id, q));
       return { items: page.items.map(publicBatchResponse), nextCursor: page.nextCursor };
     },
     async submit(scope, id) {

@@ -6,7 +6,14 @@ export {
   inputLines,
   parseBatchLine,
 } from "./batchInput.ts";
-export { type BatchWorkDeps, pollBatch, RESULT_CHUNK, submitBatch } from "./batchProcessor.ts";
+export {
+  abandonBatch,
+  type BatchWorkDeps,
+  pollBatch,
+  pollLater,
+  RESULT_CHUNK,
+  submitBatch,
+} from "./batchProcessor.ts";
 export {
   type BatchScope,
   type BatchService,

@@ -31,10 +31,28 @@ function encodeCursor(prefix: string, value: string | number): string {
   return Buffer.from(`${prefix}:${value}`).toString("base64url");
 }
 
+/** A listing cursor that is not one of Sluice's. */
+export class InvalidCursorError extends Error {
+  constructor() {
+    super("invalid cursor: pass the nextCursor of a previous page");
+    this.name = "InvalidCursorError";
+  }
+}
+
 function decodeCursor(prefix: string, cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
   const text = Buffer.from(cursor, "base64url").toString("utf8");
-  return text.startsWith(`${prefix}:`) ? text.slice(prefix.length + 1) : "";
+  if (!text.startsWith(`${prefix}:`)) throw new InvalidCursorError();
+  return text.slice(prefix.length + 1);
+}
+
+/** The input position a seq cursor names (an int4), or -1 for the first page. */
+function seqAfter(prefix: string, cursor: string | undefined): number {
+  const after = decodeCursor(prefix, cursor);
+  if (after === undefined) return -1;
+  const seq = Number(after);
+  if (!/^\d{1,10}$/.test(after) || seq > 2_147_483_647) throw new InvalidCursorError();
+  return seq;
 }
 
 /** Inserts a batch (a draft unless told otherwise). */
@@ -89,12 +107,15 @@ export async function listBatches(
   let query = db.selectFrom("batches").selectAll().where("tenantId", "=", tenantId);
   if (options.status) query = query.where("status", "=", options.status);
   if (after !== undefined) {
-    if (!isBatchId(after)) return { items: [], nextCursor: null };
+    if (!isBatchId(after)) throw new InvalidCursorError();
     query = query.where(({ eb, refTuple, selectFrom }) =>
       eb(
         refTuple("createdAt", "id"),
         "<",
-        selectFrom("batches as c").select(["c.createdAt", "c.id"]).where("c.id", "=", after) as never,
+        selectFrom("batches as c")
+          .select(["c.createdAt", "c.id"])
+          .where("c.id", "=", after)
+          .where("c.tenantId", "=", tenantId) as never,
       ),
     );
   }
@@ -161,9 +182,7 @@ export async function listBatchRequests(
   batchId: string,
   options: { limit: number; cursor?: string | undefined; tier?: number | undefined },
 ): Promise<Page<BatchRequest>> {
-  const after = decodeCursor("r", options.cursor);
-  const afterSeq = after === undefined ? -1 : Number(after);
-  if (!Number.isInteger(afterSeq)) return { items: [], nextCursor: null };
+  const afterSeq = seqAfter("r", options.cursor);
   let query = db
     .selectFrom("batchRequests")
     .selectAll()
@@ -252,9 +271,7 @@ export async function listBatchResponses(
   batchId: string,
   options: { limit: number; cursor?: string | undefined },
 ): Promise<Page<BatchResponse>> {
-  const after = decodeCursor("s", options.cursor);
-  const afterSeq = after === undefined ? -1 : Number(after);
-  if (!Number.isInteger(afterSeq)) return { items: [], nextCursor: null };
+  const afterSeq = seqAfter("s", options.cursor);
   const rows = await db
     .selectFrom("batchResponses")
     .selectAll()
@@ -267,17 +284,18 @@ export async function listBatchResponses(
   return { items, nextCursor: rows.length > options.limit ? encodeCursor("s", items.at(-1)!.seq) : null };
 }
 
-/** Requests of a batch's tier that have no answer yet (in input order). */
+/** Up to `limit` requests of a batch's tier that have no answer yet (in input order). */
 export async function unansweredBatchRequests(
   db: Db,
   batchId: string,
   tier: number,
+  limit = 1000,
 ): Promise<{ customId: string; seq: number; attempts: unknown[] }[]> {
   const { rows } = await sql<{ customId: string; seq: number; attempts: unknown[] }>`
     select r.custom_id, r.seq, r.attempts from batch_requests r
     where r.batch_id = ${batchId} and r.tier = ${tier}
       and not exists (select 1 from batch_responses s where s.batch_id = r.batch_id and s.custom_id = r.custom_id)
-    order by r.seq`.execute(db);
+    order by r.seq limit ${limit}`.execute(db);
   return rows;
 }
 

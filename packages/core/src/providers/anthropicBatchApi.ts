@@ -4,7 +4,7 @@ import type { BatchCreateParams, MessageBatch } from "@anthropic-ai/sdk/resource
 import type { Message } from "@anthropic-ai/sdk/resources/messages/messages";
 import { SluiceError } from "../errors/sluiceError.ts";
 import { messageResultOf, toParams } from "./anthropicProvider.ts";
-import { anthropicSdk } from "./anthropicSdk.ts";
+import { lazyAnthropicClient } from "./anthropicSdk.ts";
 import {
   assertBatchFinished,
   createBatchTally,
@@ -123,19 +123,7 @@ function resultOf(line: string, provider: string): ProviderBatchResult {
  * are streamed line by line.
  */
 export function createAnthropicBatchApi(options: AnthropicBatchApiOptions): ProviderBatchApi {
-  let made: Promise<Anthropic> | undefined;
-  const clientOf = () => {
-    made ??= anthropicSdk().then(
-      ({ default: Sdk }) =>
-        new Sdk({
-          apiKey: options.apiKey,
-          ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
-          maxRetries: 0,
-          timeout: options.timeoutMs ?? 600_000,
-        }),
-    );
-    return made;
-  };
+  const clientOf = lazyAnthropicClient(options);
   const name = options.name;
   const defaultMaxTokens = options.defaultMaxTokens ?? 4096;
   const limits = { ...anthropicBatchLimits, ...options.limits };

@@ -1,9 +1,8 @@
-import type Anthropic from "@anthropic-ai/sdk";
 import type { Message, MessageCreateParamsBase, MessageParam } from "@anthropic-ai/sdk/resources/messages";
 import { SluiceError } from "../errors/sluiceError.ts";
 import type { TokenUsage } from "../models/cost.ts";
 import { createAnthropicBatchApi } from "./anthropicBatchApi.ts";
-import { anthropicSdk } from "./anthropicSdk.ts";
+import { lazyAnthropicClient } from "./anthropicSdk.ts";
 import type { ProviderBatchLimits } from "./batchApi.ts";
 import type {
   CallOptions,
@@ -92,19 +91,7 @@ export function messageResultOf(message: Message, site: FailureSite): ProviderCh
 
 /** A provider speaking Anthropic's Messages API through the official `@anthropic-ai/sdk`. */
 export function createAnthropicProvider(options: AnthropicProviderOptions): Provider {
-  let made: Promise<Anthropic> | undefined;
-  const clientOf = () => {
-    made ??= anthropicSdk().then(
-      ({ default: Sdk }) =>
-        new Sdk({
-          apiKey: options.apiKey,
-          ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
-          maxRetries: 0,
-          timeout: options.timeoutMs ?? 600_000,
-        }),
-    );
-    return made;
-  };
+  const clientOf = lazyAnthropicClient(options);
   const name = options.name;
   const defaultMaxTokens = options.defaultMaxTokens ?? 4096;
 

@@ -18,3 +18,24 @@ export async function anthropicSdk(): Promise<AnthropicModule> {
 export function loadedAnthropic(): typeof AnthropicSdk | undefined {
   return loaded?.default;
 }
+
+/** A client made on first use (loading the SDK then), with Sluice's settings: no SDK retries. */
+export function lazyAnthropicClient(options: {
+  apiKey: string;
+  baseUrl?: string | undefined;
+  timeoutMs?: number | undefined;
+}): () => Promise<AnthropicSdk> {
+  let made: Promise<AnthropicSdk> | undefined;
+  return () => {
+    made ??= anthropicSdk().then(
+      ({ default: Sdk }) =>
+        new Sdk({
+          apiKey: options.apiKey,
+          ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+          maxRetries: 0,
+          timeout: options.timeoutMs ?? 600_000,
+        }),
+    );
+    return made;
+  };
+}

@@ -17,3 +17,40 @@ export class DatabaseError extends Error {
     this.code = code;
   }
 }
+
+// Node socket errors and Postgres SQLSTATEs that mean "the database is not there right now":
+// connection exceptions (class 08), shutdowns and restarts (57P01–57P03), too many connections.
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+]);
+const CONNECTION_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|the database system is (starting up|shutting down)/i;
+
+/**
+ * True when an error (or anything in its cause chain) says the database could not be reached or
+ * went away mid-query: a moment's outage, not a bug. Callers answer 503 and retry later.
+ */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (depth > 5 || typeof error !== "object" || error === null) return false;
+  if (error instanceof DatabaseError) return error.code === "database_unreachable";
+  const { code, message, cause, errors } = error as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  if (typeof code === "string" && (CONNECTION_CODES.has(code) || code.startsWith("08"))) return true;
+  if (typeof message === "string" && CONNECTION_MESSAGES.test(message)) return true;
+  if (Array.isArray(errors) && errors.some((e) => isDatabaseUnavailable(e, depth + 1))) return true;
+  return isDatabaseUnavailable(cause, depth + 1);
+}

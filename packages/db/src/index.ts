@@ -1,6 +1,6 @@
 export { describeServer, parseDatabaseUrl, redactDatabaseUrl, withDatabase } from "./connectionUrl.ts";
 export { type CreateDbOptions, createDb, type Db } from "./createDb.ts";
-export { DatabaseError, type DatabaseErrorCode } from "./errors.ts";
+export { DatabaseError, type DatabaseErrorCode, isDatabaseUnavailable } from "./errors.ts";
 export {
   type MigrateOutcome,
   type MigrationStatus,

@@ -1,4 +1,5 @@
 import { type ErrorCode, errorCodes, isSluiceError, issuesOf } from "@sluice/core";
+import { isDatabaseUnavailable } from "@sluice/db";
 import { TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 
@@ -25,6 +26,9 @@ export function errorBody(error: PublicError, requestId: string) {
     request_id: requestId,
   };
 }
+
+/** What a caller is told to wait while the database is away. */
+const DATABASE_RETRY_AFTER_MS = 2_000;
 
 const TRPC_TO_CODE: Partial<Record<TRPCError["code"], ErrorCode>> = {
   BAD_REQUEST: "validation_error",
@@ -72,6 +76,14 @@ export function toPublicError(thrown: unknown): PublicError {
   }
   if ((error as { type?: string })?.type === "entity.too.large") {
     return { status: 413, code: "validation_error", message: "the request body is too large" };
+  }
+  if (isDatabaseUnavailable(thrown)) {
+    return {
+      status: 503,
+      code: "service_unavailable",
+      message: "the database is unavailable; try again shortly",
+      retryAfterMs: DATABASE_RETRY_AFTER_MS,
+    };
   }
   return { status: 500, code: "internal_error", message: "internal error" };
 }

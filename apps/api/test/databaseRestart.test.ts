@@ -1,0 +1,176 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {
+  createDb,
+  type Db,
+  type EmbeddedPostgres,
+  installQueueSchema,
+  migrateToLatest,
+  startEmbeddedPostgres,
+} from "@sluice/db";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApi, type TestApi } from "./testApi.ts";
+
+// Postgres restarted under load: while it is down the API answers 503 service_unavailable (never a
+// 500, never a request left hanging); once it is back everything reconnects, and every job it
+// accepted completes.
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-pg-restart-"));
+fs.chmodSync(root, 0o755);
+const dataDir = path.join(root, "pg");
+let server: EmbeddedPostgres;
+let db: Db;
+let api: TestApi;
+
+beforeAll(async () => {
+  server = await startEmbeddedPostgres({ dataDir, ephemeral: true });
+  db = createDb(server.urlFor("sluice"), { connectionTimeoutMillis: 1_000 });
+  await migrateToLatest(db);
+  await installQueueSchema(db);
+  api = await startTestApi({ db, url: server.urlFor("sluice") }, { worker: true });
+});
+afterAll(async () => {
+  await api.close();
+  await db.destroy();
+  await server.stop();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+interface Outcome {
+  what: string;
+  status: number;
+  ms: number;
+  code?: string;
+  jobId?: string;
+}
+
+const REQUEST_TIMEOUT_MS = 15_000;
+
+async function send(
+  what: string,
+  key: string,
+  init: { method: string; path: string; body?: unknown },
+): Promise<Outcome> {
+  const started = performance.now();
+  try {
+    const res = await fetch(`${api.url}${init.path}`, {
+      method: init.method,
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const body = (await res.json().catch(() => ({}))) as {
+      id?: string;
+      error?: { code?: string; json?: { data?: { error?: { code?: string } } } };
+    };
+    const code = body.error?.code ?? body.error?.json?.data?.error?.code;
+    return {
+      what,
+      status: res.status,
+      ms: performance.now() - started,
+      ...(typeof code === "string" ? { code } : {}),
+      ...(res.status === 202 && body.id ? { jobId: body.id } : {}),
+    };
+  } catch (error) {
+    // A request that never answered (or a dropped connection) is a failure of its own.
+    return { what, status: 0, ms: performance.now() - started, code: (error as Error).name };
+  }
+}
+
+function traffic(key: string, n: number): Promise<Outcome>[] {
+  return [
+    send("chat", key, {
+      method: "POST",
+      path: "/v1/chat/completions",
+      body: { model: "sim-small", messages: [{ role: "user", content: `restart ${n}` }], max_tokens: 5 },
+    }),
+    send("enqueue", key, {
+      method: "POST",
+      path: "/v1/jobs",
+      body: {
+        kind: "chat.complete",
+        payload: {
+          request: { model: "sim-small", messages: [{ role: "user", content: `job ${n}` }], max_tokens: 5 },
+        },
+      },
+    }),
+    send("list jobs", key, { method: "GET", path: "/v1/jobs?limit=5" }),
+    send("models", key, { method: "GET", path: "/v1/models" }),
+    send("tRPC jobs.list", key, {
+      method: "GET",
+      path: `/trpc/jobs.list?input=${encodeURIComponent(JSON.stringify({ json: { limit: 5 } }))}`,
+    }),
+  ];
+}
+
+describe("Postgres restarted under load", () => {
+  it("answers 503 while it is down, never 500 or a hang, and recovers with no accepted job lost", {
+    timeout: 120_000,
+  }, async () => {
+    const outcomes: Outcome[] = [];
+    let n = 0;
+    let phase: "before" | "down" | "after" = "before";
+    const phases: Record<string, Outcome[]> = { before: [], down: [], after: [] };
+    let running = true;
+    const load = (async () => {
+      while (running) {
+        const current = phase;
+        const wave = await Promise.all(traffic(api.a.key, n++));
+        outcomes.push(...wave);
+        phases[current]!.push(...wave);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 1_500));
+    phase = "down";
+    await server.stop();
+    await new Promise((r) => setTimeout(r, 4_000));
+    server = await startEmbeddedPostgres({ dataDir, port: server.port, ephemeral: true });
+    phase = "after";
+    // Recovery: wait until a whole wave succeeds, then keep the load on a little longer.
+    await expect
+      .poll(
+        async () =>
+          (await Promise.all(traffic(api.a.key, n++))).every((o) => o.status >= 200 && o.status < 300),
+        {
+          timeout: 30_000,
+          interval: 250,
+        },
+      )
+      .toBe(true);
+    await new Promise((r) => setTimeout(r, 1_500));
+    running = false;
+    await load;
+
+    const bad = outcomes.filter((o) => o.status === 0 || (o.status >= 500 && o.status !== 503));
+    const downCodes = new Set(
+      phases.down!.filter((o) => o.status >= 400).map((o) => `${o.status} ${o.code}`),
+    );
+    console.log(
+      `database restart: ${outcomes.length} requests (${phases.before!.length} before, ${phases.down!.length} while down, ${phases.after!.length} after); answers while down: ${[...downCodes].join(", ") || "none failed"}; slowest ${Math.round(Math.max(...outcomes.map((o) => o.ms)))} ms`,
+    );
+    expect(bad, "no 500s and no request without an answer").toEqual([]);
+    for (const o of outcomes.filter((x) => x.status === 503)) expect(o.code).toBe("service_unavailable");
+    expect(phases.down!.some((o) => o.status === 503)).toBe(true);
+    expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(REQUEST_TIMEOUT_MS);
+    expect(phases.before!.every((o) => o.status < 300)).toBe(true);
+
+    // Every job the API accepted (202), before, during or after the outage, completes.
+    const accepted = outcomes.filter((o) => o.jobId).map((o) => o.jobId!);
+    expect(accepted.length).toBeGreaterThan(10);
+    await expect
+      .poll(
+        async () =>
+          (
+            await db
+              .selectFrom("jobs")
+              .select("id")
+              .where("id", "in", accepted)
+              .where("status", "!=", "completed")
+              .execute()
+          ).length,
+        { timeout: 60_000, interval: 250 },
+      )
+      .toBe(0);
+  });
+});

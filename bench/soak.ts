@@ -1,0 +1,192 @@
+// Soak: `sluice up` (API, one worker, the simulator) under a steady mixed load for SOAK_MINUTES
+// (default 30): synchronous and streamed chat completions, and background jobs followed over SSE
+// until they end. Per minute: requests, errors, p50/p99 of the synchronous calls, and the RSS of the
+// API and worker processes. Memory should stay flat, p99 stable, and no error appear. (Provider fault
+// storms are the chaos suite's: `pnpm test:chaos`.)
+// Run: pnpm bench:soak   (uses DATABASE_URL, or the embedded Postgres `sluice up` starts)
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { percentile } from "./benchStats.ts";
+
+const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
+const RATE = Number(process.env.SOAK_RATE ?? 20); // request groups per second
+const root = fileURLToPath(new URL("..", import.meta.url));
+const home = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-soak-"));
+
+function start(): Promise<{ child: ChildProcess; url: string; key: string }> {
+  const child = spawn(process.execPath, ["apps/cli/src/main.ts", "up", "--port", "0"], {
+    cwd: root,
+    env: { ...process.env, SLUICE_HOME: home, OPENAI_API_KEY: "", ANTHROPIC_API_KEY: "", NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let out = "";
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d;
+      const url = /Sluice is up: API on (\S+),/.exec(out)?.[1];
+      const key = /demo tenant key\s+(\S+)/.exec(out)?.[1];
+      if (url && key && out.includes("Ctrl-C stops everything"))
+        resolve({ child, url: url.replace(/,$/, ""), key });
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`sluice up exited (${code}): ${out}`)));
+  });
+}
+
+/** The `sluice up` children by name, read from their command lines. */
+function processes(upPid: number): { api?: number; worker?: number } {
+  const found: { api?: number; worker?: number } = {};
+  for (const entry of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.indexOf(")") + 2).split(" ")[1]);
+      if (ppid !== upPid) continue;
+      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (cmd.includes("api")) found.api = Number(entry);
+      if (cmd.includes("worker")) found.worker = Number(entry);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+function rssMb(pid: number | undefined): number {
+  if (!pid) return 0;
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+interface Minute {
+  requests: number;
+  errors: number;
+  sync: number[];
+  jobs: number;
+}
+
+const up = await start();
+const auth = { authorization: `Bearer ${up.key}`, "content-type": "application/json" };
+const minutes: Minute[] = [];
+const rss: { api: number; worker: number }[] = [];
+let current: Minute = { requests: 0, errors: 0, sync: [], jobs: 0 };
+const errorSamples: string[] = [];
+const pids = processes(up.child.pid!);
+const startRss = { api: rssMb(pids.api), worker: rssMb(pids.worker) };
+let n = 0;
+
+function fail(what: string, detail: string) {
+  current.errors++;
+  if (errorSamples.length < 20) errorSamples.push(`${what}: ${detail}`);
+}
+
+async function syncCall() {
+  const started = performance.now();
+  const res = await fetch(`${up.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: auth,
+    body: JSON.stringify({
+      model: "sim-small",
+      messages: [{ role: "user", content: `soak ${n++}` }],
+      max_tokens: 16,
+    }),
+  });
+  await res.arrayBuffer();
+  current.requests++;
+  if (res.status !== 200) fail("sync", String(res.status));
+  else current.sync.push(performance.now() - started);
+}
+
+async function streamCall() {
+  const res = await fetch(`${up.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: auth,
+    body: JSON.stringify({
+      model: "sim-medium",
+      stream: true,
+      messages: [{ role: "user", content: `soak stream ${n++}` }],
+      max_tokens: 24,
+    }),
+  });
+  const text = await res.text();
+  current.requests++;
+  if (res.status !== 200 || !text.includes("[DONE]") || text.includes('"error"'))
+    fail("stream", `${res.status} ${text.slice(-200)}`);
+}
+
+async function jobFollowed() {
+  const res = await fetch(`${up.url}/v1/jobs`, {
+    method: "POST",
+    headers: auth,
+    body: JSON.stringify({
+      kind: "chat.complete",
+      payload: {
+        request: {
+          model: "sim-small",
+          messages: [{ role: "user", content: `soak job ${n++}` }],
+          max_tokens: 8,
+        },
+      },
+    }),
+  });
+  current.requests++;
+  if (res.status !== 202) return fail("enqueue", String(res.status));
+  const job = (await res.json()) as { id: string };
+  // Follow it over SSE until it ends.
+  const events = await fetch(`${up.url}/v1/jobs/${job.id}/events`, {
+    headers: auth,
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await events.text().catch((e: Error) => `timeout ${e.message}`);
+  if (!text.includes("event: completed")) return fail("job", text.slice(-200));
+  current.jobs++;
+}
+
+const deadline = Date.now() + MINUTES * 60_000;
+const inFlight = new Set<Promise<void>>();
+let nextMinute = Date.now() + 60_000;
+while (Date.now() < deadline) {
+  for (const call of [syncCall, syncCall, streamCall, jobFollowed]) {
+    const p = call()
+      .catch((e: Error) => fail(call.name, e.message))
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  }
+  await new Promise((r) => setTimeout(r, 1000 / RATE));
+  if (Date.now() >= nextMinute) {
+    minutes.push(current);
+    rss.push({ api: rssMb(pids.api), worker: rssMb(pids.worker) });
+    process.stderr.write(
+      `minute ${minutes.length}: ${current.requests} requests, ${current.errors} errors, p99 ${percentile(current.sync, 99).toFixed(1)} ms, RSS api ${rss.at(-1)!.api.toFixed(0)} / worker ${rss.at(-1)!.worker.toFixed(0)} MB\n`,
+    );
+    current = { requests: 0, errors: 0, sync: [], jobs: 0 };
+    nextMinute += 60_000;
+  }
+}
+await Promise.allSettled([...inFlight]);
+process.kill(-up.child.pid!, "SIGINT");
+await new Promise((r) => up.child.once("exit", r));
+fs.rmSync(home, { recursive: true, force: true });
+
+const total = (f: (m: Minute) => number) => minutes.reduce((a, m) => a + f(m), 0);
+console.log(
+  `node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model}), ${MINUTES} min at ${RATE} groups/s`,
+);
+console.log("| minute | requests | jobs followed | errors | sync p50 | sync p99 | RSS API | RSS worker |");
+console.log("|---|---|---|---|---|---|---|---|");
+console.log(`| start | | | | | | ${startRss.api.toFixed(0)} MB | ${startRss.worker.toFixed(0)} MB |`);
+minutes.forEach((m, i) => {
+  if (i === 0 || i === minutes.length - 1 || (i + 1) % 5 === 0)
+    console.log(
+      `| ${i + 1} | ${m.requests} | ${m.jobs} | ${m.errors} | ${percentile(m.sync, 50).toFixed(1)} ms | ${percentile(m.sync, 99).toFixed(1)} ms | ${rss[i]!.api.toFixed(0)} MB | ${rss[i]!.worker.toFixed(0)} MB |`,
+    );
+});
+console.log(
+  `total: ${total((m) => m.requests)} requests, ${total((m) => m.jobs)} jobs followed to completion, ${total((m) => m.errors)} errors`,
+);
+for (const sample of errorSamples) console.log(`error: ${sample}`);
+process.exit(0);

@@ -149,6 +149,8 @@ try {
       SLUICE_API_PORT: String(apiPort),
       LOG_LEVEL: "warn",
       SLUICE_HOME: home,
+      // All subscribers belong to one tenant.
+      SLUICE_MAX_STREAMS_PER_TENANT: String(Math.max(2_000, SUBSCRIBERS * 2)),
     },
     /listening on/,
     process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [],

@@ -1,3 +1,4 @@
+import { SluiceError } from "@sluice/core";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import { bearerToken } from "./auth/bearerToken.ts";
@@ -11,6 +12,7 @@ import { jobRoutes } from "./rest/jobRoutes.ts";
 import { openaiRoutes } from "./rest/openaiRoutes.ts";
 import { appRouter } from "./root.ts";
 import type { ApiServices } from "./services.ts";
+import { streamExpiredMessage } from "./streams/streamGate.ts";
 import type { ApiContext } from "./trpc/init.ts";
 import { subscriptionStreams } from "./trpc/subscriptionStreams.ts";
 
@@ -39,7 +41,17 @@ export function createApp(services: ApiServices): Express {
   });
   app.use(
     "/trpc",
-    subscriptionStreams({ router: appRouter, createContext }),
+    subscriptionStreams({
+      router: appRouter,
+      createContext,
+      // Every subscription counts against its tenant's share of this process's streams.
+      admit: async (ctx) => {
+        const principal = await ctx.auth.authenticate(ctx.apiKey).catch(() => undefined);
+        // An unauthenticated call is refused by the procedure itself, with its own error.
+        return principal ? ctx.streamGate.open(principal.tenant.id) : undefined;
+      },
+      expiredError: () => new SluiceError("timeout", streamExpiredMessage(services.streamGate.maxSeconds)),
+    }),
     createExpressMiddleware({
       router: appRouter,
       maxBodySize: MAX_BODY_BYTES,

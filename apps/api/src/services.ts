@@ -22,6 +22,7 @@ import type { Logger } from "pino";
 import { type ApiMetrics, createApiMetrics } from "./metrics/apiMetrics.ts";
 import type { ChatStreamData } from "./streams/chatStreamEvents.ts";
 import { type JobEventHub, startJobEventHub } from "./streams/jobEventHub.ts";
+import { createStreamGate, type StreamGate } from "./streams/streamGate.ts";
 import { createStreamHub, type StreamHub } from "./streams/streamHub.ts";
 
 /** Everything the API's handlers use, built once at start and passed in. */
@@ -41,6 +42,8 @@ export interface ApiServices {
   deadLetters: DeadLetterService;
   /** Job events from Postgres, fanned out to this process's subscribers. */
   jobEvents: JobEventHub;
+  /** Bounds the subscriptions and SSE streams each tenant holds open, and how long. */
+  streamGate: StreamGate;
   /** Fires when the server starts shutting down: open streams end with a final event. */
   shutdown?: AbortSignal | undefined;
   /** Origins allowed to call from browsers (none by default). */
@@ -103,6 +106,7 @@ export async function startApiServices(
     batches: createBatchService({ db, jobs, runtime }),
     deadLetters: createDeadLetterService({ db, queue, catalog }),
     jobEvents,
+    streamGate: createStreamGate(config.streams),
   };
   return {
     services,

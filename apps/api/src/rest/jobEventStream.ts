@@ -5,6 +5,7 @@ import { errorBody, SHUTTING_DOWN, toPublicError } from "../errors/publicError.t
 import { requestIdOf } from "../http/requestId.ts";
 import type { ApiServices } from "../services.ts";
 import { followJob } from "../streams/followJob.ts";
+import { streamExpiredMessage } from "../streams/streamGate.ts";
 
 // The hub hands the same event object to every subscriber of a job: its SSE frame is built once.
 const frames = new WeakMap<JobEvent, string>();
@@ -45,6 +46,7 @@ export async function streamJobEvents(
   const jobId = req.params.id as string;
   const after = resumeFrom(req);
   await services.jobs.get({ tenantId: principal.tenant.id }, jobId);
+  const pass = services.streamGate.open(principal.tenant.id);
   res.writeHead(200, {
     "content-type": "text/event-stream",
     "cache-control": "no-cache",
@@ -55,6 +57,7 @@ export async function streamJobEvents(
   const onEnd = () => stop.abort();
   res.once("close", onEnd);
   services.shutdown?.addEventListener("abort", onEnd, { once: true });
+  pass.expired.addEventListener("abort", onEnd, { once: true });
   try {
     for await (const event of followJob(
       { db: services.db, hub: services.jobEvents },
@@ -66,6 +69,13 @@ export async function streamJobEvents(
     }
     if (services.shutdown?.aborted && !res.destroyed) {
       res.write(`event: error\ndata: ${JSON.stringify(errorBody(SHUTTING_DOWN, requestIdOf(req)))}\n\n`);
+    } else if (pass.expired.aborted && !res.destroyed) {
+      const expired = {
+        status: 504,
+        code: "timeout" as const,
+        message: streamExpiredMessage(services.streamGate.maxSeconds),
+      };
+      res.write(`event: error\ndata: ${JSON.stringify(errorBody(expired, requestIdOf(req)))}\n\n`);
     }
   } catch (error) {
     if (!res.destroyed)
@@ -73,6 +83,8 @@ export async function streamJobEvents(
         `event: error\ndata: ${JSON.stringify(errorBody(toPublicError(error), requestIdOf(req)))}\n\n`,
       );
   } finally {
+    pass.release();
+    pass.expired.removeEventListener("abort", onEnd);
     services.shutdown?.removeEventListener("abort", onEnd);
     res.off("close", onEnd);
     if (!res.destroyed) res.end();

@@ -28,6 +28,12 @@ import type { NextFunction, Request, Response } from "express";
 export function subscriptionStreams<TContext extends object>(options: {
   router: AnyTRPCRouter;
   createContext: (req: Request) => TContext;
+  /**
+   * Admits the stream before it starts (throw to refuse it, e.g. over a per-tenant limit). Its
+   * pass is released when the stream ends, and `expired` ends the stream with `expiredError`.
+   */
+  admit?: (ctx: TContext) => Promise<{ expired: AbortSignal; release(): void } | undefined>;
+  expiredError?: () => unknown;
 }) {
   const { router } = options;
   const config = router._def._config;
@@ -69,15 +75,20 @@ export function subscriptionStreams<TContext extends object>(options: {
     res.setHeader("X-Accel-Buffering", "no");
     res.setHeader("Connection", "keep-alive");
     let lastEventId = lastEventIdOf(req);
+    let pass: { expired: AbortSignal; release(): void } | undefined;
+    // The stream ends when the client goes, or when it has been open for as long as it may.
+    let stop = abort.signal;
     try {
       let iterable: unknown;
       try {
+        pass = await options.admit?.(ctx);
+        if (pass) stop = AbortSignal.any([abort.signal, pass.expired]);
         iterable = await callTRPCProcedure({
           router,
           path,
           type: "subscription",
           ctx,
-          signal: abort.signal,
+          signal: stop,
           batchIndex: 0,
           getRawInput: async () => {
             input = rawInput(req, config.transformer.input.deserialize, lastEventId);
@@ -99,7 +110,7 @@ export function subscriptionStreams<TContext extends object>(options: {
       const iterator = iterable[Symbol.asyncIterator]();
       try {
         for (;;) {
-          const step = await nextUnlessAborted(iterator, abort.signal);
+          const step = await nextUnlessAborted(iterator, stop);
           if (step === undefined || step.done) break;
           const value: unknown = step.value;
           if (isTrackedEnvelope(value)) {
@@ -115,7 +126,8 @@ export function subscriptionStreams<TContext extends object>(options: {
             );
           }
         }
-        if (!abort.signal.aborted) await send("event: return\ndata: \n\n");
+        if (!abort.signal.aborted && pass?.expired.aborted) await fail(options.expiredError?.());
+        else if (!abort.signal.aborted) await send("event: return\ndata: \n\n");
       } catch (cause) {
         if (!abort.signal.aborted) await fail(cause);
       } finally {
@@ -123,6 +135,7 @@ export function subscriptionStreams<TContext extends object>(options: {
         void iterator.return?.().catch(() => {});
       }
     } finally {
+      pass?.release();
       res.end();
     }
   }

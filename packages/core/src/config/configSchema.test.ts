@@ -32,6 +32,7 @@ describe("parseConfig", () => {
           webhookSecret: undefined,
         },
       },
+      streams: { maxPerTenant: 2_000, maxSeconds: 3_600 },
       batches: { pollMs: 30_000, maxRequests: undefined, maxBytes: undefined },
     });
   });

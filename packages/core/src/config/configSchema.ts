@@ -110,6 +110,14 @@ const envSchema = z.object({
   ),
   SLUICE_BATCH_MAX_REQUESTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).optional()),
   SLUICE_BATCH_MAX_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).optional()),
+  SLUICE_MAX_STREAMS_PER_TENANT: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(1_000_000).default(2_000),
+  ),
+  SLUICE_MAX_STREAM_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(86_400).default(3_600),
+  ),
   SLUICE_ALERT_WEBHOOK_URL: optionalUrl,
   SLUICE_ALERT_WEBHOOK_SECRET: optionalString,
 });
@@ -156,6 +164,13 @@ export interface SluiceConfig {
       webhookUrl: string | undefined;
       webhookSecret: string | undefined;
     };
+  };
+  /** Long-lived streams (subscriptions, SSE) one API process holds. */
+  streams: {
+    /** Open at once per tenant; more are refused with 429. */
+    maxPerTenant: number;
+    /** Longest a stream stays open; it then ends with a `timeout` event (reconnect to continue). */
+    maxSeconds: number;
   };
   batches: {
     /** Time between checks of a batch at its provider. */
@@ -207,6 +222,7 @@ export function parseConfig(source: Record<string, string | undefined>): SluiceC
         webhookSecret: env.SLUICE_ALERT_WEBHOOK_SECRET,
       },
     },
+    streams: { maxPerTenant: env.SLUICE_MAX_STREAMS_PER_TENANT, maxSeconds: env.SLUICE_MAX_STREAM_SECONDS },
     batches: {
       pollMs: env.SLUICE_BATCH_POLL_MS,
       maxRequests: env.SLUICE_BATCH_MAX_REQUESTS,

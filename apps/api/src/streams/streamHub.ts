@@ -7,7 +7,6 @@ export interface HubEvent<T> {
 }
 
 interface Entry<T> {
-  tenantId: string;
   events: HubEvent<T>[];
   done: boolean;
   wake: Set<() => void>;
@@ -20,7 +19,9 @@ interface Entry<T> {
  */
 export function createStreamHub<T>(options: { retainMs?: number } = {}) {
   const retainMs = options.retainMs ?? 60_000;
+  // Keyed by tenant and stream id: one tenant's ids neither reveal nor block another's.
   const entries = new Map<string, Entry<T>>();
+  const keyOf = (streamId: string, tenantId: string) => `${tenantId}:${streamId}`;
 
   function push(entry: Entry<T>, data: T): void {
     entry.events.push({ seq: entry.events.length + 1, data });
@@ -30,7 +31,7 @@ export function createStreamHub<T>(options: { retainMs?: number } = {}) {
   return {
     /** Whether a stream of this tenant exists (another tenant's stream id is simply unknown). */
     has(streamId: string, tenantId: string): boolean {
-      return entries.get(streamId)?.tenantId === tenantId;
+      return entries.has(keyOf(streamId, tenantId));
     },
 
     /** Starts producing a stream; events are kept even when nobody listens. */
@@ -40,15 +41,16 @@ export function createStreamHub<T>(options: { retainMs?: number } = {}) {
       produce: (emit: (data: T) => void) => Promise<void>,
       onError: (error: unknown) => T,
     ): void {
-      if (entries.has(streamId)) throw new SluiceError("conflict", `stream ${streamId} already exists`);
-      const entry: Entry<T> = { tenantId, events: [], done: false, wake: new Set() };
-      entries.set(streamId, entry);
+      const key = keyOf(streamId, tenantId);
+      if (entries.has(key)) throw new SluiceError("conflict", `stream ${streamId} already exists`);
+      const entry: Entry<T> = { events: [], done: false, wake: new Set() };
+      entries.set(key, entry);
       void produce((data) => push(entry, data))
         .catch((error: unknown) => push(entry, onError(error)))
         .finally(() => {
           entry.done = true;
           for (const wake of entry.wake) wake();
-          setTimeout(() => entries.delete(streamId), retainMs).unref();
+          setTimeout(() => entries.delete(key), retainMs).unref();
         });
     },
 
@@ -59,9 +61,8 @@ export function createStreamHub<T>(options: { retainMs?: number } = {}) {
       afterSeq: number,
       signal?: AbortSignal,
     ): AsyncGenerator<HubEvent<T>> {
-      const entry = entries.get(streamId);
-      if (!entry || entry.tenantId !== tenantId)
-        throw new SluiceError("not_found", `stream ${streamId} not found or expired`);
+      const entry = entries.get(keyOf(streamId, tenantId));
+      if (!entry) throw new SluiceError("not_found", `stream ${streamId} not found or expired`);
       let next = afterSeq;
       while (!signal?.aborted) {
         while (next < entry.events.length) yield entry.events[next++]!;

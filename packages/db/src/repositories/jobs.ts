@@ -83,8 +83,11 @@ export async function listJobs(
   if (options.createdBefore) query = query.where("createdAt", "<", options.createdBefore);
   const after = options.cursor ? decodeJobCursor(options.cursor) : undefined;
   if (after) {
+    // The cursor's job must be one of the listing's own: another tenant's positions nothing (and so
+    // reveals neither that it exists nor when it was made).
+    const tenant = tenantId === undefined ? sql`` : sql` and c.tenant_id = ${tenantId}`;
     query = query.where(
-      sql<boolean>`(created_at, id) < (select c.created_at, c.id from jobs c where c.id = ${after})`,
+      sql<boolean>`(created_at, id) < (select c.created_at, c.id from jobs c where c.id = ${after}${tenant})`,
     );
   }
   const rows = await query

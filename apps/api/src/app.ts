@@ -56,6 +56,9 @@ export function createApp(services: ApiServices): Express {
       router: appRouter,
       maxBodySize: MAX_BODY_BYTES,
       createContext: ({ req }) => createContext(req),
+      // tRPC leaves errors raised before the call is parsed (bad content type, mixed batch) untyped.
+      responseMeta: ({ eagerGeneration }) =>
+        eagerGeneration ? {} : { headers: { "content-type": "application/json" } },
     }),
   );
   app.use(express.json({ limit: MAX_BODY_BYTES }));

@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { createApp } from "./app.ts";
+import { answerClientError } from "./http/clientErrors.ts";
 import type { ApiServices } from "./services.ts";
 
 /** A listening API server. */
@@ -35,5 +36,6 @@ export function startApiServer(
           }),
       });
     });
+    server.on("clientError", answerClientError);
   });
 }

@@ -77,6 +77,14 @@ export function toPublicError(thrown: unknown): PublicError {
   if ((error as { type?: string })?.type === "entity.too.large") {
     return { status: 413, code: "validation_error", message: "the request body is too large" };
   }
+  const status = clientErrorStatus(error);
+  if (status !== undefined) {
+    return {
+      status,
+      code: "validation_error",
+      message: `the request could not be read: ${(error as Error).message}`,
+    };
+  }
   if (isDatabaseUnavailable(thrown)) {
     return {
       status: 503,
@@ -86,6 +94,17 @@ export function toPublicError(thrown: unknown): PublicError {
     };
   }
   return { status: 500, code: "internal_error", message: "internal error" };
+}
+
+/**
+ * The status of an error Express raises about the request itself: its body parsers' (unsupported
+ * charset or encoding, aborted upload; marked safe to expose) and its router's (a path parameter
+ * that is not valid percent-encoding).
+ */
+function clientErrorStatus(error: unknown): number | undefined {
+  const { status, expose } = (error ?? {}) as { status?: unknown; expose?: unknown };
+  if (expose !== true && !(error instanceof URIError)) return undefined;
+  return typeof status === "number" && status >= 400 && status < 500 ? status : undefined;
 }
 
 function unwrap(error: TRPCError): unknown {

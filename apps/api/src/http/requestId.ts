@@ -1,7 +1,16 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+// Errors raised before a tRPC context exists (bad content type, mixed batch) still need the id.
+const current = new AsyncLocalStorage<string>();
+
+/** The id of the request being handled, wherever in its handling this runs. */
+export function currentRequestId(): string | undefined {
+  return current.getStore();
+}
 
 /** The request id of a request: the caller's `X-Request-ID` when well-formed, else a new one. */
 export function requestIdOf(req: Request): string {
@@ -14,5 +23,5 @@ export function requestIdMiddleware(req: Request, res: Response, next: NextFunct
   const id = incoming && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
   (req as Request & { requestId?: string }).requestId = id;
   res.setHeader("X-Request-ID", id);
-  next();
+  current.run(id, next);
 }

@@ -53,6 +53,8 @@ export async function streamJobEvents(
     connection: "keep-alive",
     "x-request-id": requestIdOf(req),
   });
+  // A client resuming after the latest event gets nothing to write for a while: send the headers now.
+  res.flushHeaders();
   const stop = new AbortController();
   const onEnd = () => stop.abort();
   res.once("close", onEnd);

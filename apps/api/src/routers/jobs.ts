@@ -1,4 +1,5 @@
 import {
+  boundedText,
   deadLetterFilterSchema,
   enqueueInputSchema,
   jobListQuerySchema,
@@ -6,6 +7,7 @@ import {
   type PublicJobEvent,
   publicJobEvent,
   SluiceError,
+  storableDate,
 } from "@sluice/core";
 import type { JobEvent } from "@sluice/db";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
@@ -147,15 +149,15 @@ export const deadLettersRouter = {
         z.strictObject({ ids: z.array(z.uuid()).min(1).max(1000) }),
         z.strictObject({
           all: z.literal(true),
-          kind: z.string().max(100).optional(),
-          errorCode: z.string().max(100).optional(),
-          since: z.coerce.date().optional(),
-          until: z.coerce.date().optional(),
+          kind: boundedText(100, 0).optional(),
+          errorCode: boundedText(100, 0).optional(),
+          since: storableDate().optional(),
+          until: storableDate().optional(),
         }),
       ]),
     )
     .mutation(({ ctx, input }) => ctx.deadLetters.requeue(input)),
   purge: adminProcedure
-    .input(z.strictObject({ before: z.coerce.date(), kind: z.string().max(100).optional() }))
+    .input(z.strictObject({ before: storableDate(), kind: boundedText(100, 0).optional() }))
     .mutation(({ ctx, input }) => ctx.deadLetters.purge(input)),
 } satisfies TRPCRouterRecord;

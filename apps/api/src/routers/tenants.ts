@@ -1,4 +1,4 @@
-import { createApiKey, SluiceError } from "@sluice/core";
+import { boundedText, createApiKey, nullByteMessage, SluiceError } from "@sluice/core";
 import {
   disableTenant,
   enableTenant,
@@ -13,10 +13,13 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { adminProcedure } from "../trpc/init.ts";
 
+/** Largest value of the Postgres `integer` columns the rate limits live in. */
+const MAX_INT4 = 2_147_483_647;
+
 const limits = {
   dailyBudgetMicros: z.int().min(0).nullable().optional(),
-  rateLimitRpm: z.int().min(1).nullable().optional(),
-  rateLimitTpm: z.int().min(1).nullable().optional(),
+  rateLimitRpm: z.int().min(1).max(MAX_INT4).nullable().optional(),
+  rateLimitTpm: z.int().min(1).max(MAX_INT4).nullable().optional(),
 };
 
 function found<T>(value: T | undefined, what: string): T {
@@ -32,7 +35,17 @@ function publicTenant({ webhookSecret: _secret, ...tenant }: Tenant) {
 /** `tenants.*` (admin): create, list, disable, enable, set limits. */
 export const tenantsRouter = {
   create: adminProcedure
-    .input(z.strictObject({ name: z.string().trim().min(1).max(200), ...limits }))
+    .input(
+      z.strictObject({
+        name: z
+          .string()
+          .trim()
+          .min(1)
+          .max(200)
+          .refine((v) => !v.includes("\u0000"), nullByteMessage),
+        ...limits,
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       try {
         return publicTenant(await insertTenant(ctx.db, input));
@@ -71,16 +84,22 @@ export const apiKeysRouter = {
       z.strictObject({
         tenantId: z.uuid(),
         role: z.enum(["tenant", "admin"]).default("tenant"),
-        name: z.string().max(100).optional(),
+        name: boundedText(100, 0).optional(),
       }),
     )
-    .mutation(({ ctx, input }) =>
-      createApiKey(ctx.db, {
-        tenantId: input.tenantId,
-        role: input.role,
-        ...(input.name ? { name: input.name } : {}),
-      }),
-    ),
+    .mutation(async ({ ctx, input }) => {
+      try {
+        return await createApiKey(ctx.db, {
+          tenantId: input.tenantId,
+          role: input.role,
+          ...(input.name ? { name: input.name } : {}),
+        });
+      } catch (error) {
+        if (String(error).includes("api_keys_tenant_id_fkey"))
+          throw new SluiceError("not_found", `tenant ${input.tenantId} not found`);
+        throw error;
+      }
+    }),
   list: adminProcedure
     .input(z.strictObject({ tenantId: z.uuid(), includeRevoked: z.boolean().optional() }))
     .query(({ ctx, input }) =>

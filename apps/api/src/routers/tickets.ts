@@ -1,5 +1,6 @@
 import type { Principal } from "@sluice/core";
 import {
+  boundedText,
   classifyTicket,
   classifyTickets,
   classifyTicketText,
@@ -8,6 +9,7 @@ import {
   listTickets,
   type PipelineContext,
   ticketStats,
+  webhookUrlSchema,
 } from "@sluice/core";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
@@ -60,11 +62,8 @@ export const ticketsRouter = {
       z
         .strictObject({
           limit: z.int().min(1).max(1000).default(1000),
-          idempotencyKey: z.string().min(1).max(200).optional(),
-          webhookUrl: z
-            .url({ protocol: /^https?$/ })
-            .max(2000)
-            .optional(),
+          idempotencyKey: boundedText(200).optional(),
+          webhookUrl: webhookUrlSchema.optional(),
         })
         .optional(),
     )

@@ -1,4 +1,4 @@
-import { generateWebhookSecret, SluiceError } from "@sluice/core";
+import { generateWebhookSecret, SluiceError, webhookUrlSchema } from "@sluice/core";
 import { ensureTenantWebhookSecret, findTenantById, setTenantWebhook } from "@sluice/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
@@ -17,10 +17,7 @@ export const webhooksRouter = {
   set: tenantProcedure
     .input(
       z.strictObject({
-        url: z
-          .url({ protocol: /^https?$/ })
-          .max(2000)
-          .nullable(),
+        url: webhookUrlSchema.nullable(),
         rotateSecret: z.boolean().optional(),
       }),
     )

@@ -2,6 +2,7 @@ import { type Principal, requireAdmin, SluiceError } from "@sluice/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { errorBody, toPublicError } from "../errors/publicError.ts";
+import { currentRequestId } from "../http/requestId.ts";
 import type { ApiServices } from "../services.ts";
 
 /** What every procedure can reach. */
@@ -15,7 +16,7 @@ const t = initTRPC.context<ApiContext>().create({
   transformer: superjson,
   errorFormatter({ shape, error, ctx }) {
     const pub = toPublicError(error);
-    const body = errorBody(pub, ctx?.requestId ?? "unknown");
+    const body = errorBody(pub, ctx?.requestId ?? currentRequestId() ?? "unknown");
     // tRPC adds the stack trace outside production; callers never see internals.
     const { stack: _stack, ...data } = shape.data;
     return { ...shape, message: pub.message, data: { ...data, httpStatus: pub.status, ...body } };

@@ -22,7 +22,7 @@ import { z } from "zod";
 import { SluiceError } from "../errors/sluiceError.ts";
 import type { JobService } from "../jobs/jobService.ts";
 import { generateWebhookSecret } from "../jobs/webhookSignature.ts";
-import { boundedText } from "../schemas/textFields.ts";
+import { boundedText, webhookUrlSchema } from "../schemas/textFields.ts";
 import { parseOrThrow } from "../schemas/validationError.ts";
 import {
   type BatchInputSource,
@@ -57,10 +57,7 @@ export const createBatchInputSchema = z.strictObject({
   /** A chat model id or `cascade:<name>`. */
   model: boundedText(200),
   completionWindow: z.literal("24h").default("24h"),
-  webhookUrl: z
-    .url({ protocol: /^https?$/ })
-    .max(2000)
-    .optional(),
+  webhookUrl: webhookUrlSchema.optional(),
   metadata: z
     .record(boundedText(64), boundedText(512, 0))
     // Providers keep 16 keys; Sluice adds its batch id.

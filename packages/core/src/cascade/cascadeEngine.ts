@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { SluiceError } from "../errors/sluiceError.ts";
+import { isSluiceError, SluiceError } from "../errors/sluiceError.ts";
 import type { ChatOutcome, ModelCallContext, ModelClient } from "../llm/modelClient.ts";
 import { costMicros } from "../models/cost.ts";
 import type { ProviderChatRequest } from "../providers/provider.ts";
@@ -12,6 +12,7 @@ import {
   type Draft,
   heuristicsValidator,
   structuredOutputValidator,
+  TRUNCATED_REASON,
   type Validator,
   type Verdict,
   validateDraft,
@@ -91,6 +92,8 @@ interface TierOutcome {
   verdict: Verdict;
   attempt: CascadeAttempt;
   outcome?: ChatOutcome;
+  /** What the tier's model call threw, when it did. */
+  error?: unknown;
 }
 
 async function runTier(
@@ -111,6 +114,7 @@ async function runTier(
     return {
       verdict: { accept: false, hard: true, reason },
       attempt: { ...base, verdict: "error", reason, confidence: null },
+      error,
     };
   }
   const { result } = outcome;
@@ -177,6 +181,49 @@ export function summarise(
   };
 }
 
+/**
+ * Why no tier answered usably. Every tier refusing the request itself (too long for its context,
+ * say) or cut off by the caller's own `max_tokens` is the request's doing (4xx, retrying cannot
+ * help); anything else is the models' (502). `failures` are what the tiers' calls threw.
+ */
+export function noUsableAnswer(
+  input: CascadeRunInput,
+  attempts: CascadeAttempt[],
+  failures: unknown[],
+  stoppedBy?: "cost_cap" | "latency_cap",
+): SluiceError {
+  const refusal = failures.at(-1);
+  if (
+    isSluiceError(refusal) &&
+    failures.length === attempts.length &&
+    failures.every((e) => isSluiceError(e) && e.httpStatus < 500)
+  )
+    return refusal;
+  const name = input.cascade.name;
+  const details = { cascade: name, attempts, ...(stoppedBy ? { stoppedBy } : {}) };
+  const { maxTokens } = input.request;
+  const cutOffByCaller =
+    maxTokens !== undefined &&
+    attempts.length > 0 &&
+    attempts.every(
+      (a) => a.reason === TRUNCATED_REASON && input.cascade.tiers[a.tier]?.maxTokens === undefined,
+    );
+  if (cutOffByCaller) {
+    return new SluiceError(
+      "validation_error",
+      `every tier of cascade "${name}" was cut off by max_tokens (${maxTokens}): raise max_tokens or leave it out`,
+      { details },
+    );
+  }
+  return new SluiceError(
+    "model_error",
+    stoppedBy
+      ? `cascade "${name}" stopped at its ${stoppedBy === "cost_cap" ? "cost" : "latency"} cap before any tier produced a usable answer`
+      : `no tier of cascade "${name}" produced a usable answer`,
+    { details, retriable: false },
+  );
+}
+
 /** Runs a cascade: cheapest tier first, escalating only while validators reject and caps allow. */
 export async function runCascade(models: ModelClient, input: CascadeRunInput): Promise<CascadeResult> {
   const signal = input.context?.signal ?? new AbortController().signal;
@@ -184,6 +231,7 @@ export async function runCascade(models: ModelClient, input: CascadeRunInput): P
   const startedAt = performance.now();
   const { tier: first, complexity } = startingTier(input.cascade, input.request);
   const attempts: CascadeAttempt[] = [];
+  const failures: unknown[] = [];
   let usable: { draft: Draft; outcome: ChatOutcome } | undefined;
   let stoppedBy: "cost_cap" | "latency_cap" | undefined;
   const last = input.cascade.tiers.length - 1;
@@ -202,6 +250,7 @@ export async function runCascade(models: ModelClient, input: CascadeRunInput): P
     }
     const run = await runTier(models, input, tier, validators, signal);
     attempts.push(run.attempt);
+    if ("error" in run) failures.push(run.error);
     if (run.draft && run.outcome && !run.verdict.hard) usable = { draft: run.draft, outcome: run.outcome };
     if (run.verdict.accept && run.draft && run.outcome) {
       const outcome = tier === first ? "accepted" : "escalated";
@@ -224,14 +273,5 @@ export async function runCascade(models: ModelClient, input: CascadeRunInput): P
       outcome: stoppedBy ?? "escalated",
     });
   }
-  throw new SluiceError(
-    "model_error",
-    stoppedBy
-      ? `cascade "${input.cascade.name}" stopped at its ${stoppedBy === "cost_cap" ? "cost" : "latency"} cap before any tier produced a usable answer`
-      : `no tier of cascade "${input.cascade.name}" produced a usable answer`,
-    {
-      details: { cascade: input.cascade.name, attempts, ...(stoppedBy ? { stoppedBy } : {}) },
-      retriable: false,
-    },
-  );
+  throw noUsableAnswer(input, attempts, failures, stoppedBy);
 }

@@ -4,6 +4,7 @@ import { abortError, isAbort } from "../providers/providerErrors.ts";
 import {
   type CascadeRunInput,
   capReached,
+  noUsableAnswer,
   startingTier,
   summarise,
   tierRequest,
@@ -37,6 +38,7 @@ export async function* streamCascade(
   const startedAt = performance.now();
   const { tier: first, complexity } = startingTier(input.cascade, input.request);
   const attempts: CascadeAttempt[] = [];
+  const failures: unknown[] = [];
   const last = input.cascade.tiers.length - 1;
   let usable: { draft: Draft; outcome: ChatOutcome; shown: boolean } | undefined;
   let stoppedBy: "cost_cap" | "latency_cap" | undefined;
@@ -71,6 +73,7 @@ export async function* streamCascade(
     } catch (error) {
       if (isAbort(error) || signal.aborted) throw abortError(signal);
       const reason = error instanceof SluiceError ? `${error.code}: ${error.message}` : String(error);
+      failures.push(error);
       attempts.push({
         tier,
         model: request.model,
@@ -146,12 +149,5 @@ export async function* streamCascade(
     };
     return;
   }
-  throw new SluiceError(
-    "model_error",
-    `no tier of cascade "${input.cascade.name}" produced a usable answer`,
-    {
-      details: { cascade: input.cascade.name, attempts },
-      retriable: false,
-    },
-  );
+  throw noUsableAnswer(input, attempts, failures);
 }

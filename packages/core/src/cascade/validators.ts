@@ -27,6 +27,9 @@ export type Validator = (draft: Draft, context: { signal: AbortSignal }) => Verd
 
 const REFUSAL = /^\s*(i'?m sorry|i am sorry|i can(?:no|')t|i cannot|i am unable|i'?m unable|as an ai\b)/i;
 
+/** Why a draft cut off at its token limit is rejected. */
+export const TRUNCATED_REASON = "truncated by max_tokens";
+
 /** Empty, refusing and truncated drafts are rejected. */
 export function heuristicsValidator(options: CascadeSpec["heuristics"]): Validator {
   return (draft) => {
@@ -35,7 +38,7 @@ export function heuristicsValidator(options: CascadeSpec["heuristics"]): Validat
     if (options.refusal && REFUSAL.test(draft.content))
       return { accept: false, hard: true, reason: "refusal" };
     if (options.truncated && draft.finishReason === "length") {
-      return { accept: false, hard: true, reason: "truncated by max_tokens" };
+      return { accept: false, hard: true, reason: TRUNCATED_REASON };
     }
     if (draft.finishReason === "content_filter")
       return { accept: false, hard: true, reason: "content filtered" };

@@ -12,6 +12,8 @@ import {
 } from "@sluice/db";
 import { z } from "zod";
 import { SluiceError } from "../errors/sluiceError.ts";
+import { storableDate } from "../schemas/dateFields.ts";
+import { boundedText } from "../schemas/textFields.ts";
 import { parseOrThrow } from "../schemas/validationError.ts";
 import { deadLetterQueueOf, type JobCatalog } from "./jobCatalog.ts";
 import { enqueueRows } from "./jobWebhooks.ts";
@@ -22,10 +24,10 @@ export const MAX_REQUEUE = 1000;
 
 /** Filters of dead-letter listings and bulk requeues. */
 export const deadLetterFilterSchema = z.strictObject({
-  kind: z.string().max(100).optional(),
-  errorCode: z.string().max(100).optional(),
-  since: z.coerce.date().optional(),
-  until: z.coerce.date().optional(),
+  kind: boundedText(100, 0).optional(),
+  errorCode: boundedText(100, 0).optional(),
+  since: storableDate().optional(),
+  until: storableDate().optional(),
   includeRequeued: z.boolean().optional(),
 });
 
@@ -39,7 +41,7 @@ const requeueSchema = z.union([
   deadLetterFilterSchema.omit({ includeRequeued: true }).extend({ all: z.literal(true) }),
 ]);
 
-const purgeSchema = z.strictObject({ before: z.coerce.date(), kind: z.string().max(100).optional() });
+const purgeSchema = z.strictObject({ before: storableDate(), kind: boundedText(100, 0).optional() });
 
 /** What a requeue did: each new job, linked to the dead one it replaces. */
 export interface RequeueOutcome {

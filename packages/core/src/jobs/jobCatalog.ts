@@ -2,6 +2,7 @@ import type { QueueDefinition } from "@sluice/db";
 import { z } from "zod";
 import { chatRequestSchema } from "../schemas/chatRequest.ts";
 import { embeddingsRequestSchema } from "../schemas/embeddingsRequest.ts";
+import { boundedText } from "../schemas/textFields.ts";
 
 /** Priorities a job can run at; higher runs first within its queue. */
 export const jobPriorities = { high: 10, default: 0, low: -10 } as const;
@@ -58,7 +59,7 @@ export const chatCompletePayload = z.strictObject({
 /** Payload of `embeddings.batch`: many inputs, embedded in chunks with progress. */
 export const embeddingsBatchPayload = z.strictObject({
   model: embeddingsRequestSchema.shape.model,
-  inputs: z.array(z.string().min(1).max(32_000)).min(1).max(MAX_EMBEDDING_INPUTS),
+  inputs: z.array(boundedText(32_000)).min(1).max(MAX_EMBEDDING_INPUTS),
   dimensions: z.int().min(1).max(8192).optional(),
   chunkSize: z.int().min(1).max(2048).default(256),
 });

@@ -17,6 +17,8 @@ import {
 } from "@sluice/db";
 import { z } from "zod";
 import { SluiceError } from "../errors/sluiceError.ts";
+import { storableDate } from "../schemas/dateFields.ts";
+import { boundedText, webhookUrlSchema } from "../schemas/textFields.ts";
 import { parseOrThrow } from "../schemas/validationError.ts";
 import { requeueJobs } from "./deadLetters.ts";
 import { type JobCatalog, type JobKindSpec, jobPriorities } from "./jobCatalog.ts";
@@ -33,14 +35,11 @@ export const enqueueInputSchema = z.strictObject({
   payload: z.unknown(),
   priority: z.enum(["high", "default", "low"]).optional(),
   /** The same key (per tenant) returns the job created first instead of a new one. */
-  idempotencyKey: z.string().min(1).max(200).optional(),
+  idempotencyKey: boundedText(200).optional(),
   /** Run no earlier than this. */
-  runAt: z.coerce.date().optional(),
+  runAt: storableDate().optional(),
   /** Also post this job's final event here (signed like the tenant's webhook). */
-  webhookUrl: z
-    .url({ protocol: /^https?$/ })
-    .max(2000)
-    .optional(),
+  webhookUrl: webhookUrlSchema.optional(),
 });
 /** A job to enqueue. */
 export type EnqueueInput = z.input<typeof enqueueInputSchema>;
@@ -51,10 +50,10 @@ const jobStatusSchema = z.enum(["queued", "active", "completed", "failed", "canc
 export const jobListQuerySchema = z.strictObject({
   limit: z.int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
-  kind: z.string().max(100).optional(),
+  kind: boundedText(100, 0).optional(),
   status: jobStatusSchema.optional(),
-  createdAfter: z.coerce.date().optional(),
-  createdBefore: z.coerce.date().optional(),
+  createdAfter: storableDate().optional(),
+  createdBefore: storableDate().optional(),
 });
 
 /** Who is asking: a tenant (sees only its own jobs) or the system/admin (`tenantId` null). */

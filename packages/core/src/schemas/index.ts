@@ -32,6 +32,7 @@ export {
   usageSchema,
 } from "./chatResponse.ts";
 export { whenFieldsValid } from "./crossFieldCheck.ts";
+export { storableDate } from "./dateFields.ts";
 export {
   type EmbeddingsRequest,
   type EmbeddingsRequestInput,
@@ -53,6 +54,7 @@ export {
   jsonObjectSchema,
   modelNameSchema,
   nullByteMessage,
+  webhookUrlSchema,
 } from "./textFields.ts";
 export {
   issuesOf,

@@ -4,70 +4,23 @@ import {
   type Db,
   FINAL_BATCH_STATUSES,
   findBatchById,
-  insertBatchResponses,
   lockBatch,
-  type NewBatchResponse,
   readBatchRequests,
   setBatchRequestStatus,
   tenantWebhookUrls,
-  unansweredBatchRequests,
   updateBatch,
 } from "@sluice/db";
 import { sql } from "kysely";
-import { tierRequest, validatorsFor } from "../cascade/cascadeEngine.ts";
-import { validateDraft } from "../cascade/validators.ts";
+import { tierRequest } from "../cascade/cascadeEngine.ts";
 import { isSluiceError } from "../errors/sluiceError.ts";
-import type { JobService } from "../jobs/jobService.ts";
 import { toProviderRequest } from "../llm/chatRequestMapping.ts";
-import { costMicros } from "../models/cost.ts";
-import type { ModelSpec } from "../models/modelSpec.ts";
-import type {
-  ProviderBatchRequest,
-  ProviderBatchResult,
-  ProviderBatchState,
-  ProviderBatchStatus,
-} from "../providers/batchApi.ts";
-import type { ProviderChatResult } from "../providers/provider.ts";
+import type { ProviderBatchRequest, ProviderBatchState, ProviderBatchStatus } from "../providers/batchApi.ts";
 import type { ChatRequest } from "../schemas/chatRequest.ts";
-import { type BatchRuntime, type BatchTarget, type BatchTier, resolveBatchTarget } from "./batchTarget.ts";
-import type { BatchAttempt } from "./publicBatch.ts";
+import { answerMissing, storeResults } from "./batchResults.ts";
+import { type BatchTarget, type BatchTier, resolveBatchTarget } from "./batchTarget.ts";
+import { type BatchWorkDeps, PROVIDER_FINAL, sameRun } from "./batchWork.ts";
 
-/** Results written per transaction while reading a finished provider batch. */
-export const RESULT_CHUNK = 500;
-
-/** What the batch jobs need. */
-export interface BatchWorkDeps {
-  db: Db;
-  jobs: JobService;
-  runtime: BatchRuntime;
-  /** Time between polls of a submitted batch. */
-  pollIntervalMs: number;
-  signal: AbortSignal;
-  progress?: ((percent: number, message?: string) => unknown) | undefined;
-}
-
-const PROVIDER_FINAL: readonly ProviderBatchStatus[] = ["completed", "failed", "expired", "cancelled"];
-
-/** The answer of a request, as an OpenAI-style chat completion. */
-function completionObject(model: string, result: ProviderChatResult) {
-  return {
-    id: result.id,
-    object: "chat.completion",
-    created: Math.floor(Date.now() / 1000),
-    model,
-    choices: result.choices.map((c, index) => ({
-      index,
-      message: { role: "assistant", content: c.content, refusal: null },
-      logprobs: c.logprobs ? { content: c.logprobs } : null,
-      finish_reason: c.finishReason,
-    })),
-    usage: {
-      prompt_tokens: result.usage.inputTokens,
-      completion_tokens: result.usage.outputTokens,
-      total_tokens: result.usage.inputTokens + result.usage.outputTokens,
-    },
-  };
-}
+export { type BatchWorkDeps, RESULT_CHUNK } from "./batchWork.ts";
 
 /** The provider request of one stored request at a tier. */
 function providerRequestOf(target: BatchTarget, tierIndex: number, body: ChatRequest) {
@@ -128,11 +81,6 @@ async function enqueueBatchWebhooks(tx: Db, deps: BatchWorkDeps, batch: Batch): 
       },
     );
   }
-}
-
-/** True while `locked` is still at the tier and provider batch that `seen` was read at. */
-function sameRun(locked: Batch, seen: Batch): boolean {
-  return locked.tier === seen.tier && locked.providerBatchId === seen.providerBatchId;
 }
 
 /**
@@ -316,247 +264,6 @@ export async function pollBatch(
   await storeResults(deps, current, target, state);
   const finished = await finishTier(deps, current, target, state);
   return { status: finished };
-}
-
-interface ItemOutcome {
-  final?: NewBatchResponse;
-  escalate?: { customId: string; attempts: BatchAttempt[] };
-  /** This tier's cost of the item, at batch and at synchronous pricing. */
-  cost: number;
-  syncCost: number;
-  usage: { inputTokens: number; outputTokens: number };
-}
-
-/** Decides one result: a final answer, or (cascades) a rejected draft for the next tier. */
-async function outcomeOf(
-  deps: BatchWorkDeps,
-  batch: Batch,
-  target: BatchTarget,
-  tier: BatchTier,
-  state: ProviderBatchState,
-  result: ProviderBatchResult,
-  known: { seq: number; attempts: BatchAttempt[] },
-): Promise<ItemOutcome> {
-  const base = { batchId: batch.id, customId: result.customId, seq: known.seq };
-  const model = tier.model;
-  if (result.status !== "succeeded") {
-    const error = result.status === "errored" ? result.error : null;
-    const canEscalate =
-      result.status === "errored" &&
-      target.cascade &&
-      batch.tier < target.tiers.length - 1 &&
-      state.status === "completed";
-    const attempt: BatchAttempt = {
-      tier: batch.tier,
-      model: model.id,
-      accepted: false,
-      reason: error ? `${error.code}: ${error.message}` : result.status,
-      inputTokens: 0,
-      outputTokens: 0,
-      costMicros: 0,
-    };
-    const attempts = [...known.attempts, attempt];
-    const zero = { cost: 0, syncCost: 0, usage: { inputTokens: 0, outputTokens: 0 } };
-    if (canEscalate) return { escalate: { customId: result.customId, attempts }, ...zero };
-    return {
-      final: {
-        ...base,
-        status: result.status as BatchResponseStatus,
-        model: model.id,
-        error: storableJson(
-          error ?? { code: result.status, message: `the request ${result.status} at the provider` },
-        ),
-        costMicros: sumCost(known.attempts),
-        attempts: JSON.stringify(attempts),
-      },
-      ...zero,
-    };
-  }
-  const usage = result.result.usage;
-  const cost = costMicros(model, usage, { batch: true });
-  const syncCost = costMicros(model, usage);
-  let accepted = true;
-  let reason = "answered";
-  const lastTier = batch.tier >= target.tiers.length - 1;
-  if (target.cascade && !lastTier) {
-    const verdict = await validateDraft(
-      {
-        model: model.id,
-        content: result.result.content,
-        finishReason: result.result.finishReason,
-        ...(result.result.logprobs ? { logprobs: result.result.logprobs } : {}),
-      },
-      validatorsFor({ cascade: target.cascade }),
-      { signal: deps.signal },
-    );
-    accepted = verdict.accept;
-    reason = verdict.reason;
-  }
-  const attempt: BatchAttempt = {
-    tier: batch.tier,
-    model: model.id,
-    accepted,
-    reason,
-    inputTokens: usage.inputTokens,
-    outputTokens: usage.outputTokens,
-    costMicros: cost,
-  };
-  // A rejected draft goes up a tier, unless the batch is being cancelled or ended early: then the
-  // draft is the answer, marked as not accepted.
-  if (!accepted && state.status === "completed" && batch.status !== "cancelling")
-    return {
-      escalate: { customId: result.customId, attempts: [...known.attempts, attempt] },
-      cost,
-      syncCost,
-      usage,
-    };
-  if (!accepted)
-    attempt.reason = `${reason}; not escalated: the batch ${batch.status === "cancelling" ? "was cancelled" : `ended ${state.status}`}`;
-  const attempts = [...known.attempts, attempt];
-  return {
-    final: {
-      ...base,
-      status: "succeeded",
-      model: model.id,
-      response: storableJson(completionObject(model.id, result.result)),
-      inputTokens: usage.inputTokens,
-      outputTokens: usage.outputTokens,
-      costMicros: sumCost(attempts),
-      attempts: JSON.stringify(attempts),
-    },
-    cost,
-    syncCost,
-    usage,
-  };
-}
-
-/** JSON that `jsonb` accepts: NUL characters in provider output are dropped. */
-function storableJson(value: unknown): string {
-  return JSON.stringify(value).replace(/(?<!\\)\\u0000/g, "");
-}
-
-function sumCost(attempts: BatchAttempt[]): number {
-  return attempts.reduce((a, t) => a + t.costMicros, 0);
-}
-
-/** What the top tier alone would have charged synchronously for the same tokens. */
-function topTierCost(target: BatchTarget, usage: { inputTokens: number; outputTokens: number }): number {
-  const top: ModelSpec = target.tiers.at(-1)!.model;
-  return costMicros(top, usage);
-}
-
-/** Streams the ended provider batch's results into `batch_responses`, `RESULT_CHUNK` per transaction. */
-async function storeResults(
-  deps: BatchWorkDeps,
-  batch: Batch,
-  target: BatchTarget,
-  state: ProviderBatchState,
-): Promise<void> {
-  const tier = target.tiers[batch.tier]!;
-  const fresh = (await findBatchById(deps.db, batch.id))!;
-  const skip = fresh.resultsRead;
-  let read = 0;
-  let chunk: ProviderBatchResult[] = [];
-  const write = async () => {
-    const results = chunk;
-    chunk = [];
-    await deps.db.transaction().execute(async (tx) => {
-      const locked = await lockBatch(tx, batch.id);
-      if (!locked || !sameRun(locked, batch) || FINAL_BATCH_STATUSES.includes(locked.status)) return;
-      const { rows } = await sql<{ customId: string; seq: number; attempts: BatchAttempt[]; tier: number }>`
-        select custom_id, seq, attempts, tier from batch_requests
-        where batch_id = ${batch.id} and custom_id = any(${results.map((r) => r.customId)}::text[])`.execute(
-        tx,
-      );
-      const known = new Map(rows.map((r) => [r.customId, r]));
-      const finals: NewBatchResponse[] = [];
-      const escalations: { customId: string; attempts: BatchAttempt[] }[] = [];
-      const costs = new Map<string, ItemOutcome>();
-      for (const result of results) {
-        const row = known.get(result.customId);
-        // A custom id the batch never had, one already moved on, or one the provider repeated.
-        if (!row || row.tier !== batch.tier || costs.has(result.customId)) continue;
-        const outcome = await outcomeOf(deps, locked, target, tier, state, result, row);
-        costs.set(result.customId, outcome);
-        if (outcome.final) finals.push(outcome.final);
-        if (outcome.escalate) escalations.push(outcome.escalate);
-      }
-      const inserted = await insertBatchResponses(tx, finals);
-      let moved: string[] = [];
-      if (escalations.length > 0) {
-        const { rows: up } = await sql<{ customId: string }>`
-          update batch_requests r set tier = ${batch.tier + 1}, status = 'pending', attempts = e.attempts
-          from unnest(${escalations.map((e) => e.customId)}::text[], ${escalations.map((e) => JSON.stringify(e.attempts))}::jsonb[])
-            as e(custom_id, attempts)
-          where r.batch_id = ${batch.id} and r.custom_id = e.custom_id and r.tier = ${batch.tier}
-          returning r.custom_id`.execute(tx);
-        moved = up.map((r) => r.customId);
-      }
-      const counted = [...inserted.map((r) => r.customId), ...moved];
-      const totals = { cost: 0, sync: 0, top: 0, input: 0, output: 0 };
-      for (const id of counted) {
-        const o = costs.get(id)!;
-        totals.cost += o.cost;
-        totals.sync += o.syncCost;
-        totals.input += o.usage.inputTokens;
-        totals.output += o.usage.outputTokens;
-        if (o.final && target.cascade) totals.top += topTierCost(target, o.usage);
-      }
-      const count = (status: BatchResponseStatus) => inserted.filter((r) => r.status === status).length;
-      await sql`
-        update batches set
-          succeeded_count = succeeded_count + ${count("succeeded")},
-          errored_count = errored_count + ${count("errored")},
-          expired_count = expired_count + ${count("expired")},
-          cancelled_count = cancelled_count + ${count("cancelled")},
-          input_tokens = input_tokens + ${totals.input},
-          output_tokens = output_tokens + ${totals.output},
-          cost_micros = cost_micros + ${totals.cost},
-          sync_cost_micros = sync_cost_micros + ${totals.sync},
-          top_tier_cost_micros = top_tier_cost_micros + ${totals.top},
-          results_read = greatest(results_read, ${read}),
-          updated_at = now()
-        where id = ${batch.id}`.execute(tx);
-    });
-  };
-  for await (const result of tier.api.results(state, { signal: deps.signal })) {
-    read++;
-    if (read <= skip) continue;
-    chunk.push(result);
-    if (chunk.length >= RESULT_CHUNK) await write();
-  }
-  if (chunk.length > 0) await write();
-}
-
-/** Answers every request of the tier that has none yet with `status`. */
-async function answerMissing(
-  tx: Db,
-  batch: Batch,
-  status: BatchResponseStatus,
-  error: { code: string; message: string },
-  tier = batch.tier,
-): Promise<number> {
-  let answered = 0;
-  for (;;) {
-    // A page at a time: each page answered drops out of the next query.
-    const missing = await unansweredBatchRequests(tx, batch.id, tier, 1000);
-    if (missing.length === 0) return answered;
-    answered += missing.length;
-    const rows = missing.map((m) => ({
-      batchId: batch.id,
-      customId: m.customId,
-      seq: m.seq,
-      status,
-      error: JSON.stringify(error),
-      attempts: JSON.stringify(m.attempts),
-      costMicros: sumCost(m.attempts as BatchAttempt[]),
-    }));
-    const inserted = await insertBatchResponses(tx, rows);
-    const column = `${status}_count`;
-    await sql`update batches set ${sql.ref(column)} = ${sql.ref(column)} + ${inserted.length} where id = ${batch.id}`.execute(
-      tx,
-    );
-  }
 }
 
 const MISSING: Record<ProviderBatchStatus, { status: BatchResponseStatus; code: string; message: string }> = {

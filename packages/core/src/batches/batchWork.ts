@@ -1,0 +1,25 @@
+import type { Batch, Db } from "@sluice/db";
+import type { JobService } from "../jobs/jobService.ts";
+import type { ProviderBatchStatus } from "../providers/batchApi.ts";
+import type { BatchRuntime } from "./batchTarget.ts";
+
+/** Results written per transaction while reading a finished provider batch. */
+export const RESULT_CHUNK = 500;
+
+/** What the batch jobs need. */
+export interface BatchWorkDeps {
+  db: Db;
+  jobs: JobService;
+  runtime: BatchRuntime;
+  /** Time between polls of a submitted batch. */
+  pollIntervalMs: number;
+  signal: AbortSignal;
+  progress?: ((percent: number, message?: string) => unknown) | undefined;
+}
+
+export const PROVIDER_FINAL: readonly ProviderBatchStatus[] = ["completed", "failed", "expired", "cancelled"];
+
+/** True while `locked` is still at the tier and provider batch that `seen` was read at. */
+export function sameRun(locked: Batch, seen: Batch): boolean {
+  return locked.tier === seen.tier && locked.providerBatchId === seen.providerBatchId;
+}

@@ -1,40 +1,19 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import {
-  createDb,
-  type Db,
-  type EmbeddedPostgres,
-  installQueueSchema,
-  migrateToLatest,
-  startEmbeddedPostgres,
-} from "@sluice/db";
+import type { Db } from "@sluice/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApi, type TestApi } from "./testApi.ts";
+import { startTestApiOnEmbeddedPostgres, type TestApi } from "./testApi.ts";
 
 // Postgres restarted under load: while it is down the API answers 503 service_unavailable (never a
 // 500, never a request left hanging); once it is back everything reconnects, and every job it
 // accepted completes.
-const root = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-pg-restart-"));
-fs.chmodSync(root, 0o755);
-const dataDir = path.join(root, "pg");
-let server: EmbeddedPostgres;
+let stack: Awaited<ReturnType<typeof startTestApiOnEmbeddedPostgres>>;
 let db: Db;
 let api: TestApi;
 
 beforeAll(async () => {
-  server = await startEmbeddedPostgres({ dataDir, ephemeral: true });
-  db = createDb(server.urlFor("sluice"), { connectionTimeoutMillis: 1_000 });
-  await migrateToLatest(db);
-  await installQueueSchema(db);
-  api = await startTestApi({ db, url: server.urlFor("sluice") }, { worker: true });
+  stack = await startTestApiOnEmbeddedPostgres({ worker: true });
+  ({ db, api } = stack);
 });
-afterAll(async () => {
-  await api.close();
-  await db.destroy();
-  await server.stop();
-  fs.rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => stack.close());
 
 interface Outcome {
   what: string;
@@ -123,9 +102,9 @@ describe("Postgres restarted under load", () => {
     })();
     await new Promise((r) => setTimeout(r, 1_500));
     phase = "down";
-    await server.stop();
+    await stack.stopDatabase();
     await new Promise((r) => setTimeout(r, 4_000));
-    server = await startEmbeddedPostgres({ dataDir, port: server.port, ephemeral: true });
+    await stack.restartDatabase();
     phase = "after";
     // Recovery: wait until a whole wave succeeds, then keep the load on a little longer.
     await expect

@@ -1,42 +1,19 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import {
-  createDb,
-  type Db,
-  type EmbeddedPostgres,
-  installQueueSchema,
-  migrateToLatest,
-  startEmbeddedPostgres,
-} from "@sluice/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApi, type TestApi } from "./testApi.ts";
+import { startTestApiOnEmbeddedPostgres, type TestApi } from "./testApi.ts";
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-readyz-"));
-fs.chmodSync(root, 0o755);
-const dataDir = path.join(root, "pg");
-let server: EmbeddedPostgres;
-let db: Db;
+let stack: Awaited<ReturnType<typeof startTestApiOnEmbeddedPostgres>>;
 let api: TestApi;
 
 beforeAll(async () => {
-  server = await startEmbeddedPostgres({ dataDir, ephemeral: true });
-  db = createDb(server.urlFor("sluice"), { connectionTimeoutMillis: 1_000 });
-  await migrateToLatest(db);
-  await installQueueSchema(db);
-  api = await startTestApi({ db, url: server.urlFor("sluice") });
+  stack = await startTestApiOnEmbeddedPostgres();
+  api = stack.api;
 });
-afterAll(async () => {
-  await api.close();
-  await db.destroy();
-  await server.stop();
-  fs.rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => stack.close());
 
 describe("readiness follows the database", () => {
   it("fails while Postgres is down, quickly and in the envelope, and recovers when it is back", async () => {
     expect((await fetch(`${api.url}/readyz`)).status).toBe(200);
-    await server.stop();
+    await stack.stopDatabase();
     const started = performance.now();
     const down = await fetch(`${api.url}/readyz`, { headers: { "x-request-id": "down-1" } });
     expect(down.status).toBe(503);
@@ -47,7 +24,7 @@ describe("readiness follows the database", () => {
     expect(performance.now() - started).toBeLessThan(5_000);
     expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
 
-    server = await startEmbeddedPostgres({ dataDir, port: server.port, ephemeral: true });
+    await stack.restartDatabase();
     await expect.poll(async () => (await fetch(`${api.url}/readyz`)).status, { timeout: 15_000 }).toBe(200);
   });
 });

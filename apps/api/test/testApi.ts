@@ -1,5 +1,17 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { createApiKey, parseConfig } from "@sluice/core";
-import { type Db, insertTenant, startJobQueue } from "@sluice/db";
+import {
+  createDb,
+  type Db,
+  type EmbeddedPostgres,
+  insertTenant,
+  installQueueSchema,
+  migrateToLatest,
+  startEmbeddedPostgres,
+  startJobQueue,
+} from "@sluice/db";
 import { startSimulator } from "@sluice/simulator";
 import { createHandlers, startWorker } from "@sluice/worker";
 import { type Logger, pino } from "pino";
@@ -116,6 +128,35 @@ async function startTestWorker(
     async stop() {
       await worker.stop();
       await queue.stop({ graceful: false });
+    },
+  };
+}
+
+/**
+ * A test API over its own embedded Postgres, for tests that stop and restart the database.
+ * `restart()` starts it again on the same data and port; `close()` stops everything.
+ */
+export async function startTestApiOnEmbeddedPostgres(options: Parameters<typeof startTestApi>[1] = {}) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-embedded-api-"));
+  fs.chmodSync(root, 0o755);
+  const dataDir = path.join(root, "pg");
+  let server: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir, ephemeral: true });
+  const db = createDb(server.urlFor("sluice"), { connectionTimeoutMillis: 1_000 });
+  await migrateToLatest(db);
+  await installQueueSchema(db);
+  const api = await startTestApi({ db, url: server.urlFor("sluice") }, options);
+  return {
+    api,
+    db,
+    stopDatabase: () => server.stop(),
+    async restartDatabase() {
+      server = await startEmbeddedPostgres({ dataDir, port: server.port, ephemeral: true });
+    },
+    async close() {
+      await api.close();
+      await db.destroy();
+      await server.stop();
+      fs.rmSync(root, { recursive: true, force: true });
     },
   };
 }

@@ -3,7 +3,6 @@ import {
   type BatchResponseStatus,
   type Db,
   FINAL_BATCH_STATUSES,
-  findBatchById,
   insertBatchResponses,
   lockBatch,
   type NewBatchResponse,
@@ -176,8 +175,8 @@ export async function storeResults(
   state: ProviderBatchState,
 ): Promise<void> {
   const tier = target.tiers[batch.tier]!;
-  const fresh = (await findBatchById(deps.db, batch.id))!;
-  const skip = fresh.resultsRead;
+  // `batch` was read under its row lock just before: results already stored are skipped.
+  const skip = batch.resultsRead;
   let read = 0;
   let chunk: ProviderBatchResult[] = [];
   const write = async () => {

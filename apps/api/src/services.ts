@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import {
   type Authenticator,
   type BatchService,
@@ -66,7 +67,10 @@ export async function startApiServices(
 ): Promise<{ services: ApiServices; close(): Promise<void> }> {
   const { db, hotDb, logger } = options;
   const metrics = createApiMetrics();
+  // One id for this process's budget leases and its call-log rows (see createBudgetGuard).
+  const holder = randomUUID();
   const runtime = createLlmRuntime(config, hotDb, {
+    holder,
     onCall: metrics.onCall,
     onCascade: metrics.onCascade,
     onCallLogError: (error, rows) => logger.error({ err: error, rows }, "call log rows could not be written"),
@@ -88,6 +92,8 @@ export async function startApiServices(
   const rateLimiter = createRateLimiter(hotDb, clock);
   const budget = createBudgetGuard(hotDb, {
     ...clock,
+    holder,
+    leaseTtlMs: config.budgetLeaseMs,
     onError: (error) => logger.error({ err: error }, "budget spend could not be written; retrying"),
   });
   metrics.watchJobs(db);

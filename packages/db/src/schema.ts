@@ -70,6 +70,8 @@ export interface LlmCallsTable {
   cacheHit: boolean;
   status: "ok" | "error" | "aborted";
   errorCode: string | null;
+  /** The process that made the call (its budget lease holder). */
+  holder: string | null;
   createdAt: CreatedAt;
 }
 
@@ -145,6 +147,20 @@ export interface TenantDailySpendTable {
   day: string;
   reservedMicros: number;
   spentMicros: number;
+}
+
+/**
+ * `budget_leases`: one process's slice of a tenant's daily budget. `reservedMicros` is also counted in
+ * `tenant_daily_spend.reservedMicros`; `spentMicros` is what this holder has written as spent.
+ */
+export interface BudgetLeasesTable {
+  tenantId: string;
+  day: string;
+  holder: string;
+  reservedMicros: number;
+  spentMicros: number;
+  createdAt: CreatedAt;
+  expiresAt: Date;
 }
 
 /** Where a job is in its life. `failed`: the last attempt failed and another is scheduled (`runAt`). */
@@ -327,6 +343,7 @@ export interface Database {
   cascadeAttempts: CascadeAttemptsTable;
   rateLimitWindows: RateLimitWindowsTable;
   tenantDailySpend: TenantDailySpendTable;
+  budgetLeases: BudgetLeasesTable;
   jobs: JobsTable;
   jobEvents: JobEventsTable;
   webhookDeliveries: WebhookDeliveriesTable;

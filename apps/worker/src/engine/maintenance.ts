@@ -1,7 +1,16 @@
-import { analyzeQueueTable, type Db, deleteJobEventsBefore, staleQueueTables } from "@sluice/db";
+import {
+  analyzeQueueTable,
+  type Db,
+  deleteBudgetLeasesBefore,
+  deleteJobEventsBefore,
+  staleQueueTables,
+} from "@sluice/db";
 import type { Logger } from "pino";
 
-/** Background upkeep of a worker: job-event retention and fresh planner statistics for the queues. */
+/**
+ * Background upkeep of a worker: job-event retention, settled budget leases of past days, and fresh
+ * planner statistics for the queues.
+ */
 export function startMaintenance(options: {
   db: Db;
   queues: string[];
@@ -9,7 +18,7 @@ export function startMaintenance(options: {
   logger: Logger;
   /** How often statistics are checked (default 5 s). */
   statisticsCheckMs?: number;
-  /** How often old events are deleted (default 10 min). */
+  /** How often old events and budget leases are deleted (default 10 min). */
   retentionCheckMs?: number;
 }) {
   let analyzing = false;
@@ -36,8 +45,13 @@ export function startMaintenance(options: {
       const before = new Date(Date.now() - options.eventRetentionDays * 86_400_000);
       const deleted = await deleteJobEventsBefore(options.db, before);
       if (deleted > 0) options.logger.info({ deleted, before }, "deleted old job events");
+      // Yesterday's slices may still be settling; older settled ones are history.
+      const leasesBefore = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+      const leases = await deleteBudgetLeasesBefore(options.db, leasesBefore);
+      if (leases > 0)
+        options.logger.info({ deleted: leases, before: leasesBefore }, "deleted old budget leases");
     } catch (error) {
-      options.logger.warn({ err: error }, "could not delete old job events");
+      options.logger.warn({ err: error }, "could not delete old job events or budget leases");
     }
   }
   void refreshStatistics();

@@ -104,6 +104,10 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number().int().min(1).max(86_400).default(3_600),
   ),
+  SLUICE_BUDGET_LEASE_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().min(0.1).max(3_600).default(30),
+  ),
   SLUICE_BATCH_POLL_MS: z.preprocess(
     emptyAsUndefined,
     z.coerce.number().int().min(10).max(3_600_000).default(30_000),
@@ -146,6 +150,8 @@ export interface SluiceConfig {
   cache: { ttlSeconds: number; scope: "tenant" | "shared" };
   /** Calls in flight at once per model in one process, and calls allowed to wait for a slot. */
   modelLimits: { maxConcurrent: number; maxQueued: number };
+  /** How long a process's slice of a daily budget lives without renewal. */
+  budgetLeaseMs: number;
   jobs: {
     /** Per-kind overrides of the job catalog (validated by the catalog). */
     kinds: Record<string, Record<string, unknown>>;
@@ -208,6 +214,7 @@ export function parseConfig(source: Record<string, string | undefined>): SluiceC
     classifierModel: env.SLUICE_CLASSIFIER_MODEL,
     cache: { ttlSeconds: env.SLUICE_CACHE_TTL_SECONDS, scope: env.SLUICE_CACHE_SCOPE },
     modelLimits: { maxConcurrent: env.SLUICE_MODEL_CONCURRENCY, maxQueued: env.SLUICE_MODEL_QUEUE },
+    budgetLeaseMs: Math.round(env.SLUICE_BUDGET_LEASE_SECONDS * 1000),
     jobs: {
       kinds: env.SLUICE_JOBS ?? {},
       concurrency: env.SLUICE_WORKER_CONCURRENCY,

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { type Db, leaseBudget, settleBudget, type Tenant } from "@sluice/db";
 import { SluiceError } from "../errors/sluiceError.ts";
 import { formatMicros } from "../models/cost.ts";
@@ -33,6 +34,8 @@ interface DayLease {
   inFlight: number;
   /** `performance.now()` of the last use: idleness is measured in real time, whatever the clock. */
   lastUsedAt: number;
+  /** `performance.now()` when the last lease, settle or renewal that reached Postgres started. */
+  renewedAt: number;
 }
 
 const noReservation: BudgetReservation = { settle: async () => {} };
@@ -43,26 +46,45 @@ const noReservation: BudgetReservation = { settle: async () => {} };
  * process leased from Postgres with an atomic conditional update (never more than is unreserved
  * and unspent), so all processes together never overspend, and a busy tenant costs one round trip
  * per slice. Settled spend is written in batches; unused slices go back when idle or on close.
+ *
+ * Each slice is held in Postgres under this process's `holder` id with an expiry, renewed every
+ * quarter of `leaseTtlMs` while the process lives. A slice is used locally only within half its
+ * time to live of the last renewal, so this process stops drawing on a slice well before another
+ * process could reclaim it. The slices of a process that died expire and are reclaimed by the next
+ * process that needs the budget, with the spend it logged but never wrote booked as spent.
  */
 export function createBudgetGuard(
   db: Db,
   options: LeaseOptions & {
     clock?: Clock;
     flushIntervalMs?: number;
+    /** This process's lease holder id; the call log stamps calls with the same id (default random). */
+    holder?: string;
+    /** How long a slice lives in Postgres without renewal (default 30 s). */
+    leaseTtlMs?: number;
     onError?: (error: unknown) => void;
   } = {},
 ): BudgetGuard {
   const clock = options.clock ?? systemClock;
   const { share, idleReleaseMs } = leaseOptions(options);
   const flushIntervalMs = options.flushIntervalMs ?? 50;
+  const holder = options.holder ?? randomUUID();
+  const ttlMs = options.leaseTtlMs ?? 30_000;
+  if (!(ttlMs >= 100)) throw new RangeError(`leaseTtlMs must be at least 100, got ${ttlMs}`);
+  /** Between flushes while slices are held: soon enough to release idle ones and renew the rest. */
+  const heldFlushMs = Math.min(Math.max(flushIntervalMs, idleReleaseMs), ttlMs / 4);
   const leases = new Map<string, DayLease>();
   const serial = createKeyedQueue();
   let flushTimer: NodeJS.Timeout | undefined;
   let flushDueAt = 0;
   let writing: Promise<void> = Promise.resolve();
 
-  function takeLocally(lease: DayLease | undefined, amount: number): lease is DayLease {
-    if (!lease || lease.left < amount) return false;
+  function usable(lease: DayLease): boolean {
+    return performance.now() - lease.renewedAt < ttlMs / 2;
+  }
+
+  function takeLocally(lease: DayLease | undefined, amount: number): boolean {
+    if (!lease || lease.left < amount || !usable(lease)) return false;
     lease.left -= amount;
     lease.inFlight += 1;
     lease.lastUsedAt = performance.now();
@@ -88,16 +110,21 @@ export function createBudgetGuard(
   async function writeLease(lease: DayLease): Promise<void> {
     const spent = lease.spentPending;
     const released = lease.releasePending;
-    if (spent === 0 && released === 0) return;
+    const started = performance.now();
+    const renewalDue = started - lease.renewedAt >= ttlMs / 4 && (lease.inFlight > 0 || lease.left > 0);
+    if (spent === 0 && released === 0 && !renewalDue) return;
     lease.spentPending = 0;
     lease.releasePending = 0;
     try {
       await settleBudget(db, {
         tenantId: lease.tenantId,
         day: lease.day,
+        holder,
+        ttlMs,
         reservedMicros: spent + released,
         spentMicros: spent,
       });
+      lease.renewedAt = started;
     } catch (error) {
       // Kept for the next write: settled spend is never dropped.
       lease.spentPending += spent;
@@ -139,7 +166,7 @@ export function createBudgetGuard(
         if (result.status === "rejected" && lease && !leases.has(key(lease))) pendingWrites.add(lease);
       }
     });
-    if (leases.size > 0 || pendingWrites.size > 0) scheduleFlush(Math.max(flushIntervalMs, idleReleaseMs));
+    if (leases.size > 0 || pendingWrites.size > 0) scheduleFlush(heldFlushMs);
     return writing;
   }
 
@@ -160,10 +187,15 @@ export function createBudgetGuard(
     const amount = Math.max(0, Math.ceil(maxCostMicros));
     const leaseKey = `${tenant.id}|${day}`;
     const existing = leases.get(leaseKey);
-    if (takeLocally(existing, amount)) return reservation(existing, amount);
+    if (existing && takeLocally(existing, amount)) return reservation(existing, amount);
     return serial.run(leaseKey, async () => {
       const current = leases.get(leaseKey);
-      if (takeLocally(current, amount)) return reservation(current, amount);
+      if (current && takeLocally(current, amount)) return reservation(current, amount);
+      if (current && !usable(current)) {
+        // Not renewed in time (Postgres unreachable, say): another process may reclaim it soon.
+        if (current.left > 0) current.releasePending += current.left;
+        current.left = 0;
+      }
       const lease = current ?? {
         tenantId: tenant.id,
         day,
@@ -172,21 +204,26 @@ export function createBudgetGuard(
         releasePending: 0,
         inFlight: 0,
         lastUsedAt: performance.now(),
+        renewedAt: 0,
       };
       const need = amount - lease.left;
       const want = Math.max(need, Math.min(Math.floor(budget * share), amount * 64));
+      const started = performance.now();
       const grant = await leaseBudget(db, {
         tenantId: tenant.id,
         day,
+        holder,
+        ttlMs,
         needMicros: need,
         wantMicros: want,
         budgetMicros: budget,
       });
       if (grant === null) throw budgetExceeded(budget, amount, day);
       lease.left += grant;
+      lease.renewedAt = started;
       leases.set(leaseKey, lease);
       if (!takeLocally(lease, amount)) throw budgetExceeded(budget, amount, day);
-      scheduleFlush(Math.max(flushIntervalMs, idleReleaseMs));
+      scheduleFlush(heldFlushMs);
       return reservation(lease, amount);
     });
   }

@@ -8,6 +8,8 @@ export interface CallLogWriterOptions {
   maxBatch?: number;
   /** Told about rows that could not be written. */
   onError?: (error: unknown, rows: number) => void;
+  /** Stamped on every row: the process's budget lease holder id, so its spend can be recovered. */
+  holder?: string;
 }
 
 /** Buffers call-log rows and writes them in batches, off the request's path. */
@@ -50,7 +52,7 @@ export function createCallLogWriter(db: Db, options: CallLogWriterOptions = {}):
 
   return {
     record(row) {
-      buffer.push(row);
+      buffer.push(options.holder ? { ...row, holder: options.holder } : row);
       if (buffer.length >= maxBatch) void flush();
       else if (!timer) {
         timer = setTimeout(() => void flush(), interval);

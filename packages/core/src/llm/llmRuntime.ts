@@ -43,6 +43,8 @@ export function createLlmRuntime(
   options: {
     resilience?: ResilienceExecutor;
     onCallLogError?: (error: unknown, rows: number) => void;
+    /** The budget guard's holder id, stamped on this process's call-log rows. */
+    holder?: string;
     onCall?: (call: CallRecord) => void;
     onCascade?: (result: CascadeResult) => void;
   } = {},
@@ -51,7 +53,10 @@ export function createLlmRuntime(
   const providers = createProviderRegistry(config.providers, {
     batchCaps: { maxRequests: config.batches.maxRequests, maxBytes: config.batches.maxBytes },
   });
-  const callLog = createCallLogWriter(db, options.onCallLogError ? { onError: options.onCallLogError } : {});
+  const callLog = createCallLogWriter(db, {
+    ...(options.onCallLogError ? { onError: options.onCallLogError } : {}),
+    ...(options.holder ? { holder: options.holder } : {}),
+  });
   const models = createModelClient({
     registry,
     providers,

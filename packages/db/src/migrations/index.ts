@@ -5,6 +5,7 @@ import * as ticketsAndCascades from "./20261124T140000_ticketsAndCascades.ts";
 import * as limitsAndSpend from "./20261124T150000_limitsAndSpend.ts";
 import * as jobs from "./20261201T090000_jobs.ts";
 import * as batches from "./20261201T110000_batches.ts";
+import * as budgetLeases from "./20261201T130000_budgetLeases.ts";
 
 /** Every migration, keyed by its timestamped name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   "20261124T150000_limitsAndSpend": limitsAndSpend,
   "20261201T090000_jobs": jobs,
   "20261201T110000_batches": batches,
+  "20261201T130000_budgetLeases": budgetLeases,
 };

@@ -1,0 +1,131 @@
+import { randomUUID } from "node:crypto";
+import {
+  dailySpend,
+  deleteBudgetLeasesBefore,
+  insertLlmCalls,
+  insertTenant,
+  leaseBudget,
+  settleBudget,
+} from "@sluice/db";
+import { useTestDatabase } from "@sluice/db/testing";
+import { sql } from "kysely";
+import { describe, expect, it } from "vitest";
+import { createBudgetGuard } from "./budgetGuard.ts";
+
+const t = useTestDatabase();
+const day = "2026-11-24";
+const clock = { now: () => Date.parse(`${day}T09:00:00Z`) };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A call-log row of `holder` costing `costMicros`. */
+const call = (tenantId: string, holder: string, costMicros: number) => ({
+  tenantId,
+  holder,
+  kind: "chat" as const,
+  model: "sim-small",
+  provider: "simulator",
+  costMicros,
+  inputTokens: 10,
+  outputTokens: 10,
+  cacheHit: false,
+  latencyMs: 5,
+  status: "ok" as const,
+});
+
+const leaseOf = (tenantId: string, holder: string) =>
+  t.db
+    .selectFrom("budgetLeases")
+    .select(["reservedMicros", "spentMicros"])
+    .where("tenantId", "=", tenantId)
+    .where("holder", "=", holder)
+    .executeTakeFirstOrThrow();
+
+describe("budget leases", () => {
+  it("gives a dead process's slice back once it expires, booking the spend it logged but never wrote", async () => {
+    const tenant = await insertTenant(t.db, { name: "lease-1", dailyBudgetMicros: 1_000 });
+    const dead = randomUUID();
+    const other = randomUUID();
+    // A call the dead process logged before it took this day's slice: not this slice's spend.
+    await insertLlmCalls(t.db, [call(tenant.id, dead, 40)]);
+    // The process that dies: leases 600, writes 100 of spend (releasing 150), then logs 350 in all.
+    const ttlMs = 200;
+    const holder = { tenantId: tenant.id, day, holder: dead, ttlMs };
+    expect(
+      await leaseBudget(t.db, { ...holder, needMicros: 600, wantMicros: 600, budgetMicros: 1_000 }),
+    ).toBe(600);
+    await settleBudget(t.db, { ...holder, reservedMicros: 150, spentMicros: 100 });
+    await insertLlmCalls(t.db, [
+      call(tenant.id, dead, 100),
+      call(tenant.id, dead, 250),
+      call(tenant.id, other, 77),
+    ]);
+    expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 450, spentMicros: 100 });
+
+    const guard = createBudgetGuard(t.db, { clock, leaseShare: 0 });
+    // Before it expires, the slice is the dead process's: 450 are free, 600 do not fit.
+    await expect(guard.reserve(tenant, 600)).rejects.toMatchObject({ code: "budget_exceeded" });
+    await sleep(ttlMs + 100);
+    // After: 450 come back, less the 250 it logged but never wrote, which are booked as spent.
+    const r = await guard.reserve(tenant, 600);
+    expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 600, spentMicros: 350 });
+    expect(await leaseOf(tenant.id, dead)).toEqual({ reservedMicros: 0, spentMicros: 350 });
+    // Spend adds up to the call log: nothing of the dead process's is free to spend again.
+    await expect(guard.reserve(tenant, 60)).rejects.toMatchObject({ code: "budget_exceeded" });
+    await r.settle(600);
+    await guard.close();
+    expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 0, spentMicros: 950 });
+  });
+
+  it("releases nothing twice when a process settles a slice that was reclaimed from it", async () => {
+    const tenant = await insertTenant(t.db, { name: "lease-2", dailyBudgetMicros: 1_000 });
+    const slow = { tenantId: tenant.id, day, holder: randomUUID(), ttlMs: 100 };
+    const live = { tenantId: tenant.id, day, holder: randomUUID(), ttlMs: 60_000 };
+    await leaseBudget(t.db, { ...slow, needMicros: 500, wantMicros: 500, budgetMicros: 1_000 });
+    await sleep(200);
+    expect(await leaseBudget(t.db, { ...live, needMicros: 900, wantMicros: 900, budgetMicros: 1_000 })).toBe(
+      900,
+    );
+    // The slow process comes back and gives back its 500: the day still holds the live 900.
+    await settleBudget(t.db, { ...slow, reservedMicros: 500, spentMicros: 0 });
+    expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 900, spentMicros: 0 });
+    expect(
+      await leaseBudget(t.db, { ...slow, needMicros: 200, wantMicros: 200, budgetMicros: 1_000 }),
+    ).toBeNull();
+  });
+
+  it("keeps a live process's slice renewed while a long call is in flight", async () => {
+    const tenant = await insertTenant(t.db, { name: "lease-3", dailyBudgetMicros: 1_000 });
+    const holder = randomUUID();
+    const longCall = createBudgetGuard(t.db, { clock, holder, leaseTtlMs: 200, leaseShare: 0 });
+    const r = await longCall.reserve(tenant, 700);
+    // Many times its time to live later, the slice is still held: nobody can take it.
+    await sleep(800);
+    const other = createBudgetGuard(t.db, { clock, leaseShare: 0 });
+    await expect(other.reserve(tenant, 400)).rejects.toMatchObject({ code: "budget_exceeded" });
+    expect(await leaseOf(tenant.id, holder)).toEqual({ reservedMicros: 700, spentMicros: 0 });
+    await r.settle(650);
+    await longCall.close();
+    expect(await leaseOf(tenant.id, holder)).toEqual({ reservedMicros: 0, spentMicros: 650 });
+    expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 0, spentMicros: 650 });
+    await other.close();
+  });
+
+  it("deletes settled slices of past days only", async () => {
+    const tenant = await insertTenant(t.db, { name: "lease-4", dailyBudgetMicros: 1_000 });
+    const holder = { tenantId: tenant.id, holder: randomUUID(), ttlMs: 60_000 };
+    for (const d of ["2026-11-20", "2026-11-21", day]) {
+      await leaseBudget(t.db, { ...holder, day: d, needMicros: 10, wantMicros: 10, budgetMicros: 1_000 });
+    }
+    await settleBudget(t.db, { ...holder, day: "2026-11-20", reservedMicros: 10, spentMicros: 10 });
+    await settleBudget(t.db, { ...holder, day, reservedMicros: 10, spentMicros: 10 });
+    // 11-21 still holds a reservation and today is today: only 11-20 goes.
+    expect(await deleteBudgetLeasesBefore(t.db, day)).toBe(1);
+    const left = await t.db
+      .selectFrom("budgetLeases")
+      .select(sql<string>`day::text`.as("day"))
+      .where("tenantId", "=", tenant.id)
+      .orderBy("day")
+      .execute();
+    expect(left.map((l) => l.day)).toEqual(["2026-11-21", day]);
+  });
+});

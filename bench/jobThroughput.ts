@@ -138,7 +138,10 @@ async function sluice(options: { stale?: boolean; name: string }): Promise<Resul
     concurrency: SLUICE_CONCURRENCY,
     batchSize: SLUICE_BATCH,
     ...(process.env.BENCH_FETCHERS ? { fetchers: Number(process.env.BENCH_FETCHERS) } : {}),
-    ...(process.env.BENCH_WAIT ? { batch: { maxWaitMs: Number(process.env.BENCH_WAIT) } } : {}),
+    batch: {
+      ...(process.env.BENCH_WAIT ? { maxWaitMs: Number(process.env.BENCH_WAIT) } : {}),
+      ...(process.env.BENCH_PARALLEL ? { parallel: Number(process.env.BENCH_PARALLEL) } : {}),
+    },
     pollMs: 2000,
     shutdownGraceMs: 1000,
     eventRetentionDays: 14,

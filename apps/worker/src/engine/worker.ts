@@ -52,7 +52,7 @@ export interface WorkerOptions {
   /** Told how every attempt ended. */
   onEnd?: (attempt: RunningAttempt, end: AttemptEnd, ms: number) => void;
   /** Overrides how completions and progress are batched. */
-  batch?: { maxItems?: number; maxWaitMs?: number };
+  batch?: { maxItems?: number; maxWaitMs?: number; parallel?: number };
 }
 
 /** A running worker. */

@@ -88,9 +88,11 @@ type Transition =
 
 /**
  * Creates the lifecycle writer. Starts, progress and completions go through one batcher, written
- * in one transaction per batch in that order, so a job's events keep their order and a job that
- * ends within a batch window costs one round of statements with the others. Failures and releases
- * are rare and written on their own, after whatever was batched before them.
+ * in one transaction per batch in that order, so a job that ends within a batch window costs one
+ * round of statements with the others. Batches of different jobs are written concurrently; a batch
+ * with a job that an unfinished batch also holds waits for it, so a job's writes and events keep
+ * their order, and batches written at once never update the same rows (no deadlock between them).
+ * Failures and releases are rare and written on their own, after whatever was batched before them.
  */
 export function createJobLifecycle(deps: {
   db: Db;
@@ -98,10 +100,16 @@ export function createJobLifecycle(deps: {
   catalog: JobCatalog;
   /** Told about every job that died (dead-letter alerts). */
   onDead?: (job: Job) => void;
-  batch?: { maxItems?: number; maxWaitMs?: number };
+  /** `parallel`: batches written at once (default 2); a job's own writes still commit in order. */
+  batch?: { maxItems?: number; maxWaitMs?: number; parallel?: number };
 }): JobLifecycle {
   const { db, queue, catalog } = deps;
-  const batch = { maxItems: deps.batch?.maxItems ?? 1000, maxWaitMs: deps.batch?.maxWaitMs ?? 10 };
+  const batch = {
+    maxItems: deps.batch?.maxItems ?? 1000,
+    maxWaitMs: deps.batch?.maxWaitMs ?? 10,
+    parallel: deps.batch?.parallel ?? 2,
+    keyOf: (t: Transition) => t.attempt.job.id,
+  };
 
   const transitions = createWriteBatcher<Transition>(
     (items) =>

@@ -8,20 +8,39 @@ export interface WriteBatcher<T> {
   readonly pending: number;
 }
 
+/** Options of {@link createWriteBatcher}. */
+export interface WriteBatcherOptions<T> {
+  maxItems: number;
+  maxWaitMs: number;
+  /** Batches written at once (default 1). */
+  parallel?: number;
+  /**
+   * What an item's order is kept within: a batch holding a key that an earlier batch still being
+   * written also holds waits for that batch. Without it, batches written at once keep no order.
+   */
+  keyOf?: (item: T) => string;
+}
+
+interface InFlight {
+  done: Promise<void>;
+  keys: Set<string> | undefined;
+}
+
 /**
  * Creates a batcher. With `parallel` 1 (the default) batches are written one at a time, in the
- * order items arrived; a higher value lets that many batches be written at once (for items whose
- * relative order does not matter).
+ * order items arrived; a higher value lets that many batches be written at once, ordered only
+ * among batches that share a key (`keyOf`), or not at all when there is no `keyOf`.
  */
 export function createWriteBatcher<T>(
   write: (items: T[]) => Promise<void>,
-  options: { maxItems: number; maxWaitMs: number; parallel?: number },
+  options: WriteBatcherOptions<T>,
 ): WriteBatcher<T> {
   const parallel = Math.max(1, options.parallel ?? 1);
+  const keyOf = options.keyOf;
   let items: T[] = [];
   let waiters: { resolve(): void; reject(error: unknown): void }[] = [];
   let timer: NodeJS.Timeout | undefined;
-  const writing = new Set<Promise<void>>();
+  const writing = new Set<InFlight>();
   let queue: Promise<void> = Promise.resolve();
   let inFlight = 0;
 
@@ -36,6 +55,13 @@ export function createWriteBatcher<T>(
     }
   }
 
+  /** The batches being written that this one must wait for. */
+  function blockers(keys: Set<string> | undefined): InFlight[] {
+    if (writing.size >= parallel) return [...writing];
+    if (!keys) return [];
+    return [...writing].filter((w) => w.keys && [...keys].some((k) => w.keys?.has(k)));
+  }
+
   function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = undefined;
@@ -45,15 +71,19 @@ export function createWriteBatcher<T>(
       items = [];
       waiters = [];
       inFlight += batch.length;
-      // Batches start in arrival order, at most `parallel` at a time.
+      const keys = keyOf ? new Set(batch.map(keyOf)) : undefined;
+      // Batches start in arrival order, so one that waits for an earlier batch holds back the later
+      // ones too: a key's writes can never overtake each other.
       queue = queue.then(async () => {
-        while (writing.size >= parallel) await Promise.race(writing);
-        const promise = writeBatch(batch, batchWaiters);
-        writing.add(promise);
-        void promise.finally(() => writing.delete(promise));
+        for (let wait = blockers(keys); wait.length > 0; wait = blockers(keys)) {
+          await Promise.race(wait.map((w) => w.done));
+        }
+        const entry: InFlight = { done: Promise.resolve(), keys };
+        entry.done = writeBatch(batch, batchWaiters).then(() => void writing.delete(entry));
+        writing.add(entry);
       });
     }
-    return queue.then(() => Promise.all(writing)).then(() => {});
+    return queue.then(() => Promise.all([...writing].map((w) => w.done))).then(() => {});
   }
 
   return {

@@ -119,6 +119,8 @@ export interface JobStart extends JobAttemptRef {
  */
 export async function startJobAttempts(db: Db, starts: JobStart[]): Promise<string[]> {
   if (starts.length === 0) return [];
+  // `j.id = any(ids)` beside the join makes the planner look the rows up by primary key; joined to
+  // the unnest alone it may hash the whole table instead (it does when statistics are missing).
   const { rows } = await sql<{ id: string }>`
     with s as (
       select * from unnest(${starts.map((a) => a.id)}::uuid[], ${starts.map((a) => a.attempt)}::int[],
@@ -127,7 +129,7 @@ export async function startJobAttempts(db: Db, starts: JobStart[]): Promise<stri
       update jobs j set status = 'active', attempts = s.attempt, started_at = coalesce(j.started_at, s.started_at),
         progress_message = null, updated_at = now()
       from s
-      where j.id = s.id and j.status in ('queued', 'active', 'failed')
+      where j.id = any(${starts.map((a) => a.id)}::uuid[]) and j.id = s.id and j.status in ('queued', 'active', 'failed')
       returning j.id, j.tenant_id, j.attempts, s.n
     ), events as (
       insert into job_events (job_id, tenant_id, type, data)
@@ -160,6 +162,7 @@ export type FinishedJob = Pick<Job, "id" | "tenantId" | "kind" | "status" | "web
  */
 export async function completeJobAttempts(tx: Db, completions: JobCompletion[]): Promise<FinishedJob[]> {
   if (completions.length === 0) return [];
+  // `j.id = any(ids)`: rows by primary key, as in startJobAttempts.
   const { rows } = await sql<FinishedJob>`
     with c as (
       select * from unnest(${completions.map((c) => c.id)}::uuid[], ${completions.map((c) => c.attempt)}::int[],
@@ -172,7 +175,7 @@ export async function completeJobAttempts(tx: Db, completions: JobCompletion[]):
         error_message = null, attempts = c.attempt, started_at = coalesce(j.started_at, c.started_at),
         finished_at = c.finished_at, updated_at = now()
       from c
-      where j.id = c.id and (
+      where j.id = any(${completions.map((c) => c.id)}::uuid[]) and j.id = c.id and (
         (c.started_at is not null and j.status in ('queued', 'active', 'failed'))
         or (j.status = 'active' and j.attempts = c.attempt))
       returning j.id, j.tenant_id, j.kind, j.status, j.webhook_url, j.attempts, c.started_at is not null as also_started, c.n
@@ -252,11 +255,14 @@ export async function updateJobProgress(
   updates: { id: string; attempt: number; progress: number; message: string | null }[],
 ): Promise<void> {
   if (updates.length === 0) return;
+  // `j.id = any(ids)`: rows by primary key, as in startJobAttempts.
   await sql`
     update jobs j set progress = u.progress, progress_message = u.message, updated_at = now()
     from unnest(${updates.map((u) => u.id)}::uuid[], ${updates.map((u) => u.attempt)}::int[],
       ${updates.map((u) => u.progress)}::int[], ${updates.map((u) => u.message)}::text[]) as u(id, attempt, progress, message)
-    where j.id = u.id and j.status = 'active' and j.attempts = u.attempt`.execute(tx);
+    where j.id = any(${updates.map((u) => u.id)}::uuid[]) and j.id = u.id and j.status = 'active' and j.attempts = u.attempt`.execute(
+    tx,
+  );
 }
 
 /** Ids among `ids` whose job is no longer wanted (cancelled, or gone). */

@@ -1,4 +1,5 @@
 import type { Db } from "@sluice/db";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApiOnEmbeddedPostgres, type TestApi } from "./testApi.ts";
 
@@ -137,19 +138,24 @@ describe("Postgres restarted under load", () => {
     // Every job the API accepted (202), before, during or after the outage, completes.
     const accepted = outcomes.filter((o) => o.jobId).map((o) => o.jobId!);
     expect(accepted.length).toBeGreaterThan(10);
+    const unfinished = () =>
+      db
+        .selectFrom("jobs")
+        .select(["id", "status", "attempts", "errorCode", "updatedAt"])
+        .where("id", "in", accepted)
+        .where("status", "!=", "completed")
+        .execute();
     await expect
-      .poll(
-        async () =>
-          (
-            await db
-              .selectFrom("jobs")
-              .select("id")
-              .where("id", "in", accepted)
-              .where("status", "!=", "completed")
-              .execute()
-          ).length,
-        { timeout: 60_000, interval: 250 },
-      )
-      .toBe(0);
+      .poll(async () => (await unfinished()).length, { timeout: 60_000, interval: 250 })
+      .toBe(0)
+      .catch(async (error) => {
+        // Say where each stuck job is, in the mirror and in pg-boss, before failing.
+        const stuck = await unfinished();
+        const { rows } = await sql`
+          select id, name, state, retry_count, started_on, completed_on from pgboss.job
+          where id = any(${stuck.map((j) => j.id)}::uuid[])`.execute(db);
+        console.error("jobs not completed", JSON.stringify({ mirror: stuck, queue: rows }));
+        throw error;
+      });
   });
 });

@@ -14,6 +14,7 @@ const ALL_TABLES = [
   "batch_requests",
   "batch_responses",
   "batches",
+  "budget_leases",
   "cascade_attempts",
   "cascade_runs",
   "dead_letter_alerts",

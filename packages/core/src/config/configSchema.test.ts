@@ -18,6 +18,7 @@ describe("parseConfig", () => {
       classifierModel: "cascade:simulator",
       cache: { ttlSeconds: 86_400, scope: "tenant" },
       modelLimits: { maxConcurrent: 64, maxQueued: 256 },
+      budgetLeaseMs: 30_000,
       jobs: {
         kinds: {},
         concurrency: 20,
@@ -45,6 +46,11 @@ describe("parseConfig", () => {
     const config = parseConfig({ ANTHROPIC_API_KEY: "k", OPENAI_BASE_URL: "http://127.0.0.1:4010/v1" });
     expect(config.providers.anthropic.apiKey).toBe("k");
     expect(config.providers.openai.baseUrl).toBe("http://127.0.0.1:4010/v1");
+  });
+
+  it("reads the budget lease time in seconds and refuses one under 0.1 s", () => {
+    expect(parseConfig({ SLUICE_BUDGET_LEASE_SECONDS: "1.5" }).budgetLeaseMs).toBe(1_500);
+    expect(() => parseConfig({ SLUICE_BUDGET_LEASE_SECONDS: "0" })).toThrow(/SLUICE_BUDGET_LEASE_SECONDS/);
   });
 
   it("parses extra providers and model overrides from JSON, rejecting bad JSON by name", () => {

@@ -7,6 +7,7 @@ import {
   type RunningAttempt,
   SluiceError,
 } from "@sluice/core";
+import { isDatabaseUnavailable } from "@sluice/db";
 import type { Logger } from "pino";
 import type { JobHandlers } from "../handlers/jobHandler.ts";
 
@@ -114,7 +115,7 @@ export function createAttemptRunner(deps: {
       handlerDone();
     }
     try {
-      await deps.lifecycle.finish(attempt, end);
+      await recordEnd(attempt, end, spec?.timeLimitSeconds ?? 0);
     } catch (error) {
       // The attempt stays active in pg-boss: it expires at its hard limit and runs again.
       deps.logger.error({ err: error, jobId: job.id }, "the end of a job attempt could not be recorded");
@@ -125,6 +126,30 @@ export function createAttemptRunner(deps: {
       deps.logger.warn({ jobId: job.id, kind: job.kind, code: end.error.code }, end.error.message);
     }
     deps.onEnd?.(attempt, end, performance.now() - started);
+  }
+
+  /**
+   * Records how an attempt ended. While the database is unreachable the write is retried, with
+   * backoff, until shortly before the attempt's hard limit: an outcome computed is not thrown away
+   * because Postgres restarted. Past that limit pg-boss expires the attempt and runs the job again.
+   */
+  async function recordEnd(attempt: RunningAttempt, end: AttemptEnd, timeLimitSeconds: number) {
+    const giveUpAt = attempt.startedAt.getTime() + (timeLimitSeconds - 1) * 1000;
+    for (let delay = 100, warned = false; ; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        return await deps.lifecycle.finish(attempt, end);
+      } catch (error) {
+        if (!isDatabaseUnavailable(error) || Date.now() + delay >= giveUpAt) throw error;
+        if (!warned) {
+          warned = true;
+          deps.logger.warn(
+            { err: error, jobId: attempt.job.id },
+            "the database is unreachable; retrying the end of a job attempt",
+          );
+        }
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   return {

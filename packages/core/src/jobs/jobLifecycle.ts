@@ -32,6 +32,8 @@ export interface RunningAttempt {
   retryCount: number;
   /** When the worker handed it to its handler. */
   startedAt: Date;
+  /** Its `started` mark could not be written (database unreachable): its end writes it too. */
+  startUnwritten?: boolean;
 }
 
 /** How an attempt ended, as far as the job's record goes. */
@@ -126,7 +128,9 @@ export function createJobLifecycle(deps: {
         // one with progress in between needs its start first.
         for (const p of progress) if (starts.has(p.attempt)) starts.set(p.attempt, false);
         const startedHere = new Set(
-          completions.filter((c) => starts.get(c.attempt) === true).map((c) => c.attempt),
+          completions
+            .filter((c) => starts.get(c.attempt) === true || c.attempt.startUnwritten)
+            .map((c) => c.attempt),
         );
         await startJobAttempts(
           tx,
@@ -252,7 +256,8 @@ export function createJobLifecycle(deps: {
       const attempts = fetched.map(attemptOf);
       for (const attempt of attempts) {
         transitions.add({ type: "start", attempt }).catch(() => {
-          // A start that cannot be written leaves the attempt to its hard limit: it runs again.
+          // Written with the attempt's end instead (the worker retries that while it can).
+          attempt.startUnwritten = true;
         });
       }
       return attempts;

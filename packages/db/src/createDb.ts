@@ -41,6 +41,12 @@ export function createDb(url: string, options: CreateDbOptions = {}): Db {
   });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on("error", () => {});
+  // Nor may a client in use: the pool takes its listener off a client it hands out, and a socket
+  // that dies mid-statement also emits 'error' on the client, which unheard is an uncaught
+  // exception. The statement rejects with the same error, and the pool drops the broken client.
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   // Column names are mapped; the contents of jsonb columns (payloads, results) keep their own keys.
   const plugins = [new CamelCasePlugin({ maintainNestedObjectKeys: true })];
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins });

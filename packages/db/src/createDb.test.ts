@@ -1,0 +1,54 @@
+import { sql } from "kysely";
+import { afterAll, describe, expect, it } from "vitest";
+import { createDb } from "./createDb.ts";
+import { isDatabaseUnavailable } from "./errors.ts";
+import { useTestDatabase } from "./testing/index.ts";
+
+const t = useTestDatabase();
+const db = createDb(t.url, { max: 2, applicationName: "sluice-dropped" });
+afterAll(() => db.destroy());
+
+/** Ends the backends of `db`'s connections, as a Postgres restart would. */
+const terminate = () =>
+  sql`select pg_terminate_backend(pid) from pg_stat_activity
+      where application_name = 'sluice-dropped' and pid <> pg_backend_pid()`.execute(t.db);
+
+describe("a pooled connection lost while in use", () => {
+  it("fails its statement or transaction with a connection error, never an uncaught exception, and the pool recovers", async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on("uncaughtException", onUncaught);
+    try {
+      // Mid-statement.
+      const sleeping = sql`select pg_sleep(10)`.execute(db);
+      await new Promise((r) => setTimeout(r, 200));
+      await terminate();
+      const statementError = await sleeping.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(isDatabaseUnavailable(statementError)).toBe(true);
+      // Between two statements of a transaction: nothing is running on the client when it dies.
+      const transactionError = await db
+        .transaction()
+        .execute(async (tx) => {
+          await sql`select 1`.execute(tx);
+          await terminate();
+          await new Promise((r) => setTimeout(r, 200));
+          await sql`select 2`.execute(tx);
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(transactionError).toBeInstanceOf(Error);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(uncaught).toEqual([]);
+      // The broken clients were dropped: the next statements get fresh connections.
+      const { rows } = await sql<{ n: number }>`select 1 as n`.execute(db);
+      expect(rows).toEqual([{ n: 1 }]);
+    } finally {
+      process.off("uncaughtException", onUncaught);
+    }
+  });
+});

@@ -55,11 +55,10 @@ describe("chaos", () => {
   }, async () => {
     const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
     const rand = random(seed);
-    const started = Date.now();
     const workers: WorkerProcess[] = [];
     for (let i = 0; i < WORKERS; i++) workers.push(await h.worker());
     // The tenant's daily budget. A job costs 4–6 micro-dollars here and the load offers up to 25 a
-    // second (at least 4 on a loaded machine, as asserted below): 15 µ$ a second covers 10–95% of it,
+    // second (at least 4 on a loaded machine, as asserted after the storm): 15 µ$ a second covers 10–95% of it,
     // so the budget is always reached.
     const budget = BUDGET_MICROS || SECONDS * 15;
     await t.db
@@ -73,7 +72,9 @@ describe("chaos", () => {
     const cancelled = new Set<string>();
     let kills = 0;
     let enqueueErrors = 0;
-    const deadline = started + SECONDS * 1000;
+    // The storm's clock starts once the workers are up (starting them can take seconds on a busy
+    // machine).
+    const deadline = Date.now() + SECONDS * 1000;
     const load = (async () => {
       let n = 0;
       while (Date.now() < deadline) {
@@ -94,8 +95,8 @@ describe("chaos", () => {
         try {
           const jobs = await h.jobs.enqueueMany(h.scope, batch);
           for (const { job } of jobs) accepted.push(job.id);
-        } catch {
-          enqueueErrors++;
+        } catch (error) {
+          if (enqueueErrors++ === 0) console.error("chaos: the first refused enqueue", error);
         }
         if (rand() < 0.1 && accepted.length > 0) {
           const id = accepted[Math.floor(rand() * accepted.length)]!;
@@ -122,6 +123,7 @@ describe("chaos", () => {
       }
     })();
     await Promise.all([load, killer]);
+    expect(accepted.length, "jobs were accepted during the storm").toBeGreaterThan(SECONDS * 4);
     // The storm is over: faults stop, the surviving workers drain what is left.
     h.simulator.setFaults({});
 
@@ -198,7 +200,6 @@ describe("chaos", () => {
     expect(spend[0]!.spent).toBeLessThanOrEqual(budget);
     if (!BUDGET_MICROS) expect(budgetDead, "the budget was reached and enforced").toBeGreaterThan(0);
     expect(kills).toBeGreaterThan(0);
-    expect(accepted.length).toBeGreaterThan(SECONDS * 4);
     for (const id of cancelled) expect(rows.find((r) => r.id === id)?.status).toBe("cancelled");
   });
 });

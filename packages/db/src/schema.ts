@@ -157,8 +157,8 @@ export interface BudgetLeasesTable {
   tenantId: string;
   day: string;
   holder: string;
-  reservedMicros: number;
-  spentMicros: number;
+  reservedMicros: Generated<number>;
+  spentMicros: Generated<number>;
   createdAt: CreatedAt;
   expiresAt: Date;
 }

@@ -3,13 +3,14 @@ import {
   type Db,
   deleteBudgetLeasesBefore,
   deleteJobEventsBefore,
+  deleteRateLimitWindowsBefore,
   staleQueueTables,
 } from "@sluice/db";
 import type { Logger } from "pino";
 
 /**
- * Background upkeep of a worker: job-event retention, settled budget leases of past days, and fresh
- * planner statistics for the queues.
+ * Background upkeep of a worker: job-event retention, settled budget leases of past days, rate-limit
+ * windows of past hours, and fresh planner statistics for the queues.
  */
 export function startMaintenance(options: {
   db: Db;
@@ -18,7 +19,7 @@ export function startMaintenance(options: {
   logger: Logger;
   /** How often statistics are checked (default 5 s). */
   statisticsCheckMs?: number;
-  /** How often old events and budget leases are deleted (default 10 min). */
+  /** How often old events, budget leases and rate windows are deleted (default 10 min). */
   retentionCheckMs?: number;
 }) {
   let analyzing = false;
@@ -40,7 +41,7 @@ export function startMaintenance(options: {
       analyzing = false;
     }
   }
-  async function deleteOldEvents(): Promise<void> {
+  async function deleteOldRows(): Promise<void> {
     try {
       const before = new Date(Date.now() - options.eventRetentionDays * 86_400_000);
       const deleted = await deleteJobEventsBefore(options.db, before);
@@ -50,13 +51,16 @@ export function startMaintenance(options: {
       const leases = await deleteBudgetLeasesBefore(options.db, leasesBefore);
       if (leases > 0)
         options.logger.info({ deleted: leases, before: leasesBefore }, "deleted old budget leases");
+      // A window counts one minute; an hour back leaves room for clocks that disagree.
+      const windows = await deleteRateLimitWindowsBefore(options.db, new Date(Date.now() - 3_600_000));
+      if (windows > 0) options.logger.debug({ deleted: windows }, "deleted old rate-limit windows");
     } catch (error) {
-      options.logger.warn({ err: error }, "could not delete old job events or budget leases");
+      options.logger.warn({ err: error }, "could not delete old job events, budget leases or rate windows");
     }
   }
   void refreshStatistics();
   const statistics = setInterval(() => void refreshStatistics(), options.statisticsCheckMs ?? 5_000);
-  const retention = setInterval(() => void deleteOldEvents(), options.retentionCheckMs ?? 600_000);
+  const retention = setInterval(() => void deleteOldRows(), options.retentionCheckMs ?? 600_000);
   statistics.unref();
   retention.unref();
   return {

@@ -1,0 +1,90 @@
+import { randomUUID } from "node:crypto";
+import { insertTenant } from "@sluice/db";
+import { useTestDatabase } from "@sluice/db/testing";
+import { sql } from "kysely";
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import { startMaintenance } from "../src/engine/maintenance.ts";
+
+const t = useTestDatabase();
+const DAY = 86_400_000;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+describe("worker maintenance", () => {
+  it("deletes job events past retention, settled budget leases of past days and old rate windows, keeping the rest", async () => {
+    const tenant = await insertTenant(t.db, { name: "upkeep" });
+    const now = Date.now();
+    const jobId = randomUUID();
+    await t.db
+      .insertInto("jobs")
+      .values({
+        id: jobId,
+        tenantId: tenant.id,
+        kind: "test.upkeep",
+        queue: "test.upkeep",
+        priority: 0,
+        payload: JSON.stringify({}),
+        maxAttempts: 1,
+        runAt: new Date(now),
+        updatedAt: new Date(now),
+      })
+      .execute();
+    await sql`insert into job_events (job_id, tenant_id, type, created_at) values
+      (${jobId}, ${tenant.id}, 'queued', ${new Date(now - 20 * DAY)}),
+      (${jobId}, ${tenant.id}, 'started', ${new Date(now - 1 * DAY)})`.execute(t.db);
+    const lease = (day: string, reservedMicros: number) => ({
+      tenantId: tenant.id,
+      day,
+      holder: randomUUID(),
+      reservedMicros,
+      expiresAt: new Date(now),
+    });
+    await t.db
+      .insertInto("budgetLeases")
+      .values([
+        lease(isoDay(now - 5 * DAY), 0),
+        // Still holding a reservation: kept, whatever its day.
+        lease(isoDay(now - 5 * DAY), 7),
+        lease(isoDay(now - 1 * DAY), 0),
+        lease(isoDay(now), 0),
+      ])
+      .execute();
+    await t.db
+      .insertInto("rateLimitWindows")
+      .values([
+        { tenantId: tenant.id, windowStart: new Date(now - 2 * 3_600_000), requests: 3, tokens: 30 },
+        { tenantId: tenant.id, windowStart: new Date(now - 60_000), requests: 1, tokens: 10 },
+      ])
+      .execute();
+
+    const maintenance = startMaintenance({
+      db: t.db,
+      queues: [],
+      eventRetentionDays: 14,
+      logger: pino({ level: "silent" }),
+      retentionCheckMs: 50,
+    });
+    try {
+      await expect
+        .poll(async () => (await t.db.selectFrom("jobEvents").select("type").execute()).map((e) => e.type))
+        .toEqual(["started"]);
+      await expect
+        .poll(async () =>
+          (
+            await t.db
+              .selectFrom("budgetLeases")
+              .select([sql<string>`day::text`.as("day"), "reservedMicros"])
+              .orderBy("day")
+              .orderBy("reservedMicros")
+              .execute()
+          ).map((l) => `${l.day}:${l.reservedMicros}`),
+        )
+        .toEqual([`${isoDay(now - 5 * DAY)}:7`, `${isoDay(now - 1 * DAY)}:0`, `${isoDay(now)}:0`]);
+      await expect
+        .poll(async () => (await t.db.selectFrom("rateLimitWindows").select("requests").execute()).length)
+        .toBe(1);
+    } finally {
+      maintenance.stop();
+    }
+  });
+});

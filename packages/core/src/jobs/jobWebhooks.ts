@@ -74,7 +74,11 @@ export async function enqueueRows(tx: Db, queue: JobQueue, rows: NewJob[]): Prom
     })),
   );
   const byQueue = new Map<string, Job[]>();
-  for (const job of inserted) byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job]);
+  for (const job of inserted) {
+    const list = byQueue.get(job.queue);
+    if (list) list.push(job);
+    else byQueue.set(job.queue, [job]);
+  }
   for (const [name, jobs] of byQueue) {
     await queue.insert(
       tx,

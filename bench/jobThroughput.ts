@@ -187,6 +187,8 @@ async function rawBoss(options: {
   const n = options.jobs ?? JOBS;
   const boss = new PgBoss({
     connectionString: url,
+    // The same commit setting as Sluice's job transitions, so neither waits for the disk.
+    options: ASYNC_COMMIT,
     supervise: false,
     schedule: false,
     useListenNotify: options.listenNotify ?? false,

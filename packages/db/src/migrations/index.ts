@@ -6,7 +6,7 @@ import * as limitsAndSpend from "./20261124T150000_limitsAndSpend.ts";
 import * as jobs from "./20261201T090000_jobs.ts";
 import * as batches from "./20261201T110000_batches.ts";
 import * as budgetLeases from "./20261201T130000_budgetLeases.ts";
-import * as jobEventsTenantKey from "./20261201T140000_jobEventsTenantKey.ts";
+import * as jobEventsKeys from "./20261201T140000_jobEventsKeys.ts";
 
 /** Every migration, keyed by its timestamped name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -17,5 +17,5 @@ export const migrations: Record<string, Migration> = {
   "20261201T090000_jobs": jobs,
   "20261201T110000_batches": batches,
   "20261201T130000_budgetLeases": budgetLeases,
-  "20261201T140000_jobEventsTenantKey": jobEventsTenantKey,
+  "20261201T140000_jobEventsKeys": jobEventsKeys,
 };

@@ -72,4 +72,30 @@ describe("jobs repository", () => {
       [a!.id, "started"],
     ]);
   });
+
+  it("deletes a job's events with the job, and every job and event with its tenant", async () => {
+    const [a, b] = [
+      await insertTenant(t.db, { name: "jobs-del-a" }),
+      await insertTenant(t.db, { name: "jobs-del-b" }),
+    ];
+    const jobs = await insertJobs(t.db, [row(a.id, {}), row(a.id, {}), row(b.id, {})]);
+    await insertJobEvents(
+      t.db,
+      jobs.flatMap((j) => [
+        { jobId: j.id, tenantId: j.tenantId, type: "queued" as const, data: {} },
+        { jobId: j.id, tenantId: j.tenantId, type: "started" as const, data: {} },
+      ]),
+    );
+    const eventsOf = async (ids: string[]) =>
+      (await t.db.selectFrom("jobEvents").select("jobId").where("jobId", "in", ids).execute()).length;
+    // One job deleted: its events go, the others' stay.
+    await t.db.deleteFrom("jobs").where("id", "=", jobs[0]!.id).execute();
+    expect(await eventsOf([jobs[0]!.id])).toBe(0);
+    expect(await eventsOf([jobs[1]!.id, jobs[2]!.id])).toBe(4);
+    // A tenant deleted: its jobs and their events go, through the jobs' cascade.
+    await t.db.deleteFrom("tenants").where("id", "=", a.id).execute();
+    expect(await findJob(t.db, jobs[1]!.id)).toBeUndefined();
+    expect(await eventsOf([jobs[1]!.id])).toBe(0);
+    expect(await eventsOf([jobs[2]!.id])).toBe(2);
+  });
 });

@@ -9,15 +9,16 @@ let anthropic: Anthropic;
 
 beforeAll(async () => {
   sim = await startSimulator();
-  openai = new OpenAI({ apiKey: "k", baseURL: `${sim.url}/v1`, maxRetries: 0, timeout: 300 });
-  anthropic = new Anthropic({ apiKey: "k", baseURL: sim.url, maxRetries: 0, timeout: 300 });
+  // Long enough for a first request on a busy machine; the timeout fault sets its own.
+  openai = new OpenAI({ apiKey: "k", baseURL: `${sim.url}/v1`, maxRetries: 0, timeout: 10_000 });
+  anthropic = new Anthropic({ apiKey: "k", baseURL: sim.url, maxRetries: 0, timeout: 10_000 });
 });
 afterAll(() => sim.close());
 
-const chat = (fault: string, extra: Record<string, string> = {}) =>
+const chat = (fault: string, extra: Record<string, string> = {}, timeout?: number) =>
   openai.chat.completions.create(
     { model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }] },
-    { headers: { "x-sim-fault": fault, ...extra } },
+    { headers: { "x-sim-fault": fault, ...extra }, ...(timeout ? { timeout } : {}) },
   );
 
 describe("fault injection by request header", () => {
@@ -45,7 +46,7 @@ describe("fault injection by request header", () => {
 
   it("reset and timeout become connection errors", async () => {
     await expect(chat("reset")).rejects.toBeInstanceOf(OpenAI.APIConnectionError);
-    await expect(chat("timeout")).rejects.toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+    await expect(chat("timeout", {}, 300)).rejects.toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
   });
 
   it("a cut stream never completes", async () => {

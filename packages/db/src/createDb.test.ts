@@ -20,13 +20,14 @@ describe("a pooled connection lost while in use", () => {
     process.on("uncaughtException", onUncaught);
     try {
       // Mid-statement.
-      const sleeping = sql`select pg_sleep(10)`.execute(db);
-      await new Promise((r) => setTimeout(r, 200));
-      await terminate();
-      const statementError = await sleeping.then(
+      // Its failure is taken at once: it may arrive before the terminating query returns.
+      const sleeping = sql`select pg_sleep(10)`.execute(db).then(
         () => undefined,
         (error: unknown) => error,
       );
+      await new Promise((r) => setTimeout(r, 200));
+      await terminate();
+      const statementError = await sleeping;
       expect(isDatabaseUnavailable(statementError)).toBe(true);
       // Between two statements of a transaction: nothing is running on the client when it dies.
       const transactionError = await db

@@ -1,7 +1,6 @@
-import net from "node:net";
 import { createJobCatalog, createJobService } from "@sluice/core";
 import { createDb, type Db, insertTenant, type JobQueue, listJobEvents, startJobQueue } from "@sluice/db";
-import { useTestDatabase } from "@sluice/db/testing";
+import { type CuttableProxy, startCuttableProxy, useTestDatabase } from "@sluice/db/testing";
 import { sql } from "kysely";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,50 +12,15 @@ import { untilStatus } from "./untilStatus.ts";
 // unreachable for the worker's lifecycle writes exactly while a job runs, then comes back.
 const t = useTestDatabase();
 
-/** A TCP proxy to Postgres whose connections can be cut (and new ones refused) on demand. */
-async function startProxy(target: URL) {
-  const sockets = new Set<net.Socket>();
-  let down = false;
-  const server = net.createServer((client) => {
-    if (down) return void client.destroy();
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on("error", () => {});
-      s.on("close", () => {
-        sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = new URL(target);
-  url.hostname = "127.0.0.1";
-  url.port = String((server.address() as net.AddressInfo).port);
-  return {
-    url: url.toString(),
-    cut() {
-      down = true;
-      for (const s of sockets) s.destroy();
-    },
-    restore() {
-      down = false;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 const kind = testKind("test.outage", { timeLimitSeconds: 30, softTimeLimitSeconds: 25, retryLimit: 0 });
 const catalog = createJobCatalog({}, { [kind.kind]: kind });
-let proxy: Awaited<ReturnType<typeof startProxy>>;
+let proxy: CuttableProxy;
 let proxied: Db;
 let queue: JobQueue;
 let worker: Worker | undefined;
 
 beforeAll(async () => {
-  proxy = await startProxy(new URL(t.url));
+  proxy = await startCuttableProxy(t.url);
   proxied = createDb(proxy.url, { max: 4 });
   queue = await startJobQueue({ connectionString: t.url });
   await queue.ensureQueues(catalog.queues());

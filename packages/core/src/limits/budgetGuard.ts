@@ -36,6 +36,12 @@ interface DayLease {
   lastUsedAt: number;
   /** `performance.now()` when the last lease, settle or renewal that reached Postgres started. */
   renewedAt: number;
+  /**
+   * Counts the times the slice went stale (not renewed in time) and its unused part was given
+   * back. A reservation made before that gives its own unused part back too, since the slice it
+   * came out of may have been reclaimed by another process meanwhile.
+   */
+  generation: number;
 }
 
 const noReservation: BudgetReservation = { settle: async () => {} };
@@ -91,14 +97,24 @@ export function createBudgetGuard(
     return true;
   }
 
+  /** Gives back the unused part of a stale slice: Postgres caps the release at what it still holds. */
+  function retire(lease: DayLease): void {
+    if (lease.left > 0) lease.releasePending += lease.left;
+    lease.left = 0;
+    lease.generation += 1;
+  }
+
   function reservation(lease: DayLease, amount: number): BudgetReservation {
     let settled = false;
+    const generation = lease.generation;
     return {
       settle: async (actualMicros) => {
         if (settled) return;
         settled = true;
         const actual = Math.max(0, Math.ceil(actualMicros));
-        lease.left += amount - actual;
+        const unused = amount - actual;
+        if (unused > 0 && generation !== lease.generation) lease.releasePending += unused;
+        else lease.left += unused;
         lease.spentPending += actual;
         lease.inFlight -= 1;
         lease.lastUsedAt = performance.now();
@@ -108,6 +124,8 @@ export function createBudgetGuard(
   }
 
   async function writeLease(lease: DayLease): Promise<void> {
+    // Not renewed in time: what it holds may have been reclaimed; draw on nothing of it again.
+    if (!usable(lease)) retire(lease);
     const spent = lease.spentPending;
     const released = lease.releasePending;
     const started = performance.now();
@@ -191,11 +209,8 @@ export function createBudgetGuard(
     return serial.run(leaseKey, async () => {
       const current = leases.get(leaseKey);
       if (current && takeLocally(current, amount)) return reservation(current, amount);
-      if (current && !usable(current)) {
-        // Not renewed in time (Postgres unreachable, say): another process may reclaim it soon.
-        if (current.left > 0) current.releasePending += current.left;
-        current.left = 0;
-      }
+      // Not renewed in time (Postgres unreachable, say): another process may have reclaimed it.
+      if (current && !usable(current)) retire(current);
       const lease = current ?? {
         tenantId: tenant.id,
         day,
@@ -205,6 +220,7 @@ export function createBudgetGuard(
         inFlight: 0,
         lastUsedAt: performance.now(),
         renewedAt: 0,
+        generation: 0,
       };
       const need = amount - lease.left;
       const want = Math.max(need, Math.min(Math.floor(budget * share), amount * 64));

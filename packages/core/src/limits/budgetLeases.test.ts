@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  createDb,
   dailySpend,
   deleteBudgetLeasesBefore,
   insertLlmCalls,
@@ -7,7 +8,7 @@ import {
   leaseBudget,
   settleBudget,
 } from "@sluice/db";
-import { useTestDatabase } from "@sluice/db/testing";
+import { startCuttableProxy, useTestDatabase } from "@sluice/db/testing";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { createBudgetGuard } from "./budgetGuard.ts";
@@ -127,5 +128,37 @@ describe("budget leases", () => {
       .orderBy("day")
       .execute();
     expect(left.map((l) => l.day)).toEqual(["2026-11-21", day]);
+  });
+
+  it("draws on nothing of a slice that went stale while the database was unreachable, once it is back", async () => {
+    const tenant = await insertTenant(t.db, { name: "lease-5", dailyBudgetMicros: 1_000 });
+    const proxy = await startCuttableProxy(t.url);
+    const cutOff = createDb(proxy.url, { max: 2, connectionTimeoutMillis: 500 });
+    try {
+      const a = createBudgetGuard(cutOff, { clock, leaseTtlMs: 400, leaseShare: 1, onError: () => {} });
+      // A takes the whole budget as its slice and has a call of 100 in flight.
+      const call = await a.reserve(tenant, 100);
+      expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 1_000, spentMicros: 0 });
+      // A loses the database past its slice's expiry; B reclaims the slice and reserves most of it.
+      proxy.cut();
+      await sleep(700);
+      const b = createBudgetGuard(t.db, { clock, leaseShare: 0 });
+      const bCall = await b.reserve(tenant, 800);
+      proxy.restore();
+      // A's call ends and its spend is written once A reaches the database again.
+      await call.settle(50);
+      await expect
+        .poll(async () => (await dailySpend(t.db, tenant.id, day)).spentMicros, { timeout: 5_000 })
+        .toBe(50);
+      // What A held before is gone: it must ask Postgres, where 150 are left.
+      await expect(a.reserve(tenant, 300)).rejects.toMatchObject({ code: "budget_exceeded" });
+      expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 800, spentMicros: 50 });
+      await bCall.settle(800);
+      await Promise.all([a.close(), b.close()]);
+      expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 0, spentMicros: 850 });
+    } finally {
+      await cutOff.destroy();
+      await proxy.close();
+    }
   });
 });

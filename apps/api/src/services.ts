@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   type Authenticator,
   type BatchService,
@@ -67,10 +66,7 @@ export async function startApiServices(
 ): Promise<{ services: ApiServices; close(): Promise<void> }> {
   const { db, hotDb, logger } = options;
   const metrics = createApiMetrics();
-  // One id for this process's budget leases and its call-log rows (see createBudgetGuard).
-  const holder = randomUUID();
   const runtime = createLlmRuntime(config, hotDb, {
-    holder,
     onCall: metrics.onCall,
     onCascade: metrics.onCascade,
     onCallLogError: (error, rows) => logger.error({ err: error, rows }, "call log rows could not be written"),
@@ -92,7 +88,8 @@ export async function startApiServices(
   const rateLimiter = createRateLimiter(hotDb, clock);
   const budget = createBudgetGuard(hotDb, {
     ...clock,
-    holder,
+    // Its leases and its call-log rows carry the same id (see createBudgetGuard).
+    holder: runtime.holder,
     leaseTtlMs: config.budgetLeaseMs,
     onError: (error) => logger.error({ err: error }, "budget spend could not be written; retrying"),
   });

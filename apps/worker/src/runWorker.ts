@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import http from "node:http";
 import path from "node:path";
 import {
@@ -57,10 +56,7 @@ export async function runWorker(
   const db = createDb(resolved.url, { applicationName: "sluice-worker" });
   const hotDb = createDb(resolved.url, { applicationName: "sluice-worker-hot", synchronousCommit: false });
   const metrics = createWorkerMetrics();
-  // One id for this process's budget leases and its call-log rows (see createBudgetGuard).
-  const holder = randomUUID();
   const runtime = createLlmRuntime(config, hotDb, {
-    holder,
     onCallLogError: (error, rows) => logger.error({ err: error, rows }, "call log rows could not be written"),
   });
   const queue = await startJobQueue({
@@ -74,7 +70,8 @@ export async function runWorker(
   await queue.ensureQueues(catalog.queues());
   const rateLimiter = createRateLimiter(hotDb);
   const budget = createBudgetGuard(hotDb, {
-    holder,
+    // Its leases and its call-log rows carry the same id (see createBudgetGuard).
+    holder: runtime.holder,
     leaseTtlMs: config.budgetLeaseMs,
     onError: (error) => logger.error({ err: error }, "budget spend could not be written; retrying"),
   });

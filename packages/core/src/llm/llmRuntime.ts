@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Db } from "@sluice/db";
 import { type CascadeRegistry, createCascadeRegistry } from "../cascade/cascadeRegistry.ts";
 import type { CascadeResult } from "../cascade/cascadeResult.ts";
@@ -26,6 +27,8 @@ export interface LlmRuntime {
   registry: ModelRegistry;
   providers: ProviderRegistry;
   callLog: CallLogWriter;
+  /** This process's id on its call-log rows; give it to the budget guard as its lease holder. */
+  holder: string;
   /** Named cascades: defaults, configuration, and calibrated ones from the cascades file. */
   cascades: CascadeRegistry;
   /** Model or `cascade:<name>` the ticket classifier uses. */
@@ -43,7 +46,7 @@ export function createLlmRuntime(
   options: {
     resilience?: ResilienceExecutor;
     onCallLogError?: (error: unknown, rows: number) => void;
-    /** The budget guard's holder id, stamped on this process's call-log rows. */
+    /** This process's id, stamped on its call-log rows (default random). */
     holder?: string;
     onCall?: (call: CallRecord) => void;
     onCascade?: (result: CascadeResult) => void;
@@ -53,9 +56,10 @@ export function createLlmRuntime(
   const providers = createProviderRegistry(config.providers, {
     batchCaps: { maxRequests: config.batches.maxRequests, maxBytes: config.batches.maxBytes },
   });
+  const holder = options.holder ?? randomUUID();
   const callLog = createCallLogWriter(db, {
     ...(options.onCallLogError ? { onError: options.onCallLogError } : {}),
-    ...(options.holder ? { holder: options.holder } : {}),
+    holder,
   });
   const models = createModelClient({
     registry,
@@ -74,6 +78,7 @@ export function createLlmRuntime(
     registry,
     providers,
     callLog,
+    holder,
     cascades,
     classifierModel: config.classifierModel,
     complete: (request, context) =>

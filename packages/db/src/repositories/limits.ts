@@ -127,7 +127,7 @@ export async function leaseBudget(
  * so a reclaim never turns real spend into free budget. Call inside the transaction that locked the
  * day row; returns the reservation given back and the spend booked.
  */
-export async function reclaimExpiredBudgetLeases(
+async function reclaimExpiredBudgetLeases(
   tx: Db,
   input: { tenantId: string; day: string; holder: string },
 ): Promise<{ reservedMicros: number; unwrittenMicros: number; holders: number }> {

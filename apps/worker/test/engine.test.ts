@@ -11,6 +11,7 @@ const count = (key: string) => {
   calls.set(key, n);
   return n;
 };
+const aborts = new Map<string, number>();
 let engine: Awaited<ReturnType<typeof startEngine>>;
 
 beforeAll(async () => {
@@ -24,6 +25,8 @@ beforeAll(async () => {
       testKind("t.fatal"),
       testKind("t.slow", { softTimeLimitSeconds: 20 }),
       testKind("t.progress"),
+      testKind("t.soft", { softTimeLimitSeconds: 0.3, timeLimitSeconds: 30, retryLimit: 0 }),
+      testKind("t.stubborn", { softTimeLimitSeconds: 0.2, timeLimitSeconds: 2, retryLimit: 0 }),
       testKind("t.strict", {
         payload: (await import("zod")).z.strictObject({ n: (await import("zod")).z.int() }),
       }),
@@ -51,6 +54,18 @@ beforeAll(async () => {
         }
         return { steps: 10 };
       },
+      "t.soft": (_payload, ctx) =>
+        new Promise((_, reject) => {
+          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason), { once: true });
+        }),
+      // Ignores its signal: abandoned at the hard limit.
+      "t.stubborn": (_payload, ctx) =>
+        new Promise(() => {
+          const started = Date.now();
+          ctx.signal.addEventListener("abort", () => aborts.set(ctx.job.id, Date.now() - started), {
+            once: true,
+          });
+        }),
       "t.strict": async (payload) => payload,
     },
   );
@@ -129,6 +144,28 @@ describe("worker engine", () => {
     const after = await engine.jobs.get(engine.scope, job.id);
     expect(after).toMatchObject({ status: "cancelled", attempts: 1 });
     expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it("aborts a handler at its soft time limit: the job ends with a timeout", async () => {
+    const started = Date.now();
+    const job = await engine.enqueue("t.soft");
+    const dead = await engine.until(job.id, ["dead", "completed"]);
+    expect(dead).toMatchObject({ status: "dead", attempts: 1, error: { code: "timeout" } });
+    expect(dead.error?.message).toContain("time limit of 0.3 s");
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("signals a handler at its soft limit and abandons it at the hard limit when it ignores the signal", async () => {
+    const job = await engine.enqueue("t.stubborn");
+    const dead = await engine.until(job.id, ["dead", "completed"]);
+    expect(dead).toMatchObject({ status: "dead", attempts: 1, error: { code: "timeout" } });
+    expect(dead.error?.message).toContain("hard time limit of 2 s");
+    const abortedAfter = aborts.get(job.id);
+    expect(abortedAfter).toBeGreaterThanOrEqual(150);
+    expect(abortedAfter).toBeLessThan(1_500);
+    expect(new Date(dead.finishedAt!).getTime() - new Date(dead.startedAt!).getTime()).toBeGreaterThanOrEqual(
+      1_900,
+    );
   });
 
   it("writes every progress event in order", async () => {

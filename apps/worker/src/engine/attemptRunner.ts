@@ -45,9 +45,10 @@ export function createAttemptRunner(deps: {
     const spec = deps.catalog.get(job.kind);
     const handler = deps.handlers[job.kind];
     let end: AttemptEnd;
-    let softTimer: NodeJS.Timeout | undefined;
+    // One timer per attempt: it fires at the soft limit (rarely), then again at the hard one.
+    let timer: NodeJS.Timeout | undefined;
+    let abandoned: SluiceError | undefined;
     let jobLogger: Logger | undefined;
-    let hardTimer: NodeJS.Timeout | undefined;
     try {
       if (!spec || !handler) {
         throw new SluiceError("internal_error", `this worker has no handler for job kind "${job.kind}"`, {
@@ -56,34 +57,32 @@ export function createAttemptRunner(deps: {
       }
       // Payloads are checked again before each attempt: one that no longer validates never runs.
       const payload = parseOrThrow(spec.payload, job.payload, `${job.kind} payload`);
-      softTimer = setTimeout(() => {
-        deps.logger.warn(
-          {
-            jobId: job.id,
-            kind: job.kind,
-            attempt: attempt.attempt,
-            softTimeLimitSeconds: spec.softTimeLimitSeconds,
-          },
-          "job reached its soft time limit; aborting it",
-        );
-        controller.abort(
-          new SluiceError("timeout", `the job ran past its time limit of ${spec.softTimeLimitSeconds} s`),
-        );
-      }, spec.softTimeLimitSeconds * 1000);
-      // A handler that ignores its signal is abandoned at the hard limit; pg-boss expires the attempt.
-      const hardLimit = new Promise<never>((_, reject) => {
-        hardTimer = setTimeout(
-          () =>
-            reject(
-              new SluiceError(
+      const result = await new Promise<unknown>((resolve, reject) => {
+        timer = setTimeout(() => {
+          deps.logger.warn(
+            {
+              jobId: job.id,
+              kind: job.kind,
+              attempt: attempt.attempt,
+              softTimeLimitSeconds: spec.softTimeLimitSeconds,
+            },
+            "job reached its soft time limit; aborting it",
+          );
+          controller.abort(
+            new SluiceError("timeout", `the job ran past its time limit of ${spec.softTimeLimitSeconds} s`),
+          );
+          // A handler that ignores its signal is abandoned at the hard limit; pg-boss expires the attempt.
+          timer = setTimeout(
+            () => {
+              abandoned = new SluiceError(
                 "timeout",
                 `the job ran past its hard time limit of ${spec.timeLimitSeconds} s`,
-              ),
-            ),
-          spec.timeLimitSeconds * 1000,
-        );
-      });
-      const result = await Promise.race([
+              );
+              reject(abandoned);
+            },
+            Math.max(0, spec.timeLimitSeconds - spec.softTimeLimitSeconds) * 1000,
+          );
+        }, spec.softTimeLimitSeconds * 1000);
         handler(payload, {
           job,
           attempt: attempt.attempt,
@@ -100,18 +99,17 @@ export function createAttemptRunner(deps: {
                 deps.logger.warn({ err: error, jobId: job.id }, "progress could not be written"),
               );
           },
-        }),
-        hardLimit,
-      ]);
+        }).then(resolve, reject);
+      });
       end = { kind: "completed", result: result ?? null };
     } catch (error) {
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
       if (reason === CANCELLED) end = { kind: "cancelled" };
       else if (reason === SHUTDOWN) end = { kind: "released" };
+      else if (abandoned) end = { kind: "failed", error: abandoned };
       else end = { kind: "failed", error: failureOf(reason instanceof SluiceError ? reason : error) };
     } finally {
-      clearTimeout(softTimer);
-      clearTimeout(hardTimer);
+      clearTimeout(timer);
       handlerDone();
     }
     try {

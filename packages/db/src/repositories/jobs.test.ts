@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../testing/testDatabase.ts";
-import { insertJobEvents, listEventsOfJobs, listJobEvents } from "./jobEvents.ts";
-import { findJob, insertJobs, listJobs } from "./jobs.ts";
+import { insertJobEvents, JOB_EVENTS_CHANNEL, listEventsOfJobs, listJobEvents } from "./jobEvents.ts";
+import { completeJobAttempts, findJob, insertJobs, listJobs } from "./jobs.ts";
 import { insertTenant } from "./tenants.ts";
 
 const t = useTestDatabase();
@@ -97,5 +98,59 @@ describe("jobs repository", () => {
     expect(await findJob(t.db, jobs[1]!.id)).toBeUndefined();
     expect(await eventsOf([jobs[1]!.id])).toBe(0);
     expect(await eventsOf([jobs[2]!.id])).toBe(2);
+  });
+
+  it("completes attempts with their events, returns only jobs with a webhook, and always announces", async () => {
+    const tenant = await insertTenant(t.db, { name: "jobs-complete" });
+    const [plain, hooked] = await insertJobs(t.db, [
+      row(tenant.id, {}),
+      row(tenant.id, {}, { webhookUrl: "https://example.test/hook" }),
+    ]);
+    const listener = new pg.Client({ connectionString: t.url });
+    await listener.connect();
+    const notified: string[] = [];
+    listener.on("notification", (n) => notified.push(n.channel));
+    await listener.query(`listen ${JOB_EVENTS_CHANNEL}`);
+    try {
+      const startedAt = new Date(Date.now() - 1_500);
+      const finishedAt = new Date();
+      const returned = await t.db.transaction().execute((tx) =>
+        completeJobAttempts(
+          tx,
+          [plain!, hooked!].map((j) => ({
+            id: j.id,
+            attempt: 1,
+            result: { ok: j.id },
+            finishedAt,
+            startedAt,
+          })),
+        ),
+      );
+      expect(returned.map((r) => r.id)).toEqual([hooked!.id]);
+      expect(returned[0]).toMatchObject({ status: "completed", webhookUrl: "https://example.test/hook" });
+      const done = await findJob(t.db, plain!.id);
+      expect(done).toMatchObject({
+        status: "completed",
+        attempts: 1,
+        result: { ok: plain!.id },
+        progress: 100,
+      });
+      expect(done?.startedAt?.getTime()).toBe(startedAt.getTime());
+      expect(done?.finishedAt?.getTime()).toBe(finishedAt.getTime());
+      expect((await listJobEvents(t.db, plain!.id, 0)).map((e) => e.type)).toEqual(["started", "completed"]);
+      // No job here has a webhook: nothing comes back, and subscribers still hear of the events.
+      const [quiet] = await insertJobs(t.db, [row(tenant.id, {})]);
+      notified.length = 0;
+      const none = await t.db
+        .transaction()
+        .execute((tx) =>
+          completeJobAttempts(tx, [{ id: quiet!.id, attempt: 1, result: null, finishedAt, startedAt }]),
+        );
+      expect(none).toEqual([]);
+      for (let i = 0; i < 50 && notified.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(notified).toContain(JOB_EVENTS_CHANNEL);
+    } finally {
+      await listener.end();
+    }
   });
 });

@@ -124,9 +124,10 @@ export async function startJobAttempts(db: Db, starts: JobStart[]): Promise<stri
   const { rows } = await sql<{ id: string }>`
     with s as (
       select * from unnest(${starts.map((a) => a.id)}::uuid[], ${starts.map((a) => a.attempt)}::int[],
-        ${starts.map((a) => a.startedAt.toISOString())}::timestamptz[]) with ordinality as s(id, attempt, started_at, n)
+        ${starts.map((a) => a.startedAt.getTime())}::float8[]) with ordinality as s(id, attempt, started_ms, n)
     ), started as (
-      update jobs j set status = 'active', attempts = s.attempt, started_at = coalesce(j.started_at, s.started_at),
+      update jobs j set status = 'active', attempts = s.attempt,
+        started_at = coalesce(j.started_at, to_timestamp(s.started_ms / 1000)),
         progress_message = null, updated_at = now()
       from s
       where j.id = any(${starts.map((a) => a.id)}::uuid[]) and j.id = s.id and j.status in ('queued', 'active', 'failed')
@@ -158,7 +159,8 @@ export type FinishedJob = Pick<Job, "id" | "tenantId" | "kind" | "status" | "web
  * Completes attempts with their results and records their events in the order given, in one
  * statement: an attempt already marked started must still be the active one; one whose start is
  * recorded here (`startedAt`) gets its `started` event first. Superseded or cancelled attempts
- * change nothing. Returns the jobs completed.
+ * change nothing. Returns the jobs completed that have a webhook to announce them to (their own or
+ * their tenant's); most have none, and a batch's rows are not sent back for nothing.
  */
 export async function completeJobAttempts(tx: Db, completions: JobCompletion[]): Promise<FinishedJob[]> {
   if (completions.length === 0) return [];
@@ -167,18 +169,19 @@ export async function completeJobAttempts(tx: Db, completions: JobCompletion[]):
     with c as (
       select * from unnest(${completions.map((c) => c.id)}::uuid[], ${completions.map((c) => c.attempt)}::int[],
         ${completions.map((c) => JSON.stringify(c.result ?? null))}::jsonb[],
-        ${completions.map((c) => c.finishedAt.toISOString())}::timestamptz[],
-        ${completions.map((c) => c.startedAt?.toISOString() ?? null)}::timestamptz[])
-        with ordinality as c(id, attempt, result, finished_at, started_at, n)
+        ${completions.map((c) => c.finishedAt.getTime())}::float8[],
+        ${completions.map((c) => c.startedAt?.getTime() ?? null)}::float8[])
+        with ordinality as c(id, attempt, result, finished_ms, started_ms, n)
     ), done as (
       update jobs j set status = 'completed', progress = 100, result = c.result, error_code = null,
-        error_message = null, attempts = c.attempt, started_at = coalesce(j.started_at, c.started_at),
-        finished_at = c.finished_at, updated_at = now()
+        error_message = null, attempts = c.attempt,
+        started_at = coalesce(j.started_at, to_timestamp(c.started_ms / 1000)),
+        finished_at = to_timestamp(c.finished_ms / 1000), updated_at = now()
       from c
       where j.id = any(${completions.map((c) => c.id)}::uuid[]) and j.id = c.id and (
-        (c.started_at is not null and j.status in ('queued', 'active', 'failed'))
+        (c.started_ms is not null and j.status in ('queued', 'active', 'failed'))
         or (j.status = 'active' and j.attempts = c.attempt))
-      returning j.id, j.tenant_id, j.kind, j.status, j.webhook_url, j.attempts, c.started_at is not null as also_started, c.n
+      returning j.id, j.tenant_id, j.kind, j.status, j.webhook_url, j.attempts, c.started_ms is not null as also_started, c.n
     ), events as (
       insert into job_events (job_id, tenant_id, type, data)
       select id, tenant_id, type, jsonb_build_object('attempt', attempts) from (
@@ -189,10 +192,14 @@ export async function completeJobAttempts(tx: Db, completions: JobCompletion[]):
     )
     select done.id, done.tenant_id, done.kind, done.status, done.webhook_url, done.attempts,
       t.webhook_url as tenant_webhook_url
-    from done left join tenants t on t.id = done.tenant_id, (select pg_notify(${JOB_EVENTS_CHANNEL}, '')) as announce`.execute(
+    from done left join tenants t on t.id = done.tenant_id
+    where done.kind <> 'webhook.deliver' and (done.webhook_url is not null or t.webhook_url is not null)
+    -- A row of its own, so the notification is sent whatever the rows above (its id is null).
+    union all
+    select null, null, null, null, null, null, null from (select pg_notify(${JOB_EVENTS_CHANNEL}, '')) as announce`.execute(
     tx,
   );
-  return rows;
+  return rows.filter((r) => r.id !== null);
 }
 
 /** Records a failed attempt: `failed` with the time of the next one, or `dead` when none is left. */

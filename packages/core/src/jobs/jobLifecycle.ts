@@ -255,7 +255,7 @@ export function createJobLifecycle(deps: {
     start(fetched) {
       const attempts = fetched.map(attemptOf);
       for (const attempt of attempts) {
-        transitions.add({ type: "start", attempt }).catch(() => {
+        transitions.push({ type: "start", attempt }, () => {
           // Written with the attempt's end instead (the worker retries that while it can).
           attempt.startUnwritten = true;
         });

@@ -116,4 +116,30 @@ describe("write batcher", () => {
     await expect(added).rejects.toThrow("down");
     expect(batcher.pending).toBe(0);
   });
+
+  it("tells a pushed item's caller of a failed write only, and writes it in order with added ones", async () => {
+    const written: number[][] = [];
+    let fail = true;
+    const batcher = createWriteBatcher<number>(
+      async (items) => {
+        written.push(items);
+        if (fail) throw new Error("database unreachable");
+      },
+      { maxItems: 10, maxWaitMs: 1 },
+    );
+    const failures: unknown[] = [];
+    batcher.push(1, (error) => failures.push(error));
+    const added = batcher.add(2);
+    await expect(added).rejects.toThrow("database unreachable");
+    expect(failures).toHaveLength(1);
+    fail = false;
+    batcher.push(3, (error) => failures.push(error));
+    await batcher.add(4);
+    expect(failures).toHaveLength(1);
+    expect(written).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(batcher.pending).toBe(0);
+  });
 });

@@ -2,6 +2,8 @@
 export interface WriteBatcher<T> {
   /** Resolves once the item's batch is written (rejects if that write failed). */
   add(item: T): Promise<void>;
+  /** Like `add`, for a caller that only wants to hear of a failed write (no promise is made). */
+  push(item: T, onError: (error: unknown) => void): void;
   /** Writes whatever is waiting now; resolves when every write started so far has ended. */
   flush(): Promise<void>;
   /** Items added and not yet written. */
@@ -20,6 +22,8 @@ export interface WriteBatcherOptions<T> {
    */
   keyOf?: (item: T) => string;
 }
+
+const noop = () => {};
 
 interface InFlight {
   done: Promise<void>;
@@ -86,17 +90,22 @@ export function createWriteBatcher<T>(
     return queue.then(() => Promise.all([...writing].map((w) => w.done))).then(() => {});
   }
 
+  function enqueue(item: T, waiter: (typeof waiters)[number]): void {
+    items.push(item);
+    waiters.push(waiter);
+    if (items.length >= options.maxItems) void flush();
+    else if (!timer) {
+      timer = setTimeout(() => void flush(), options.maxWaitMs);
+      timer.unref();
+    }
+  }
+
   return {
     add(item) {
-      return new Promise<void>((resolve, reject) => {
-        items.push(item);
-        waiters.push({ resolve, reject });
-        if (items.length >= options.maxItems) void flush();
-        else if (!timer) {
-          timer = setTimeout(() => void flush(), options.maxWaitMs);
-          timer.unref();
-        }
-      });
+      return new Promise<void>((resolve, reject) => enqueue(item, { resolve, reject }));
+    },
+    push(item, onError) {
+      enqueue(item, { resolve: noop, reject: onError });
     },
     flush,
     get pending() {

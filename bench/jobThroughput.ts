@@ -91,6 +91,20 @@ async function staleStatistics(url: string): Promise<void> {
   await client.end();
 }
 
+async function countCompleted(url: string): Promise<{ mirror: number; queue: number }> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ mirror: string; queue: string }>(
+      `select (select count(*) from jobs where status = 'completed') as mirror,
+        (select count(*) from ${BOSS_SCHEMA}.job where state = 'completed') as queue`,
+    );
+    return { mirror: Number(rows[0]?.mirror), queue: Number(rows[0]?.queue) };
+  } finally {
+    await client.end();
+  }
+}
+
 async function sluice(options: { stale?: boolean; name: string }): Promise<Result> {
   const url = await server.database("sluice");
   const db = createDb(url, { max: 10 });
@@ -116,6 +130,7 @@ async function sluice(options: { stale?: boolean; name: string }): Promise<Resul
   }
   const enqueueMs = performance.now() - enqueueStart;
   let done = 0;
+  let failed = 0;
   let resolveDone!: () => void;
   const finished = new Promise<void>((resolve) => {
     resolveDone = resolve;
@@ -145,13 +160,20 @@ async function sluice(options: { stale?: boolean; name: string }): Promise<Resul
     pollMs: 2000,
     shutdownGraceMs: 1000,
     eventRetentionDays: 14,
-    onEnd: () => {
+    onEnd: (_attempt, end) => {
+      if (end.kind !== "completed") failed++;
       if (++done === JOBS) resolveDone();
     },
   });
   await finished;
   const drainMs = performance.now() - drainStart;
   const cpu = meter(JOBS);
+  // Every job must be completed, in the mirror and in pg-boss: a drain that failed is no result.
+  const counted = await countCompleted(url);
+  if (failed > 0 || counted.mirror !== JOBS || counted.queue !== JOBS)
+    throw new Error(
+      `Sluice drain incomplete: ${failed} attempts failed; completed ${JSON.stringify(counted)}`,
+    );
   let note = "";
   if (!options.stale) {
     // Idle pick-up: one job at a time, enqueue to handler start.
@@ -210,6 +232,8 @@ async function rawBoss(options: {
   const finished = new Promise<void>((resolve) => {
     resolveDone = resolve;
   });
+  const probe = new pg.Client(url);
+  await probe.connect();
   const meter = cpuMeter();
   const drainStart = performance.now();
   await boss.work(
@@ -226,7 +250,16 @@ async function rawBoss(options: {
     },
   );
   await finished;
+  // The last handlers have returned; the jobs count once pg-boss has marked them completed.
+  while (true) {
+    const { rows } = await probe.query<{ n: string }>(
+      `select count(*) as n from ${BOSS_SCHEMA}.job where name = 'noop' and state = 'completed'`,
+    );
+    if (Number(rows[0]?.n) >= n) break;
+    await new Promise((r) => setTimeout(r, 1));
+  }
   const drainMs = performance.now() - drainStart;
+  await probe.end();
   const cpu = meter(n);
   let note = "";
   if (options.listenNotify !== undefined) {
@@ -304,6 +337,25 @@ async function graphile(): Promise<Result> {
 const results: Result[] = [];
 const only = process.env.BENCH_ONLY;
 try {
+  if (only === "pair") {
+    // The best raw pg-boss configuration and Sluice, alternating, for a quick ratio.
+    for (let round = 0; round < Number(process.env.BENCH_ROUNDS ?? 3); round++) {
+      results.push(
+        await rawBoss({
+          name: "pg-boss: batchSize 50 + burst, 4 local workers",
+          batchSize: 50,
+          localConcurrency: 4,
+          burst: true,
+        }),
+      );
+      results.push(
+        await sluice({
+          name: `Sluice worker (mirror + events, concurrency ${SLUICE_CONCURRENCY}, fetch ${SLUICE_BATCH})`,
+        }),
+      );
+    }
+    throw new Error("done");
+  }
   if (only === "sluice") {
     results.push(
       await sluice({

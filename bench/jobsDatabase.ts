@@ -25,7 +25,9 @@ export async function benchServer() {
       return withDatabase(server.url, name);
     },
     async close() {
-      for (const name of created) await dropDatabase(admin, name).catch(() => {});
+      // BENCH_KEEP=1 leaves the databases for inspection (drop them by hand afterwards).
+      if (!process.env.BENCH_KEEP)
+        for (const name of created) await dropDatabase(admin, name).catch(() => {});
       await server.stop();
       fs.rmSync(home, { recursive: true, force: true });
     },

@@ -164,10 +164,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   }
 
   // Outcomes are written in batches after their slots are free again; fetching waits when too many
-  // are still unwritten, so a slow database slows the worker instead of filling its memory.
-  const maxUnwritten = Math.max(500, options.concurrency * 2);
-  async function writesCaughtUp(): Promise<void> {
-    while (lifecycle.unwritten > maxUnwritten) await new Promise((r) => setTimeout(r, 5));
+  // are still unwritten, so a slow database slows the worker instead of filling its memory. The
+  // bound leaves room to fetch the next jobs while two batches are being written.
+  const maxUnwritten = Math.max(2_000, options.concurrency * 6);
+  function writesCaughtUp(): Promise<void> {
+    return lifecycle.whenUnwrittenAtMost(maxUnwritten);
   }
 
   let stopping: Promise<void> | undefined;

@@ -57,6 +57,8 @@ export interface JobLifecycle {
   flush(): Promise<void>;
   /** Transitions recorded but not yet written. */
   readonly unwritten: number;
+  /** Resolves once at most `n` transitions are unwritten. */
+  whenUnwrittenAtMost(n: number): Promise<void>;
 }
 
 /** Whether an error may succeed on another attempt: only SluiceErrors that say so. */
@@ -290,5 +292,6 @@ export function createJobLifecycle(deps: {
     get unwritten() {
       return transitions.pending;
     },
+    whenUnwrittenAtMost: (n) => transitions.whenPendingAtMost(n),
   };
 }

@@ -142,4 +142,31 @@ describe("write batcher", () => {
     ]);
     expect(batcher.pending).toBe(0);
   });
+
+  it("tells a waiter when the pending items fall to its bound, as batches finish", async () => {
+    const held = heldWrites();
+    const batcher = createWriteBatcher(held.write, { maxItems: 2, maxWaitMs: 1, parallel: 2 });
+    for (let n = 0; n < 6; n++) void batcher.add({ key: `k${n}`, n });
+    await settle();
+    expect(batcher.pending).toBe(6);
+    let atFour = false;
+    let atZero = false;
+    void batcher.whenPendingAtMost(4).then(() => {
+      atFour = true;
+    });
+    void batcher.whenPendingAtMost(0).then(() => {
+      atZero = true;
+    });
+    await batcher.whenPendingAtMost(6);
+    held.calls[0]?.end();
+    await settle();
+    expect([atFour, atZero]).toEqual([true, false]);
+    for (let i = 1; i < 3; i++) {
+      await settle();
+      held.calls[i]?.end();
+    }
+    await settle();
+    expect(atZero).toBe(true);
+    expect(batcher.pending).toBe(0);
+  });
 });

@@ -8,6 +8,8 @@ export interface WriteBatcher<T> {
   flush(): Promise<void>;
   /** Items added and not yet written. */
   readonly pending: number;
+  /** Resolves once at most `n` items are pending (at once if so already). */
+  whenPendingAtMost(n: number): Promise<void>;
 }
 
 /** Options of {@link createWriteBatcher}. */
@@ -47,6 +49,11 @@ export function createWriteBatcher<T>(
   const writing = new Set<InFlight>();
   let queue: Promise<void> = Promise.resolve();
   let inFlight = 0;
+  let drainWaiters: { n: number; resolve(): void }[] = [];
+
+  function pending(): number {
+    return items.length + inFlight;
+  }
 
   async function writeBatch(batch: T[], batchWaiters: typeof waiters): Promise<void> {
     try {
@@ -56,6 +63,12 @@ export function createWriteBatcher<T>(
       for (const w of batchWaiters) w.reject(error);
     } finally {
       inFlight -= batch.length;
+      if (drainWaiters.length > 0) {
+        const now = pending();
+        const ready = drainWaiters.filter((w) => w.n >= now);
+        drainWaiters = drainWaiters.filter((w) => w.n < now);
+        for (const w of ready) w.resolve();
+      }
     }
   }
 
@@ -109,7 +122,11 @@ export function createWriteBatcher<T>(
     },
     flush,
     get pending() {
-      return items.length + inFlight;
+      return pending();
+    },
+    whenPendingAtMost(n) {
+      if (pending() <= n) return Promise.resolve();
+      return new Promise<void>((resolve) => drainWaiters.push({ n, resolve }));
     },
   };
 }

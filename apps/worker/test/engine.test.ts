@@ -77,6 +77,8 @@ describe("worker engine", () => {
   it("runs a job and stores its result, with started and completed events", async () => {
     const job = await engine.enqueue("t.echo", { hello: "world" });
     expect(job.status).toBe("queued");
+    // Job ids follow creation time (UUIDv7).
+    expect(job.id[14]).toBe("7");
     const done = await engine.until(job.id, ["completed"]);
     expect(done).toMatchObject({ result: { echoed: { hello: "world" } }, attempts: 1, progress: 100 });
     const events = await engine.jobs.events(engine.scope, job.id);

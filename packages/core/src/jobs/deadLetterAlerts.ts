@@ -1,8 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { claimDeadLetterAlert, countDeadJobsSince, type Db, type JobQueue } from "@sluice/db";
 import type { Clock } from "../limits/clock.ts";
 import { systemClock } from "../limits/clock.ts";
 import { type JobCatalog, jobPriorities } from "./jobCatalog.ts";
+import { newJobId } from "./jobIds.ts";
 import { enqueueRows } from "./jobWebhooks.ts";
 
 /** When dead letters pile up, and where to say so. */
@@ -61,7 +61,7 @@ export function createDeadLetterAlerter(deps: {
       await deps.db.transaction().execute((tx) =>
         enqueueRows(tx, deps.queue, [
           {
-            id: randomUUID(),
+            id: newJobId(),
             tenantId: null,
             kind: spec.kind,
             queue: spec.kind,

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   type Db,
   deleteDeadJobs,
@@ -16,6 +15,7 @@ import { storableDate } from "../schemas/dateFields.ts";
 import { boundedText } from "../schemas/textFields.ts";
 import { parseOrThrow } from "../schemas/validationError.ts";
 import { deadLetterQueueOf, type JobCatalog } from "./jobCatalog.ts";
+import { newJobId } from "./jobIds.ts";
 import { enqueueRows } from "./jobWebhooks.ts";
 import { type PublicJob, publicJob } from "./publicJob.ts";
 
@@ -73,7 +73,7 @@ export async function requeueJobs(
     if (!spec)
       throw new SluiceError("conflict", `job ${job.id} is of a kind this version does not run: ${job.kind}`);
     return {
-      id: randomUUID(),
+      id: newJobId(),
       tenantId: job.tenantId,
       kind: job.kind,
       queue: job.queue,

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   cancelJobRow,
   type Db,
@@ -22,6 +21,7 @@ import { boundedText, webhookUrlSchema } from "../schemas/textFields.ts";
 import { parseOrThrow } from "../schemas/validationError.ts";
 import { requeueJobs } from "./deadLetters.ts";
 import { type JobCatalog, type JobKindSpec, jobPriorities } from "./jobCatalog.ts";
+import { newJobId } from "./jobIds.ts";
 import { enqueueJobWebhooks, enqueueRows } from "./jobWebhooks.ts";
 import { type PublicJob, type PublicJobEvent, publicJob, publicJobEvent } from "./publicJob.ts";
 import { generateWebhookSecret } from "./webhookSignature.ts";
@@ -116,7 +116,7 @@ function toRow(catalog: JobCatalog, scope: JobScope, raw: unknown, index?: numbe
   const spec = kindFor(catalog, input.kind, scope);
   const payload = parseOrThrow(spec.payload, input.payload, `${input.kind} payload`);
   return {
-    id: randomUUID(),
+    id: newJobId(),
     tenantId: scope.tenantId,
     kind: spec.kind,
     queue: spec.kind,

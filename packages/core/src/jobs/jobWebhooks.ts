@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   type Db,
   type FinishedJob,
@@ -10,6 +9,7 @@ import {
   tenantWebhookUrls,
 } from "@sluice/db";
 import { type JobCatalog, jobPriorities } from "./jobCatalog.ts";
+import { newJobId } from "./jobIds.ts";
 
 /** The event name of a job that reached a terminal status. */
 export function jobEventName(job: Pick<FinishedJob, "status">): string {
@@ -47,7 +47,7 @@ export async function enqueueJobWebhooks(
   for (const job of finished) {
     for (const url of webhookTargets(job, tenantUrls)) {
       rows.push({
-        id: randomUUID(),
+        id: newJobId(),
         tenantId: job.tenantId,
         kind: spec.kind,
         queue: spec.kind,

@@ -101,7 +101,49 @@ async function expectExactCosts(batch: PublicBatch) {
   return { responses, batch: fresh };
 }
 
+/** An HTTP endpoint that records the webhooks it receives. */
+async function webhookReceiver() {
+  const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+  const receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => {
+      body += d;
+    });
+    req.on("end", () => {
+      received.push({ headers: req.headers, body });
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/batches`,
+    received,
+    close: () => new Promise((resolve) => receiver.close(resolve)),
+  };
+}
+
 describe("provider batches through worker processes", () => {
+  /** A received webhook is signed with the tenant's secret and tells of the batch's end. */
+  async function expectSignedBatchHook(
+    hook: { headers: Record<string, string | string[] | undefined>; body: string },
+    batchId: string,
+    status: string,
+    counts: object,
+  ): Promise<void> {
+    const { webhookSecret } = await t.db
+      .selectFrom("tenants")
+      .select("webhookSecret")
+      .where("id", "=", h.tenant.id)
+      .executeTakeFirstOrThrow();
+    expect(verifyWebhook(webhookSecret!, hook.headers[SIGNATURE_HEADER] as string, hook.body)).toBeNull();
+    expect(hook.headers["sluice-event"]).toBe(`batch.${status}`);
+    expect(JSON.parse(hook.body)).toMatchObject({
+      event: `batch.${status}`,
+      batch: { id: batchId, status, counts },
+    });
+  }
+
   it("runs an OpenAI-wire batch to completion: one item fails, the rest answer at half price", async () => {
     const worker = await h.worker();
     const created = await batches.create(h.scope, {
@@ -189,45 +231,45 @@ describe("provider batches through worker processes", () => {
   );
 
   it("posts a signed batch.completed webhook with the batch when it ends", async () => {
-    const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
-    const receiver = createServer((req, res) => {
-      let body = "";
-      req.on("data", (d) => {
-        body += d;
-      });
-      req.on("end", () => {
-        received.push({ headers: req.headers, body });
-        res.statusCode = 204;
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/batches`;
+    const hooks = await webhookReceiver();
     const worker = await h.worker();
     const created = await batches.create(h.scope, {
       name: "with webhook",
       model: "sim-small",
-      webhookUrl: hookUrl,
+      webhookUrl: hooks.url,
       requests: [request(1)],
       submit: true,
     });
     await untilBatch(created.id, ["completed"]);
-    await expect.poll(() => received.length, { timeout: 10_000 }).toBe(1);
-    const hook = received[0]!;
-    const { webhookSecret } = await t.db
-      .selectFrom("tenants")
-      .select("webhookSecret")
-      .where("id", "=", h.tenant.id)
-      .executeTakeFirstOrThrow();
-    expect(verifyWebhook(webhookSecret!, hook.headers[SIGNATURE_HEADER] as string, hook.body)).toBeNull();
-    expect(hook.headers["sluice-event"]).toBe("batch.completed");
-    expect(JSON.parse(hook.body)).toMatchObject({
-      event: "batch.completed",
-      batch: { id: created.id, status: "completed", counts: { succeeded: 1 } },
-    });
+    await expect.poll(() => hooks.received.length, { timeout: 10_000 }).toBe(1);
+    await expectSignedBatchHook(hooks.received[0]!, created.id, "completed", { succeeded: 1 });
     await worker.stop();
-    await new Promise((resolve) => receiver.close(resolve));
+    await hooks.close();
   });
+
+  it.each([
+    ["failed", "fail"],
+    ["expired", "expire"],
+  ] as const)(
+    "posts a signed batch.%s webhook when its provider batch ends so (outcome %s)",
+    async (status, outcome) => {
+      const hooks = await webhookReceiver();
+      const worker = await h.worker();
+      const created = await batches.create(h.scope, {
+        name: `webhook on ${status}`,
+        model: "sim-small",
+        webhookUrl: hooks.url,
+        metadata: { sim_outcome: outcome },
+        requests: [request(1), request(2)],
+        submit: true,
+      });
+      await untilBatch(created.id, [status, "completed"]);
+      await expect.poll(() => hooks.received.length, { timeout: 10_000 }).toBe(1);
+      await expectSignedBatchHook(hooks.received[0]!, created.id, status, { total: 2 });
+      await worker.stop();
+      await hooks.close();
+    },
+  );
 
   it("records an expired batch: every request expired, nothing charged", async () => {
     const worker = await h.worker();

@@ -227,6 +227,8 @@ describe("admin CLI against a running stack", () => {
     );
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toMatch(/status\s+completed/);
+    // Off a terminal, watching prints a line per change, with the provider's own count.
+    expect(created.stdout).toMatch(/^completed tier 0: 3\/3 answered, 3\/3 done at the provider$/m);
     const list = json<{ items: { id: string; name: string; counts: { succeeded: number } }[] }>(
       await runCli(["batches", "list", "--key", up.demoKey, "--json"], env()),
     );

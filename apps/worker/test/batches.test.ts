@@ -57,10 +57,12 @@ async function untilBatch(
   id: string,
   statuses: PublicBatch["status"][],
   timeoutMs = 30_000,
+  onBatch?: (batch: PublicBatch) => void,
 ): Promise<PublicBatch> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const batch = await batches.get(h.scope, id);
+    onBatch?.(batch);
     if (statuses.includes(batch.status)) return batch;
     if (Date.now() > deadline)
       throw new Error(`batch ${id} is ${batch.status}, expected ${statuses.join("|")}`);
@@ -226,6 +228,36 @@ describe("provider batches through worker processes", () => {
         "cancelled",
         "cancelled",
       ]);
+      await worker.stop();
+    },
+  );
+
+  it.each(["sim-small", "claude-haiku-4-5"])(
+    "shows the provider's progress while a %s batch runs, before its answers are stored",
+    async (model) => {
+      const worker = await h.worker();
+      const created = await batches.create(h.scope, {
+        name: `progress ${model}`,
+        model,
+        requests: [1, 2, 3, 4, 5, 6].map((n) => request(n)),
+        submit: true,
+      });
+      const seen: { status: string; done: number; total: number; answered: number }[] = [];
+      const done = await untilBatch(created.id, ["completed"], 30_000, (b) =>
+        seen.push({
+          status: b.status,
+          done: b.atProvider.done,
+          total: b.atProvider.total,
+          answered: b.counts.succeeded + b.counts.errored,
+        }),
+      );
+      const running = seen.filter((s) => s.status === "in_progress");
+      // Part of the batch worked through while nothing is answered yet.
+      expect(running.some((s) => s.done > 0 && s.done < 6 && s.answered === 0)).toBe(true);
+      expect(running.every((s) => s.total === 6)).toBe(true);
+      const counts = seen.map((s) => s.done);
+      expect([...counts].sort((a, b) => a - b)).toEqual(counts);
+      expect(done.atProvider).toEqual({ total: 6, done: 6 });
       await worker.stop();
     },
   );

@@ -292,6 +292,9 @@ export interface BatchesTable {
   errorMessage: string | null;
   resultsRead: ColumnType<number, number | undefined, number>;
   pollSeq: ColumnType<number, number | undefined, number>;
+  /** Requests of the tier now at the provider, and how many it reports done (succeeded or failed). */
+  providerTotalCount: ColumnType<number, number | undefined, number>;
+  providerDoneCount: ColumnType<number, number | undefined, number>;
   jobId: string | null;
   createdAt: CreatedAt;
   submittedAt: NullableTimestamp;

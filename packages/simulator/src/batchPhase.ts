@@ -12,6 +12,22 @@ export function batchPhase(createdAt: number, now: number, timings: BatchTimings
   return "done";
 }
 
+/**
+ * How many of `total` requests a running batch has worked through by `now`, as real providers
+ * report while a batch is in progress: none while validating, then evenly through `in_progress`.
+ */
+export function requestsProcessed(
+  createdAt: number,
+  now: number,
+  timings: BatchTimings,
+  total: number,
+): number {
+  const elapsed = now - createdAt - timings.validatingMs;
+  if (elapsed <= 0) return 0;
+  if (timings.inProgressMs <= 0 || elapsed >= timings.inProgressMs) return total;
+  return Math.floor((total * elapsed) / timings.inProgressMs);
+}
+
 /** When a phase starts, relative to creation. */
 export function phaseStart(createdAt: number, phase: BatchPhase, timings: BatchTimings): number {
   if (phase === "validating") return createdAt;

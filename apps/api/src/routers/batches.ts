@@ -66,8 +66,8 @@ export const batchesRouter = {
   }),
   stats: tenantProcedure.query(({ ctx }) => ctx.batches.stats(scopeOf(ctx))),
   /**
-   * The batch as it changes (`{ type: "batch", batch }` on every change of status, tier, counts or
-   * cost), ending once it is final; `{ type: "error" }` ends it early (unknown batch, shutdown).
+   * The batch as it changes (`{ type: "batch", batch }` on every change of status, tier, counts,
+   * the provider's progress or cost), ending once it is final; `{ type: "error" }` ends it early (unknown batch, shutdown).
    * Event ids count changes: a client that reconnects with one gets the batch as it is now.
    */
   onProgress: tenantProcedure
@@ -90,7 +90,13 @@ export const batchesRouter = {
           yield tracked(`${n}-error`, { type: "error" as const, code: pub.code, message: pub.message });
           return;
         }
-        const key = JSON.stringify([batch.status, batch.tier, batch.counts, batch.costMicros]);
+        const key = JSON.stringify([
+          batch.status,
+          batch.tier,
+          batch.counts,
+          batch.atProvider,
+          batch.costMicros,
+        ]);
         if (key !== last) {
           last = key;
           n++;

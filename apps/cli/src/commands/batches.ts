@@ -150,12 +150,18 @@ async function watchBatch(client: SluiceClient, id: string, options: { json?: bo
           }
           const b = data.batch;
           const answered = b.counts.succeeded + b.counts.errored + b.counts.expired + b.counts.cancelled;
+          // While the provider works, its own count moves first; answers are stored once it ends.
+          const done = Math.min(b.counts.total, Math.max(answered, b.atProvider.done));
+          const provider = `${b.atProvider.done}/${b.atProvider.total} done at the provider`;
           if (options.json) process.stdout.write(`${JSON.stringify(b)}\n`);
           else if (bar) {
-            if (!started) bar.start(b.counts.total, answered, { status: b.status });
+            if (!started) bar.start(b.counts.total, done, { status: b.status });
             started = true;
-            bar.update(answered, { status: `${b.status} (tier ${b.tier})` });
-          } else process.stdout.write(`${b.status} tier ${b.tier}: ${answered}/${b.counts.total} answered\n`);
+            bar.update(done, { status: `${b.status} (tier ${b.tier}, ${provider})` });
+          } else
+            process.stdout.write(
+              `${b.status} tier ${b.tier}: ${answered}/${b.counts.total} answered, ${provider}\n`,
+            );
           if (FINAL.has(b.status)) {
             sub.unsubscribe();
             resolve(b);

@@ -189,6 +189,8 @@ export async function submitBatch(
       provider: tier.provider.name,
       status: locked.status === "cancelling" ? "cancelling" : state.status,
       resultsRead: 0,
+      providerTotalCount: state.counts.total,
+      providerDoneCount: state.counts.succeeded + state.counts.errored,
     });
     await setBatchRequestStatus(tx, batch.id, batch.tier, ["pending"], "submitted");
     const { rows } = await sql<{ pollSeq: number }>`
@@ -235,17 +237,23 @@ export async function pollBatch(
   ) {
     state = await cancelQuietly(tier, batch.providerBatchId, deps.signal);
   }
-  const total = Math.max(1, state.counts.total);
+  const done = state.counts.succeeded + state.counts.errored;
   await deps.progress?.(
-    Math.min(99, Math.floor(((state.counts.succeeded + state.counts.errored) / total) * 100)),
+    Math.min(99, Math.floor((done / Math.max(1, state.counts.total)) * 100)),
     `tier ${batch.tier}: ${state.status}`,
   );
   if (!PROVIDER_FINAL.includes(state.status)) {
     await deps.db.transaction().execute(async (tx) => {
       const locked = await lockBatch(tx, batch.id);
       if (!locked || FINAL_BATCH_STATUSES.includes(locked.status) || !sameRun(locked, batch)) return;
-      if (locked.status !== "cancelling" && locked.status !== state.status)
-        await updateBatch(tx, batch.id, { status: state.status });
+      const status =
+        locked.status !== "cancelling" && locked.status !== state.status ? state.status : undefined;
+      // The provider's own count of the requests it has worked through, for watchers.
+      const counted =
+        locked.providerDoneCount !== done || locked.providerTotalCount !== state.counts.total
+          ? { providerDoneCount: done, providerTotalCount: state.counts.total }
+          : undefined;
+      if (status || counted) await updateBatch(tx, batch.id, { ...(status ? { status } : {}), ...counted });
       await scheduleNextPoll(tx, deps, batch.id, payload.seq);
     });
     return { status: state.status };
@@ -256,6 +264,8 @@ export async function pollBatch(
     // A requested cancel stays visible while the results are stored.
     return updateBatch(tx, batch.id, {
       ...(locked.status === "cancelling" ? {} : { status: "finalizing" as const }),
+      providerTotalCount: state.counts.total,
+      providerDoneCount: done,
       outputFileId: state.outputFileId,
       errorFileId: state.errorFileId,
     });

@@ -17,6 +17,11 @@ export interface PublicBatch {
   webhookUrl: string | null;
   metadata: Record<string, string>;
   counts: { total: number; succeeded: number; errored: number; expired: number; cancelled: number };
+  /**
+   * The tier now at the provider as the provider counts it: its requests, and how many it has
+   * worked through (answered or failed). Answers reach `counts` once the provider batch has ended.
+   */
+  atProvider: { total: number; done: number };
   usage: { inputTokens: number; outputTokens: number };
   /** At batch pricing. */
   costMicros: number;
@@ -52,6 +57,7 @@ export function publicBatch(batch: Batch): PublicBatch {
       expired: batch.expiredCount,
       cancelled: batch.cancelledCount,
     },
+    atProvider: { total: batch.providerTotalCount, done: batch.providerDoneCount },
     usage: { inputTokens: batch.inputTokens, outputTokens: batch.outputTokens },
     costMicros: batch.costMicros,
     syncCostMicros: batch.syncCostMicros,

@@ -7,6 +7,7 @@ import * as jobs from "./20261201T090000_jobs.ts";
 import * as batches from "./20261201T110000_batches.ts";
 import * as budgetLeases from "./20261201T130000_budgetLeases.ts";
 import * as jobEventsKeys from "./20261201T140000_jobEventsKeys.ts";
+import * as batchProviderCounts from "./20261201T160000_batchProviderCounts.ts";
 
 /** Every migration, keyed by its timestamped name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   "20261201T110000_batches": batches,
   "20261201T130000_budgetLeases": budgetLeases,
   "20261201T140000_jobEventsKeys": jobEventsKeys,
+  "20261201T160000_batchProviderCounts": batchProviderCounts,
 };

@@ -29,7 +29,13 @@ describe("Anthropic message batches", () => {
     });
     expect(batch.processing_status).toBe("in_progress");
     expect(batch.request_counts.processing).toBe(3);
-    clock.advance(5_500);
+    // Requests leave `processing` as they are worked through.
+    clock.advance(2_000);
+    expect((await client.messages.batches.retrieve(batch.id)).request_counts).toMatchObject({
+      processing: 2,
+      succeeded: 1,
+    });
+    clock.advance(3_500);
     const ended = await client.messages.batches.retrieve(batch.id);
     expect(ended.processing_status).toBe("ended");
     expect(ended.request_counts).toEqual({

@@ -1,4 +1,4 @@
-import { batchCue, phaseStart } from "../batchPhase.ts";
+import { batchCue, phaseStart, requestsProcessed } from "../batchPhase.ts";
 import { sendError, sendJson } from "../providerErrors.ts";
 import { type SimRequest, type SimState, storeOf } from "../simContext.ts";
 import { messageObject, planMessages } from "./messages.ts";
@@ -74,14 +74,17 @@ function batchObject(ctx: SimRequest, batch: SimMessageBatch) {
   const ended = now >= endedAt;
   if (ended && !batch.results) settle(state, batch, batch.cancelAt !== undefined);
   const total = batch.requests.length;
-  const processing = ended ? 0 : total;
+  // While it runs, requests leave `processing` as they are worked through (counted as succeeded).
+  const processed =
+    ended || batch.cancelAt !== undefined ? 0 : requestsProcessed(batch.createdAt, now, t, total);
+  const processing = ended ? 0 : total - processed;
   return {
     id: batch.id,
     type: "message_batch",
     processing_status: ended ? "ended" : batch.cancelAt !== undefined ? "canceling" : "in_progress",
     request_counts: {
       processing,
-      ...(batch.counts ?? { succeeded: 0, errored: 0, canceled: 0, expired: 0 }),
+      ...(batch.counts ?? { succeeded: processed, errored: 0, canceled: 0, expired: 0 }),
     },
     ended_at: ended ? iso(endedAt) : null,
     created_at: iso(batch.createdAt),

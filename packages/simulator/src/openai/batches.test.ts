@@ -57,7 +57,14 @@ describe("OpenAI files and batches", () => {
     expect(batch.status).toBe("validating");
     clock.advance(1_000);
     expect((await client.batches.retrieve(batch.id)).status).toBe("in_progress");
-    clock.advance(10_000);
+    // Requests are counted as they are worked through, as OpenAI reports them while a batch runs.
+    clock.advance(5_000);
+    expect((await client.batches.retrieve(batch.id)).request_counts).toEqual({
+      total: 3,
+      completed: 1,
+      failed: 0,
+    });
+    clock.advance(5_000);
     expect((await client.batches.retrieve(batch.id)).status).toBe("finalizing");
     clock.advance(1_000);
     const done = await client.batches.retrieve(batch.id);

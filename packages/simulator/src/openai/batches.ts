@@ -1,4 +1,4 @@
-import { batchCue, batchPhase, phaseStart } from "../batchPhase.ts";
+import { batchCue, batchPhase, phaseStart, requestsProcessed } from "../batchPhase.ts";
 import { sendError, sendJson } from "../providerErrors.ts";
 import { type SimRequest, type SimState, storeOf } from "../simContext.ts";
 import { completionObject, prepareChat } from "./chatCompletions.ts";
@@ -204,7 +204,15 @@ function batchObject(state: SimState, batch: SimBatch) {
   }
   if (phase === "validating") return base;
   const inProgressAt = seconds(phaseStart(batch.createdAt, "in_progress", t));
-  if (phase === "in_progress") return { ...base, status: "in_progress", in_progress_at: inProgressAt };
+  if (phase === "in_progress") {
+    const processed = requestsProcessed(batch.createdAt, now, t, batch.lines.length);
+    return {
+      ...base,
+      status: "in_progress",
+      in_progress_at: inProgressAt,
+      request_counts: { total: batch.lines.length, completed: processed, failed: 0 },
+    };
+  }
   const finalizingAt = seconds(phaseStart(batch.createdAt, "finalizing", t));
   if (outcome === "expire") {
     batch.result ??= settle(state, batch, true);

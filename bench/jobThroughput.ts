@@ -334,34 +334,32 @@ async function graphile(): Promise<Result> {
   };
 }
 
+/** The best raw pg-boss configuration measured here. */
+const bestBoss = () =>
+  rawBoss({
+    name: "pg-boss: batchSize 50 + burst, 4 local workers",
+    batchSize: 50,
+    localConcurrency: 4,
+    burst: true,
+  });
+const sluiceWorker = () =>
+  sluice({
+    name: `Sluice worker (mirror + events, concurrency ${SLUICE_CONCURRENCY}, fetch ${SLUICE_BATCH})`,
+  });
+
 const results: Result[] = [];
 const only = process.env.BENCH_ONLY;
 try {
   if (only === "pair") {
     // The best raw pg-boss configuration and Sluice, alternating, for a quick ratio.
     for (let round = 0; round < Number(process.env.BENCH_ROUNDS ?? 3); round++) {
-      results.push(
-        await rawBoss({
-          name: "pg-boss: batchSize 50 + burst, 4 local workers",
-          batchSize: 50,
-          localConcurrency: 4,
-          burst: true,
-        }),
-      );
-      results.push(
-        await sluice({
-          name: `Sluice worker (mirror + events, concurrency ${SLUICE_CONCURRENCY}, fetch ${SLUICE_BATCH})`,
-        }),
-      );
+      results.push(await bestBoss());
+      results.push(await sluiceWorker());
     }
     throw new Error("done");
   }
   if (only === "sluice") {
-    results.push(
-      await sluice({
-        name: `Sluice worker (mirror + events, concurrency ${SLUICE_CONCURRENCY}, fetch ${SLUICE_BATCH})`,
-      }),
-    );
+    results.push(await sluiceWorker());
     throw new Error("done");
   }
   results.push(
@@ -383,20 +381,9 @@ try {
       burst: true,
     }),
   );
-  results.push(
-    await rawBoss({
-      name: "pg-boss: batchSize 50 + burst, 4 local workers",
-      batchSize: 50,
-      localConcurrency: 4,
-      burst: true,
-    }),
-  );
+  results.push(await bestBoss());
   results.push(await graphile());
-  results.push(
-    await sluice({
-      name: `Sluice worker (mirror + events, concurrency ${SLUICE_CONCURRENCY}, fetch ${SLUICE_BATCH})`,
-    }),
-  );
+  results.push(await sluiceWorker());
   results.push(
     await rawBoss({
       name: "pg-boss: polling only (idle pick-up)",

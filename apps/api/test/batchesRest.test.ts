@@ -9,7 +9,7 @@ beforeAll(async () => {
   api = await startTestApi(t, {
     worker: { batchPollMs: 100 },
     batchTimings: { validatingMs: 100, inProgressMs: 400, finalizingMs: 100 },
-    env: { SLUICE_BATCH_MAX_REQUESTS: "5" },
+    env: { SLUICE_BATCH_MAX_REQUESTS: "5", SLUICE_BATCH_MAX_BYTES: "10000000" },
   });
 });
 afterAll(() => api.close());
@@ -208,6 +208,30 @@ describe("REST batches", () => {
       .orderBy("seq")
       .execute();
     expect(stored.map((r) => r.customId)).toEqual(["x", "y"]);
+    // The cap is also 10 MB of requests as the provider would receive them (4 MB lines: the third is over).
+    const heavy = await call(
+      "POST",
+      `/v1/batches/${batch.id}/requests`,
+      api.a.key,
+      [
+        line("big-1", "a".repeat(4_000_000)),
+        line("big-2", "b".repeat(4_000_000)),
+        line("big-3", "c".repeat(4_000_000)),
+      ].join("\n"),
+      "application/jsonl",
+    );
+    expect(heavy.status).toBe(400);
+    const heavyBody = (await heavy.json()) as {
+      error: { message: string; details: { issues: { line: number }[] } };
+    };
+    expect(heavyBody.error.details.issues.map((i) => i.line)).toEqual([3]);
+    expect(heavyBody.error.message).toMatch(/at most 10000000 bytes of requests/);
+    const still = await t.db
+      .selectFrom("batchRequests")
+      .select("customId")
+      .where("batchId", "=", batch.id)
+      .execute();
+    expect(still.map((r) => r.customId).sort()).toEqual(["x", "y"]);
     // Unknown models and models without a Batch API are refused when the batch is created.
     const unknown = await call("POST", "/v1/batches", api.a.key, { name: "n", model: "no-such-model" });
     expect(unknown.status).toBe(404);

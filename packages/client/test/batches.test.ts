@@ -91,6 +91,21 @@ describe("batches through the typed client", () => {
     expect((await a.batches.list.query({ status: "completed" })).items.map((x) => x.id)).toContain(
       created.id,
     );
+    // The answers as JSONL, streamed in input order.
+    const lines: string[] = [];
+    for await (const line of await a.batches.results.query({ id: created.id })) lines.push(line);
+    const results = lines.map(
+      (l) => JSON.parse(l) as { custom_id: string; status: string; cost_micros: number },
+    );
+    expect(results.map((r) => [r.custom_id, r.status])).toEqual(
+      ["c0", "c1", "c2", "c3", "c4"].map((id) => [id, "succeeded"]),
+    );
+    expect(results.reduce((sum, r) => sum + r.cost_micros, 0)).toBe(done.costMicros);
+    expect(
+      await codeOf(async () => {
+        for await (const _ of await b.batches.results.query({ id: created.id })) break;
+      }),
+    ).toBe("not_found");
     const stats = await a.batches.stats.query();
     expect(stats.costMicros).toBeGreaterThan(0);
     expect(stats.savingsMicros).toBe(stats.syncCostMicros - stats.costMicros);

@@ -54,6 +54,13 @@ export const batchesRouter = {
   responses: tenantProcedure
     .input(page)
     .query(({ ctx, input: { id, ...query } }) => ctx.batches.listResponses(scopeOf(ctx), id, query)),
+  /**
+   * The batch's answers as JSONL lines in input order (as `GET /v1/batches/:id/results`), streamed:
+   * the typed client iterates them as they are read, a thousand rows at a time.
+   */
+  results: tenantProcedure.input(byId).query(async function* ({ ctx, input }) {
+    yield* await ctx.batches.results(scopeOf(ctx), input.id);
+  }),
   submit: tenantProcedure
     .input(byId)
     .mutation(({ ctx, input }) => ctx.batches.submit(scopeOf(ctx), input.id)),

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { API_NODE_FLAGS } from "@sluice/api/nodeFlags";
 import { authenticate, createApiKey, loadConfig, type SluiceConfig } from "@sluice/core";
 import {
   createDb,
@@ -158,6 +159,7 @@ export function registerUp(program: Command): void {
           {
             name: "api",
             args: ["api"],
+            nodeArgs: API_NODE_FLAGS,
             env: { ...env, SLUICE_API_PORT: String(port) },
             ready: /listening on (\S+)/,
           },

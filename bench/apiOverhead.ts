@@ -9,10 +9,12 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { API_NODE_FLAGS } from "../apps/api/src/nodeFlags.ts";
 import { createApiKey } from "../packages/core/src/index.ts";
 import {
   createDb,
   insertTenant,
+  installQueueSchema,
   migrateToLatest,
   resolveDatabase,
   withDatabase,
@@ -206,6 +208,8 @@ const dbUrl = withDatabase(server.url, benchDb);
 const db = createDb(dbUrl);
 try {
   await migrateToLatest(db);
+  // As `sluice migrate` does: the API enqueues jobs, so pg-boss's schema must be there.
+  await installQueueSchema(db);
   const tenant = await insertTenant(db, {
     name: "bench",
     rateLimitRpm: 10_000_000,
@@ -218,7 +222,12 @@ try {
   const portkeyPort = await freePort();
   const profileDir = process.env.BENCH_PROFILE_DIR;
   const sluicePid = await start(
-    [...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "apps/api/src/main.ts"],
+    [
+      // As `sluice up` starts it.
+      ...(process.env.BENCH_API_NODE_ARGS ?? API_NODE_FLAGS.join(" ")).split(" ").filter(Boolean),
+      ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+      "apps/api/src/main.ts",
+    ],
     {
       DATABASE_URL: dbUrl,
       SLUICE_SIMULATOR_URL: sim.url,

@@ -4,9 +4,11 @@
 // Run: pnpm bench:jobs:concurrency   (uses DATABASE_URL, or an embedded Postgres)
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { EventSource } from "eventsource";
+import { API_NODE_FLAGS } from "../apps/api/src/nodeFlags.ts";
 import { WORKER_NODE_FLAGS } from "../apps/worker/src/nodeFlags.ts";
 import { createSluiceClient } from "../packages/client/src/index.ts";
 import { createApiKey, createJobCatalog, createJobService } from "../packages/core/src/index.ts";
@@ -50,13 +52,52 @@ function start(
   });
 }
 
-/** How subscribers listen: the typed client, a plain EventSource on the tRPC route, or on REST. */
-type Transport = "trpc" | "trpc-sse" | "sse";
+/**
+ * How subscribers listen: the typed client, a plain EventSource on the tRPC route or on REST, or a
+ * bare HTTP reader on REST that only splits the stream into events (what the server alone costs,
+ * without a client library parsing 1,000 streams on the benchmark's one thread).
+ */
+type Transport = "trpc" | "trpc-sse" | "sse" | "sse-raw";
 const TRANSPORT_NAMES: Record<Transport, string> = {
   trpc: "tRPC, typed client",
   "trpc-sse": "tRPC route, EventSource",
   sse: "REST SSE, EventSource",
+  "sse-raw": "REST SSE, bare HTTP reader",
 };
+
+/** Reads an SSE response with node:http, calling `onEvent(type, data)` for each event. */
+function rawSse(
+  url: string,
+  apiKey: string,
+  onOpen: () => void,
+  onEvent: (type: string, data: string) => void,
+): { close(): void } {
+  const req = http.get(
+    url,
+    { headers: { authorization: `Bearer ${apiKey}`, accept: "text/event-stream" } },
+    (res) => {
+      onOpen();
+      res.setEncoding("utf8");
+      let buffered = "";
+      res.on("data", (chunk: string) => {
+        buffered += chunk;
+        for (let end = buffered.indexOf("\n\n"); end >= 0; end = buffered.indexOf("\n\n")) {
+          const block = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          let type = "message";
+          let data = "";
+          for (const field of block.split("\n")) {
+            if (field.startsWith("event: ")) type = field.slice(7);
+            else if (field.startsWith("data: ")) data = field.slice(6);
+          }
+          onEvent(type, data);
+        }
+      });
+    },
+  );
+  req.on("error", () => {});
+  return { close: () => req.destroy() };
+}
 
 /** CPU seconds a process has used so far. */
 function cpuSeconds(pid: number): number {
@@ -153,7 +194,13 @@ try {
       SLUICE_MAX_STREAMS_PER_TENANT: String(Math.max(2_000, SUBSCRIBERS * 2)),
     },
     /listening on/,
-    process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [],
+    [
+      // As `sluice up` starts it.
+      ...(process.env.BENCH_API_NODE_ARGS ?? API_NODE_FLAGS.join(" ")).split(" ").filter(Boolean),
+      ...(process.env.BENCH_PROFILE_DIR
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+        : []),
+    ],
   );
   const { plaintext } = await createApiKey(db, { tenantId: tenant.id, role: "tenant" });
   const client = createSluiceClient({ url: `http://127.0.0.1:${apiPort}`, apiKey: plaintext });
@@ -173,6 +220,23 @@ try {
     let connected = 0;
     const subs = [];
     for (let i = 0; i < SUBSCRIBERS; i++) {
+      if (via === "sse-raw") {
+        const id = targets[i % jobCount]!.job.id;
+        const stream = rawSse(
+          `http://127.0.0.1:${apiPort}/v1/jobs/${id}/events`,
+          plaintext,
+          () => {
+            connected++;
+          },
+          (type, data) => {
+            if (type === "progress")
+              arrivals.push([(JSON.parse(data) as { data: { progress: number } }).data.progress, Date.now()]);
+          },
+        );
+        subs.push({ unsubscribe: () => stream.close() });
+        if (i % 100 === 99) await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
       if (via === "sse" || via === "trpc-sse") {
         const id = targets[i % jobCount]!.job.id;
         // The same EventSource on both routes: the tRPC route's events are superjson-encoded.
@@ -269,7 +333,7 @@ try {
     const perSecond = Math.round((SUBSCRIBERS * 1000) / gapMs);
     return `| ${TRANSPORT_NAMES[via]}: ${SUBSCRIBERS} subscribers on ${jobCount} job${jobCount > 1 ? "s" : ""}, ${rounds} rounds ${gapMs} ms apart (${perSecond} deliveries/s) | received ${latencies.length} of ${expected} | p50 ${percentile(latencies, 50)} ms | p99 ${percentile(latencies, 99)} ms | max ${Math.max(...latencies)} ms | CPU per delivery: API ${apiCpu.toFixed(0)} µs, subscribers ${benchCpu.toFixed(0)} µs |`;
   }
-  const transports = (process.env.BENCH_TRANSPORTS ?? "trpc,trpc-sse,sse")
+  const transports = (process.env.BENCH_TRANSPORTS ?? "trpc,trpc-sse,sse,sse-raw")
     .split(",")
     .filter(Boolean) as Transport[];
   for (const via of transports) {

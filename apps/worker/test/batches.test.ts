@@ -1,154 +1,17 @@
 import fs from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import {
-  type BatchService,
-  costMicros,
-  createBatchService,
-  createLlmRuntime,
-  type LlmRuntime,
-  type PublicBatch,
-  parseConfig,
-  SIGNATURE_HEADER,
-  verifyWebhook,
-} from "@sluice/core";
 import { useTestDatabase } from "@sluice/db/testing";
 import { ticketDataset } from "@sluice/simulator";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startProcessHarness } from "./processHarness.ts";
+import { describe, expect, it } from "vitest";
+import { request, useBatchHarness } from "./batchHarness.ts";
 
 const t = useTestDatabase();
-let h: Awaited<ReturnType<typeof startProcessHarness>>;
-let runtime: LlmRuntime;
-let batches: BatchService;
-
-beforeAll(async () => {
-  h = await startProcessHarness(t, {
-    // A fast clock for batches: a provider batch ends within a second.
-    simulator: { batchTimings: { validatingMs: 150, inProgressMs: 600, finalizingMs: 150 } },
-    env: { SLUICE_BATCH_POLL_MS: "100" },
-    // A poll whose worker died is taken up again within seconds.
-    jobs: {
-      "batch.poll": {
-        timeLimitSeconds: 4,
-        softTimeLimitSeconds: 3,
-        retryDelaySeconds: 1,
-        retryBackoff: false,
-      },
-    },
-  });
-  runtime = createLlmRuntime(
-    parseConfig({ SLUICE_SIMULATOR_URL: h.simulator.url, SLUICE_HOME: "/nonexistent-sluice-home" }),
-    t.db,
-  );
-  batches = createBatchService({ db: t.db, jobs: h.jobs, runtime });
-});
-afterAll(async () => {
-  await runtime.close();
-  await h.close();
-});
-
-const request = (i: number, cue = "") => ({
-  customId: `req-${i}`,
-  body: { messages: [{ role: "user", content: `Say hello to number ${i}. ${cue}` }], max_tokens: 16 },
-});
-
-async function untilBatch(
-  id: string,
-  statuses: PublicBatch["status"][],
-  timeoutMs = 30_000,
-  onBatch?: (batch: PublicBatch) => void,
-): Promise<PublicBatch> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const batch = await batches.get(h.scope, id);
-    onBatch?.(batch);
-    if (statuses.includes(batch.status)) return batch;
-    if (Date.now() > deadline)
-      throw new Error(`batch ${id} is ${batch.status}, expected ${statuses.join("|")}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function allResponses(id: string) {
-  const items = [];
-  let cursor: string | undefined;
-  do {
-    const page = await batches.listResponses(h.scope, id, { limit: 1000, ...(cursor ? { cursor } : {}) });
-    items.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return items;
-}
-
-/** Checks every response's cost against its usage at batch pricing, and the batch's totals against them. */
-async function expectExactCosts(batch: PublicBatch) {
-  const responses = await allResponses(batch.id);
-  let cost = 0;
-  let sync = 0;
-  for (const r of responses) {
-    if (r.status !== "succeeded") {
-      expect(r.costMicros).toBe(0);
-      continue;
-    }
-    const model = runtime.registry.get(r.model!);
-    expect(r.costMicros).toBe(costMicros(model, r.usage, { batch: true }));
-    cost += r.costMicros;
-    sync += costMicros(model, r.usage);
-  }
-  const fresh = await batches.get(h.scope, batch.id);
-  expect(fresh.costMicros).toBe(cost);
-  expect(fresh.syncCostMicros).toBe(sync);
-  expect(fresh.savingsMicros).toBe(sync - cost);
-  return { responses, batch: fresh };
-}
-
-/** An HTTP endpoint that records the webhooks it receives. */
-async function webhookReceiver() {
-  const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
-  const receiver = createServer((req, res) => {
-    let body = "";
-    req.on("data", (d) => {
-      body += d;
-    });
-    req.on("end", () => {
-      received.push({ headers: req.headers, body });
-      res.statusCode = 204;
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/batches`,
-    received,
-    close: () => new Promise((resolve) => receiver.close(resolve)),
-  };
-}
+const harness = useBatchHarness(t);
+const { untilBatch, allResponses, expectExactCosts } = harness;
 
 describe("provider batches through worker processes", () => {
-  /** A received webhook is signed with the tenant's secret and tells of the batch's end. */
-  async function expectSignedBatchHook(
-    hook: { headers: Record<string, string | string[] | undefined>; body: string },
-    batchId: string,
-    status: string,
-    counts: object,
-  ): Promise<void> {
-    const { webhookSecret } = await t.db
-      .selectFrom("tenants")
-      .select("webhookSecret")
-      .where("id", "=", h.tenant.id)
-      .executeTakeFirstOrThrow();
-    expect(verifyWebhook(webhookSecret!, hook.headers[SIGNATURE_HEADER] as string, hook.body)).toBeNull();
-    expect(hook.headers["sluice-event"]).toBe(`batch.${status}`);
-    expect(JSON.parse(hook.body)).toMatchObject({
-      event: `batch.${status}`,
-      batch: { id: batchId, status, counts },
-    });
-  }
-
   it("runs an OpenAI-wire batch to completion: one item fails, the rest answer at half price", async () => {
-    const worker = await h.worker();
-    const created = await batches.create(h.scope, {
+    const worker = await harness.h.worker();
+    const created = await harness.batches.create(harness.h.scope, {
       name: "openai lifecycle",
       model: "sim-small",
       requests: [request(1), request(2), request(3, "[[sim:batch-error]]"), request(4)],
@@ -178,14 +41,15 @@ describe("provider batches through worker processes", () => {
     // Half price, each rounded once per call.
     expect(Math.abs(batch.syncCostMicros - 2 * batch.costMicros)).toBeLessThanOrEqual(3);
     const lines = [];
-    for await (const line of await batches.results(h.scope, created.id)) lines.push(JSON.parse(line));
+    for await (const line of await harness.batches.results(harness.h.scope, created.id))
+      lines.push(JSON.parse(line));
     expect(lines.map((l) => l.custom_id)).toEqual(["req-1", "req-2", "req-3", "req-4"]);
     await worker.stop();
   });
 
   it("runs an Anthropic batch: succeeded, errored and expired items, each recorded", async () => {
-    const worker = await h.worker();
-    const created = await batches.create(h.scope, {
+    const worker = await harness.h.worker();
+    const created = await harness.batches.create(harness.h.scope, {
       name: "anthropic lifecycle",
       model: "claude-haiku-4-5",
       requests: [
@@ -211,16 +75,18 @@ describe("provider batches through worker processes", () => {
   it.each(["sim-small", "claude-haiku-4-5"])(
     "cancels a %s batch in flight at the provider: every request ends cancelled",
     async (model) => {
-      const worker = await h.worker();
-      const created = await batches.create(h.scope, {
+      const worker = await harness.h.worker();
+      const created = await harness.batches.create(harness.h.scope, {
         name: "cancel me",
         model,
         requests: [request(1), request(2), request(3)],
         submit: true,
       });
       await untilBatch(created.id, ["validating", "in_progress"]);
-      expect((await batches.cancel(h.scope, created.id)).status).toBe("cancelling");
-      await expect(batches.cancel(h.scope, created.id)).rejects.toMatchObject({ code: "conflict" });
+      expect((await harness.batches.cancel(harness.h.scope, created.id)).status).toBe("cancelling");
+      await expect(harness.batches.cancel(harness.h.scope, created.id)).rejects.toMatchObject({
+        code: "conflict",
+      });
       const done = await untilBatch(created.id, ["cancelled", "completed"]);
       expect(done).toMatchObject({ status: "cancelled", counts: { total: 3, succeeded: 0, cancelled: 3 } });
       expect((await allResponses(created.id)).map((r) => r.status)).toEqual([
@@ -232,80 +98,9 @@ describe("provider batches through worker processes", () => {
     },
   );
 
-  it.each(["sim-small", "claude-haiku-4-5"])(
-    "shows the provider's progress while a %s batch runs, before its answers are stored",
-    async (model) => {
-      const worker = await h.worker();
-      const created = await batches.create(h.scope, {
-        name: `progress ${model}`,
-        model,
-        requests: [1, 2, 3, 4, 5, 6].map((n) => request(n)),
-        submit: true,
-      });
-      const seen: { status: string; done: number; total: number; answered: number }[] = [];
-      const done = await untilBatch(created.id, ["completed"], 30_000, (b) =>
-        seen.push({
-          status: b.status,
-          done: b.atProvider.done,
-          total: b.atProvider.total,
-          answered: b.counts.succeeded + b.counts.errored,
-        }),
-      );
-      const running = seen.filter((s) => s.status === "in_progress");
-      // Part of the batch worked through while nothing is answered yet.
-      expect(running.some((s) => s.done > 0 && s.done < 6 && s.answered === 0)).toBe(true);
-      expect(running.every((s) => s.total === 6)).toBe(true);
-      const counts = seen.map((s) => s.done);
-      expect([...counts].sort((a, b) => a - b)).toEqual(counts);
-      expect(done.atProvider).toEqual({ total: 6, done: 6 });
-      await worker.stop();
-    },
-  );
-
-  it("posts a signed batch.completed webhook with the batch when it ends", async () => {
-    const hooks = await webhookReceiver();
-    const worker = await h.worker();
-    const created = await batches.create(h.scope, {
-      name: "with webhook",
-      model: "sim-small",
-      webhookUrl: hooks.url,
-      requests: [request(1)],
-      submit: true,
-    });
-    await untilBatch(created.id, ["completed"]);
-    await expect.poll(() => hooks.received.length, { timeout: 10_000 }).toBe(1);
-    await expectSignedBatchHook(hooks.received[0]!, created.id, "completed", { succeeded: 1 });
-    await worker.stop();
-    await hooks.close();
-  });
-
-  it.each([
-    ["failed", "fail"],
-    ["expired", "expire"],
-  ] as const)(
-    "posts a signed batch.%s webhook when its provider batch ends so (outcome %s)",
-    async (status, outcome) => {
-      const hooks = await webhookReceiver();
-      const worker = await h.worker();
-      const created = await batches.create(h.scope, {
-        name: `webhook on ${status}`,
-        model: "sim-small",
-        webhookUrl: hooks.url,
-        metadata: { sim_outcome: outcome },
-        requests: [request(1), request(2)],
-        submit: true,
-      });
-      await untilBatch(created.id, [status, "completed"]);
-      await expect.poll(() => hooks.received.length, { timeout: 10_000 }).toBe(1);
-      await expectSignedBatchHook(hooks.received[0]!, created.id, status, { total: 2 });
-      await worker.stop();
-      await hooks.close();
-    },
-  );
-
   it("records an expired batch: every request expired, nothing charged", async () => {
-    const worker = await h.worker();
-    const created = await batches.create(h.scope, {
+    const worker = await harness.h.worker();
+    const created = await harness.batches.create(harness.h.scope, {
       name: "expires",
       model: "sim-small",
       metadata: { sim_outcome: "expire" },
@@ -318,8 +113,8 @@ describe("provider batches through worker processes", () => {
   });
 
   it("records a batch the provider failed: every request errored with the provider's reason", async () => {
-    const worker = await h.worker();
-    const created = await batches.create(h.scope, {
+    const worker = await harness.h.worker();
+    const created = await harness.batches.create(harness.h.scope, {
       name: "fails",
       model: "sim-small",
       metadata: { sim_outcome: "fail" },
@@ -338,8 +133,8 @@ describe("provider batches through worker processes", () => {
   });
 
   it("ends a batch failed, with the reason, when its provider batch can no longer be read", async () => {
-    const worker = await h.worker();
-    const created = await batches.create(h.scope, {
+    const worker = await harness.h.worker();
+    const created = await harness.batches.create(harness.h.scope, {
       name: "lost at the provider",
       model: "sim-small",
       requests: [request(1), request(2)],
@@ -362,10 +157,10 @@ describe("provider batches through worker processes", () => {
   it("escalates only the drafts its validators reject to the next tier, and reports the savings", {
     timeout: 60_000,
   }, async () => {
-    const worker = await h.worker();
+    const worker = await harness.h.worker();
     // Tickets from the simulator's dataset: the small model is unsure of the hard ones.
     const tickets = ticketDataset(42).slice(0, 40);
-    const created = await batches.create(h.scope, {
+    const created = await harness.batches.create(harness.h.scope, {
       name: "cascade",
       model: "cascade:simulator",
       requests: tickets.map((ticket, i) => ({
@@ -418,15 +213,17 @@ describe("provider batches through worker processes", () => {
   it("loses and duplicates nothing when its worker is killed while polling and storing a 10,000-request batch", {
     timeout: 120_000,
   }, async () => {
-    const first = await h.worker();
-    const created = await batches.create(h.scope, { name: "big", model: "sim-small" });
+    const first = await harness.h.worker();
+    const created = await harness.batches.create(harness.h.scope, { name: "big", model: "sim-small" });
     const jsonl = Array.from({ length: 10_000 }, (_, i) =>
       JSON.stringify({ custom_id: `r${i}`, body: request(i).body }),
     ).join("\n");
     const tmp = `${fs.mkdtempSync("/tmp/sluice-batch-")}/input.jsonl`;
     fs.writeFileSync(tmp, jsonl);
-    expect((await batches.addRequests(h.scope, created.id, fs.createReadStream(tmp))).added).toBe(10_000);
-    await batches.submit(h.scope, created.id);
+    expect(
+      (await harness.batches.addRequests(harness.h.scope, created.id, fs.createReadStream(tmp))).added,
+    ).toBe(10_000);
+    await harness.batches.submit(harness.h.scope, created.id);
     // Kill the worker once results are being stored (or, if it is quick, while it polls).
     await expect
       .poll(
@@ -451,7 +248,7 @@ describe("provider batches through worker processes", () => {
     // Killed with part of the results stored: the next worker resumes after them.
     expect(atKill.status).toBe("finalizing");
     expect(atKill.resultsRead).toBeLessThan(10_000);
-    const second = await h.worker();
+    const second = await harness.h.worker();
     const done = await untilBatch(created.id, ["completed", "failed"], 60_000);
     expect(done.counts).toEqual({ total: 10_000, succeeded: 10_000, errored: 0, expired: 0, cancelled: 0 });
     const stored = await t.db

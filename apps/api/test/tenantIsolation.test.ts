@@ -780,6 +780,7 @@ const procedureMatrix: Record<string, Row> = {
       );
     },
   },
+  "batches.results": byIdQuery("batches.results", batchIds),
   "batches.submit": byIdMutation("batches.submit", batchIds),
   "batches.cancel": byIdMutation("batches.cancel", batchIds),
   "batches.delete": byIdMutation("batches.delete", batchIds),

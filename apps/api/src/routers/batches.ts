@@ -58,9 +58,8 @@ export const batchesRouter = {
    * The batch's answers as JSONL lines in input order (as `GET /v1/batches/:id/results`), streamed:
    * the typed client iterates them as they are read, a thousand rows at a time.
    */
-  results: tenantProcedure.input(byId).query(async function* ({ ctx, input }) {
-    yield* await ctx.batches.results(scopeOf(ctx), input.id);
-  }),
+  // The batch is looked up (and refused as not found) before the stream starts.
+  results: tenantProcedure.input(byId).query(({ ctx, input }) => ctx.batches.results(scopeOf(ctx), input.id)),
   submit: tenantProcedure
     .input(byId)
     .mutation(({ ctx, input }) => ctx.batches.submit(scopeOf(ctx), input.id)),

@@ -65,7 +65,11 @@ describe("OpenAI files and batches", () => {
       failed: 0,
     });
     clock.advance(5_000);
-    expect((await client.batches.retrieve(batch.id)).status).toBe("finalizing");
+    const finalizing = await client.batches.retrieve(batch.id);
+    expect([finalizing.status, finalizing.request_counts]).toEqual([
+      "finalizing",
+      { total: 3, completed: 2, failed: 1 },
+    ]);
     clock.advance(1_000);
     const done = await client.batches.retrieve(batch.id);
     expect(done.status).toBe("completed");

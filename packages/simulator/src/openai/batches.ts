@@ -225,9 +225,20 @@ function batchObject(state: SimState, batch: SimBatch) {
       request_counts: { total: batch.lines.length, completed: 0, failed: batch.lines.length },
     };
   }
-  if (phase === "finalizing")
-    return { ...base, status: "finalizing", in_progress_at: inProgressAt, finalizing_at: finalizingAt };
+  // From finalizing on, every request has been worked through (the files are written meanwhile).
   batch.result ??= settle(state, batch, false);
+  if (phase === "finalizing")
+    return {
+      ...base,
+      status: "finalizing",
+      in_progress_at: inProgressAt,
+      finalizing_at: finalizingAt,
+      request_counts: {
+        total: batch.lines.length,
+        completed: batch.result.completed,
+        failed: batch.result.failed,
+      },
+    };
   return {
     ...base,
     status: "completed",

@@ -40,6 +40,7 @@ export { analyzeQueueTable, staleQueueTables } from "./queue/queueStatistics.ts"
 export * from "./repositories/apiKeys.ts";
 export * from "./repositories/batches.ts";
 export * from "./repositories/cascadeRuns.ts";
+export * from "./repositories/deadLetters.ts";
 export * from "./repositories/jobEvents.ts";
 export * from "./repositories/jobs.ts";
 export * from "./repositories/limits.ts";

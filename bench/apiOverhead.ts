@@ -20,7 +20,7 @@ import {
   withDatabase,
 } from "../packages/db/src/index.ts";
 import { dropDatabase, withAdminClient } from "../packages/db/src/testing/templateDatabase.ts";
-import { ms, percentile } from "./benchStats.ts";
+import { cpuSeconds, ms, percentile } from "./benchStats.ts";
 import { spawnSimulator } from "./spawnSimulator.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -68,14 +68,6 @@ interface Target {
   headers: Record<string, string>;
   /** The serving process, whose CPU time per request is reported. */
   pid?: number | undefined;
-}
-
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 /** One request at a time over one kept-alive connection, timed to the microsecond. */

@@ -22,16 +22,12 @@ import {
   migrateToLatest,
   startJobQueue,
 } from "../packages/db/src/index.ts";
+import { rssMb } from "./benchStats.ts";
 import { benchServer } from "./jobsDatabase.ts";
 import { spawnSimulator } from "./spawnSimulator.ts";
 
 const SIZES = (process.env.BENCH_BATCH_SIZES ?? "1000,10000,50000").split(",").map(Number);
 const root = fileURLToPath(new URL("..", import.meta.url));
-
-function rssMb(pid: number, field: "VmHWM" | "VmRSS"): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
-}
 
 function startWorker(env: Record<string, string>): Promise<ChildProcess> {
   // As `sluice worker` and `sluice up` start it; BENCH_WORKER_NODE_ARGS adds flags (e.g. a heap cap).

@@ -19,7 +19,7 @@ import {
   migrateToLatest,
   startJobQueue,
 } from "../packages/db/src/index.ts";
-import { percentile } from "./benchStats.ts";
+import { cpuSeconds, percentile, rssMb } from "./benchStats.ts";
 import { benchServer } from "./jobsDatabase.ts";
 import { spawnSimulator } from "./spawnSimulator.ts";
 
@@ -99,18 +99,6 @@ function rawSse(
   return { close: () => req.destroy() };
 }
 
-/** CPU seconds a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** Peak resident memory of a process so far (kB → MB). */
-function peakRssMb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-}
-
 const server = await benchServer();
 const url = await server.database("concurrency");
 const db = createDb(url);
@@ -145,7 +133,7 @@ try {
     (process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_FLAGS.join(" ")).split(" ").filter(Boolean),
   );
   const metricsUrl = /metrics on (http:\/\/\S+)/.exec(worker.out())![1]!;
-  const rssBefore = peakRssMb(worker.child.pid!);
+  const rssBefore = rssMb(worker.child.pid!, "VmHWM");
   const payload = {
     request: { model: "sim-small", messages: [{ role: "user", content: "hi" }], max_tokens: 5 },
   };
@@ -172,7 +160,7 @@ try {
   }
   const wallMs = performance.now() - started;
   const dead = await db.selectFrom("jobs").select("id").where("status", "=", "dead").execute();
-  const rssPeak = peakRssMb(worker.child.pid!);
+  const rssPeak = rssMb(worker.child.pid!, "VmHWM");
   lines.push(
     `| ${IN_FLIGHT} chat.complete jobs, each a 1 s model call, one worker (concurrency ${IN_FLIGHT}) | peak in flight ${peak} | all done in ${(wallMs / 1000).toFixed(2)} s | peak RSS ${rssPeak.toFixed(0)} MB (${rssBefore.toFixed(0)} MB at start) | ${dead.length} failed |`,
   );

@@ -1,7 +1,3 @@
-// End-to-end job throughput and pick-up latency, side by side on one Postgres: Sluice's worker
-// (jobs mirror and events on) against raw pg-boss in several configurations and graphile-worker.
-// Run: pnpm bench:jobs   (BENCH_JOBS=10000; uses DATABASE_URL, or an embedded Postgres)
-import fs from "node:fs";
 import os from "node:os";
 import { Logger, makeWorkerUtils, run as runGraphile } from "graphile-worker";
 import pg from "pg";
@@ -11,15 +7,20 @@ import { z } from "zod";
 import { startWorker } from "../apps/worker/src/engine/worker.ts";
 import { createJobCatalog, createJobService, type JobKindSpec } from "../packages/core/src/index.ts";
 import {
-  BOSS_SCHEMA,
   createDb,
   insertTenant,
   installQueueSchema,
   migrateToLatest,
   startJobQueue,
 } from "../packages/db/src/index.ts";
-import { percentile } from "./benchStats.ts";
-import { benchServer } from "./jobsDatabase.ts";
+import { cpuMeter, percentile } from "./benchStats.ts";
+import {
+  benchServer,
+  completedInMirror,
+  completedInQueue,
+  staleStatistics,
+  withClient,
+} from "./jobsDatabase.ts";
 
 const ASYNC_COMMIT = "-c synchronous_commit=off";
 const JOBS = Number(process.env.BENCH_JOBS ?? 10_000);
@@ -38,36 +39,6 @@ interface Result {
   note?: string;
 }
 
-/** CPU seconds used so far by every Postgres process on this machine. */
-function postgresCpuSeconds(): number {
-  let total = 0;
-  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.indexOf(")"));
-      if (name !== "postgres") continue;
-      const fields = stat.slice(stat.indexOf(")") + 2).split(" ");
-      total += (Number(fields[11]) + Number(fields[12])) / 100;
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return total;
-}
-
-/** Starts measuring CPU; the returned function gives µs per job over what happened since. */
-function cpuMeter(): (jobs: number) => { postgres: number; node: number } {
-  const pg0 = postgresCpuSeconds();
-  const node0 = process.cpuUsage();
-  return (jobs) => {
-    const node = process.cpuUsage(node0);
-    return {
-      postgres: ((postgresCpuSeconds() - pg0) * 1e6) / jobs,
-      node: (node.user + node.system) / jobs,
-    };
-  };
-}
-
 const noopKind: JobKindSpec = {
   kind: "bench.noop",
   description: "does nothing",
@@ -81,29 +52,6 @@ const noopKind: JobKindSpec = {
   softTimeLimitSeconds: 300,
   idempotent: true,
 };
-
-/** Makes pg-boss's job table look the way the trap needs: analyzed while empty, autovacuum off. */
-async function staleStatistics(url: string): Promise<void> {
-  const client = new pg.Client(url);
-  await client.connect();
-  await client.query(`analyze ${BOSS_SCHEMA}.job_common`);
-  await client.query(`alter table ${BOSS_SCHEMA}.job_common set (autovacuum_enabled = false)`);
-  await client.end();
-}
-
-async function countCompleted(url: string): Promise<{ mirror: number; queue: number }> {
-  const client = new pg.Client(url);
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ mirror: string; queue: string }>(
-      `select (select count(*) from jobs where status = 'completed') as mirror,
-        (select count(*) from ${BOSS_SCHEMA}.job where state = 'completed') as queue`,
-    );
-    return { mirror: Number(rows[0]?.mirror), queue: Number(rows[0]?.queue) };
-  } finally {
-    await client.end();
-  }
-}
 
 async function sluice(options: { stale?: boolean; name: string }): Promise<Result> {
   const url = await server.database("sluice");
@@ -169,7 +117,10 @@ async function sluice(options: { stale?: boolean; name: string }): Promise<Resul
   const drainMs = performance.now() - drainStart;
   const cpu = meter(JOBS);
   // Every job must be completed, in the mirror and in pg-boss: a drain that failed is no result.
-  const counted = await countCompleted(url);
+  const counted = await withClient(url, async (c) => ({
+    mirror: await completedInMirror(c),
+    queue: await completedInQueue(c),
+  }));
   if (failed > 0 || counted.mirror !== JOBS || counted.queue !== JOBS)
     throw new Error(
       `Sluice drain incomplete: ${failed} attempts failed; completed ${JSON.stringify(counted)}`,
@@ -251,13 +202,7 @@ async function rawBoss(options: {
   );
   await finished;
   // The last handlers have returned; the jobs count once pg-boss has marked them completed.
-  while (true) {
-    const { rows } = await probe.query<{ n: string }>(
-      `select count(*) as n from ${BOSS_SCHEMA}.job where name = 'noop' and state = 'completed'`,
-    );
-    if (Number(rows[0]?.n) >= n) break;
-    await new Promise((r) => setTimeout(r, 1));
-  }
+  while ((await completedInQueue(probe)) < n) await new Promise((r) => setTimeout(r, 1));
   const drainMs = performance.now() - drainStart;
   await probe.end();
   const cpu = meter(n);

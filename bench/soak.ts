@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { percentile } from "./benchStats.ts";
+import { percentile, rssMb } from "./benchStats.ts";
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
 const RATE = Number(process.env.SOAK_RATE ?? 20); // request groups per second
@@ -56,11 +56,7 @@ function processes(upPid: number): { api?: number; worker?: number } {
   return found;
 }
 
-function rssMb(pid: number | undefined): number {
-  if (!pid) return 0;
-  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-}
+const processRss = (pid: number | undefined) => (pid ? rssMb(pid) : 0);
 
 interface Minute {
   requests: number;
@@ -76,7 +72,7 @@ const rss: { api: number; worker: number }[] = [];
 let current: Minute = { requests: 0, errors: 0, sync: [], jobs: 0 };
 const errorSamples: string[] = [];
 const pids = processes(up.child.pid!);
-const startRss = { api: rssMb(pids.api), worker: rssMb(pids.worker) };
+const startRss = { api: processRss(pids.api), worker: processRss(pids.worker) };
 let n = 0;
 
 function fail(what: string, detail: string) {
@@ -159,7 +155,7 @@ while (Date.now() < deadline) {
   await new Promise((r) => setTimeout(r, 1000 / RATE));
   if (Date.now() >= nextMinute) {
     minutes.push(current);
-    rss.push({ api: rssMb(pids.api), worker: rssMb(pids.worker) });
+    rss.push({ api: processRss(pids.api), worker: processRss(pids.worker) });
     process.stderr.write(
       `minute ${minutes.length}: ${current.requests} requests, ${current.errors} errors, p99 ${percentile(current.sync, 99).toFixed(1)} ms, RSS api ${rss.at(-1)!.api.toFixed(0)} / worker ${rss.at(-1)!.worker.toFixed(0)} MB\n`,
     );

@@ -56,9 +56,9 @@ export const batchesRouter = {
     .query(({ ctx, input: { id, ...query } }) => ctx.batches.listResponses(scopeOf(ctx), id, query)),
   /**
    * The batch's answers as JSONL lines in input order (as `GET /v1/batches/:id/results`), streamed:
-   * the typed client iterates them as they are read, a thousand rows at a time.
+   * the typed client iterates them as they are read, a thousand rows at a time. The batch is looked
+   * up (and refused as not found) before the stream starts.
    */
-  // The batch is looked up (and refused as not found) before the stream starts.
   results: tenantProcedure.input(byId).query(({ ctx, input }) => ctx.batches.results(scopeOf(ctx), input.id)),
   submit: tenantProcedure
     .input(byId)
@@ -73,7 +73,8 @@ export const batchesRouter = {
   stats: tenantProcedure.query(({ ctx }) => ctx.batches.stats(scopeOf(ctx))),
   /**
    * The batch as it changes (`{ type: "batch", batch }` on every change of status, tier, counts,
-   * the provider's progress or cost), ending once it is final; `{ type: "error" }` ends it early (unknown batch, shutdown).
+   * the provider's progress or cost), ending once it is final; `{ type: "error" }` ends it early
+   * (unknown batch, shutdown).
    * Event ids count changes: a client that reconnects with one gets the batch as it is now.
    */
   onProgress: tenantProcedure

@@ -53,6 +53,14 @@ async function schedulePoll(tx: Db, deps: BatchWorkDeps, batchId: string, seq: n
   );
 }
 
+/** The provider's own count of the tier's requests and of those it has worked through, for watchers. */
+function providerCounts(state: ProviderBatchState) {
+  return {
+    providerTotalCount: state.counts.total,
+    providerDoneCount: state.counts.succeeded + state.counts.errored,
+  };
+}
+
 /** Advances the batch's poll sequence from `seq` and schedules that poll; false when `seq` is stale. */
 async function scheduleNextPoll(tx: Db, deps: BatchWorkDeps, batchId: string, seq: number): Promise<boolean> {
   if (seq < 0) return false;
@@ -189,8 +197,7 @@ export async function submitBatch(
       provider: tier.provider.name,
       status: locked.status === "cancelling" ? "cancelling" : state.status,
       resultsRead: 0,
-      providerTotalCount: state.counts.total,
-      providerDoneCount: state.counts.succeeded + state.counts.errored,
+      ...providerCounts(state),
     });
     await setBatchRequestStatus(tx, batch.id, batch.tier, ["pending"], "submitted");
     const { rows } = await sql<{ pollSeq: number }>`
@@ -237,9 +244,9 @@ export async function pollBatch(
   ) {
     state = await cancelQuietly(tier, batch.providerBatchId, deps.signal);
   }
-  const done = state.counts.succeeded + state.counts.errored;
+  const counted = providerCounts(state);
   await deps.progress?.(
-    Math.min(99, Math.floor((done / Math.max(1, state.counts.total)) * 100)),
+    Math.min(99, Math.floor((counted.providerDoneCount / Math.max(1, counted.providerTotalCount)) * 100)),
     `tier ${batch.tier}: ${state.status}`,
   );
   if (!PROVIDER_FINAL.includes(state.status)) {
@@ -248,12 +255,10 @@ export async function pollBatch(
       if (!locked || FINAL_BATCH_STATUSES.includes(locked.status) || !sameRun(locked, batch)) return;
       const status =
         locked.status !== "cancelling" && locked.status !== state.status ? state.status : undefined;
-      // The provider's own count of the requests it has worked through, for watchers.
-      const counted =
-        locked.providerDoneCount !== done || locked.providerTotalCount !== state.counts.total
-          ? { providerDoneCount: done, providerTotalCount: state.counts.total }
-          : undefined;
-      if (status || counted) await updateBatch(tx, batch.id, { ...(status ? { status } : {}), ...counted });
+      const moved =
+        locked.providerDoneCount !== counted.providerDoneCount ||
+        locked.providerTotalCount !== counted.providerTotalCount;
+      if (status || moved) await updateBatch(tx, batch.id, { ...(status ? { status } : {}), ...counted });
       await scheduleNextPoll(tx, deps, batch.id, payload.seq);
     });
     return { status: state.status };
@@ -264,8 +269,7 @@ export async function pollBatch(
     // A requested cancel stays visible while the results are stored.
     return updateBatch(tx, batch.id, {
       ...(locked.status === "cancelling" ? {} : { status: "finalizing" as const }),
-      providerTotalCount: state.counts.total,
-      providerDoneCount: done,
+      ...counted,
       outputFileId: state.outputFileId,
       errorFileId: state.errorFileId,
     });

@@ -227,17 +227,18 @@ function batchObject(state: SimState, batch: SimBatch) {
   }
   // From finalizing on, every request has been worked through (the files are written meanwhile).
   batch.result ??= settle(state, batch, false);
+  const counts = {
+    total: batch.lines.length,
+    completed: batch.result.completed,
+    failed: batch.result.failed,
+  };
   if (phase === "finalizing")
     return {
       ...base,
       status: "finalizing",
       in_progress_at: inProgressAt,
       finalizing_at: finalizingAt,
-      request_counts: {
-        total: batch.lines.length,
-        completed: batch.result.completed,
-        failed: batch.result.failed,
-      },
+      request_counts: counts,
     };
   return {
     ...base,
@@ -247,11 +248,7 @@ function batchObject(state: SimState, batch: SimBatch) {
     completed_at: seconds(phaseStart(batch.createdAt, "done", t)),
     output_file_id: batch.result.outputFileId,
     error_file_id: batch.result.errorFileId,
-    request_counts: {
-      total: batch.lines.length,
-      completed: batch.result.completed,
-      failed: batch.result.failed,
-    },
+    request_counts: counts,
   };
 }
 

@@ -22,6 +22,8 @@ const authed = t.procedure.use(({ ctx, next }) => {
   return next();
 });
 let cleanedUp = 0;
+/** Streams admitted and not yet released. */
+let open = 0;
 const appRouter = t.router({
   hello: t.procedure.query(() => "hi"),
   counter: authed
@@ -50,6 +52,11 @@ const appRouter = t.router({
       cleanedUp++;
     }
   }),
+  // Ignores its signal: only the stream writer can end it when the client goes.
+  stuck: t.procedure.subscription(async function* () {
+    yield "once";
+    await new Promise(() => {});
+  }),
 });
 
 let url = "";
@@ -61,7 +68,14 @@ beforeAll(async () => {
   });
   app.use(
     "/trpc",
-    subscriptionStreams({ router: appRouter, createContext }),
+    subscriptionStreams({
+      router: appRouter,
+      createContext,
+      admit: async () => {
+        open++;
+        return { expired: new AbortController().signal, release: () => void open-- };
+      },
+    }),
     createExpressMiddleware({ router: appRouter, createContext: ({ req }) => createContext(req) }),
   );
   const server = app.listen(0, "127.0.0.1");
@@ -192,6 +206,15 @@ describe("tRPC subscriptions over the stream writer", () => {
     await expect.poll(() => seen.length).toBeGreaterThan(2);
     sub.unsubscribe();
     await expect.poll(() => cleanedUp, { timeout: 2_000 }).toBe(before + 1);
+  });
+
+  it("ends the stream, releasing its pass, when the client goes from a procedure that ignores its signal", async () => {
+    const seen: string[] = [];
+    const sub = client().stuck.subscribe(undefined, { onData: (v) => seen.push(v) });
+    await expect.poll(() => seen).toEqual(["once"]);
+    expect(open).toBeGreaterThan(0);
+    sub.unsubscribe();
+    await expect.poll(() => open, { timeout: 2_000 }).toBe(0);
   });
 
   it("leaves queries to tRPC's adapter", async () => {

@@ -19,12 +19,18 @@ export async function* followJob(
     wake = undefined;
     w?.();
   };
+  // A flag rather than `signal.aborted`, read per event: that getter walks a combined signal's sources.
+  let stopped = signal.aborted;
+  const stop = () => {
+    stopped = true;
+    notify();
+  };
   // Live events are collected from before the replay starts, so none falls between the two.
   const unsubscribe = deps.hub.subscribe(jobId, afterId, (events) => {
     pending.push(...events);
     notify();
   });
-  signal.addEventListener("abort", notify, { once: true });
+  signal.addEventListener("abort", stop, { once: true });
   let last = afterId;
   try {
     for (;;) {
@@ -36,7 +42,7 @@ export async function* followJob(
       }
       if (page.length < 1000) break;
     }
-    while (!signal.aborted) {
+    while (!stopped) {
       const event = pending.shift();
       if (!event) {
         await new Promise<void>((resolve) => {
@@ -51,6 +57,6 @@ export async function* followJob(
     }
   } finally {
     unsubscribe();
-    signal.removeEventListener("abort", notify);
+    signal.removeEventListener("abort", stop);
   }
 }

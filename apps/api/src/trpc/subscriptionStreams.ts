@@ -62,7 +62,9 @@ export function subscriptionStreams<TContext extends object>(options: {
     res.once("close", () => abort.abort());
     const ctx = options.createContext(req);
     let input: unknown;
-    const send = (frame: string): Promise<void> => write(res, frame, abort.signal);
+    const send = async (frame: string): Promise<void> => {
+      if (!writeNow(res, frame, abort.signal)) await drained(res);
+    };
     const fail = (cause: unknown): Promise<void> => {
       const error = getTRPCErrorFromUnknown(cause);
       const shape = getTRPCErrorShape({ config, ctx, error, input, path, type: "subscription" });
@@ -108,29 +110,32 @@ export function subscriptionStreams<TContext extends object>(options: {
       }
       await send("event: connected\ndata: {}\n\n");
       const iterator = iterable[Symbol.asyncIterator]();
+      const steps = stepsUntil(iterator, stop);
       try {
         for (;;) {
-          const step = await nextUnlessAborted(iterator, stop);
+          const step = await steps.next();
           if (step === undefined || step.done) break;
           const value: unknown = step.value;
+          let frame: string;
           if (isTrackedEnvelope(value)) {
             lastEventId = String(value[0]);
-            await send(`id: ${lastEventId}\ndata: ${serialize(value[1])}\n\n`);
+            frame = `id: ${lastEventId}\ndata: ${serialize(value[1])}\n\n`;
           } else if (lastEventId === null) {
-            await send(`data: ${serialize(value)}\n\n`);
+            frame = `data: ${serialize(value)}\n\n`;
           } else {
             // An event without an id would take the last id in the client's EventSource; clear it for
             // this event and restore it with one clients ignore, so a reconnect still resumes from it.
-            await send(
-              `id: \ndata: ${serialize(value)}\n\nevent: restore-id\ndata: \nid: ${lastEventId}\n\n`,
-            );
+            frame = `id: \ndata: ${serialize(value)}\n\nevent: restore-id\ndata: \nid: ${lastEventId}\n\n`;
           }
+          // Waits only when the socket's buffer is full.
+          if (!writeNow(res, frame, abort.signal)) await drained(res);
         }
         if (!abort.signal.aborted && pass?.expired.aborted) await fail(options.expiredError?.());
         else if (!abort.signal.aborted) await send("event: return\ndata: \n\n");
       } catch (cause) {
         if (!abort.signal.aborted) await fail(cause);
       } finally {
+        steps.close();
         abort.abort();
         void iterator.return?.().catch(() => {});
       }
@@ -184,29 +189,45 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
-/** The iterator's next step, or undefined as soon as the client has gone. */
-async function nextUnlessAborted(
+/**
+ * The iterator's steps, each undefined once `signal` has fired (even while a step is still pending).
+ * One abort listener serves the whole stream: subscribing per step costs more than the step.
+ */
+function stepsUntil(
   iterator: AsyncIterator<unknown>,
   signal: AbortSignal,
-): Promise<IteratorResult<unknown> | undefined> {
-  if (signal.aborted) return undefined;
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<undefined>((resolve) => {
-    onAbort = () => resolve(undefined);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([iterator.next(), aborted]);
-  } finally {
-    signal.removeEventListener("abort", onAbort!);
-  }
+): { next(): Promise<IteratorResult<unknown> | undefined>; close(): void } {
+  let stopped = signal.aborted;
+  let settle: ((step: undefined) => void) | undefined;
+  const onAbort = () => {
+    stopped = true;
+    settle?.(undefined);
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  return {
+    next() {
+      if (stopped) return Promise.resolve(undefined);
+      return new Promise((resolve, reject) => {
+        settle = resolve;
+        iterator.next().then(resolve, reject);
+      });
+    },
+    close() {
+      settle = undefined;
+      signal.removeEventListener("abort", onAbort);
+    },
+  };
 }
 
-/** Writes one frame, waiting for the socket to drain when its buffer is full. */
-async function write(res: Response, frame: string, signal: AbortSignal): Promise<void> {
-  if (signal.aborted || res.writableEnded) return;
-  if (res.write(frame)) return;
-  await new Promise<void>((resolve) => {
+/** Writes one frame now; false when the socket's buffer is full (wait for it to drain). */
+function writeNow(res: Response, frame: string, signal: AbortSignal): boolean {
+  if (signal.aborted || res.writableEnded) return true;
+  return res.write(frame);
+}
+
+/** Resolves when the response's socket has drained, or closed. */
+function drained(res: Response): Promise<void> {
+  return new Promise<void>((resolve) => {
     const done = () => {
       res.off("drain", done);
       res.off("close", done);

@@ -60,6 +60,28 @@ describe("Anthropic message batches", () => {
     expect([ended.processing_status, ended.request_counts.canceled]).toEqual(["ended", 2]);
   });
 
+  it("keeps the results of requests worked through before a cancel; the rest are canceled", async () => {
+    const batch = await client.messages.batches.create({
+      requests: [request("w1"), request("w2"), request("w3"), request("w4")],
+    });
+    clock.advance(2_500);
+    const canceling = await client.messages.batches.cancel(batch.id);
+    expect(canceling.request_counts).toMatchObject({ processing: 2, succeeded: 2 });
+    clock.advance(500);
+    const ended = await client.messages.batches.retrieve(batch.id);
+    expect(ended.request_counts).toEqual({
+      processing: 0,
+      succeeded: 2,
+      errored: 0,
+      canceled: 2,
+      expired: 0,
+    });
+    const results: Record<string, string> = {};
+    for await (const r of await client.messages.batches.results(batch.id))
+      results[r.custom_id] = r.result.type;
+    expect(results).toEqual({ w1: "succeeded", w2: "succeeded", w3: "canceled", w4: "canceled" });
+  });
+
   it("rejects duplicate custom ids and lists batches", async () => {
     await expect(
       client.messages.batches.create({ requests: [request("d"), request("d")] }),

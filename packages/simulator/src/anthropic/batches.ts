@@ -18,10 +18,11 @@ function store(state: SimState): Map<string, SimMessageBatch> {
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
-function settle(state: SimState, batch: SimMessageBatch, canceled: boolean): void {
+/** Writes the results: requests from `worked` on were cancelled before they ran. */
+function settle(state: SimState, batch: SimMessageBatch, worked = batch.requests.length): void {
   const counts = { succeeded: 0, errored: 0, canceled: 0, expired: 0 };
-  const lines = batch.requests.map(({ customId, params }) => {
-    if (canceled) {
+  const lines = batch.requests.map(({ customId, params }, i) => {
+    if (i >= worked) {
       counts.canceled++;
       return { custom_id: customId, result: { type: "canceled" } };
     }
@@ -72,11 +73,11 @@ function batchObject(ctx: SimRequest, batch: SimMessageBatch) {
   const endedAt =
     batch.cancelAt !== undefined ? batch.cancelAt + t.finalizingMs : phaseStart(batch.createdAt, "done", t);
   const ended = now >= endedAt;
-  if (ended && !batch.results) settle(state, batch, batch.cancelAt !== undefined);
   const total = batch.requests.length;
-  // While it runs, requests leave `processing` as they are worked through (counted as succeeded).
-  const processed =
-    ended || batch.cancelAt !== undefined ? 0 : requestsProcessed(batch.createdAt, now, t, total);
+  // While it runs, requests leave `processing` as they are worked through (counted as succeeded); a
+  // cancel stops it there, and the requests worked through keep their results.
+  const processed = requestsProcessed(batch.createdAt, batch.cancelAt ?? now, t, total);
+  if (ended && !batch.results) settle(state, batch, processed);
   const processing = ended ? 0 : total - processed;
   return {
     id: batch.id,

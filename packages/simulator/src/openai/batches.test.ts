@@ -111,6 +111,29 @@ describe("OpenAI files and batches", () => {
     expect(errors.map((e) => e.error.code)).toEqual(["batch_expired", "batch_expired"]);
   });
 
+  it("keeps the results of requests worked through before a cancel, in the output file", async () => {
+    const file = await upload([line("p1"), line("p2"), line("p3"), line("p4")]);
+    const batch = await client.batches.create({
+      input_file_id: file.id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "24h",
+    });
+    // Validating, then half of in_progress: two of four requests worked through.
+    clock.advance(1_000 + 5_000);
+    const cancelling = await client.batches.cancel(batch.id);
+    expect([cancelling.status, cancelling.request_counts?.completed]).toEqual(["cancelling", 2]);
+    clock.advance(1_000);
+    const cancelled = await client.batches.retrieve(batch.id);
+    expect(cancelled.status).toBe("cancelled");
+    expect(cancelled.request_counts).toEqual({ total: 4, completed: 2, failed: 0 });
+    const output = await readJsonl(cancelled.output_file_id);
+    expect(output.map((o) => [o.custom_id, o.response.status_code])).toEqual([
+      ["p1", 200],
+      ["p2", 200],
+    ]);
+    expect(cancelled.error_file_id).toBeNull();
+  });
+
   it("cancels through cancelling → cancelled and lists batches newest first", async () => {
     const file = await upload([line("c1")]);
     const batch = await client.batches.create({

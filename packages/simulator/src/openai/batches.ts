@@ -64,10 +64,16 @@ function parseInput(content: string, endpoint: string): Pick<SimBatch, "lines" |
   return { lines, errors };
 }
 
-function settle(state: SimState, batch: SimBatch, expired: boolean): NonNullable<SimBatch["result"]> {
+/** Writes the output and error files of the first `upTo` requests (all by default). */
+function settle(
+  state: SimState,
+  batch: SimBatch,
+  expired: boolean,
+  upTo = batch.lines.length,
+): NonNullable<SimBatch["result"]> {
   const out: string[] = [];
   const err: string[] = [];
-  for (const line of batch.lines) {
+  for (const line of batch.lines.slice(0, upTo)) {
     const requestId = state.nextId("req");
     const id = state.nextId("batch_req");
     if (expired) {
@@ -193,13 +199,20 @@ function batchObject(state: SimState, batch: SimBatch) {
     };
   }
   if (batch.cancelAt !== undefined) {
+    // As OpenAI does: the requests worked through before the cancel keep their results.
+    const worked = requestsProcessed(batch.createdAt, batch.cancelAt, t, batch.lines.length);
     const done = now >= batch.cancelAt + t.finalizingMs;
-    if (done) batch.result ??= { outputFileId: null, errorFileId: null, completed: 0, failed: 0 };
+    if (done) batch.result ??= settle(state, batch, false, worked);
     return {
       ...base,
       status: done ? "cancelled" : "cancelling",
       cancelling_at: seconds(batch.cancelAt),
       cancelled_at: done ? seconds(batch.cancelAt + t.finalizingMs) : null,
+      output_file_id: batch.result?.outputFileId ?? null,
+      error_file_id: batch.result?.errorFileId ?? null,
+      request_counts: batch.result
+        ? { total: batch.lines.length, completed: batch.result.completed, failed: batch.result.failed }
+        : { total: batch.lines.length, completed: worked, failed: 0 },
     };
   }
   if (phase === "validating") return base;

@@ -21,18 +21,24 @@ export const request = (i: number, cue = "") => ({
   body: { messages: [{ role: "user", content: `Say hello to number ${i}. ${cue}` }], max_tokens: 16 },
 });
 
+/** The simulator's batch clock: by default a provider batch ends within a second. */
+const FAST_BATCHES = { validatingMs: 150, inProgressMs: 600, finalizingMs: 150 };
+
 /**
- * Worker processes, the simulator with a fast batch clock (a provider batch ends within a
- * second) and a batch service over the test database, for a test file's lifetime.
+ * Worker processes, the simulator with a fast batch clock and a batch service over the test
+ * database, for a test file's lifetime.
  */
-export function useBatchHarness(t: ReturnType<typeof useTestDatabase>) {
+export function useBatchHarness(
+  t: ReturnType<typeof useTestDatabase>,
+  batchTimings: typeof FAST_BATCHES = FAST_BATCHES,
+) {
   let h!: Awaited<ReturnType<typeof startProcessHarness>>;
   let runtime!: LlmRuntime;
   let batches!: BatchService;
 
   beforeAll(async () => {
     h = await startProcessHarness(t, {
-      simulator: { batchTimings: { validatingMs: 150, inProgressMs: 600, finalizingMs: 150 } },
+      simulator: { batchTimings },
       env: { SLUICE_BATCH_POLL_MS: "100" },
       // A poll whose worker died is taken up again within seconds.
       jobs: {

@@ -7,6 +7,7 @@ import express from "express";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { plainSuperjson } from "../src/trpc/plainSuperjson.ts";
 import { subscriptionStreams } from "../src/trpc/subscriptionStreams.ts";
 
 // A router of its own, so the stream writer is checked against tRPC's own client and nothing else.
@@ -33,6 +34,10 @@ const appRouter = t.router({
         yield tracked(String(i), { n: i, at: new Date(0) });
       }
     }),
+  // Dates below the top level: left to superjson by the fast path.
+  nested: t.procedure.subscription(async function* () {
+    yield { when: { at: new Date(5) }, list: [new Date(6)] };
+  }),
   mixed: t.procedure.subscription(async function* () {
     yield tracked("1", "first");
     yield "untracked";
@@ -71,6 +76,8 @@ beforeAll(async () => {
     subscriptionStreams({
       router: appRouter,
       createContext,
+      // As the API mounts it: plain events skip superjson's walk, the rest go through it.
+      serializeFast: plainSuperjson,
       admit: async () => {
         open++;
         return { expired: new AbortController().signal, release: () => void open-- };
@@ -156,6 +163,13 @@ describe("tRPC subscriptions over the stream writer", () => {
     expect(text).toContain("id: 3\n");
     expect(text).not.toContain("id: 1\n");
     expect(text).not.toContain("id: 2\n");
+  });
+
+  it("sends values the fast path leaves alone through the transformer, Dates and all", async () => {
+    const result = await collect<{ when: { at: Date }; list: Date[] }>((handlers) =>
+      client().nested.subscribe(undefined, handlers),
+    );
+    expect(result.values).toEqual([{ when: { at: new Date(5) }, list: [new Date(6)] }]);
   });
 
   it("keeps the last id across an untracked event so a reconnect still resumes", async () => {

@@ -34,6 +34,11 @@ export function subscriptionStreams<TContext extends object>(options: {
    */
   admit?: (ctx: TContext) => Promise<{ expired: AbortSignal; release(): void } | undefined>;
   expiredError?: () => unknown;
+  /**
+   * The transformer's output as JSON text, computed more cheaply, for the values it knows; undefined
+   * for the rest, which go through the transformer. It must write exactly what the transformer would.
+   */
+  serializeFast?: (value: unknown) => string | undefined;
 }) {
   const { router } = options;
   const config = router._def._config;
@@ -42,7 +47,7 @@ export function subscriptionStreams<TContext extends object>(options: {
     const frozen = typeof value === "object" && value !== null && Object.isFrozen(value);
     let json = frozen ? shared.get(value) : undefined;
     if (json === undefined) {
-      json = JSON.stringify(config.transformer.output.serialize(value));
+      json = options.serializeFast?.(value) ?? JSON.stringify(config.transformer.output.serialize(value));
       if (frozen) shared.set(value, json);
     }
     return json;

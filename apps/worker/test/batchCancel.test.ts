@@ -5,7 +5,7 @@ import { request, useBatchHarness } from "./batchHarness.ts";
 const t = useTestDatabase();
 // Slow enough at the provider that a cancel or a kill lands while it validates, or mid-run.
 const harness = useBatchHarness(t, { validatingMs: 1_500, inProgressMs: 3_000, finalizingMs: 150 });
-const { untilBatch, allResponses, expectExactCosts } = harness;
+const { untilBatch, allResponses, expectExactCosts, expectOneResponseEach } = harness;
 
 const MODELS = ["sim-small", "claude-haiku-4-5"];
 
@@ -108,13 +108,7 @@ describe("provider batches cancelled or restarted while at the provider", () => 
       // The same provider batch, read to its end: nothing submitted again, nothing stored twice.
       expect(done.providerBatchId).toBe(atKill.providerBatchId);
       expect(done.counts).toEqual({ total: 20, succeeded: 20, errored: 0, expired: 0, cancelled: 0 });
-      const stored = await t.db
-        .selectFrom("batchResponses")
-        .select("customId")
-        .where("batchId", "=", created.id)
-        .execute();
-      expect(stored).toHaveLength(20);
-      expect(new Set(stored.map((r) => r.customId)).size).toBe(20);
+      await expectOneResponseEach(created.id, 20);
       await expectExactCosts(done);
       await second.stop();
     },

@@ -112,6 +112,17 @@ export function useBatchHarness(
     return { responses, batch: fresh };
   }
 
+  /** Every request of the batch has exactly one stored response: nothing lost, nothing twice. */
+  async function expectOneResponseEach(id: string, total: number) {
+    const stored = await t.db
+      .selectFrom("batchResponses")
+      .select("customId")
+      .where("batchId", "=", id)
+      .execute();
+    expect(stored).toHaveLength(total);
+    expect(new Set(stored.map((r) => r.customId)).size).toBe(total);
+  }
+
   /** A received webhook is signed with the tenant's secret and tells of the batch's end. */
   async function expectSignedBatchHook(
     hook: { headers: Record<string, string | string[] | undefined>; body: string },
@@ -145,6 +156,7 @@ export function useBatchHarness(
     untilBatch,
     allResponses,
     expectExactCosts,
+    expectOneResponseEach,
     expectSignedBatchHook,
   };
 }

@@ -7,7 +7,7 @@ import { request, useBatchHarness } from "./batchHarness.ts";
 
 const t = useTestDatabase();
 const harness = useBatchHarness(t);
-const { untilBatch, allResponses, expectExactCosts } = harness;
+const { untilBatch, allResponses, expectExactCosts, expectOneResponseEach } = harness;
 
 describe("provider batches through worker processes", () => {
   it("runs an OpenAI-wire batch to completion: one item fails, the rest answer at half price", async () => {
@@ -238,13 +238,7 @@ describe("provider batches through worker processes", () => {
     const second = await harness.h.worker();
     const done = await untilBatch(created.id, ["completed", "failed"], 60_000);
     expect(done.counts).toEqual({ total: 10_000, succeeded: 10_000, errored: 0, expired: 0, cancelled: 0 });
-    const stored = await t.db
-      .selectFrom("batchResponses")
-      .select("customId")
-      .where("batchId", "=", created.id)
-      .execute();
-    expect(stored).toHaveLength(10_000);
-    expect(new Set(stored.map((r) => r.customId)).size).toBe(10_000);
+    await expectOneResponseEach(created.id, 10_000);
     await expectExactCosts(done);
     await second.stop();
     fs.rmSync(tmp, { force: true });

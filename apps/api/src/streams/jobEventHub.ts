@@ -9,6 +9,9 @@ import {
 
 type Deliver = (events: JobEvent[]) => void;
 
+/** Subscribers handed their events in one event-loop turn before the hub lets the writes go out. */
+const DELIVERIES_PER_TURN = 100;
+
 interface Watched {
   /** Highest event id read for this job. */
   cursor: number;
@@ -57,11 +60,17 @@ export async function startJobEventHub(options: {
       }
       const byJob = new Map<string, JobEvent[]>();
       for (const e of events) byJob.set(e.jobId, [...(byJob.get(e.jobId) ?? []), e]);
+      let delivered = 0;
       for (const [jobId, list] of byJob) {
         const w = watched.get(jobId);
         if (!w) continue;
         w.cursor = Math.max(w.cursor, list.at(-1)!.id);
-        for (const deliver of w.subscribers) deliver(list);
+        for (const deliver of [...w.subscribers]) {
+          deliver(list);
+          // Socket writes go out only once the turn ends: end it every so many subscribers, so the
+          // first ones are on the wire while the rest are still being prepared.
+          if (++delivered % DELIVERIES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
+        }
       }
       if (events.length >= 5000) again = true;
     } while (again);

@@ -1,0 +1,63 @@
+import { randomUUID } from "node:crypto";
+import { insertJobEvents, insertJobs, insertTenant, type JobEvent } from "@sluice/db";
+import { useTestDatabase } from "@sluice/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type JobEventHub, startJobEventHub } from "../src/streams/jobEventHub.ts";
+
+const t = useTestDatabase();
+let hub: JobEventHub;
+beforeAll(async () => {
+  hub = await startJobEventHub({ db: t.db, databaseUrl: t.url });
+});
+afterAll(() => hub.close());
+
+async function newJob(): Promise<{ jobId: string; tenantId: string }> {
+  const tenant = await insertTenant(t.db, { name: `hub-${randomUUID()}` });
+  const [job] = await insertJobs(t.db, [
+    {
+      id: randomUUID(),
+      tenantId: tenant.id,
+      kind: "chat.complete",
+      queue: "chat.complete",
+      priority: 0,
+      payload: "{}",
+      maxAttempts: 1,
+    },
+  ]);
+  return { jobId: job!.id, tenantId: tenant.id };
+}
+
+describe("the job event hub", () => {
+  it("hands a committed event to every subscriber once, over several turns of the event loop", async () => {
+    const { jobId, tenantId } = await newJob();
+    const received: number[][] = Array.from({ length: 250 }, () => []);
+    // Whether the event-loop turn of the first delivery had ended when each delivery ran.
+    let firstTurnOver: boolean | undefined;
+    const later: boolean[] = [];
+    const unsubscribe = received.map((list, i) =>
+      hub.subscribe(jobId, 0, (events: JobEvent[]) => {
+        if (firstTurnOver === undefined) {
+          firstTurnOver = false;
+          setImmediate(() => {
+            firstTurnOver = true;
+          });
+        }
+        later.push(firstTurnOver);
+        list.push(...events.map((e) => e.id));
+        if (i === 0) expect(events.map((e) => e.type)).toEqual(["progress"]);
+      }),
+    );
+    await t.db
+      .transaction()
+      .execute((tx) => insertJobEvents(tx, [{ jobId, tenantId, type: "progress", data: { progress: 1 } }]));
+    await expect.poll(() => received.every((r) => r.length > 0), { timeout: 5_000 }).toBe(true);
+    // Nothing twice, nobody left out; and the first subscribers did not wait for the last.
+    const ids = new Set(received.flat());
+    expect(ids.size).toBe(1);
+    for (const list of received) expect(list).toHaveLength(1);
+    expect(later.filter((l) => !l).length).toBeGreaterThan(0);
+    expect(later.filter((l) => l).length).toBeGreaterThan(0);
+    for (const u of unsubscribe) u();
+    expect(hub.watching).toBe(0);
+  });
+});

@@ -54,6 +54,24 @@ describe("plainSuperjson", () => {
     expect(written).toBeGreaterThan(450);
   });
 
+  it("reads each value once, as superjson does: getters and a hidden toJSON change nothing", () => {
+    const hidden = { x: 1 };
+    Object.defineProperty(hidden, "toJSON", { value: () => "hi", enumerable: false });
+    let reads = 0;
+    const flaky = {
+      get v() {
+        reads++;
+        return reads === 1 ? 1 : undefined;
+      },
+    };
+    for (const value of [{ a: hidden }, { a: [hidden] }, { a: flaky, at: new Date(0) }]) {
+      reads = 0;
+      const expected = viaTransformer(value);
+      reads = 0;
+      expect(plainSuperjson(value)).toBe(expected);
+    }
+  });
+
   it.each([
     ["a nested Date", { data: { at: new Date(0) } }],
     ["undefined", { a: undefined }],
@@ -72,6 +90,7 @@ describe("plainSuperjson", () => {
     ["a Date under a dotted key", { "a.b": new Date(0) }],
     ["a bigint", { a: 1n }],
     ["an array hole", { a: new Array(3) }],
+    ["an array with a named key", { a: Object.assign([1], { x: 2 }) }],
     ["a top-level array", [1, 2]],
     ["a top-level Date", new Date(0)],
     ["a refused key", JSON.parse('{"__proto__": {"x": 1}}')],

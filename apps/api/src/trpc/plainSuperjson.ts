@@ -9,8 +9,8 @@ const REFUSED_KEYS = new Set(["__proto__", "constructor", "prototype"]);
  *
  * Anything superjson would annotate or refuse is not handled and gives `undefined`, to be serialized
  * by superjson: nested Dates, `undefined`, non-finite numbers or -0, a shared or repeated object,
- * class instances, a Date under a key with a dot or backslash (its path would need escaping),
- * refused keys. The test compares the two on such values.
+ * class instances, arrays with named keys, a Date under a key with a dot or backslash (its path
+ * would need escaping), refused keys. The test compares the two on such values.
  */
 export function plainSuperjson(value: unknown): string | undefined {
   if (!isPlainObject(value)) return undefined;
@@ -26,10 +26,10 @@ export function plainSuperjson(value: unknown): string | undefined {
       seen.add(leaf);
       json[key] = leaf.toISOString();
       dates += `${dates === "" ? "" : ","}${JSON.stringify(key)}:["Date"]`;
-    } else if (isJsonData(leaf, seen)) {
-      json[key] = leaf;
     } else {
-      return undefined;
+      const copy = copyJsonData(leaf, seen);
+      if (copy === NOT_PLAIN) return undefined;
+      json[key] = copy;
     }
   }
   const body = JSON.stringify(json);
@@ -40,30 +40,47 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
-/** JSON data superjson passes through unchanged: each object met once, no special numbers. */
-function isJsonData(value: unknown, seen: Set<object>): boolean {
-  if (value === null) return true;
+const NOT_PLAIN = Symbol("not plain JSON data");
+
+/**
+ * A copy of JSON data superjson passes through unchanged (each object met once, no special
+ * numbers), or NOT_PLAIN. The copy is what is written: read once, as superjson reads it (own
+ * enumerable keys), so a getter, a hidden `toJSON` or an array's extra keys cannot make the text
+ * differ from superjson's.
+ */
+function copyJsonData(value: unknown, seen: Set<object>): unknown {
+  if (value === null) return null;
   switch (typeof value) {
     case "string":
     case "boolean":
-      return true;
+      return value;
     case "number":
-      return Number.isFinite(value) && !Object.is(value, -0);
+      return Number.isFinite(value) && !Object.is(value, -0) ? value : NOT_PLAIN;
     case "object": {
-      if (seen.has(value)) return false;
+      if (seen.has(value)) return NOT_PLAIN;
       seen.add(value);
       if (Array.isArray(value)) {
-        // A hole reads as undefined, which superjson annotates.
-        for (let i = 0; i < value.length; i++) if (!isJsonData(value[i], seen)) return false;
-        return true;
+        // Named keys on an array are walked by superjson but not written by JSON.
+        if (Object.keys(value).length !== value.length) return NOT_PLAIN;
+        const copy: unknown[] = [];
+        for (let i = 0; i < value.length; i++) {
+          const item = copyJsonData(value[i], seen);
+          if (item === NOT_PLAIN) return NOT_PLAIN;
+          copy.push(item);
+        }
+        return copy;
       }
-      if (!isPlainObject(value)) return false;
+      if (!isPlainObject(value)) return NOT_PLAIN;
+      const copy: Record<string, unknown> = {};
       for (const key of Object.keys(value)) {
-        if (REFUSED_KEYS.has(key) || !isJsonData(value[key], seen)) return false;
+        if (REFUSED_KEYS.has(key)) return NOT_PLAIN;
+        const item = copyJsonData(value[key], seen);
+        if (item === NOT_PLAIN) return NOT_PLAIN;
+        copy[key] = item;
       }
-      return true;
+      return copy;
     }
     default:
-      return false;
+      return NOT_PLAIN;
   }
 }

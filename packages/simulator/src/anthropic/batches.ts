@@ -74,18 +74,17 @@ function batchObject(ctx: SimRequest, batch: SimMessageBatch) {
     batch.cancelAt !== undefined ? batch.cancelAt + t.finalizingMs : phaseStart(batch.createdAt, "done", t);
   const ended = now >= endedAt;
   const total = batch.requests.length;
-  // While it runs, requests leave `processing` as they are worked through (counted as succeeded); a
-  // cancel stops it there, and the requests worked through keep their results.
-  const processed = requestsProcessed(batch.createdAt, batch.cancelAt ?? now, t, total);
-  if (ended && !batch.results) settle(state, batch, processed);
-  const processing = ended ? 0 : total - processed;
+  // A cancel stops the batch where it was: the requests worked through by then keep their results.
+  if (ended && !batch.results)
+    settle(state, batch, requestsProcessed(batch.createdAt, batch.cancelAt ?? now, t, total));
   return {
     id: batch.id,
     type: "message_batch",
     processing_status: ended ? "ended" : batch.cancelAt !== undefined ? "canceling" : "in_progress",
+    // As Anthropic counts them: every request is `processing` until the whole batch has ended.
     request_counts: {
-      processing,
-      ...(batch.counts ?? { succeeded: processed, errored: 0, canceled: 0, expired: 0 }),
+      processing: ended ? 0 : total,
+      ...(batch.counts ?? { succeeded: 0, errored: 0, canceled: 0, expired: 0 }),
     },
     ended_at: ended ? iso(endedAt) : null,
     created_at: iso(batch.createdAt),

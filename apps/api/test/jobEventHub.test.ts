@@ -6,8 +6,9 @@ import { type JobEventHub, startJobEventHub } from "../src/streams/jobEventHub.t
 
 const t = useTestDatabase();
 let hub: JobEventHub;
+const errors: unknown[] = [];
 beforeAll(async () => {
-  hub = await startJobEventHub({ db: t.db, databaseUrl: t.url });
+  hub = await startJobEventHub({ db: t.db, databaseUrl: t.url, onError: (e) => errors.push(e) });
 });
 afterAll(() => hub.close());
 
@@ -34,6 +35,7 @@ describe("the job event hub", () => {
     // Whether the event-loop turn of the first delivery had ended when each delivery ran.
     let firstTurnOver: boolean | undefined;
     const later: boolean[] = [];
+    const types: string[] = [];
     const unsubscribe = received.map((list, i) =>
       hub.subscribe(jobId, 0, (events: JobEvent[]) => {
         if (firstTurnOver === undefined) {
@@ -44,7 +46,7 @@ describe("the job event hub", () => {
         }
         later.push(firstTurnOver);
         list.push(...events.map((e) => e.id));
-        if (i === 0) expect(events.map((e) => e.type)).toEqual(["progress"]);
+        if (i === 0) types.push(...events.map((e) => e.type));
       }),
     );
     await t.db
@@ -52,6 +54,7 @@ describe("the job event hub", () => {
       .execute((tx) => insertJobEvents(tx, [{ jobId, tenantId, type: "progress", data: { progress: 1 } }]));
     await expect.poll(() => received.every((r) => r.length > 0), { timeout: 5_000 }).toBe(true);
     // Nothing twice, nobody left out; and the first subscribers did not wait for the last.
+    expect(types).toEqual(["progress"]);
     const ids = new Set(received.flat());
     expect(ids.size).toBe(1);
     for (const list of received) expect(list).toHaveLength(1);
@@ -59,5 +62,20 @@ describe("the job event hub", () => {
     expect(later.filter((l) => l).length).toBeGreaterThan(0);
     for (const u of unsubscribe) u();
     expect(hub.watching).toBe(0);
+  });
+
+  it("goes on delivering to the other subscribers when one throws, and reports the error", async () => {
+    const { jobId, tenantId } = await newJob();
+    const got: string[] = [];
+    const unsubscribe = [
+      hub.subscribe(jobId, 0, () => {
+        throw new Error("subscriber broke");
+      }),
+      hub.subscribe(jobId, 0, (events) => got.push(...events.map((e) => e.type))),
+    ];
+    await t.db.transaction().execute((tx) => insertJobEvents(tx, [{ jobId, tenantId, type: "started" }]));
+    await expect.poll(() => got).toEqual(["started"]);
+    expect(errors).toEqual([expect.objectContaining({ message: "subscriber broke" })]);
+    for (const u of unsubscribe) u();
   });
 });

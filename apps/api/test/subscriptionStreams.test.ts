@@ -1,3 +1,4 @@
+import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
 import { initTRPC, TRPCError, tracked } from "@trpc/server";
@@ -13,6 +14,8 @@ import { subscriptionStreams } from "../src/trpc/subscriptionStreams.ts";
 // A router of its own, so the stream writer is checked against tRPC's own client and nothing else.
 interface Ctx {
   token: string | undefined;
+  /** How long the stream may stay open (`x-expire-ms`); unlimited without. */
+  expireMs: number | undefined;
 }
 const t = initTRPC.context<Ctx>().create({
   transformer: superjson,
@@ -57,6 +60,11 @@ const appRouter = t.router({
       cleanedUp++;
     }
   }),
+  // Far more than a socket buffer holds, as fast as it can.
+  flood: t.procedure.subscription(async function* () {
+    const big = "x".repeat(256 * 1024);
+    for (;;) yield big;
+  }),
   // Ignores its signal: only the stream writer can end it when the client goes.
   stuck: t.procedure.subscription(async function* () {
     yield "once";
@@ -70,6 +78,7 @@ beforeAll(async () => {
   const app = express();
   const createContext = (req: express.Request): Ctx => ({
     token: req.header("authorization")?.replace(/^Bearer /, ""),
+    expireMs: req.header("x-expire-ms") ? Number(req.header("x-expire-ms")) : undefined,
   });
   app.use(
     "/trpc",
@@ -78,9 +87,10 @@ beforeAll(async () => {
       createContext,
       // As the API mounts it: plain events skip superjson's walk, the rest go through it.
       serializeFast: plainSuperjson,
-      admit: async () => {
+      admit: async (ctx) => {
         open++;
-        return { expired: new AbortController().signal, release: () => void open-- };
+        const expired = ctx.expireMs ? AbortSignal.timeout(ctx.expireMs) : new AbortController().signal;
+        return { expired, release: () => void open-- };
       },
     }),
     createExpressMiddleware({ router: appRouter, createContext: ({ req }) => createContext(req) }),
@@ -229,6 +239,16 @@ describe("tRPC subscriptions over the stream writer", () => {
     expect(open).toBeGreaterThan(0);
     sub.unsubscribe();
     await expect.poll(() => open, { timeout: 2_000 }).toBe(0);
+  });
+
+  it("ends the stream of a client that stops reading once its time is up", async () => {
+    const before = open;
+    const req = http.get(`${url}/flood`, { headers: { "x-expire-ms": "300" } }, (res) => res.pause());
+    req.on("error", () => {});
+    await expect.poll(() => open).toBe(before + 1);
+    // The writer is waiting for a socket nobody reads; expiry still ends the stream.
+    await expect.poll(() => open, { timeout: 3_000 }).toBe(before);
+    req.destroy();
   });
 
   it("leaves queries to tRPC's adapter", async () => {

@@ -66,7 +66,12 @@ export async function startJobEventHub(options: {
         if (!w) continue;
         w.cursor = Math.max(w.cursor, list.at(-1)!.id);
         for (const deliver of [...w.subscribers]) {
-          deliver(list);
+          // One subscriber's failure neither stops the others' deliveries nor the hub.
+          try {
+            deliver(list);
+          } catch (error) {
+            options.onError?.(error);
+          }
           // Socket writes go out only once the turn ends: end it every so many subscribers, so the
           // first ones are on the wire while the rest are still being prepared.
           if (++delivered % DELIVERIES_PER_TURN === 0) await new Promise((r) => setImmediate(r));

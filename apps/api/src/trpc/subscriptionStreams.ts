@@ -65,10 +65,12 @@ export function subscriptionStreams<TContext extends object>(options: {
   async function serve(req: Request, res: Response, path: string): Promise<void> {
     const abort = new AbortController();
     res.once("close", () => abort.abort());
+    // The stream ends when the client goes, or when it has been open for as long as it may.
+    let stop = abort.signal;
     const ctx = options.createContext(req);
     let input: unknown;
     const send = async (frame: string): Promise<void> => {
-      if (!writeNow(res, frame, abort.signal)) await drained(res);
+      if (!writeNow(res, frame, abort.signal)) await drained(res, stop);
     };
     const fail = (cause: unknown): Promise<void> => {
       const error = getTRPCErrorFromUnknown(cause);
@@ -83,8 +85,6 @@ export function subscriptionStreams<TContext extends object>(options: {
     res.setHeader("Connection", "keep-alive");
     let lastEventId = lastEventIdOf(req);
     let pass: { expired: AbortSignal; release(): void } | undefined;
-    // The stream ends when the client goes, or when it has been open for as long as it may.
-    let stop = abort.signal;
     try {
       let iterable: unknown;
       try {
@@ -133,7 +133,7 @@ export function subscriptionStreams<TContext extends object>(options: {
             frame = `id: \ndata: ${serialize(value)}\n\nevent: restore-id\ndata: \nid: ${lastEventId}\n\n`;
           }
           // Waits only when the socket's buffer is full.
-          if (!writeNow(res, frame, abort.signal)) await drained(res);
+          if (!writeNow(res, frame, abort.signal)) await drained(res, stop);
         }
         if (!abort.signal.aborted && pass?.expired.aborted) await fail(options.expiredError?.());
         else if (!abort.signal.aborted) await send("event: return\ndata: \n\n");
@@ -230,15 +230,21 @@ function writeNow(res: Response, frame: string, signal: AbortSignal): boolean {
   return res.write(frame);
 }
 
-/** Resolves when the response's socket has drained, or closed. */
-function drained(res: Response): Promise<void> {
+/**
+ * Resolves when the response's socket has drained, or closed, or `stop` fires: a client that stops
+ * reading still has its stream ended when its time is up.
+ */
+function drained(res: Response, stop?: AbortSignal): Promise<void> {
+  if (stop?.aborted) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const done = () => {
       res.off("drain", done);
       res.off("close", done);
+      stop?.removeEventListener("abort", done);
       resolve();
     };
     res.on("drain", done);
     res.on("close", done);
+    stop?.addEventListener("abort", done, { once: true });
   });
 }

@@ -10,6 +10,7 @@ import type {
   NewBatch,
   NewBatchResponse,
 } from "../schema.ts";
+import { pageOf } from "./paging.ts";
 
 /** Statuses after which a batch never changes again. */
 export const FINAL_BATCH_STATUSES: readonly BatchStatus[] = ["completed", "failed", "expired", "cancelled"];
@@ -124,11 +125,7 @@ export async function listBatches(
     .orderBy("id", "desc")
     .limit(options.limit + 1)
     .execute();
-  const items = rows.slice(0, options.limit);
-  return {
-    items,
-    nextCursor: rows.length > options.limit ? encodeCursor("b", items.at(-1)!.id) : null,
-  };
+  return pageOf(rows, options.limit, (last) => encodeCursor("b", last.id));
 }
 
 /** Deletes a tenant's draft; false when it is not a draft (or not theirs). */
@@ -193,8 +190,7 @@ export async function listBatchRequests(
     .orderBy("seq")
     .limit(options.limit + 1)
     .execute();
-  const items = rows.slice(0, options.limit);
-  return { items, nextCursor: rows.length > options.limit ? encodeCursor("r", items.at(-1)!.seq) : null };
+  return pageOf(rows, options.limit, (last) => encodeCursor("r", last.seq));
 }
 
 /**
@@ -280,8 +276,7 @@ export async function listBatchResponses(
     .orderBy("seq")
     .limit(options.limit + 1)
     .execute();
-  const items = rows.slice(0, options.limit);
-  return { items, nextCursor: rows.length > options.limit ? encodeCursor("s", items.at(-1)!.seq) : null };
+  return pageOf(rows, options.limit, (last) => encodeCursor("s", last.seq));
 }
 
 /** Up to `limit` requests of a batch's tier that have no answer yet (in input order). */

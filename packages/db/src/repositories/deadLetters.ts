@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import type { Db } from "../createDb.ts";
 import { decodeJobCursor, encodeJobCursor, type JobPage } from "./jobs.ts";
+import { pageOf } from "./paging.ts";
 
 /** Filters of a dead-letter listing. */
 export interface DeadJobFilter {
@@ -44,9 +45,7 @@ export async function listDeadJobs(
     .orderBy("d.jobId", "desc")
     .limit(filter.limit + 1)
     .execute();
-  const items = rows.slice(0, filter.limit);
-  const last = items.at(-1);
-  return { items, nextCursor: rows.length > filter.limit && last ? encodeJobCursor(last) : null };
+  return pageOf(rows, filter.limit, encodeJobCursor);
 }
 
 /** Dead jobs matching a filter, oldest death first, up to `limit` (locked for the caller's transaction). */

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { Db } from "../createDb.ts";
 import type { Job, JobStatus, NewJob } from "../schema.ts";
 import { JOB_EVENTS_CHANNEL } from "./jobEvents.ts";
+import { pageOf } from "./paging.ts";
 
 /** Filters and paging of a job listing, newest first. */
 export interface JobListOptions {
@@ -95,9 +96,7 @@ export async function listJobs(
     .orderBy("id", "desc")
     .limit(options.limit + 1)
     .execute();
-  const items = rows.slice(0, options.limit);
-  const last = items.at(-1);
-  return { items, nextCursor: rows.length > options.limit && last ? encodeJobCursor(last) : null };
+  return pageOf(rows, options.limit, encodeJobCursor);
 }
 
 /** An attempt of a job, as a worker holds it. */

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import type { Db } from "../createDb.ts";
 import type { Ticket, TicketCategory, TicketUrgency } from "../schema.ts";
+import { pageOf } from "./paging.ts";
 
 /** A ticket as it is created. */
 export interface TicketInput {
@@ -94,9 +95,7 @@ export async function listTickets(
     .orderBy("id")
     .limit(options.limit + 1)
     .execute();
-  const items = rows.slice(0, options.limit);
-  const last = items.at(-1);
-  return { items, nextCursor: rows.length > options.limit && last ? encodeCursor(last) : null };
+  return pageOf(rows, options.limit, encodeCursor);
 }
 
 /** Ids of the tenant's unclassified tickets, oldest first. */

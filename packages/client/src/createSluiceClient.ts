@@ -1,14 +1,8 @@
 import type { AppRouter } from "@sluice/api";
-import {
-  createTRPCClient,
-  httpBatchStreamLink,
-  httpSubscriptionLink,
-  splitLink,
-  type TRPCClient,
-} from "@trpc/client";
+import { createTRPCClient, httpBatchStreamLink, splitLink, type TRPCClient } from "@trpc/client";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
-import { EventSource } from "eventsource";
 import superjson from "superjson";
+import { sseSubscriptionLink } from "./sseSubscriptionLink.ts";
 
 /** Options for {@link createSluiceClient}. */
 export interface SluiceClientOptions {
@@ -35,8 +29,8 @@ export type SluiceClient = TRPCClient<AppRouter>;
 
 /**
  * Creates a typed tRPC client for the Sluice API: queries and mutations over a streaming batch
- * link, subscriptions over Server-Sent Events (with the API key, and resuming from the last event
- * id after a reconnect).
+ * link, subscriptions over Server-Sent Events read by {@link sseSubscriptionLink} (with the API
+ * key, and resuming from the last event id after a reconnect). Runs on Node.js.
  */
 export function createSluiceClient(options: SluiceClientOptions): SluiceClient {
   const base = `${options.url.replace(/\/+$/, "")}/trpc`;
@@ -48,14 +42,7 @@ export function createSluiceClient(options: SluiceClientOptions): SluiceClient {
     links: [
       splitLink({
         condition: (op) => op.type === "subscription",
-        true: httpSubscriptionLink({
-          url: base,
-          transformer: superjson,
-          EventSource,
-          eventSourceOptions: () => ({
-            fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, ...headers() } }),
-          }),
-        }),
+        true: sseSubscriptionLink({ url: base, transformer: superjson, headers }),
         false: httpBatchStreamLink({
           url: base,
           transformer: superjson,

@@ -6,3 +6,4 @@ export {
   type SluiceClient,
   type SluiceClientOptions,
 } from "./createSluiceClient.ts";
+export { type SseSubscriptionLinkOptions, sseSubscriptionLink } from "./sseSubscriptionLink.ts";

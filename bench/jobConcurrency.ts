@@ -2,6 +2,8 @@
 // on a model call the simulator holds for 1 s: in-flight peak, wall time and peak RSS; (2) progress
 // events fanned out by the API to 1,000 subscribers: latency from the event's commit to receipt.
 // Run: pnpm bench:jobs:concurrency   (uses DATABASE_URL, or an embedded Postgres)
+// Knobs: BENCH_TRANSPORTS (trpc,trpc-sse,sse,sse-raw), BENCH_CASES (jobs,job,job-fast), BENCH_ROUNDS,
+// BENCH_ROUND_DETAIL=1 (each round's last arrival), BENCH_PROFILE_DIR (CPU profile of the API).
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -25,6 +27,10 @@ import { spawnSimulator } from "./spawnSimulator.ts";
 
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 1000);
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
+// More rounds per case, e.g. for a profile that is mostly deliveries (BENCH_PROFILE_DIR).
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+/** Which fan-out cases run: 1,000 jobs, one job at 2,000 and at 10,000 deliveries/s. */
+const CASES = (process.env.BENCH_CASES ?? "jobs,job,job-fast").split(",");
 const root = fileURLToPath(new URL("..", import.meta.url));
 const children: ChildProcess[] = [];
 
@@ -313,6 +319,15 @@ try {
     const deadline = Date.now() + 15_000;
     while (arrivals.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const latencies = arrivals.map(([round, at]) => at - committedAt.get(round)!);
+    if (process.env.BENCH_ROUND_DETAIL) {
+      // A case's p99 is about its slowest round's last arrival: where the slow rounds are.
+      const last = new Map<number, number>();
+      for (const [round, at] of arrivals)
+        last.set(round, Math.max(last.get(round) ?? 0, at - committedAt.get(round)!));
+      console.error(
+        `${TRANSPORT_NAMES[via]}, ${jobCount} job(s): last arrival per round (ms) ${[...last.values()].join(" ")}`,
+      );
+    }
     const apiCpu = ((cpuSeconds(api.child.pid!) - apiCpu0) * 1e6) / Math.max(1, latencies.length);
     const bench = process.cpuUsage(benchCpu0);
     const benchCpu = (bench.user + bench.system) / Math.max(1, latencies.length);
@@ -325,9 +340,9 @@ try {
     .split(",")
     .filter(Boolean) as Transport[];
   for (const via of transports) {
-    lines.push(await fanOut(SUBSCRIBERS, 10, 500, via));
-    lines.push(await fanOut(1, 10, 500, via));
-    lines.push(await fanOut(1, 20, 100, via));
+    if (CASES.includes("jobs")) lines.push(await fanOut(SUBSCRIBERS, ROUNDS, 500, via));
+    if (CASES.includes("job")) lines.push(await fanOut(1, ROUNDS, 500, via));
+    if (CASES.includes("job-fast")) lines.push(await fanOut(1, ROUNDS * 2, 100, via));
   }
   sim.stop();
 } finally {

@@ -2,6 +2,7 @@ import type { AppRouter } from "@sluice/api";
 import { createTRPCClient, httpBatchStreamLink, splitLink, type TRPCClient } from "@trpc/client";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import superjson from "superjson";
+import { parseSuperjson } from "./parseSuperjson.ts";
 import { sseSubscriptionLink } from "./sseSubscriptionLink.ts";
 
 /** Options for {@link createSluiceClient}. */
@@ -42,7 +43,7 @@ export function createSluiceClient(options: SluiceClientOptions): SluiceClient {
     links: [
       splitLink({
         condition: (op) => op.type === "subscription",
-        true: sseSubscriptionLink({ url: base, transformer: superjson, headers }),
+        true: sseSubscriptionLink({ url: base, transformer: superjson, parse: parseSuperjson, headers }),
         false: httpBatchStreamLink({
           url: base,
           transformer: superjson,

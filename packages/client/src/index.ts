@@ -6,4 +6,5 @@ export {
   type SluiceClient,
   type SluiceClientOptions,
 } from "./createSluiceClient.ts";
+export { parseSuperjson } from "./parseSuperjson.ts";
 export { type SseSubscriptionLinkOptions, sseSubscriptionLink } from "./sseSubscriptionLink.ts";

@@ -5,6 +5,7 @@ import type { AnyTRPCRouter } from "@trpc/server";
 import { observable } from "@trpc/server/observable";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { createParser } from "eventsource-parser";
+import type { parseSuperjson } from "./parseSuperjson.ts";
 
 /** Options for {@link sseSubscriptionLink}. */
 export interface SseSubscriptionLinkOptions {
@@ -14,6 +15,11 @@ export interface SseSubscriptionLinkOptions {
   headers?: () => Record<string, string>;
   /** The router's transformer (superjson for Sluice). */
   transformer: { serialize(value: unknown): unknown; deserialize(value: never): unknown };
+  /**
+   * Decodes an event's data; by default `JSON.parse`, then the transformer. It must give what that
+   * gives (Sluice's client passes {@link parseSuperjson}).
+   */
+  parse?: (text: string) => unknown;
   /** Wait before reconnecting after a stream broke off, until the server sends `retry:` (default 1 s). */
   reconnectMs?: number;
 }
@@ -48,6 +54,8 @@ export function sseSubscriptionLink<TRouter extends AnyTRPCRouter>(
   options: SseSubscriptionLinkOptions,
 ): TRPCLink<TRouter> {
   const base = options.url.replace(/\/+$/, "");
+  const parse =
+    options.parse ?? ((text: string) => options.transformer.deserialize(JSON.parse(text) as never));
   return () =>
     ({ op }) =>
       observable((observer) => {
@@ -146,7 +154,7 @@ export function sseSubscriptionLink<TRouter extends AnyTRPCRouter>(
               switch (message.event) {
                 case undefined:
                 case "message": {
-                  const data = options.transformer.deserialize(JSON.parse(message.data) as never);
+                  const data = parse(message.data);
                   if (streamLastId !== "") {
                     resumeAfter = streamLastId;
                     const id = streamLastId;

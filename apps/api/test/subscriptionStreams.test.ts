@@ -9,7 +9,7 @@ import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { plainSuperjson } from "../src/trpc/plainSuperjson.ts";
-import { subscriptionStreams } from "../src/trpc/subscriptionStreams.ts";
+import { shareValue, subscriptionStreams } from "../src/trpc/subscriptionStreams.ts";
 
 // A router of its own, so the stream writer is checked against tRPC's own client and nothing else.
 interface Ctx {
@@ -26,6 +26,9 @@ const authed = t.procedure.use(({ ctx, next }) => {
   return next();
 });
 let cleanedUp = 0;
+/** One value every stream of `shared` writes, and how often the writer serialized anything. */
+const sharedValue = shareValue({ word: "same for all", at: new Date(7) });
+let serializations = 0;
 /** Streams admitted and not yet released. */
 let open = 0;
 const appRouter = t.router({
@@ -40,6 +43,9 @@ const appRouter = t.router({
   // Dates below the top level: left to superjson by the fast path.
   nested: t.procedure.subscription(async function* () {
     yield { when: { at: new Date(5) }, list: [new Date(6)] };
+  }),
+  shared: t.procedure.subscription(async function* () {
+    yield tracked("1", sharedValue);
   }),
   mixed: t.procedure.subscription(async function* () {
     yield tracked("1", "first");
@@ -86,7 +92,10 @@ beforeAll(async () => {
       router: appRouter,
       createContext,
       // As the API mounts it: plain events skip superjson's walk, the rest go through it.
-      serializeFast: plainSuperjson,
+      serializeFast: (value) => {
+        serializations++;
+        return plainSuperjson(value);
+      },
       admit: async (ctx) => {
         open++;
         const expired = ctx.expireMs ? AbortSignal.timeout(ctx.expireMs) : new AbortController().signal;
@@ -180,6 +189,17 @@ describe("tRPC subscriptions over the stream writer", () => {
       client().nested.subscribe(undefined, handlers),
     );
     expect(result.values).toEqual([{ when: { at: new Date(5) }, list: [new Date(6)] }]);
+  });
+
+  it("serializes a shared value once for all the streams that write it", async () => {
+    serializations = 0;
+    const texts = await Promise.all([1, 2, 3].map(async () => (await fetch(`${url}/shared`)).text()));
+    const frame = `id: 1\ndata: ${JSON.stringify(superjson.serialize({ word: "same for all", at: new Date(7) }))}\n\n`;
+    for (const text of texts) expect(text).toContain(frame);
+    expect(serializations).toBe(1);
+    // Its room for the text is invisible: no key, nothing in JSON, the value itself frozen.
+    expect(Object.keys(sharedValue)).toEqual(["word", "at"]);
+    expect(Object.isFrozen(sharedValue)).toBe(true);
   });
 
   it("keeps the last id across an untracked event so a reconnect still resumes", async () => {

@@ -1,24 +1,15 @@
 import { type Principal, publicJobEvent, SluiceError } from "@sluice/core";
-import type { JobEvent } from "@sluice/db";
 import type { Request, Response } from "express";
 import { errorBody, SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
 import { requestIdOf } from "../http/requestId.ts";
 import type { ApiServices } from "../services.ts";
-import { followJob } from "../streams/followJob.ts";
+import { followJob, memoOnEvent } from "../streams/followJob.ts";
 import { streamExpiredMessage } from "../streams/streamGate.ts";
 
 // The hub hands the same event object to every subscriber of a job: its SSE frame is built once.
-const frames = new WeakMap<JobEvent, string>();
-
-function frameOf(event: JobEvent): string {
-  let frame = frames.get(event);
-  if (frame === undefined) {
-    const data = publicJobEvent(event);
-    frame = `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`;
-    frames.set(event, frame);
-  }
-  return frame;
-}
+const frameOf = memoOnEvent(
+  (event) => `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(publicJobEvent(event))}\n\n`,
+);
 
 /** Where a reconnecting client resumes: `Last-Event-ID`, else `?after=`, else the beginning. */
 function resumeFrom(req: Request): number {

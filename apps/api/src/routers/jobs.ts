@@ -9,12 +9,12 @@ import {
   SluiceError,
   storableDate,
 } from "@sluice/core";
-import type { JobEvent } from "@sluice/db";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import { z } from "zod";
 import { SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
-import { followJob } from "../streams/followJob.ts";
+import { followJob, memoOnEvent } from "../streams/followJob.ts";
 import { adminProcedure, tenantProcedure } from "../trpc/init.ts";
+import { shareValue } from "../trpc/subscriptionStreams.ts";
 
 const byId = z.strictObject({ id: z.uuid() });
 
@@ -24,19 +24,12 @@ function readScope(principal: Principal) {
 }
 
 // The hub hands every subscriber of a job the same event object; its public form is built once, and
-// frozen so the subscription stream serializes it once too.
-const publicEvents = new WeakMap<JobEvent, PublicJobEvent>();
-
-function sharedPublicEvent(event: JobEvent): PublicJobEvent {
-  let shared = publicEvents.get(event);
-  if (shared === undefined) {
-    shared = publicJobEvent(event);
-    Object.freeze(shared.data);
-    Object.freeze(shared);
-    publicEvents.set(event, shared);
-  }
-  return shared;
-}
+// shared so the subscription stream serializes it once too.
+const sharedPublicEvent = memoOnEvent((event) => {
+  const shared = publicJobEvent(event);
+  Object.freeze(shared.data);
+  return shareValue(shared) as PublicJobEvent;
+});
 
 /** The last event of a subscription that cannot go on (not found, shutting down). */
 function errorEvent(jobId: string, code: string, message: string, id = 0) {

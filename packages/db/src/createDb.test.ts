@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDb } from "./createDb.ts";
 import { isDatabaseUnavailable } from "./errors.ts";
@@ -50,6 +51,34 @@ describe("a pooled connection lost while in use", () => {
       expect(rows).toEqual([{ n: 1 }]);
     } finally {
       process.off("uncaughtException", onUncaught);
+    }
+  });
+});
+
+describe("session settings", () => {
+  it("turn Postgres's JIT off unless asked for, alongside synchronous_commit", async () => {
+    const settings = (handle: typeof db) =>
+      sql<{ jit: string; sync: string }>`select current_setting('jit') as jit,
+        current_setting('synchronous_commit') as sync`
+        .execute(handle)
+        .then((r) => r.rows[0]!);
+    // What a connection without Sluice's settings gets from this server and database.
+    const bare = new pg.Client({ connectionString: t.url });
+    await bare.connect();
+    const { rows } = await bare.query<{ jit: string; sync: string }>(
+      "select current_setting('jit') as jit, current_setting('synchronous_commit') as sync",
+    );
+    await bare.end();
+    const server = rows[0]!;
+    const plain = createDb(t.url, { max: 1 });
+    const relaxed = createDb(t.url, { max: 1, synchronousCommit: false });
+    const reports = createDb(t.url, { max: 1, jit: true });
+    try {
+      expect(await settings(plain)).toEqual({ jit: "off", sync: server.sync });
+      expect(await settings(relaxed)).toEqual({ jit: "off", sync: "off" });
+      expect(await settings(reports)).toEqual(server);
+    } finally {
+      await Promise.all([plain.destroy(), relaxed.destroy(), reports.destroy()]);
     }
   });
 });

@@ -50,6 +50,33 @@ describe("request logs", () => {
     expect(all).not.toContain(secretPrompt);
   });
 
+  it("log an event stream its client closed as info, not as an error", async () => {
+    const controller = new AbortController();
+    const job = await fetch(`${api.url}/v1/jobs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${api.a.key}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        kind: "tickets.classifyBatch",
+        payload: { pending: true, limit: 1 },
+        run_at: new Date(Date.now() + 3_600_000).toISOString(),
+      }),
+    });
+    const { id } = (await job.json()) as { id: string };
+    const stream = await fetch(`${api.url}/v1/jobs/${id}/events`, {
+      headers: { authorization: `Bearer ${api.a.key}`, "x-request-id": "log-sse" },
+      signal: controller.signal,
+    });
+    expect(stream.headers.get("content-type")).toContain("text/event-stream");
+    controller.abort();
+    await expect
+      .poll(() => lines.find((l) => l.request_id === "log-sse"))
+      .toMatchObject({
+        level: 30,
+        msg: "stream closed by client",
+        res: { statusCode: 200 },
+      });
+  });
+
   it("write nothing for successful requests when the level is above info", async () => {
     const quiet: unknown[] = [];
     const quietApi = await startTestApi(t, {

@@ -13,7 +13,9 @@ export const REDACTED_PATHS = [
 
 type Level = "info" | "warn" | "error";
 
-function levelOf(status: number, aborted: boolean): Level {
+function levelOf(status: number, aborted: boolean, stream: boolean): Level {
+  // An event stream ends when its client closes it: that is how EventSource clients leave.
+  if (aborted && stream && status < 400) return "info";
   return aborted || status >= 500 ? "error" : status >= 400 ? "warn" : "info";
 }
 
@@ -30,7 +32,8 @@ export function httpLogger(logger: Logger) {
       res.removeListener("finish", done);
       res.removeListener("close", done);
       const aborted = !res.writableFinished;
-      const level = levelOf(res.statusCode, aborted);
+      const stream = String(res.getHeader("content-type") ?? "").startsWith("text/event-stream");
+      const level = levelOf(res.statusCode, aborted, stream);
       if (!logger.isLevelEnabled(level)) return;
       logger[level](
         {
@@ -39,7 +42,7 @@ export function httpLogger(logger: Logger) {
           res: { statusCode: res.statusCode },
           responseTime: Math.round(performance.now() - started),
         },
-        aborted ? "request aborted" : "request completed",
+        aborted ? (stream ? "stream closed by client" : "request aborted") : "request completed",
       );
     };
     res.once("finish", done);

@@ -23,28 +23,42 @@ export function rssMb(pid: number, field: "VmHWM" | "VmRSS" = "VmRSS"): number {
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
 }
 
-/** CPU seconds used so far by every Postgres process on this machine. */
-function postgresCpuSeconds(): number {
-  let total = 0;
+/** CPU seconds each Postgres process on this machine has used so far, by pid. */
+function postgresCpuByPid(): Map<string, number> {
+  const byPid = new Map<string, number>();
   for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      if (stat.slice(stat.indexOf("(") + 1, stat.indexOf(")")) === "postgres") total += cpuSeconds(pid);
+      if (stat.slice(stat.indexOf("(") + 1, stat.indexOf(")")) === "postgres")
+        byPid.set(pid, cpuSeconds(pid));
     } catch {
       // The process ended meanwhile.
     }
   }
-  return total;
+  return byPid;
+}
+
+/**
+ * Starts measuring Postgres's CPU; the returned function gives the seconds its processes used
+ * since (those that ended meanwhile are not counted: their usage went with them).
+ */
+export function postgresCpuMeter(): () => number {
+  const before = postgresCpuByPid();
+  return () => {
+    let total = 0;
+    for (const [pid, seconds] of postgresCpuByPid()) total += seconds - (before.get(pid) ?? 0);
+    return total;
+  };
 }
 
 /** Starts measuring CPU; the returned function gives µs per job over what happened since. */
 export function cpuMeter(): (jobs: number) => { postgres: number; node: number } {
-  const pg0 = postgresCpuSeconds();
+  const postgres = postgresCpuMeter();
   const node0 = process.cpuUsage();
   return (jobs) => {
     const node = process.cpuUsage(node0);
     return {
-      postgres: ((postgresCpuSeconds() - pg0) * 1e6) / jobs,
+      postgres: (postgres() * 1e6) / jobs,
       node: (node.user + node.system) / jobs,
     };
   };

@@ -3,10 +3,13 @@
 // events fanned out by the API to 1,000 subscribers: latency from the event's commit to receipt.
 // Run: pnpm bench:jobs:concurrency   (uses DATABASE_URL, or an embedded Postgres)
 // Knobs: BENCH_TRANSPORTS (trpc,trpc-sse,sse,sse-raw), BENCH_CASES (jobs,job,job-fast), BENCH_ROUNDS,
-// BENCH_ROUND_DETAIL=1 (each round's last arrival), BENCH_PROFILE_DIR (CPU profile of the API).
+// BENCH_ROUND_DETAIL=1 (each round's last arrival), BENCH_PROFILE_DIR (CPU profile of the API),
+// BENCH_SUBSCRIBER_PROFILE_DIR (CPU profile of the subscribers, during the rounds), BENCH_CHILD_LOG
+// (a file the worker's and the API's output go to, e.g. with --trace-gc in BENCH_API_NODE_ARGS).
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
+import inspector from "node:inspector/promises";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { EventSource } from "eventsource";
@@ -21,7 +24,7 @@ import {
   migrateToLatest,
   startJobQueue,
 } from "../packages/db/src/index.ts";
-import { cpuSeconds, percentile, rssMb } from "./benchStats.ts";
+import { cpuSeconds, percentile, postgresCpuMeter, rssMb } from "./benchStats.ts";
 import { benchServer } from "./jobsDatabase.ts";
 import { spawnSimulator } from "./spawnSimulator.ts";
 
@@ -50,6 +53,7 @@ function start(
   return new Promise((resolve, reject) => {
     const onData = (d: Buffer) => {
       out += d;
+      if (process.env.BENCH_CHILD_LOG) fs.appendFileSync(process.env.BENCH_CHILD_LOG, d);
       if (ready.test(out)) resolve({ child, out: () => out });
     };
     child.stdout!.on("data", onData);
@@ -118,6 +122,12 @@ const tenant = await insertTenant(db, { name: "bench" });
 const scope = { tenantId: tenant.id };
 const home = fs.mkdtempSync(`${os.tmpdir()}/sluice-bench-conc-`);
 const lines: string[] = [];
+// BENCH_SUBSCRIBER_PROFILE_DIR: a CPU profile of this process (the subscribers) during each case's rounds.
+const profiler = process.env.BENCH_SUBSCRIBER_PROFILE_DIR ? new inspector.Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  await profiler.post("Profiler.enable");
+}
 
 try {
   // 1. In-flight model calls in one worker process.
@@ -287,6 +297,7 @@ try {
     // Round 0 warms the delivery path up (its first pass is compiled then) and is not counted.
     const committedAt = new Map<number, number>();
     let apiCpu0 = 0;
+    let pgCpu = postgresCpuMeter();
     let benchCpu0 = process.cpuUsage();
     for (let round = 0; round <= rounds; round++) {
       if (round === 1) {
@@ -296,7 +307,9 @@ try {
         arrivals.length = 0;
         await new Promise((r) => setTimeout(r, gapMs));
         apiCpu0 = cpuSeconds(api.child.pid!);
+        pgCpu = postgresCpuMeter();
         benchCpu0 = process.cpuUsage();
+        if (profiler) await profiler.post("Profiler.start");
       }
       await db.transaction().execute(async (tx) => {
         await insertJobEvents(
@@ -329,12 +342,18 @@ try {
       );
     }
     const apiCpu = ((cpuSeconds(api.child.pid!) - apiCpu0) * 1e6) / Math.max(1, latencies.length);
+    const pgCpuPer = (pgCpu() * 1e6) / Math.max(1, latencies.length);
     const bench = process.cpuUsage(benchCpu0);
+    if (profiler) {
+      const { profile } = await profiler.post("Profiler.stop");
+      const file = `${process.env.BENCH_SUBSCRIBER_PROFILE_DIR}/subscribers-${via}-${jobCount}.cpuprofile`;
+      fs.writeFileSync(file, JSON.stringify(profile));
+    }
     const benchCpu = (bench.user + bench.system) / Math.max(1, latencies.length);
     for (const s of subs) s.unsubscribe();
     await new Promise((r) => setTimeout(r, 500));
     const perSecond = Math.round((SUBSCRIBERS * 1000) / gapMs);
-    return `| ${TRANSPORT_NAMES[via]}: ${SUBSCRIBERS} subscribers on ${jobCount} job${jobCount > 1 ? "s" : ""}, ${rounds} rounds ${gapMs} ms apart (${perSecond} deliveries/s) | received ${latencies.length} of ${expected} | p50 ${percentile(latencies, 50)} ms | p99 ${percentile(latencies, 99)} ms | max ${Math.max(...latencies)} ms | CPU per delivery: API ${apiCpu.toFixed(0)} µs, subscribers ${benchCpu.toFixed(0)} µs |`;
+    return `| ${TRANSPORT_NAMES[via]}: ${SUBSCRIBERS} subscribers on ${jobCount} job${jobCount > 1 ? "s" : ""}, ${rounds} rounds ${gapMs} ms apart (${perSecond} deliveries/s) | received ${latencies.length} of ${expected} | p50 ${percentile(latencies, 50)} ms | p99 ${percentile(latencies, 99)} ms | max ${Math.max(...latencies)} ms | CPU per delivery: API ${apiCpu.toFixed(0)} µs, subscribers ${benchCpu.toFixed(0)} µs, Postgres ${pgCpuPer.toFixed(0)} µs |`;
   }
   const transports = (process.env.BENCH_TRANSPORTS ?? "trpc,trpc-sse,sse,sse-raw")
     .split(",")

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { insertJobEvents, insertJobs, insertTenant, type JobEvent } from "@sluice/db";
 import { useTestDatabase } from "@sluice/db/testing";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type JobEventHub, startJobEventHub } from "../src/streams/jobEventHub.ts";
 
@@ -77,5 +78,40 @@ describe("the job event hub", () => {
     await expect.poll(() => got).toEqual(["started"]);
     expect(errors).toEqual([expect.objectContaining({ message: "subscriber broke" })]);
     for (const u of unsubscribe) u();
+  });
+
+  it("polls only while nothing else has read: a lost notification is still covered, a steady stream adds no polls", async () => {
+    const polling = await startJobEventHub({ db: t.db, databaseUrl: t.url, pollMs: 200 });
+    try {
+      const { jobId, tenantId } = await newJob();
+      const received: number[] = [];
+      const unsubscribe = polling.subscribe(jobId, 0, (events) => received.push(...events.map((e) => e.id)));
+      await expect.poll(() => polling.reads).toBeGreaterThan(0);
+      // An event committed without its notification (as while the LISTEN connection was down).
+      await sql`insert into job_events (job_id, tenant_id, type, data)
+        values (${jobId}, ${tenantId}, 'progress', '{"progress": 1}')`.execute(t.db);
+      await expect.poll(() => received.length, { timeout: 2_000 }).toBe(1);
+      // Idle: about one poll per interval.
+      const idleFrom = polling.reads;
+      await new Promise((r) => setTimeout(r, 1_000));
+      const idleReads = polling.reads - idleFrom;
+      expect(idleReads).toBeGreaterThanOrEqual(3);
+      // Notified every 50 ms for two seconds: a read per notification, no polls on top (they would
+      // add ten; a slow commit may let one or two through).
+      const busyFrom = polling.reads;
+      for (let i = 0; i < 40; i++) {
+        await t.db
+          .transaction()
+          .execute((tx) =>
+            insertJobEvents(tx, [{ jobId, tenantId, type: "progress", data: { progress: i + 2 } }]),
+          );
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await expect.poll(() => received.length, { timeout: 2_000 }).toBe(41);
+      expect(polling.reads - busyFrom).toBeLessThanOrEqual(43);
+      unsubscribe();
+    } finally {
+      await polling.close();
+    }
   });
 });

@@ -27,13 +27,17 @@ export interface JobEventHub {
   subscribe(jobId: string, afterId: number, deliver: Deliver): () => void;
   /** Jobs watched now. */
   readonly watching: number;
+  /** Reads of the watched jobs' new events so far (one per notification burst, or per poll). */
+  readonly reads: number;
   close(): Promise<void>;
 }
 
 /**
  * One connection LISTENs for `job_events` commits; each notification (coalesced while a read is
  * under way) reads the new events of every watched job in one query. A slow poll covers
- * notifications lost while the connection was down.
+ * notifications lost while the connection was down; it reads only when nothing else has for as
+ * long, since any read covers every watched job (a poll landing just before a notification would
+ * hold that notification's read up behind its own).
  */
 export async function startJobEventHub(options: {
   db: Db;
@@ -45,11 +49,15 @@ export async function startJobEventHub(options: {
   const watched = new Map<string, Watched>();
   let reading: Promise<void> | undefined;
   let again = false;
+  let reads = 0;
+  let lastReadAt = 0;
 
   async function read(): Promise<void> {
     do {
       again = false;
       if (watched.size === 0) return;
+      reads++;
+      lastReadAt = performance.now();
       const after = [...watched].map(([jobId, w]) => ({ jobId, afterId: w.cursor }));
       let events: JobEvent[];
       try {
@@ -99,9 +107,11 @@ export async function startJobEventHub(options: {
     onConnect: () => schedule(),
     onError: options.onError ?? (() => {}),
   });
+  const pollMs = options.pollMs ?? 1_000;
   const poll = setInterval(() => {
-    if (watched.size > 0) schedule();
-  }, options.pollMs ?? 1_000);
+    // The timer's own jitter aside (10%), a read within the last interval already covered it.
+    if (watched.size > 0 && performance.now() - lastReadAt >= pollMs * 0.9) schedule();
+  }, pollMs);
   poll.unref();
 
   return {
@@ -123,6 +133,9 @@ export async function startJobEventHub(options: {
     },
     get watching() {
       return watched.size;
+    },
+    get reads() {
+      return reads;
     },
     async close() {
       clearInterval(poll);

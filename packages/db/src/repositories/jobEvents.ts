@@ -46,7 +46,11 @@ export async function listJobEvents(
     .execute();
 }
 
-/** Events of several jobs, each after its own last seen id, oldest first. */
+/**
+ * Events of several jobs, each after its own last seen id, oldest first. The columns are named as
+ * `JobEvent` names them and the rows taken as they come, without the camel-case plugin's copy of
+ * each row: a fan-out reads a thousand at a time, and that copy was a quarter of the read.
+ */
 export async function listEventsOfJobs(
   db: Db,
   after: { jobId: string; afterId: number }[],
@@ -54,12 +58,13 @@ export async function listEventsOfJobs(
 ): Promise<JobEvent[]> {
   if (after.length === 0) return [];
   const { rows } = await sql<JobEvent>`
-    select e.* from unnest(${after.map((a) => a.jobId)}::uuid[], ${after.map((a) => a.afterId)}::bigint[]) as s(job_id, after_id)
+    select e.id, e.job_id as "jobId", e.tenant_id as "tenantId", e.type, e.data, e.created_at as "createdAt"
+    from unnest(${after.map((a) => a.jobId)}::uuid[], ${after.map((a) => a.afterId)}::bigint[]) as s(job_id, after_id)
     join lateral (
       select * from job_events e where e.job_id = s.job_id and e.id > s.after_id order by e.id limit ${limit}
     ) e on true
     order by e.id
-    limit ${limit}`.execute(db);
+    limit ${limit}`.execute(db.withoutPlugins());
   return rows;
 }
 

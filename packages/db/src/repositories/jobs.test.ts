@@ -72,6 +72,10 @@ describe("jobs repository", () => {
       [b!.id, "queued"],
       [a!.id, "started"],
     ]);
+    // Every field as the typed query reads it: names, the Date, the data, nothing more.
+    expect(after[1]).toStrictEqual(aEvents[1]);
+    expect(after[1]!.createdAt).toBeInstanceOf(Date);
+    expect(after[1]!.data).toEqual({ attempt: 1 });
   });
 
   it("deletes a job's events with the job, and every job and event with its tenant", async () => {

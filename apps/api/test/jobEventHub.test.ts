@@ -114,4 +114,47 @@ describe("the job event hub", () => {
       await polling.close();
     }
   });
+
+  it("reads many jobs in several queries and hands each subscriber its own job's events, once", async () => {
+    const tenant = await insertTenant(t.db, { name: `hub-many-${randomUUID()}` });
+    const jobs = await insertJobs(
+      t.db,
+      Array.from({ length: 600 }, () => ({
+        id: randomUUID(),
+        tenantId: tenant.id,
+        kind: "chat.complete",
+        queue: "chat.complete",
+        priority: 0,
+        payload: "{}",
+        maxAttempts: 1,
+      })),
+    );
+    const received = new Map<string, number[]>(jobs.map((j) => [j.id, []]));
+    const unsubscribe = jobs.map((j) =>
+      hub.subscribe(j.id, 0, (events) => {
+        for (const e of events) {
+          expect(e.jobId).toBe(j.id);
+          received.get(j.id)!.push((e.data as { progress: number }).progress);
+        }
+      }),
+    );
+    for (const progress of [1, 2]) {
+      await t.db.transaction().execute((tx) =>
+        insertJobEvents(
+          tx,
+          jobs.map((j) => ({
+            jobId: j.id,
+            tenantId: tenant.id,
+            type: "progress" as const,
+            data: { progress },
+          })),
+        ),
+      );
+      await expect
+        .poll(() => [...received.values()].every((r) => r.length === progress), { timeout: 5_000 })
+        .toBe(true);
+    }
+    for (const list of received.values()) expect(list).toEqual([1, 2]);
+    for (const u of unsubscribe) u();
+  });
 });

@@ -11,6 +11,12 @@ type Deliver = (events: JobEvent[]) => void;
 
 /** Subscribers handed their events in one event-loop turn before the hub lets the writes go out. */
 const DELIVERIES_PER_TURN = 100;
+/**
+ * Jobs per query of a read, and queries in flight at once: the first jobs' events go out while
+ * the rest are still being read and parsed.
+ */
+const JOBS_PER_QUERY = 250;
+const QUERIES_IN_FLIGHT = 4;
 
 interface Watched {
   /** Highest event id read for this job. */
@@ -59,34 +65,57 @@ export async function startJobEventHub(options: {
       reads++;
       lastReadAt = performance.now();
       const after = [...watched].map(([jobId, w]) => ({ jobId, afterId: w.cursor }));
-      let events: JobEvent[];
-      try {
-        events = await listEventsOfJobs(options.db, after);
-      } catch (error) {
-        options.onError?.(error);
-        return;
-      }
-      const byJob = new Map<string, JobEvent[]>();
-      for (const e of events) byJob.set(e.jobId, [...(byJob.get(e.jobId) ?? []), e]);
-      let delivered = 0;
-      for (const [jobId, list] of byJob) {
-        const w = watched.get(jobId);
-        if (!w) continue;
-        w.cursor = Math.max(w.cursor, list.at(-1)!.id);
-        for (const deliver of [...w.subscribers]) {
-          // One subscriber's failure neither stops the others' deliveries nor the hub.
-          try {
-            deliver(list);
-          } catch (error) {
-            options.onError?.(error);
-          }
-          // Socket writes go out only once the turn ends: end it every so many subscribers, so the
-          // first ones are on the wire while the rest are still being prepared.
-          if (++delivered % DELIVERIES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
+      const chunks: (typeof after)[] = [];
+      for (let i = 0; i < after.length; i += JOBS_PER_QUERY) chunks.push(after.slice(i, i + JOBS_PER_QUERY));
+      // Each chunk's events are delivered as its query returns, in order, while the next ones run.
+      const started: Promise<JobEvent[] | Error>[] = [];
+      const start = (i: number) => {
+        const chunk = chunks[i];
+        if (chunk) started[i] = listEventsOfJobs(options.db, chunk).catch((error: unknown) => toError(error));
+      };
+      for (let i = 0; i < QUERIES_IN_FLIGHT; i++) start(i);
+      const turn = { delivered: 0 };
+      let failed = false;
+      for (let i = 0; i < chunks.length; i++) {
+        const events = await started[i]!;
+        start(i + QUERIES_IN_FLIGHT);
+        // A failed read leaves its jobs' cursors where they were: the next read (or poll) retries.
+        if (events instanceof Error) {
+          // Reported once per read; no read again at once while the database is failing.
+          if (!failed) options.onError?.(events);
+          failed = true;
+        } else {
+          await deliverAll(events, turn);
+          if (events.length >= 5000) again = true;
         }
       }
-      if (events.length >= 5000) again = true;
+      if (failed) return;
     } while (again);
+  }
+
+  async function deliverAll(events: JobEvent[], turn: { delivered: number }): Promise<void> {
+    const byJob = new Map<string, JobEvent[]>();
+    for (const e of events) {
+      const list = byJob.get(e.jobId);
+      if (list) list.push(e);
+      else byJob.set(e.jobId, [e]);
+    }
+    for (const [jobId, list] of byJob) {
+      const w = watched.get(jobId);
+      if (!w) continue;
+      w.cursor = Math.max(w.cursor, list.at(-1)!.id);
+      for (const deliver of [...w.subscribers]) {
+        // One subscriber's failure neither stops the others' deliveries nor the hub.
+        try {
+          deliver(list);
+        } catch (error) {
+          options.onError?.(error);
+        }
+        // Socket writes go out only once the turn ends: end it every so many subscribers, so the
+        // first ones are on the wire while the rest are still being prepared.
+        if (++turn.delivered % DELIVERIES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
+      }
+    }
   }
 
   function schedule(): void {
@@ -143,4 +172,8 @@ export async function startJobEventHub(options: {
       await reading;
     },
   };
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

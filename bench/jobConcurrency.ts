@@ -2,7 +2,7 @@
 // on a model call the simulator holds for 1 s: in-flight peak, wall time and peak RSS; (2) progress
 // events fanned out by the API to 1,000 subscribers: latency from the event's commit to receipt.
 // Run: pnpm bench:jobs:concurrency   (uses DATABASE_URL, or an embedded Postgres)
-// Knobs: BENCH_TRANSPORTS (trpc,trpc-sse,sse,sse-raw), BENCH_CASES (jobs,job,job-fast), BENCH_ROUNDS,
+// Knobs: BENCH_TRANSPORTS (trpc,trpc-sse,trpc-raw,sse,sse-raw), BENCH_CASES (jobs,job,job-fast), BENCH_ROUNDS,
 // BENCH_ROUND_DETAIL=1 (each round's last arrival), BENCH_PROFILE_DIR (CPU profile of the API),
 // BENCH_SUBSCRIBER_PROFILE_DIR (CPU profile of the subscribers, during the rounds), BENCH_CHILD_LOG
 // (a file the worker's and the API's output go to, e.g. with --trace-gc in BENCH_API_NODE_ARGS).
@@ -64,15 +64,16 @@ function start(
 
 /**
  * How subscribers listen: the typed client, a plain EventSource on the tRPC route or on REST, or a
- * bare HTTP reader on REST that only splits the stream into events (what the server alone costs,
+ * bare HTTP reader on either that only splits the stream into events (what the server alone costs,
  * without a client library parsing 1,000 streams on the benchmark's one thread).
  */
-type Transport = "trpc" | "trpc-sse" | "sse" | "sse-raw";
+type Transport = "trpc" | "trpc-sse" | "trpc-raw" | "sse" | "sse-raw";
 const TRANSPORT_NAMES: Record<Transport, string> = {
   trpc: "tRPC, typed client",
   "trpc-sse": "tRPC route, EventSource",
   sse: "REST SSE, EventSource",
   "sse-raw": "REST SSE, bare HTTP reader",
+  "trpc-raw": "tRPC route, bare HTTP reader",
 };
 
 /** Reads an SSE response with node:http, calling `onEvent(type, data)` for each event. */
@@ -224,17 +225,23 @@ try {
     let connected = 0;
     const subs = [];
     for (let i = 0; i < SUBSCRIBERS; i++) {
-      if (via === "sse-raw") {
+      if (via === "sse-raw" || via === "trpc-raw") {
         const id = targets[i % jobCount]!.job.id;
         const stream = rawSse(
-          `http://127.0.0.1:${apiPort}/v1/jobs/${id}/events`,
+          via === "sse-raw"
+            ? `http://127.0.0.1:${apiPort}/v1/jobs/${id}/events`
+            : `http://127.0.0.1:${apiPort}/trpc/jobs.onEvents?input=${encodeURIComponent(JSON.stringify({ json: { id } }))}`,
           plaintext,
           () => {
             connected++;
           },
           (type, data) => {
-            if (type === "progress")
+            if (via === "sse-raw" && type === "progress")
               arrivals.push([(JSON.parse(data) as { data: { progress: number } }).data.progress, Date.now()]);
+            if (via === "trpc-raw" && type === "message") {
+              const event = (JSON.parse(data) as { json: { type: string; data: { progress: number } } }).json;
+              if (event.type === "progress") arrivals.push([event.data.progress, Date.now()]);
+            }
           },
         );
         subs.push({ unsubscribe: () => stream.close() });
@@ -355,7 +362,7 @@ try {
     const perSecond = Math.round((SUBSCRIBERS * 1000) / gapMs);
     return `| ${TRANSPORT_NAMES[via]}: ${SUBSCRIBERS} subscribers on ${jobCount} job${jobCount > 1 ? "s" : ""}, ${rounds} rounds ${gapMs} ms apart (${perSecond} deliveries/s) | received ${latencies.length} of ${expected} | p50 ${percentile(latencies, 50)} ms | p99 ${percentile(latencies, 99)} ms | max ${Math.max(...latencies)} ms | CPU per delivery: API ${apiCpu.toFixed(0)} µs, subscribers ${benchCpu.toFixed(0)} µs, Postgres ${pgCpuPer.toFixed(0)} µs |`;
   }
-  const transports = (process.env.BENCH_TRANSPORTS ?? "trpc,trpc-sse,sse,sse-raw")
+  const transports = (process.env.BENCH_TRANSPORTS ?? "trpc,trpc-sse,trpc-raw,sse,sse-raw")
     .split(",")
     .filter(Boolean) as Transport[];
   for (const via of transports) {

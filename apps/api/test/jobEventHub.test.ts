@@ -13,19 +13,20 @@ beforeAll(async () => {
 });
 afterAll(() => hub.close());
 
+/** A queued job's row for `insertJobs`. */
+const jobRow = (tenantId: string) => ({
+  id: randomUUID(),
+  tenantId,
+  kind: "chat.complete",
+  queue: "chat.complete",
+  priority: 0,
+  payload: "{}",
+  maxAttempts: 1,
+});
+
 async function newJob(): Promise<{ jobId: string; tenantId: string }> {
   const tenant = await insertTenant(t.db, { name: `hub-${randomUUID()}` });
-  const [job] = await insertJobs(t.db, [
-    {
-      id: randomUUID(),
-      tenantId: tenant.id,
-      kind: "chat.complete",
-      queue: "chat.complete",
-      priority: 0,
-      payload: "{}",
-      maxAttempts: 1,
-    },
-  ]);
+  const [job] = await insertJobs(t.db, [jobRow(tenant.id)]);
   return { jobId: job!.id, tenantId: tenant.id };
 }
 
@@ -119,15 +120,7 @@ describe("the job event hub", () => {
     const tenant = await insertTenant(t.db, { name: `hub-many-${randomUUID()}` });
     const jobs = await insertJobs(
       t.db,
-      Array.from({ length: 600 }, () => ({
-        id: randomUUID(),
-        tenantId: tenant.id,
-        kind: "chat.complete",
-        queue: "chat.complete",
-        priority: 0,
-        payload: "{}",
-        maxAttempts: 1,
-      })),
+      Array.from({ length: 600 }, () => jobRow(tenant.id)),
     );
     const received = new Map<string, number[]>(jobs.map((j) => [j.id, []]));
     const unsubscribe = jobs.map((j) =>

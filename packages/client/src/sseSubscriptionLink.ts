@@ -84,7 +84,7 @@ export function sseSubscriptionLink<TRouter extends AnyTRPCRouter>(
           finished = true;
           clearTimeout(reconnectTimer);
           closeRequest();
-          op.signal?.removeEventListener("abort", onAbort);
+          op.signal?.removeEventListener("abort", end);
         };
         const fail = (cause: unknown) => {
           if (finished) return;
@@ -105,10 +105,6 @@ export function sseSubscriptionLink<TRouter extends AnyTRPCRouter>(
           clearTimeout(reconnectTimer);
           reconnectTimer = setTimeout(connect, delayMs);
         };
-        function onAbort() {
-          end();
-        }
-
         function connect(): void {
           if (finished) return;
           const url = requestUrl(base, op, resumeAfter, options.transformer);
@@ -141,7 +137,6 @@ export function sseSubscriptionLink<TRouter extends AnyTRPCRouter>(
 
         function readEvents(req: http.ClientRequest, res: http.IncomingMessage): void {
           let streamLastId = "";
-          let inactivityMs = 0;
           const parser = createParser({
             onId: (id) => {
               streamLastId = id;
@@ -168,7 +163,7 @@ export function sseSubscriptionLink<TRouter extends AnyTRPCRouter>(
                   const settings = JSON.parse(message.data || "{}") as {
                     reconnectAfterInactivityMs?: number;
                   };
-                  inactivityMs = Number(settings.reconnectAfterInactivityMs ?? 0);
+                  const inactivityMs = Number(settings.reconnectAfterInactivityMs ?? 0);
                   if (inactivityMs > 0) {
                     inactivityTimer = setTimeout(() => {
                       if (req !== request) return;
@@ -221,7 +216,7 @@ export function sseSubscriptionLink<TRouter extends AnyTRPCRouter>(
           end();
           return;
         }
-        op.signal?.addEventListener("abort", onAbort, { once: true });
+        op.signal?.addEventListener("abort", end, { once: true });
         setState("connecting", null);
         connect();
         return stop;

@@ -119,6 +119,11 @@ describe("Postgres restarted under load", () => {
       )
       .toBe(true);
     await new Promise((r) => setTimeout(r, 1_500));
+    // On a slow machine the waves are fewer: keep the load on until enough jobs were accepted for
+    // the check below to mean something.
+    await expect
+      .poll(() => outcomes.filter((o) => o.jobId).length, { timeout: 30_000, interval: 100 })
+      .toBeGreaterThan(10);
     running = false;
     await load;
 

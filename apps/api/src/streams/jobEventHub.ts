@@ -5,6 +5,7 @@ import {
   type JobEvent,
   listEventsOfJobs,
   type PgListener,
+  parseJobEventsNotification,
 } from "@sluice/db";
 
 type Deliver = (events: JobEvent[]) => void;
@@ -33,37 +34,86 @@ export interface JobEventHub {
   subscribe(jobId: string, afterId: number, deliver: Deliver): () => void;
   /** Jobs watched now. */
   readonly watching: number;
-  /** Reads of the watched jobs' new events so far (one per notification burst, or per poll). */
+  /**
+   * Reads of the watched jobs' new events so far: for new subscribers, notifications that carry no
+   * events, reconnections and polls.
+   */
   readonly reads: number;
   close(): Promise<void>;
 }
 
 /**
- * One connection LISTENs for `job_events` commits; each notification (coalesced while a read is
- * under way) reads the new events of every watched job in one query. A slow poll covers
- * notifications lost while the connection was down; it reads only when nothing else has for as
- * long, since any read covers every watched job (a poll landing just before a notification would
- * hold that notification's read up behind its own).
+ * One connection LISTENs for `job_events` commits. A notification that carries its events has them
+ * handed on as they are; an empty one (or a reconnection, or a new subscriber) reads the new events
+ * of every watched job. Notifications and reads are handled one after another in the order they
+ * came, so a job's events go out in id order: a read stands for every notification that arrives
+ * before it starts, and events carried by one that arrives during it are handed on after it (those
+ * it read as well are not handed on twice). A slow poll covers notifications lost on a connection
+ * that broke without a sign; it reads only when nothing has been heard for as long (a connection
+ * that delivers notifications delivers all of them, and a read covers every watched job).
  */
 export async function startJobEventHub(options: {
   db: Db;
   databaseUrl: string;
   onError?: (error: unknown) => void;
-  /** Safety poll while something is watched (default 1 s). */
+  /** Safety poll while something is watched (default 1 s); also the wait before a failed read is retried. */
   pollMs?: number;
 }): Promise<JobEventHub> {
+  const pollMs = options.pollMs ?? 1_000;
   const watched = new Map<string, Watched>();
-  let reading: Promise<void> | undefined;
-  let again = false;
+  /** Carried events and reads still to do, in the order their notifications came. */
+  const queue: (JobEvent[] | typeof READ)[] = [];
+  let draining: Promise<void> | undefined;
   let reads = 0;
-  let lastReadAt = 0;
+  let lastHeardAt = 0;
+  let closed = false;
+  let endRetryWait: (() => void) | undefined;
 
-  async function read(): Promise<void> {
+  function enqueueRead(): void {
+    // A read that has not started covers whatever was committed before it starts.
+    if (queue.at(-1) !== READ) queue.push(READ);
+    drainSoon();
+  }
+
+  function enqueueEvents(events: JobEvent[]): void {
+    if (queue.at(-1) === READ) return;
+    queue.push(events);
+    drainSoon();
+  }
+
+  function drainSoon(): void {
+    draining ??= drain().finally(() => {
+      draining = undefined;
+    });
+  }
+
+  async function drain(): Promise<void> {
+    for (let item = queue.shift(); item !== undefined && !closed; item = queue.shift()) {
+      if (item !== READ) {
+        await deliverAll(item, { delivered: 0 });
+        continue;
+      }
+      if (await read()) continue;
+      // Failed: nothing after it may go out before a read succeeds (its events would come first), so
+      // the retry stands for everything heard meanwhile. No read again at once while the database fails.
+      queue.length = 0;
+      queue.push(READ);
+      await new Promise<void>((resolve) => {
+        endRetryWait = resolve;
+        setTimeout(resolve, pollMs).unref();
+      });
+      endRetryWait = undefined;
+    }
+  }
+
+  /** Reads every watched job's new events and delivers them; false when a query failed. */
+  async function read(): Promise<boolean> {
+    let again: boolean;
     do {
       again = false;
-      if (watched.size === 0) return;
+      if (watched.size === 0) return true;
       reads++;
-      lastReadAt = performance.now();
+      lastHeardAt = performance.now();
       const after = [...watched].map(([jobId, w]) => ({ jobId, afterId: w.cursor }));
       const chunks: (typeof after)[] = [];
       for (let i = 0; i < after.length; i += JOBS_PER_QUERY) chunks.push(after.slice(i, i + JOBS_PER_QUERY));
@@ -75,22 +125,24 @@ export async function startJobEventHub(options: {
       };
       for (let i = 0; i < QUERIES_IN_FLIGHT; i++) start(i);
       const turn = { delivered: 0 };
-      let failed = false;
+      let failed: Error | undefined;
       for (let i = 0; i < chunks.length; i++) {
         const events = await started[i]!;
         start(i + QUERIES_IN_FLIGHT);
-        // A failed read leaves its jobs' cursors where they were: the next read (or poll) retries.
-        if (events instanceof Error) {
-          // Reported once per read; no read again at once while the database is failing.
-          if (!failed) options.onError?.(events);
-          failed = true;
-        } else {
+        // A failed query leaves its jobs' cursors where they were: the retry reads them again.
+        if (events instanceof Error) failed ??= events;
+        else {
           await deliverAll(events, turn);
           if (events.length >= 5000) again = true;
         }
       }
-      if (failed) return;
+      if (failed) {
+        // Reported once per read.
+        options.onError?.(failed);
+        return false;
+      }
     } while (again);
+    return true;
   }
 
   async function deliverAll(events: JobEvent[], turn: { delivered: number }): Promise<void> {
@@ -103,11 +155,14 @@ export async function startJobEventHub(options: {
     for (const [jobId, list] of byJob) {
       const w = watched.get(jobId);
       if (!w) continue;
-      w.cursor = Math.max(w.cursor, list.at(-1)!.id);
+      // A read and a notification may both bring an event: it goes out once.
+      const fresh = list[0]!.id > w.cursor ? list : list.filter((e) => e.id > w.cursor);
+      if (fresh.length === 0) continue;
+      w.cursor = fresh.at(-1)!.id;
       for (const deliver of [...w.subscribers]) {
         // One subscriber's failure neither stops the others' deliveries nor the hub.
         try {
-          deliver(list);
+          deliver(fresh);
         } catch (error) {
           options.onError?.(error);
         }
@@ -118,28 +173,23 @@ export async function startJobEventHub(options: {
     }
   }
 
-  function schedule(): void {
-    if (reading) {
-      again = true;
-      return;
-    }
-    reading = read().finally(() => {
-      reading = undefined;
-    });
-  }
-
   const listener: PgListener = await createPgListener({
     connectionString: options.databaseUrl,
     channels: [JOB_EVENTS_CHANNEL],
     applicationName: "sluice-api-listen",
-    onNotification: () => schedule(),
-    onConnect: () => schedule(),
+    onNotification: (_channel, payload) => {
+      lastHeardAt = performance.now();
+      if (watched.size === 0) return;
+      const events = queue.at(-1) === READ ? undefined : parseJobEventsNotification(payload);
+      if (events) enqueueEvents(events);
+      else enqueueRead();
+    },
+    onConnect: () => enqueueRead(),
     onError: options.onError ?? (() => {}),
   });
-  const pollMs = options.pollMs ?? 1_000;
   const poll = setInterval(() => {
-    // The timer's own jitter aside (10%), a read within the last interval already covered it.
-    if (watched.size > 0 && performance.now() - lastReadAt >= pollMs * 0.9) schedule();
+    // The timer's own jitter aside (10%), anything heard within the last interval already covered it.
+    if (watched.size > 0 && performance.now() - lastHeardAt >= pollMs * 0.9) enqueueRead();
   }, pollMs);
   poll.unref();
 
@@ -152,7 +202,7 @@ export async function startJobEventHub(options: {
         watched.set(jobId, w);
       }
       w.subscribers.add(deliver);
-      schedule();
+      enqueueRead();
       return () => {
         const current = watched.get(jobId);
         if (!current) return;
@@ -169,10 +219,16 @@ export async function startJobEventHub(options: {
     async close() {
       clearInterval(poll);
       await listener.close();
-      await reading;
+      closed = true;
+      queue.length = 0;
+      endRetryWait?.();
+      await draining;
     },
   };
 }
+
+/** A queued read of every watched job's new events. */
+const READ = Symbol("read");
 
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));

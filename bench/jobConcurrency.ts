@@ -3,7 +3,8 @@
 // events fanned out by the API to 1,000 subscribers: latency from the event's commit to receipt.
 // Run: pnpm bench:jobs:concurrency   (uses DATABASE_URL, or an embedded Postgres)
 // Knobs: BENCH_TRANSPORTS (trpc,trpc-sse,trpc-raw,sse,sse-raw), BENCH_CASES (jobs,job,job-fast), BENCH_ROUNDS,
-// BENCH_ROUND_DETAIL=1 (each round's last arrival), BENCH_PROFILE_DIR (CPU profile of the API),
+// BENCH_WARMUP_ROUNDS (3),
+// BENCH_ROUND_DETAIL=1 (each round's first and last arrival), BENCH_PROFILE_DIR (CPU profile of the API),
 // BENCH_SUBSCRIBER_PROFILE_DIR (CPU profile of the subscribers, during the rounds), BENCH_CHILD_LOG
 // (a file the worker's and the API's output go to, e.g. with --trace-gc in BENCH_API_NODE_ARGS).
 import { type ChildProcess, spawn } from "node:child_process";
@@ -32,6 +33,10 @@ const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 1000);
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 // More rounds per case, e.g. for a profile that is mostly deliveries (BENCH_PROFILE_DIR).
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+// Rounds before the counted ones, not counted: the API and the subscribers compile their delivery
+// paths during the first (V8 tiers a function up once it has run often enough), as a server that
+// has been running for a while already has. BENCH_WARMUP_ROUNDS=1 measures from the second round.
+const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 3);
 /** Which fan-out cases run: 1,000 jobs, one job at 2,000 and at 10,000 deliveries/s. */
 const CASES = (process.env.BENCH_CASES ?? "jobs,job,job-fast").split(",");
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -301,15 +306,15 @@ try {
     await new Promise((r) => setTimeout(r, 1000));
     // As a worker writes them: one batch of events per round, every job at once. A round's events
     // exist from its commit; the last statement before COMMIT reads the clock (a conservative start).
-    // Round 0 warms the delivery path up (its first pass is compiled then) and is not counted.
+    // The first WARMUP_ROUNDS rounds warm the delivery path up and are not counted.
     const committedAt = new Map<number, number>();
     let apiCpu0 = 0;
     let pgCpu = postgresCpuMeter();
     let benchCpu0 = process.cpuUsage();
-    for (let round = 0; round <= rounds; round++) {
-      if (round === 1) {
+    for (let round = 0; round < WARMUP_ROUNDS + rounds; round++) {
+      if (round === WARMUP_ROUNDS) {
         const warmedBy = Date.now() + 10_000;
-        while (arrivals.length < SUBSCRIBERS && Date.now() < warmedBy)
+        while (arrivals.length < SUBSCRIBERS * WARMUP_ROUNDS && Date.now() < warmedBy)
           await new Promise((r) => setTimeout(r, 20));
         arrivals.length = 0;
         await new Promise((r) => setTimeout(r, gapMs));
@@ -333,19 +338,25 @@ try {
           .executeTakeFirstOrThrow();
         committedAt.set(round, now.getTime());
       });
-      if (round > 0) await new Promise((r) => setTimeout(r, gapMs));
+      if (round !== WARMUP_ROUNDS - 1) await new Promise((r) => setTimeout(r, gapMs));
     }
+    // A warm-up round's late arrival is not counted either.
+    for (let i = arrivals.length - 1; i >= 0; i--) if (arrivals[i]![0] < WARMUP_ROUNDS) arrivals.splice(i, 1);
     const expected = rounds * SUBSCRIBERS;
     const deadline = Date.now() + 15_000;
     while (arrivals.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const latencies = arrivals.map(([round, at]) => at - committedAt.get(round)!);
     if (process.env.BENCH_ROUND_DETAIL) {
-      // A case's p99 is about its slowest round's last arrival: where the slow rounds are.
-      const last = new Map<number, number>();
-      for (const [round, at] of arrivals)
-        last.set(round, Math.max(last.get(round) ?? 0, at - committedAt.get(round)!));
+      // A case's p99 is about its slowest round's last arrival: where the slow rounds are, and whether
+      // they started late (the first arrival) or took long.
+      const span = new Map<number, [first: number, last: number]>();
+      for (const [round, at] of arrivals) {
+        const ms = at - committedAt.get(round)!;
+        const [first, last] = span.get(round) ?? [ms, ms];
+        span.set(round, [Math.min(first, ms), Math.max(last, ms)]);
+      }
       console.error(
-        `${TRANSPORT_NAMES[via]}, ${jobCount} job(s): last arrival per round (ms) ${[...last.values()].join(" ")}`,
+        `${TRANSPORT_NAMES[via]}, ${jobCount} job(s): first–last arrival per round (ms) ${[...span.values()].map(([f, l]) => `${f}–${l}`).join(" ")}`,
       );
     }
     const apiCpu = ((cpuSeconds(api.child.pid!) - apiCpu0) * 1e6) / Math.max(1, latencies.length);
@@ -360,7 +371,7 @@ try {
     for (const s of subs) s.unsubscribe();
     await new Promise((r) => setTimeout(r, 500));
     const perSecond = Math.round((SUBSCRIBERS * 1000) / gapMs);
-    return `| ${TRANSPORT_NAMES[via]}: ${SUBSCRIBERS} subscribers on ${jobCount} job${jobCount > 1 ? "s" : ""}, ${rounds} rounds ${gapMs} ms apart (${perSecond} deliveries/s) | received ${latencies.length} of ${expected} | p50 ${percentile(latencies, 50)} ms | p99 ${percentile(latencies, 99)} ms | max ${Math.max(...latencies)} ms | CPU per delivery: API ${apiCpu.toFixed(0)} µs, subscribers ${benchCpu.toFixed(0)} µs, Postgres ${pgCpuPer.toFixed(0)} µs |`;
+    return `| ${TRANSPORT_NAMES[via]}: ${SUBSCRIBERS} subscribers on ${jobCount} job${jobCount > 1 ? "s" : ""}, ${rounds} rounds ${gapMs} ms apart after ${WARMUP_ROUNDS} warm-up (${perSecond} deliveries/s) | received ${latencies.length} of ${expected} | p50 ${percentile(latencies, 50)} ms | p99 ${percentile(latencies, 99)} ms | max ${Math.max(...latencies)} ms | CPU per delivery: API ${apiCpu.toFixed(0)} µs, subscribers ${benchCpu.toFixed(0)} µs, Postgres ${pgCpuPer.toFixed(0)} µs |`;
   }
   const transports = (process.env.BENCH_TRANSPORTS ?? "trpc,trpc-sse,trpc-raw,sse,sse-raw")
     .split(",")

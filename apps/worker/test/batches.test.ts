@@ -116,17 +116,20 @@ describe("provider batches through worker processes", () => {
       submit: true,
     });
     await untilBatch(created.id, ["validating", "in_progress"]);
-    // The provider no longer knows the batch (a 404 that retrying cannot fix).
+    // The provider no longer knows the batch (a 404 that retrying cannot fix). Changed with no poll
+    // under way: a poll that read the old id takes the new one for another run and leaves it be.
+    await worker.stop();
     await t.db
       .updateTable("batches")
       .set({ providerBatchId: "batch_unknown" })
       .where("id", "=", created.id)
       .execute();
+    const next = await harness.h.worker();
     const done = await untilBatch(created.id, ["failed", "completed"]);
     expect(done.status).toBe("failed");
     expect(done.error).toMatch(/^the batch could not be followed: /);
     expect((await allResponses(created.id)).map((r) => r.status)).toEqual(["errored", "errored"]);
-    await worker.stop();
+    await next.stop();
   });
 
   it("escalates only the drafts its validators reject to the next tier, and reports the savings", {

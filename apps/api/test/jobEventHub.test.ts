@@ -247,4 +247,35 @@ describe("the job event hub", () => {
       await sql.raw(`drop schema if exists ${schema} cascade`).execute(t.db);
     }
   });
+
+  it("closes at once while a read that will fail is still under way", async () => {
+    // The hub's queries see a view whose rows take half a second and then an error.
+    const schema = `hub_slow_${randomUUID().replaceAll("-", "")}`;
+    await sql
+      .raw(`create schema ${schema};
+      create function ${schema}.fail_slowly() returns setof public.job_events language plpgsql as
+        $$ begin perform pg_sleep(0.5); raise exception 'the database is down'; end $$;
+      create view ${schema}.job_events as select * from ${schema}.fail_slowly()`)
+      .execute(t.db);
+    const slowDb = createDb(`${t.url}?options=${encodeURIComponent(`-c search_path=${schema},public`)}`);
+    const errorsSeen: unknown[] = [];
+    // A retry a minute later: closing must not wait for it.
+    const slow = await startJobEventHub({
+      db: slowDb,
+      databaseUrl: t.url,
+      pollMs: 60_000,
+      onError: (e) => errorsSeen.push(e),
+    });
+    try {
+      const { jobId } = await newJob();
+      slow.subscribe(jobId, 0, () => {});
+      const started = performance.now();
+      await slow.close();
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(errorsSeen).toEqual([expect.objectContaining({ message: "the database is down" })]);
+    } finally {
+      await slowDb.destroy();
+      await sql.raw(`drop schema if exists ${schema} cascade`).execute(t.db);
+    }
+  });
 });

@@ -69,6 +69,15 @@ export async function startJobEventHub(options: {
   let closed = false;
   let endRetryWait: (() => void) | undefined;
 
+  /** Passes an error to `onError`; one that throws itself stops nothing. */
+  function report(error: unknown): void {
+    try {
+      options.onError?.(error);
+    } catch {
+      // A reporter that fails has nothing to report to.
+    }
+  }
+
   function enqueueRead(): void {
     // A read that has not started covers whatever was committed before it starts.
     if (queue.at(-1) !== READ) queue.push(READ);
@@ -98,6 +107,7 @@ export async function startJobEventHub(options: {
       // the retry stands for everything heard meanwhile. No read again at once while the database fails.
       queue.length = 0;
       queue.push(READ);
+      if (closed) return;
       await new Promise<void>((resolve) => {
         endRetryWait = resolve;
         setTimeout(resolve, pollMs).unref();
@@ -111,7 +121,7 @@ export async function startJobEventHub(options: {
     let again: boolean;
     do {
       again = false;
-      if (watched.size === 0) return true;
+      if (watched.size === 0 || closed) return true;
       reads++;
       lastHeardAt = performance.now();
       const after = [...watched].map(([jobId, w]) => ({ jobId, afterId: w.cursor }));
@@ -138,7 +148,7 @@ export async function startJobEventHub(options: {
       }
       if (failed) {
         // Reported once per read.
-        options.onError?.(failed);
+        report(failed);
         return false;
       }
     } while (again);
@@ -164,7 +174,7 @@ export async function startJobEventHub(options: {
         try {
           deliver(fresh);
         } catch (error) {
-          options.onError?.(error);
+          report(error);
         }
         // Socket writes go out only once the turn ends: end it every so many subscribers, so the
         // first ones are on the wire while the rest are still being prepared.

@@ -14,7 +14,8 @@ export interface PgListenerOptions {
   onNotification(channel: string, payload: string): void;
   /**
    * Called after every (re)connection: notifications sent while disconnected are lost, so callers
-   * catch up here (re-read what they watch).
+   * catch up here (re-read what they watch). Notifications of the new connection are passed on
+   * only after it.
    */
   onConnect?: () => void;
   onError?: (error: Error) => void;
@@ -37,7 +38,13 @@ export async function createPgListener(options: PgListenerOptions): Promise<PgLi
       application_name: options.applicationName ?? "sluice-listener",
       keepAlive: true,
     });
-    next.on("notification", (n) => options.onNotification(n.channel, n.payload ?? ""));
+    // Notifications can arrive as soon as the first LISTEN takes effect, before `onConnect`: they
+    // are held until it has run, so a caller's catch-up comes before anything it hears.
+    let held: [channel: string, payload: string][] | undefined = [];
+    next.on("notification", (n) => {
+      if (held) held.push([n.channel, n.payload ?? ""]);
+      else options.onNotification(n.channel, n.payload ?? "");
+    });
     next.on("error", (error) => {
       options.onError?.(error);
       void lost(next);
@@ -53,6 +60,9 @@ export async function createPgListener(options: PgListenerOptions): Promise<PgLi
     connected = true;
     delay = options.reconnectDelayMs ?? 100;
     options.onConnect?.();
+    const early = held;
+    held = undefined;
+    for (const [channel, payload] of early) options.onNotification(channel, payload);
   }
 
   async function lost(which: pg.Client): Promise<void> {

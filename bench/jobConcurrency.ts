@@ -9,7 +9,6 @@
 // (a file the worker's and the API's output go to, e.g. with --trace-gc in BENCH_API_NODE_ARGS).
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
 import inspector from "node:inspector/promises";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
@@ -27,6 +26,7 @@ import {
 } from "../packages/db/src/index.ts";
 import { cpuSeconds, percentile, postgresCpuMeter, rssMb } from "./benchStats.ts";
 import { benchServer } from "./jobsDatabase.ts";
+import { rawSse } from "./rawSse.ts";
 import { spawnSimulator } from "./spawnSimulator.ts";
 
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 1000);
@@ -80,40 +80,6 @@ const TRANSPORT_NAMES: Record<Transport, string> = {
   "sse-raw": "REST SSE, bare HTTP reader",
   "trpc-raw": "tRPC route, bare HTTP reader",
 };
-
-/** Reads an SSE response with node:http, calling `onEvent(type, data)` for each event. */
-function rawSse(
-  url: string,
-  apiKey: string,
-  onOpen: () => void,
-  onEvent: (type: string, data: string) => void,
-): { close(): void } {
-  const req = http.get(
-    url,
-    { headers: { authorization: `Bearer ${apiKey}`, accept: "text/event-stream" } },
-    (res) => {
-      onOpen();
-      res.setEncoding("utf8");
-      let buffered = "";
-      res.on("data", (chunk: string) => {
-        buffered += chunk;
-        for (let end = buffered.indexOf("\n\n"); end >= 0; end = buffered.indexOf("\n\n")) {
-          const block = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          let type = "message";
-          let data = "";
-          for (const field of block.split("\n")) {
-            if (field.startsWith("event: ")) type = field.slice(7);
-            else if (field.startsWith("data: ")) data = field.slice(6);
-          }
-          onEvent(type, data);
-        }
-      });
-    },
-  );
-  req.on("error", () => {});
-  return { close: () => req.destroy() };
-}
 
 const server = await benchServer();
 const url = await server.database("concurrency");

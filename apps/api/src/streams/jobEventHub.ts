@@ -20,7 +20,7 @@ const JOBS_PER_QUERY = 250;
 const QUERIES_IN_FLIGHT = 4;
 
 interface Watched {
-  /** Highest event id read for this job. */
+  /** Highest event id handed on for this job. */
   cursor: number;
   subscribers: Set<Deliver>;
 }
@@ -81,12 +81,6 @@ export async function startJobEventHub(options: {
   function enqueueRead(): void {
     // A read that has not started covers whatever was committed before it starts.
     if (queue.at(-1) !== READ) queue.push(READ);
-    drainSoon();
-  }
-
-  function enqueueEvents(events: JobEvent[]): void {
-    if (queue.at(-1) === READ) return;
-    queue.push(events);
     drainSoon();
   }
 
@@ -189,10 +183,12 @@ export async function startJobEventHub(options: {
     applicationName: "sluice-api-listen",
     onNotification: (_channel, payload) => {
       lastHeardAt = performance.now();
-      if (watched.size === 0) return;
-      const events = queue.at(-1) === READ ? undefined : parseJobEventsNotification(payload);
-      if (events) enqueueEvents(events);
-      else enqueueRead();
+      // A read that has not started yet covers it, whatever it carries.
+      if (watched.size === 0 || queue.at(-1) === READ) return;
+      const events = parseJobEventsNotification(payload);
+      if (!events) return enqueueRead();
+      queue.push(events);
+      drainSoon();
     },
     onConnect: () => enqueueRead(),
     onError: options.onError ?? (() => {}),

@@ -54,3 +54,75 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (Array.isArray(errors) && errors.some((e) => isDatabaseUnavailable(e, depth + 1))) return true;
   return isDatabaseUnavailable(cause, depth + 1);
 }
+
+/** Which integrity rule a write broke: a duplicate where one must be unique, or a missing referent. */
+export type ConstraintViolationKind = "unique_violation" | "foreign_key_violation";
+
+// SQLSTATEs of class 23 (integrity constraint violation) that callers turn into domain outcomes.
+const VIOLATION_KINDS: Readonly<Record<string, ConstraintViolationKind>> = {
+  "23505": "unique_violation",
+  "23503": "foreign_key_violation",
+};
+
+/** A write that Postgres refused on a unique or foreign-key constraint, naming that constraint. */
+export class DbConstraintError extends Error {
+  readonly kind: ConstraintViolationKind;
+  /** The constraint (or unique index) Postgres reported, e.g. `tenants_name_key`. */
+  readonly constraint: string;
+  readonly table: string | undefined;
+
+  constructor(
+    kind: ConstraintViolationKind,
+    constraint: string,
+    options: { table?: string | undefined; message?: string; cause?: unknown } = {},
+  ) {
+    super(options.message ?? `${kind} on ${constraint}`, { cause: options.cause });
+    this.name = "DbConstraintError";
+    this.kind = kind;
+    this.constraint = constraint;
+    this.table = options.table;
+  }
+}
+
+/**
+ * Translates a driver error into a {@link DbConstraintError} when it is a unique or foreign-key
+ * violation; any other error comes back unchanged, so callers can always `throw translatePgError(e)`.
+ */
+export function translatePgError(error: unknown): unknown {
+  if (error instanceof DbConstraintError || typeof error !== "object" || error === null) return error;
+  const { code, constraint, table, message } = error as {
+    code?: unknown;
+    constraint?: unknown;
+    table?: unknown;
+    message?: unknown;
+  };
+  const kind = typeof code === "string" ? VIOLATION_KINDS[code] : undefined;
+  if (!kind || typeof constraint !== "string") return error;
+  return new DbConstraintError(kind, constraint, {
+    table: typeof table === "string" ? table : undefined,
+    message: typeof message === "string" ? message : `${kind} on ${constraint}`,
+    cause: error,
+  });
+}
+
+/** Runs a write and raises unique and foreign-key violations as {@link DbConstraintError}. */
+export async function withConstraintErrors<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    throw translatePgError(error);
+  }
+}
+
+/** True for a {@link DbConstraintError} of this kind (and constraint, when given). */
+export function isConstraintError(
+  error: unknown,
+  kind: ConstraintViolationKind,
+  constraint?: string,
+): error is DbConstraintError {
+  return (
+    error instanceof DbConstraintError &&
+    error.kind === kind &&
+    (constraint === undefined || error.constraint === constraint)
+  );
+}

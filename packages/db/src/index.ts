@@ -1,6 +1,15 @@
 export { describeServer, parseDatabaseUrl, redactDatabaseUrl, withDatabase } from "./connectionUrl.ts";
 export { type CreateDbOptions, createDb, type Db } from "./createDb.ts";
-export { DatabaseError, type DatabaseErrorCode, isDatabaseUnavailable } from "./errors.ts";
+export {
+  type ConstraintViolationKind,
+  DatabaseError,
+  type DatabaseErrorCode,
+  DbConstraintError,
+  isConstraintError,
+  isDatabaseUnavailable,
+  translatePgError,
+  withConstraintErrors,
+} from "./errors.ts";
 export {
   type MigrateOutcome,
   type MigrationStatus,

@@ -1,7 +1,15 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { DbConstraintError } from "../errors.ts";
 import { useTestDatabase } from "../testing/testDatabase.ts";
-import { findActiveKeyByHash, insertApiKey, listApiKeys, revokeApiKey, touchApiKey } from "./apiKeys.ts";
+import {
+  apiKeyConstraints,
+  findActiveKeyByHash,
+  insertApiKey,
+  listApiKeys,
+  revokeApiKey,
+  touchApiKey,
+} from "./apiKeys.ts";
 import { disableTenant, insertTenant } from "./tenants.ts";
 
 const t = useTestDatabase();
@@ -22,6 +30,31 @@ describe("api keys repository", () => {
     expect(found?.key).toEqual(key);
     expect(found?.tenant.id).toBe(tenant.id);
     expect(await findActiveKeyByHash(t.db, sha256("wrong"))).toBeUndefined();
+  });
+
+  it("raises a key for a tenant that does not exist as a foreign-key violation naming the constraint", async () => {
+    const error = await insertApiKey(t.db, {
+      tenantId: "00000000-0000-4000-8000-000000000000",
+      role: "tenant",
+      keyPrefix: "slk_nobody",
+      keyHash: sha256("nobody"),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DbConstraintError);
+    expect(error).toMatchObject({
+      kind: "foreign_key_violation",
+      constraint: apiKeyConstraints.tenant,
+      table: "api_keys",
+    });
+  });
+
+  it("raises a second key with the same hash as a unique violation", async () => {
+    const tenant = await insertTenant(t.db, { name: "keys-hash" });
+    const key = { tenantId: tenant.id, role: "tenant" as const, keyPrefix: "h", keyHash: sha256("same") };
+    await insertApiKey(t.db, key);
+    await expect(insertApiKey(t.db, key)).rejects.toMatchObject({
+      kind: "unique_violation",
+      constraint: apiKeyConstraints.uniqueHash,
+    });
   });
 
   it("rejects a value that is not a sha-256 hex digest", async () => {

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Db } from "../createDb.ts";
+import { withConstraintErrors } from "../errors.ts";
 import type { ApiKey, ApiKeyRole, Tenant } from "../schema.ts";
 
 /** An API key row without its hash, safe to show. */
@@ -16,16 +17,29 @@ const summaryColumns = [
   "createdAt",
 ] as const;
 
-/** Stores a key by its SHA-256 hex digest (the plaintext never reaches the database). */
+/** Constraints of the API keys table that callers react to. */
+export const apiKeyConstraints = {
+  /** A key belongs to an existing tenant. */
+  tenant: "api_keys_tenant_id_fkey",
+  /** No two keys share a hash. */
+  uniqueHash: "api_keys_key_hash_key",
+} as const;
+
+/**
+ * Stores a key by its SHA-256 hex digest (the plaintext never reaches the database). An unknown
+ * tenant raises a `DbConstraintError` (`foreign_key_violation` on `apiKeyConstraints.tenant`).
+ */
 export async function insertApiKey(
   db: Db,
   input: { tenantId: string; role: ApiKeyRole; keyPrefix: string; keyHash: string; name?: string },
 ): Promise<ApiKeySummary> {
-  return db
-    .insertInto("apiKeys")
-    .values({ ...input, name: input.name ?? "" })
-    .returning(summaryColumns)
-    .executeTakeFirstOrThrow();
+  return withConstraintErrors(() =>
+    db
+      .insertInto("apiKeys")
+      .values({ ...input, name: input.name ?? "" })
+      .returning(summaryColumns)
+      .executeTakeFirstOrThrow(),
+  );
 }
 
 /** The live key with this hash and its tenant: not revoked, tenant not disabled. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DbConstraintError, isConstraintError } from "../errors.ts";
 import { useTestDatabase } from "../testing/testDatabase.ts";
 import {
   disableTenant,
@@ -7,6 +8,7 @@ import {
   findTenantByName,
   insertTenant,
   listTenants,
+  tenantConstraints,
   updateTenantLimits,
 } from "./tenants.ts";
 
@@ -27,9 +29,30 @@ describe("tenants repository", () => {
     expect(await findTenantByName(t.db, "nobody")).toBeUndefined();
   });
 
-  it("rejects a duplicate name", async () => {
+  it("rejects a duplicate name as a unique violation naming the constraint", async () => {
     await insertTenant(t.db, { name: "dupe" });
-    await expect(insertTenant(t.db, { name: "dupe" })).rejects.toThrow(/tenants_name_key/);
+    const error = await insertTenant(t.db, { name: "dupe" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DbConstraintError);
+    expect(error).toMatchObject({
+      kind: "unique_violation",
+      constraint: tenantConstraints.uniqueName,
+      table: "tenants",
+    });
+    expect(isConstraintError(error, "unique_violation", "tenants_name_key")).toBe(true);
+    expect(isConstraintError(error, "foreign_key_violation")).toBe(false);
+    // The driver's error stays reachable for logs.
+    expect((error as Error).cause).toMatchObject({ code: "23505" });
+  });
+
+  it("raises a duplicate inside a caller's transaction typed too, and the transaction rolls back", async () => {
+    await insertTenant(t.db, { name: "dupe-tx" });
+    await expect(
+      t.db.transaction().execute(async (trx) => {
+        await insertTenant(trx, { name: "dupe-tx-other" });
+        await insertTenant(trx, { name: "dupe-tx" });
+      }),
+    ).rejects.toMatchObject({ kind: "unique_violation", constraint: "tenants_name_key" });
+    expect(await findTenantByName(t.db, "dupe-tx-other")).toBeUndefined();
   });
 
   it("updates only the limits given and leaves the rest", async () => {
@@ -60,6 +83,12 @@ describe("tenants repository", () => {
   });
 
   it("refuses negative budgets at the database", async () => {
-    await expect(insertTenant(t.db, { name: "negative", dailyBudgetMicros: -1 })).rejects.toThrow(/check/);
+    const error = await insertTenant(t.db, { name: "negative", dailyBudgetMicros: -1 }).catch(
+      (e: unknown) => e,
+    );
+    expect(String(error)).toMatch(/check/);
+    // Only unique and foreign-key violations are translated; other errors pass through as the driver raised them.
+    expect(error).not.toBeInstanceOf(DbConstraintError);
+    expect(error).toMatchObject({ code: "23514" });
   });
 });

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Db } from "../createDb.ts";
+import { withConstraintErrors } from "../errors.ts";
 import type { Tenant } from "../schema.ts";
 
 /** Limits a tenant can have; null means unlimited. */
@@ -9,18 +10,29 @@ export interface TenantLimits {
   rateLimitTpm?: number | null | undefined;
 }
 
-/** Inserts a tenant and returns it. */
+/** Constraints of the tenants table that callers react to. */
+export const tenantConstraints = {
+  /** Tenant names are unique. */
+  uniqueName: "tenants_name_key",
+} as const;
+
+/**
+ * Inserts a tenant and returns it; a taken name raises a `DbConstraintError` (`unique_violation`
+ * on `tenantConstraints.uniqueName`).
+ */
 export async function insertTenant(db: Db, input: { name: string } & TenantLimits): Promise<Tenant> {
-  return db
-    .insertInto("tenants")
-    .values({
-      name: input.name,
-      dailyBudgetMicros: input.dailyBudgetMicros ?? null,
-      rateLimitRpm: input.rateLimitRpm ?? null,
-      rateLimitTpm: input.rateLimitTpm ?? null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return withConstraintErrors(() =>
+    db
+      .insertInto("tenants")
+      .values({
+        name: input.name,
+        dailyBudgetMicros: input.dailyBudgetMicros ?? null,
+        rateLimitRpm: input.rateLimitRpm ?? null,
+        rateLimitTpm: input.rateLimitTpm ?? null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
 }
 
 /** The tenant with this id, or undefined. */

@@ -39,7 +39,8 @@ export function httpLogger(logger: Logger) {
         {
           request_id: requestIdOf(req),
           req: { method: req.method, url: req.originalUrl },
-          res: { statusCode: res.statusCode },
+          // No status was sent before the client went: none is logged (as pino-http logs it).
+          res: { statusCode: res.headersSent ? res.statusCode : null },
           responseTime: Math.round(performance.now() - started),
         },
         aborted ? (stream ? "stream closed by client" : "request aborted") : "request completed",

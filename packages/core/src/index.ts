@@ -1,3 +1,4 @@
+export * from "./admin/index.ts";
 export {
   authenticate,
   createApiKey,

@@ -25,6 +25,7 @@ export {
   type EmbeddedPostgresOptions,
   startEmbeddedPostgres,
 } from "./postgres/embeddedPostgres.ts";
+export { EmbeddedAccessError } from "./postgres/postgresUserAccess.ts";
 export {
   checkReachable,
   type ResolveDatabaseOptions,

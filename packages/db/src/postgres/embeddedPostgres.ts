@@ -1,14 +1,14 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { DatabaseError } from "../errors.ts";
-import type { EmbeddedChildConfig, EmbeddedChildMessage } from "./embeddedProtocol.ts";
+import type { EmbeddedChildConfig } from "./embeddedProtocol.ts";
 import { findFreePort } from "./freePort.ts";
+import { spawnLauncher, stopLauncher, waitForStart } from "./launcherProcess.ts";
+import { checkEmbeddedAccess } from "./postgresUserAccess.ts";
 
 const childEntry = fileURLToPath(new URL("./embeddedChild.ts", import.meta.url));
-const STOP_TIMEOUT_MS = 20_000;
 
 /** Options for {@link startEmbeddedPostgres}. */
 export interface EmbeddedPostgresOptions {
@@ -47,58 +47,6 @@ function passwordFor(dataDir: string): string {
   return password;
 }
 
-function waitForStart(child: ChildProcess, timeoutMs: number): Promise<{ initialised: boolean }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(
-        new DatabaseError(
-          "embedded_start_failed",
-          `embedded Postgres did not become ready in ${timeoutMs} ms`,
-        ),
-      );
-    }, timeoutMs);
-    const onMessage = (message: EmbeddedChildMessage) => {
-      if (message.type === "ready") {
-        cleanup();
-        resolve({ initialised: message.initialised });
-      } else if (message.type === "error") {
-        cleanup();
-        reject(new DatabaseError(message.code, message.message));
-      }
-    };
-    const onExit = (code: number | null) => {
-      cleanup();
-      reject(
-        new DatabaseError(
-          "embedded_start_failed",
-          `embedded Postgres launcher exited (code ${code}) before it was ready`,
-        ),
-      );
-    };
-    function cleanup() {
-      clearTimeout(timer);
-      child.off("message", onMessage);
-      child.off("exit", onExit);
-    }
-    child.on("message", onMessage);
-    child.on("exit", onExit);
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (child.connected) child.send("stop");
-    else child.kill("SIGTERM");
-  });
-}
-
 const running = new Set<ChildProcess>();
 // Last resort when the parent exits without stopping: SIGTERM makes the child stop Postgres.
 process.once("exit", () => {
@@ -109,6 +57,7 @@ process.once("exit", () => {
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir);
   const password = passwordFor(dataDir);
+  checkEmbeddedAccess(dataDir);
   const port = options.port ?? (await findFreePort());
   const config: EmbeddedChildConfig = {
     dataDir,
@@ -117,20 +66,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     databases: options.databases ?? ["sluice"],
     ephemeral: options.ephemeral ?? false,
   };
-  // Own process group: a terminal's Ctrl-C reaches us, and we stop the database last.
-  const child = spawn(process.execPath, [childEntry, JSON.stringify(config)], {
-    stdio: ["ignore", "ignore", "pipe", "ipc"],
-    detached: true,
-  });
-  child.stderr?.resume();
+  const launcher = spawnLauncher([childEntry, JSON.stringify(config)]);
+  const { child } = launcher;
   running.add(child);
   child.once("exit", () => running.delete(child));
 
   let started: { initialised: boolean };
   try {
-    started = await waitForStart(child, options.startTimeoutMs ?? 60_000);
+    started = await waitForStart(launcher, options.startTimeoutMs ?? 60_000);
   } catch (error) {
-    await stopChild(child);
+    await stopLauncher(child);
     throw error;
   }
   child.unref();
@@ -144,7 +89,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     port,
     initialised: started.initialised,
     stop: () => {
-      stopping ??= stopChild(child);
+      stopping ??= stopLauncher(child);
       return stopping;
     },
   };

@@ -3,11 +3,27 @@ import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { withDatabase } from "../connectionUrl.ts";
+import { DatabaseError } from "../errors.ts";
 import { startEmbeddedPostgres } from "../postgres/embeddedPostgres.ts";
 import { checkReachable } from "../postgres/resolveDatabase.ts";
 import { testDatabaseUrl } from "./env.ts";
 import { ensureTemplateDatabase } from "./templateDatabase.ts";
 import "./providedContext.ts";
+
+/**
+ * A server that cannot be had is reported as its one-line message and exit 1: the message says what
+ * to do, and vitest would bury it under a stack trace.
+ */
+async function orExit<T>(starting: Promise<T>, cleanUp = () => {}): Promise<T> {
+  try {
+    return await starting;
+  } catch (error) {
+    cleanUp();
+    if (!(error instanceof DatabaseError)) throw error;
+    process.stderr.write(`error: ${error.code}: ${error.message}\n`);
+    process.exit(1);
+  }
+}
 
 /** Vitest global setup: one server per run (DATABASE_URL's, else embedded) and a migrated template. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -15,16 +31,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let teardown = async () => {};
   if (testDatabaseUrl) {
     adminUrl = withDatabase(testDatabaseUrl, "postgres");
-    await checkReachable(adminUrl);
+    await orExit(checkReachable(adminUrl));
   } else {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-test-pg-"));
     // The server may run as the postgres user, which must be able to enter the directory.
     fs.chmodSync(dir, 0o755);
-    const server = await startEmbeddedPostgres({
-      dataDir: path.join(dir, "data"),
-      databases: [],
-      ephemeral: true,
-    });
+    const server = await orExit(
+      startEmbeddedPostgres({ dataDir: path.join(dir, "data"), databases: [], ephemeral: true }),
+      () => fs.rmSync(dir, { recursive: true, force: true }),
+    );
     adminUrl = server.adminUrl;
     teardown = async () => {
       await server.stop();

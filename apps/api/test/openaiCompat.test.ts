@@ -62,6 +62,26 @@ describe("OpenAI-compatible REST with the official SDK", () => {
     }
   });
 
+  it("sends the same rate-limit headers on streamed and plain completions", async () => {
+    const limited = await api.tenant("headers", "tenant", { rateLimitRpm: 100, rateLimitTpm: 50_000 });
+    const call = async (stream: boolean) => {
+      const response = await fetch(`${api.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${limited.key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "sim-small", messages: [{ role: "user", content: "Hi" }], stream }),
+      });
+      await response.text();
+      expect(response.status).toBe(200);
+      return ["x-ratelimit-limit-requests", "x-ratelimit-limit-tokens", "x-ratelimit-reset"].map((name) =>
+        response.headers.get(name),
+      );
+    };
+    const plain = await call(false);
+    const streamed = await call(true);
+    expect(plain).toEqual(["100", "50000", expect.stringMatching(/^\d+$/)]);
+    expect(streamed).toEqual(plain);
+  });
+
   it("embeds and lists models including cascades", async () => {
     const e = await client.embeddings.create({
       model: "text-embedding-3-small",

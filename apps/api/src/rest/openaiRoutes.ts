@@ -1,23 +1,10 @@
-import {
-  guardedComplete,
-  guardedEmbed,
-  type Principal,
-  parseChatRequest,
-  parseEmbeddingsRequest,
-  type RateLimitState,
-  toProviderRequest,
-} from "@sluice/core";
-import { type Request, type Response, Router } from "express";
+import { type Principal, parseChatRequest, parseEmbeddingsRequest } from "@sluice/core";
+import { type Request, Router } from "express";
 import { bearerToken } from "../auth/bearerToken.ts";
 import { requestIdOf } from "../http/requestId.ts";
 import type { ApiServices } from "../services.ts";
 import { streamChatCompletion } from "./chatStream.ts";
-
-function rateLimitHeaders(res: Response, state: RateLimitState): void {
-  if (state.limitRequests !== null) res.setHeader("X-RateLimit-Limit-Requests", String(state.limitRequests));
-  if (state.limitTokens !== null) res.setHeader("X-RateLimit-Limit-Tokens", String(state.limitTokens));
-  res.setHeader("X-RateLimit-Reset", String(Math.ceil(state.resetAt / 1000)));
-}
+import { rateLimitHeaders } from "./rateLimitHeaders.ts";
 
 /** The `sluice` extension object added to OpenAI-shaped responses. */
 export function sluiceExtension(c: {
@@ -58,7 +45,6 @@ export function openaiRoutes(services: ApiServices): Router {
   router.post("/v1/chat/completions", async (req, res) => {
     const principal = await principalOf(req);
     const body = parseChatRequest(req.body);
-    const request = toProviderRequest(body);
     const requestId = requestIdOf(req);
     const controller = new AbortController();
     res.on("close", () => {
@@ -69,20 +55,14 @@ export function openaiRoutes(services: ApiServices): Router {
       const onShutdown = () => controller.abort();
       services.shutdown?.addEventListener("abort", onShutdown, { once: true });
       res.once("close", () => services.shutdown?.removeEventListener("abort", onShutdown));
-      await streamChatCompletion(
-        services,
-        principal,
-        request,
-        { requestId, signal: controller.signal, includeUsage: body.stream_options?.include_usage === true },
-        res,
-      );
+      await streamChatCompletion(services, principal, body, { requestId, signal: controller.signal }, res);
       return;
     }
-    const { completion, rateLimit } = await guardedComplete(services, principal.tenant, request, {
+    const { completion, rateLimit } = await services.chat.complete(principal.tenant, body, {
       requestId,
       signal: controller.signal,
     });
-    rateLimitHeaders(res, rateLimit);
+    res.set(rateLimitHeaders(rateLimit));
     res.json({
       id: `chatcmpl-${requestId}`,
       object: "chat.completion",
@@ -108,14 +88,10 @@ export function openaiRoutes(services: ApiServices): Router {
   router.post("/v1/embeddings", async (req, res) => {
     const principal = await principalOf(req);
     const body = parseEmbeddingsRequest(req.body);
-    const inputs = typeof body.input === "string" ? [body.input] : body.input;
-    const { outcome, rateLimit } = await guardedEmbed(
-      services,
-      principal.tenant,
-      { model: body.model, input: inputs, ...(body.dimensions ? { dimensions: body.dimensions } : {}) },
-      { requestId: requestIdOf(req) },
-    );
-    rateLimitHeaders(res, rateLimit);
+    const { outcome, rateLimit } = await services.chat.embed(principal.tenant, body, {
+      requestId: requestIdOf(req),
+    });
+    res.set(rateLimitHeaders(rateLimit));
     const base64 = body.encoding_format === "base64";
     res.json({
       object: "list",

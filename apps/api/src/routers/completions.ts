@@ -1,12 +1,4 @@
-import {
-  chatRequestSchema,
-  embeddingsRequestSchema,
-  guardedComplete,
-  guardedEmbed,
-  SluiceError,
-  toProviderRequest,
-  usageStats,
-} from "@sluice/core";
+import { chatRequestSchema, embeddingsRequestSchema, SluiceError, usageStats } from "@sluice/core";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import { z } from "zod";
 import { SHUTTING_DOWN } from "../errors/publicError.ts";
@@ -73,7 +65,7 @@ const streamProcedure = tenantProcedure.input(streamInput).subscription(async fu
 export const chatRouter = {
   stream: streamProcedure,
   complete: tenantProcedure.input(chatRequestSchema).mutation(async ({ ctx, input, signal }) => {
-    const { completion } = await guardedComplete(ctx, ctx.principal.tenant, toProviderRequest(input), {
+    const { completion } = await ctx.chat.complete(ctx.principal.tenant, input, {
       requestId: ctx.requestId,
       ...(signal ? { signal } : {}),
     });
@@ -89,11 +81,7 @@ export const cascadeRouter = {
   run: tenantProcedure
     .input(z.strictObject({ name: z.string().min(1), request: z.unknown() }))
     .mutation(async ({ ctx, input, signal }) => {
-      const request = chatRequestSchema.parse({
-        ...(input.request as object),
-        model: `cascade:${input.name}`,
-      });
-      const { completion } = await guardedComplete(ctx, ctx.principal.tenant, toProviderRequest(request), {
+      const { completion } = await ctx.chat.runCascade(ctx.principal.tenant, input.name, input.request, {
         requestId: ctx.requestId,
         ...(signal ? { signal } : {}),
       });
@@ -104,13 +92,10 @@ export const cascadeRouter = {
 /** `embeddings.*`. */
 export const embeddingsRouter = {
   create: tenantProcedure.input(embeddingsRequestSchema).mutation(async ({ ctx, input, signal }) => {
-    const inputs = typeof input.input === "string" ? [input.input] : input.input;
-    const { outcome } = await guardedEmbed(
-      ctx,
-      ctx.principal.tenant,
-      { model: input.model, input: inputs, ...(input.dimensions ? { dimensions: input.dimensions } : {}) },
-      { requestId: ctx.requestId, ...(signal ? { signal } : {}) },
-    );
+    const { outcome } = await ctx.chat.embed(ctx.principal.tenant, input, {
+      requestId: ctx.requestId,
+      ...(signal ? { signal } : {}),
+    });
     return {
       vectors: outcome.vectors,
       usage: outcome.usage,

@@ -1,19 +1,10 @@
-import {
-  admitChat,
-  type ChatRequest,
-  type Principal,
-  streamCascade,
-  toProviderRequest,
-  toSluiceError,
-} from "@sluice/core";
+import { type ChatRequest, type GuardedStreamEvent, type Principal, toSluiceError } from "@sluice/core";
 import { toPublicError } from "../errors/publicError.ts";
 import type { ApiServices } from "../services.ts";
 
 /** Events of a streamed chat or cascade, as subscribers receive them. */
 export type ChatStreamData =
-  | { type: "attempt"; tier: number; model: string }
-  | { type: "delta"; text: string }
-  | { type: "retract"; model: string; reason: string }
+  | Exclude<GuardedStreamEvent, { type: "done" }>
   | {
       type: "done";
       finishReason: string;
@@ -25,7 +16,7 @@ export type ChatStreamData =
     }
   | { type: "error"; error: { code: string; message: string } };
 
-/** Runs a chat (or cascade) stream under the tenant's limits, emitting subscriber events. */
+/** Runs the guarded chat (or cascade) stream, emitting subscriber events. */
 export async function produceChatStream(
   services: ApiServices,
   principal: Principal,
@@ -34,49 +25,20 @@ export async function produceChatStream(
   requestId: string,
   emit: (data: ChatStreamData) => void,
 ): Promise<void> {
-  const request = toProviderRequest(body);
-  const reservation = await admitChat(services, principal.tenant, request);
-  let spent = 0;
-  const context = { tenantId: principal.tenant.id, requestId };
-  try {
-    const cascade = services.runtime.cascades.resolve(request.model);
-    if (cascade) {
-      for await (const event of streamCascade(services.runtime.models, { cascade, request, context }, mode)) {
-        if (event.type !== "done") emit(event);
-        else {
-          const r = event.result;
-          spent = r.totalCostMicros;
-          emit({
-            type: "done",
-            finishReason: r.finishReason,
-            modelUsed: r.modelUsed,
-            costMicros: spent,
-            usage: r.usage,
-            cascaded: r.cascaded,
-            draftAccepted: r.draftAccepted,
-          });
-        }
-      }
-      return;
-    }
-    for await (const event of services.runtime.models.stream(request, context)) {
-      if (event.type === "delta") emit(event);
-      else {
-        spent = event.costMicros;
-        emit({
-          type: "done",
-          finishReason: event.finishReason,
-          modelUsed: event.model,
-          costMicros: spent,
-          usage: event.usage,
-          cascaded: false,
-          draftAccepted: null,
-        });
-      }
-    }
-  } finally {
-    await reservation.settle(spent);
-  }
+  const { events } = await services.chat.stream(principal.tenant, body, { context: { requestId }, mode });
+  for await (const event of events) emit(event.type === "done" ? subscriberDone(event) : event);
+}
+
+function subscriberDone({ finish }: Extract<GuardedStreamEvent, { type: "done" }>): ChatStreamData {
+  return {
+    type: "done",
+    finishReason: finish.finishReason,
+    modelUsed: finish.modelUsed,
+    costMicros: finish.costMicros,
+    usage: finish.usage,
+    cascaded: finish.cascade?.cascaded ?? false,
+    draftAccepted: finish.cascade?.draftAccepted ?? null,
+  };
 }
 
 /** The final event of a stream that failed. */

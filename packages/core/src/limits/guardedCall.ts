@@ -7,7 +7,7 @@ import { costMicros } from "../models/cost.ts";
 import type { ModelRegistry } from "../models/modelRegistry.ts";
 import type { ProviderChatRequest, ProviderEmbeddingsRequest } from "../providers/provider.ts";
 import { countChatTokens, countTextTokens } from "../tokens/tokenCount.ts";
-import type { BudgetGuard } from "./budgetGuard.ts";
+import type { BudgetGuard, BudgetReservation } from "./budgetGuard.ts";
 import type { RateLimiter, RateLimitState } from "./rateLimiter.ts";
 
 /** What guarded calls need. */
@@ -39,13 +39,18 @@ export function maxChatCostMicros(
   return total;
 }
 
-/** Admits a chat under the tenant's rate limit and reserves its maximum cost; settle the result. */
-export async function admitChat(guards: Guards, tenant: Tenant, request: ProviderChatRequest) {
-  await guards.rateLimiter.take(tenant, countChatTokens(request.messages, "openai"));
-  return guards.budget.reserve(
+/** Admits a chat under the tenant's rate limit and reserves its maximum cost; settle the reservation. */
+export async function admitChat(
+  guards: Guards,
+  tenant: Tenant,
+  request: ProviderChatRequest,
+): Promise<{ rateLimit: RateLimitState; reservation: BudgetReservation }> {
+  const rateLimit = await guards.rateLimiter.take(tenant, countChatTokens(request.messages, "openai"));
+  const reservation = await guards.budget.reserve(
     tenant,
     maxChatCostMicros(guards.runtime.registry, guards.runtime.cascades, request),
   );
+  return { rateLimit, reservation };
 }
 
 /** Chat under the tenant's rate limit and budget: the reservation is settled with the real cost. */
@@ -55,10 +60,7 @@ export async function guardedComplete(
   request: ProviderChatRequest,
   context: ModelCallContext,
 ): Promise<{ completion: Completion; rateLimit: RateLimitState }> {
-  const { registry, cascades } = guards.runtime;
-  const promptTokens = countChatTokens(request.messages, "openai");
-  const rateLimit = await guards.rateLimiter.take(tenant, promptTokens);
-  const reservation = await guards.budget.reserve(tenant, maxChatCostMicros(registry, cascades, request));
+  const { rateLimit, reservation } = await admitChat(guards, tenant, request);
   let spent = 0;
   try {
     const completion = await guards.runtime.complete(request, { ...context, tenantId: tenant.id });

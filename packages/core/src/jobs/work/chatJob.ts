@@ -1,5 +1,6 @@
 import type { Tenant } from "@sluice/db";
-import { admitChat, type Guards, guardedComplete } from "../../limits/guardedCall.ts";
+import { guardedStream } from "../../chat/guardedStream.ts";
+import { type Guards, guardedComplete } from "../../limits/guardedCall.ts";
 import { toProviderRequest } from "../../llm/chatRequestMapping.ts";
 import type { ChatRequest } from "../../schemas/chatRequest.ts";
 
@@ -50,37 +51,32 @@ export async function runChatJob(
       draftAccepted: completion.cascade?.draftAccepted ?? null,
     };
   }
-  const reservation = await admitChat(guards, tenant, request);
   const model = guards.runtime.registry.get(request.model);
   const allowance = Math.max(1, request.maxTokens ?? model.maxOutputTokens);
-  let spent = 0;
+  const { events } = await guardedStream(guards, tenant, request, { context, mode: "hold" });
   let content = "";
   let reported = 0;
-  try {
-    for await (const event of guards.runtime.models.stream(request, context)) {
-      if (event.type === "delta") {
-        content += event.text;
-        if (content.length - reported >= PROGRESS_EVERY_CHARS) {
-          reported = content.length;
-          // About four characters a token: a rough share of the allowance, never 100 before the end.
-          ctx.progress(Math.min(99, (content.length / 4 / allowance) * 100), `${content.length} characters`);
-        }
-        continue;
+  for await (const event of events) {
+    if (event.type === "delta") {
+      content += event.text;
+      if (content.length - reported >= PROGRESS_EVERY_CHARS) {
+        reported = content.length;
+        // About four characters a token: a rough share of the allowance, never 100 before the end.
+        ctx.progress(Math.min(99, (content.length / 4 / allowance) * 100), `${content.length} characters`);
       }
-      spent = event.costMicros;
+    } else if (event.type === "done") {
+      const { finish } = event;
       return {
         content,
-        finishReason: event.finishReason,
-        modelUsed: event.model,
-        requested: request.model,
-        usage: event.usage,
-        costMicros: event.costMicros,
+        finishReason: finish.finishReason,
+        modelUsed: finish.modelUsed,
+        requested: finish.requested,
+        usage: finish.usage,
+        costMicros: finish.costMicros,
         cascaded: false,
         draftAccepted: null,
       };
     }
-    throw new Error("the stream ended without a final event");
-  } finally {
-    await reservation.settle(spent);
   }
+  throw new Error("the stream ended without a final event");
 }

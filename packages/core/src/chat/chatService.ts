@@ -1,0 +1,66 @@
+import type { Tenant } from "@sluice/db";
+import type { CascadeStreamMode } from "../cascade/cascadeStream.ts";
+import { type Guards, guardedComplete, guardedEmbed } from "../limits/guardedCall.ts";
+import type { RateLimitState } from "../limits/rateLimiter.ts";
+import { toProviderRequest } from "../llm/chatRequestMapping.ts";
+import type { Completion } from "../llm/completion.ts";
+import type { EmbeddingsOutcome, ModelCallContext } from "../llm/modelClient.ts";
+import { type ChatRequest, chatRequestSchema } from "../schemas/chatRequest.ts";
+import { type EmbeddingsRequest, embeddingInputs } from "../schemas/embeddingsRequest.ts";
+import { type GuardedStream, guardedStream } from "./guardedStream.ts";
+
+/** Who calls and how, as a transport knows it. */
+export type ChatCallContext = Omit<ModelCallContext, "tenantId">;
+
+/** Chat, cascades and embeddings under the tenant's rate limit and budget, for every transport. */
+export interface ChatService {
+  /** One completion from a model or `cascade:<name>`. */
+  complete(
+    tenant: Tenant,
+    body: ChatRequest,
+    context: ChatCallContext,
+  ): Promise<{ completion: Completion; rateLimit: RateLimitState }>;
+  /** Runs the named cascade on a request whose other fields are validated here. */
+  runCascade(
+    tenant: Tenant,
+    name: string,
+    request: unknown,
+    context: ChatCallContext,
+  ): Promise<{ completion: Completion; rateLimit: RateLimitState }>;
+  /** Admits a stream (throws the refusal before any event) and returns its events. */
+  stream(
+    tenant: Tenant,
+    body: ChatRequest,
+    options: { context: ChatCallContext; mode: CascadeStreamMode },
+  ): Promise<GuardedStream>;
+  /** Embeds one or many inputs. */
+  embed(
+    tenant: Tenant,
+    body: Pick<EmbeddingsRequest, "model" | "input" | "dimensions">,
+    context: ChatCallContext,
+  ): Promise<{ outcome: EmbeddingsOutcome; rateLimit: RateLimitState }>;
+}
+
+/** Builds the chat service from the guards every paid call passes. */
+export function createChatService(guards: Guards): ChatService {
+  return {
+    complete: (tenant, body, context) => guardedComplete(guards, tenant, toProviderRequest(body), context),
+    runCascade(tenant, name, request, context) {
+      const fields = typeof request === "object" && request !== null ? request : {};
+      const body = chatRequestSchema.parse({ ...fields, model: `cascade:${name}` });
+      return guardedComplete(guards, tenant, toProviderRequest(body), context);
+    },
+    stream: (tenant, body, options) => guardedStream(guards, tenant, toProviderRequest(body), options),
+    embed: (tenant, body, context) =>
+      guardedEmbed(
+        guards,
+        tenant,
+        {
+          model: body.model,
+          input: embeddingInputs(body),
+          ...(body.dimensions ? { dimensions: body.dimensions } : {}),
+        },
+        context,
+      ),
+  };
+}

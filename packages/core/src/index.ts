@@ -10,6 +10,13 @@ export {
 export { type Authenticator, createAuthenticator } from "./auth/authenticator.ts";
 export * from "./batches/index.ts";
 export * from "./cascade/index.ts";
+export { type ChatCallContext, type ChatService, createChatService } from "./chat/chatService.ts";
+export {
+  type ChatStreamFinish,
+  type GuardedStream,
+  type GuardedStreamEvent,
+  guardedStream,
+} from "./chat/guardedStream.ts";
 export { cascadesFilePath, readCascadesFile, writeCascadeToFile } from "./config/cascadesFile.ts";
 export { ConfigError, parseConfig, type SluiceConfig } from "./config/configSchema.ts";
 export { loadConfig } from "./config/env.ts";
@@ -19,7 +26,6 @@ export {
   isSluiceError,
   SluiceError,
   type SluiceErrorOptions,
-  type TrpcErrorCode,
 } from "./errors/sluiceError.ts";
 export {
   type ArmResult,
@@ -31,7 +37,7 @@ export {
 export { collectTierRecords, type LabelledTicket, type TierRecord } from "./eval/tierRecords.ts";
 export * from "./jobs/index.ts";
 export { type BudgetGuard, type BudgetReservation, createBudgetGuard } from "./limits/budgetGuard.ts";
-export { type Clock, systemClock } from "./limits/clock.ts";
+export { type Clock, scheduleOn, sleepOn, systemClock } from "./limits/clock.ts";
 export {
   admitChat,
   type Guards,
@@ -82,7 +88,7 @@ export {
 } from "./providers/anthropicBatchApi.ts";
 export { createAnthropicProvider } from "./providers/anthropicProvider.ts";
 export {
-  finishedBatchStatuses,
+  PROVIDER_BATCH_STATUSES,
   type ProviderBatchApi,
   type ProviderBatchLimits,
   type ProviderBatchRequest,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createTestClock } from "../testing/testClock.ts";
 import { createWriteBatcher } from "./writeBatcher.ts";
 
 interface Item {
@@ -168,5 +169,25 @@ describe("write batcher", () => {
     await settle();
     expect(atZero).toBe(true);
     expect(batcher.pending).toBe(0);
+  });
+
+  it("writes a part batch once maxWaitMs passes on its clock, and not before", async () => {
+    const clock = createTestClock();
+    const written: number[][] = [];
+    const batcher = createWriteBatcher<number>(
+      async (items) => {
+        written.push(items);
+      },
+      { maxItems: 10, maxWaitMs: 5_000, clock },
+    );
+    const added = batcher.add(1);
+    void batcher.add(2);
+    clock.advance(4_999);
+    await settle();
+    expect(written).toEqual([]);
+    clock.advance(1);
+    await added;
+    expect(written).toEqual([[1, 2]]);
+    expect(clock.pendingTimers).toBe(0);
   });
 });

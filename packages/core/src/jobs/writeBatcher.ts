@@ -1,3 +1,5 @@
+import { type Clock, scheduleOn, systemClock } from "../limits/clock.ts";
+
 /** Collects items and writes them together: when `maxItems` are waiting or `maxWaitMs` has passed. */
 export interface WriteBatcher<T> {
   /** Resolves once the item's batch is written (rejects if that write failed). */
@@ -23,6 +25,8 @@ export interface WriteBatcherOptions<T> {
    * written also holds waits for that batch. Without it, batches written at once keep no order.
    */
   keyOf?: (item: T) => string;
+  /** Times `maxWaitMs` (default the wall clock). */
+  clock?: Clock;
 }
 
 const noop = () => {};
@@ -45,7 +49,9 @@ export function createWriteBatcher<T>(
   const keyOf = options.keyOf;
   let items: T[] = [];
   let waiters: { resolve(): void; reject(error: unknown): void }[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  const clock = options.clock ?? systemClock;
+  /** Cancels the pending `maxWaitMs` flush, when one is arranged. */
+  let cancelTimer: (() => void) | undefined;
   const writing = new Set<InFlight>();
   let queue: Promise<void> = Promise.resolve();
   let inFlight = 0;
@@ -80,8 +86,8 @@ export function createWriteBatcher<T>(
   }
 
   function flush(): Promise<void> {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
+    cancelTimer?.();
+    cancelTimer = undefined;
     if (items.length > 0) {
       const batch = items;
       const batchWaiters = waiters;
@@ -107,10 +113,7 @@ export function createWriteBatcher<T>(
     items.push(item);
     waiters.push(waiter);
     if (items.length >= options.maxItems) void flush();
-    else if (!timer) {
-      timer = setTimeout(() => void flush(), options.maxWaitMs);
-      timer.unref();
-    }
+    else if (!cancelTimer) cancelTimer = scheduleOn(clock, () => void flush(), options.maxWaitMs);
   }
 
   return {

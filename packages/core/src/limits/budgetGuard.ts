@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Db, leaseBudget, settleBudget, type Tenant } from "@sluice/db";
 import { SluiceError } from "../errors/sluiceError.ts";
 import { formatMicros } from "../models/cost.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, scheduleOn, systemClock } from "./clock.ts";
 import { createKeyedQueue } from "./keyedQueue.ts";
 import { type LeaseOptions, leaseOptions } from "./leaseOptions.ts";
 
@@ -32,9 +32,15 @@ interface DayLease {
   /** Unused lease to give back at the next write. */
   releasePending: number;
   inFlight: number;
-  /** `performance.now()` of the last use: idleness is measured in real time, whatever the clock. */
+  /**
+   * `performance.now()` of the last use: idleness is measured in real time, whatever the clock, so
+   * a process on a frozen clock still gives idle slices back.
+   */
   lastUsedAt: number;
-  /** `performance.now()` when the last lease, settle or renewal that reached Postgres started. */
+  /**
+   * Clock time when the last lease, settle or renewal that reached Postgres started: Postgres
+   * judges the slice's expiry on the same clock (see `leaseBudget`).
+   */
   renewedAt: number;
   /**
    * Counts the times the slice went stale (not renewed in time) and its unused part was given
@@ -58,6 +64,8 @@ const noReservation: BudgetReservation = { settle: async () => {} };
  * time to live of the last renewal, so this process stops drawing on a slice well before another
  * process could reclaim it. The slices of a process that died expire and are reclaimed by the next
  * process that needs the budget, with the spend it logged but never wrote booked as spent.
+ * Expiry, renewal and the write timer run on `clock` (Postgres judges expiry on the time it is
+ * given, not its own `now()`), so a test clock moves all of them; idleness runs in real time.
  */
 export function createBudgetGuard(
   db: Db,
@@ -81,12 +89,13 @@ export function createBudgetGuard(
   const heldFlushMs = Math.min(Math.max(flushIntervalMs, idleReleaseMs), ttlMs / 4);
   const leases = new Map<string, DayLease>();
   const serial = createKeyedQueue();
-  let flushTimer: NodeJS.Timeout | undefined;
+  /** Cancels the arranged write, when one is arranged. */
+  let cancelFlush: (() => void) | undefined;
   let flushDueAt = 0;
   let writing: Promise<void> = Promise.resolve();
 
   function usable(lease: DayLease): boolean {
-    return performance.now() - lease.renewedAt < ttlMs / 2;
+    return clock.now() - lease.renewedAt < ttlMs / 2;
   }
 
   function takeLocally(lease: DayLease | undefined, amount: number): boolean {
@@ -128,7 +137,7 @@ export function createBudgetGuard(
     if (!usable(lease)) retire(lease);
     const spent = lease.spentPending;
     const released = lease.releasePending;
-    const started = performance.now();
+    const started = clock.now();
     const renewalDue = started - lease.renewedAt >= ttlMs / 4 && (lease.inFlight > 0 || lease.left > 0);
     if (spent === 0 && released === 0 && !renewalDue) return;
     lease.spentPending = 0;
@@ -139,6 +148,7 @@ export function createBudgetGuard(
         day: lease.day,
         holder,
         ttlMs,
+        now: new Date(started),
         reservedMicros: spent + released,
         spentMicros: spent,
       });
@@ -170,8 +180,8 @@ export function createBudgetGuard(
   const pendingWrites = new Set<DayLease>();
 
   function flush(force = false): Promise<void> {
-    if (flushTimer) clearTimeout(flushTimer);
-    flushTimer = undefined;
+    cancelFlush?.();
+    cancelFlush = undefined;
     collectIdle(force);
     const batch = [...new Set([...leases.values(), ...pendingWrites])];
     pendingWrites.clear();
@@ -190,12 +200,11 @@ export function createBudgetGuard(
 
   /** Arranges a write within `delay`, keeping an earlier one already arranged. */
   function scheduleFlush(delay = flushIntervalMs): void {
-    const due = performance.now() + delay;
-    if (flushTimer && flushDueAt <= due) return;
-    if (flushTimer) clearTimeout(flushTimer);
+    const due = clock.now() + delay;
+    if (cancelFlush && flushDueAt <= due) return;
+    cancelFlush?.();
     flushDueAt = due;
-    flushTimer = setTimeout(() => void flush(), delay);
-    flushTimer.unref();
+    cancelFlush = scheduleOn(clock, () => void flush(), delay);
   }
 
   async function reserve(tenant: Tenant, maxCostMicros: number): Promise<BudgetReservation> {
@@ -224,12 +233,13 @@ export function createBudgetGuard(
       };
       const need = amount - lease.left;
       const want = Math.max(need, Math.min(Math.floor(budget * share), amount * 64));
-      const started = performance.now();
+      const started = clock.now();
       const grant = await leaseBudget(db, {
         tenantId: tenant.id,
         day,
         holder,
         ttlMs,
+        now: new Date(started),
         needMicros: need,
         wantMicros: want,
         budgetMicros: budget,

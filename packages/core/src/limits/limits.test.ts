@@ -2,6 +2,7 @@ import { dailySpend, insertTenant, type Tenant } from "@sluice/db";
 import { useTestDatabase } from "@sluice/db/testing";
 import { describe, expect, it } from "vitest";
 import type { SluiceError } from "../errors/sluiceError.ts";
+import { createTestClock } from "../testing/testClock.ts";
 import { createBudgetGuard } from "./budgetGuard.ts";
 import { createRateLimiter } from "./rateLimiter.ts";
 
@@ -66,6 +67,28 @@ describe("rate limiter", () => {
     for (let i = 0; i < 10; i++) await limiter.take(tenant, 100);
     await expect(limiter.take(tenant, 1)).rejects.toMatchObject({ code: "rate_limit_exceeded" });
     expect(await windowOf(tenant.id, "2026-11-24T15:00:00Z")).toEqual({ requests: 0, tokens: 1_000 });
+  });
+
+  it("resets a limiter's window when its clock passes the minute, with no real wait", async () => {
+    const tenant = await insertTenant(t.db, { name: "rl-7", rateLimitRpm: 2 });
+    const clock = createTestClock(new Date("2026-11-24T16:00:30Z"));
+    const limiter = createRateLimiter(t.db, { clock, leaseShare: 0 });
+    await limiter.take(tenant, 0);
+    await limiter.take(tenant, 0);
+    await expect(limiter.take(tenant, 0)).rejects.toMatchObject({ retryAfterMs: 30_000 });
+    clock.advance(29_999);
+    await expect(limiter.take(tenant, 0)).rejects.toMatchObject({ retryAfterMs: 1 });
+    clock.advance(1);
+    await expect(limiter.take(tenant, 0)).resolves.toMatchObject({
+      resetAt: Date.parse("2026-11-24T16:02:00Z"),
+    });
+    // The window Postgres counts is the clock's minute, not the database's.
+    expect(await windowOf(tenant.id, "2026-11-24T16:01:00Z")).toEqual({ requests: 1, tokens: 0 });
+    clock.set(new Date("2026-11-25T08:00:00Z"));
+    await limiter.take(tenant, 0);
+    await limiter.take(tenant, 0);
+    expect(await windowOf(tenant.id, "2026-11-25T08:00:00Z")).toEqual({ requests: 2, tokens: 0 });
+    await limiter.close();
   });
 
   it("holds across concurrent callers", async () => {
@@ -141,6 +164,19 @@ describe("budget guard", () => {
       reservedMicros: 0,
       spentMicros: granted.length * 700,
     });
+  });
+
+  it("starts a fresh budget when its clock passes midnight, with no real wait", async () => {
+    const tenant = await insertTenant(t.db, { name: "b-6", dailyBudgetMicros: 1_000 });
+    const clock = createTestClock(new Date(`${day}T23:59:00Z`));
+    const guard = createBudgetGuard(t.db, { clock, leaseShare: 1 });
+    await (await guard.reserve(tenant, 900)).settle(900);
+    await expect(guard.reserve(tenant, 200)).rejects.toMatchObject({ code: "budget_exceeded" });
+    clock.advance(60_000);
+    await (await guard.reserve(tenant, 200)).settle(150);
+    await guard.close();
+    expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 0, spentMicros: 900 });
+    expect(await dailySpend(t.db, tenant.id, "2026-11-25")).toEqual({ reservedMicros: 0, spentMicros: 150 });
   });
 
   it("lets unlimited tenants through without touching the table", async () => {

@@ -13,7 +13,9 @@ import {
   timeout,
 } from "cockatiel";
 import { SluiceError } from "../errors/sluiceError.ts";
+import { type Clock, systemClock } from "../limits/clock.ts";
 import { abortError } from "../providers/providerErrors.ts";
+import { clockedHalfOpen } from "./clockedHalfOpen.ts";
 import type { BreakerState, PolicyOptions, ResilienceHooks } from "./resilienceOptions.ts";
 import { retryDelayMs, shouldRetry } from "./retryDelay.ts";
 
@@ -51,16 +53,19 @@ export function createModelPolicy(
   options: PolicyOptions,
   hooks: ResilienceHooks = {},
   random: () => number = Math.random,
+  /** Times the breaker's open state (retry waits and attempt timeouts run on real timers). */
+  clock: Clock = systemClock,
 ): ModelPolicy {
   // Aggressive: a hung call is abandoned at the deadline (its signal is aborted too, so it stops).
   const attemptTimeout = timeout(options.timeoutMs, {
     strategy: TimeoutStrategy.Aggressive,
     abortOnReturn: false,
   });
+  const halfOpen = clockedHalfOpen(clock, options.breakerHalfOpenAfterMs);
   const breaker = circuitBreaker(
     handleWhen((e) => e instanceof SluiceError && HEALTH_FAILURES.has(e.code) && e.retriable),
     {
-      halfOpenAfter: options.breakerHalfOpenAfterMs,
+      halfOpenAfter: halfOpen,
       breaker: new ConsecutiveBreaker(options.breakerFailures),
     },
   );
@@ -118,16 +123,6 @@ export function createModelPolicy(
     }
   }
 
-  let openedAt: number | undefined;
-  breaker.onBreak(() => {
-    openedAt = Date.now();
-  });
-  function remainingOpenMs(): number | undefined {
-    return openedAt === undefined
-      ? undefined
-      : Math.max(0, openedAt + options.breakerHalfOpenAfterMs - Date.now());
-  }
-
   return {
     async execute(fn, signal) {
       if (signal.aborted) throw abortError(signal);
@@ -140,7 +135,7 @@ export function createModelPolicy(
                   return await breaker.execute(({ signal: s }) => attempt(fn, s, signal), retrySignal);
                 } catch (error) {
                   if (error instanceof BrokenCircuitError) {
-                    const retryAfterMs = remainingOpenMs();
+                    const retryAfterMs = halfOpen.remainingMs();
                     throw new SluiceError(
                       "service_unavailable",
                       `model ${model} is failing: its circuit breaker is open`,

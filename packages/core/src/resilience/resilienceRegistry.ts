@@ -1,4 +1,5 @@
 import { SluiceError } from "../errors/sluiceError.ts";
+import type { Clock } from "../limits/clock.ts";
 import type { ResilienceExecutor } from "../llm/modelClient.ts";
 import { isAbort } from "../providers/providerErrors.ts";
 import { createModelPolicy, type ModelPolicy } from "./modelPolicy.ts";
@@ -16,6 +17,8 @@ export interface ResilienceRegistryOptions {
   hooks?: ResilienceHooks;
   /** Source of jitter (tests pass a fixed one). */
   random?: () => number;
+  /** Times open breakers (default the wall clock). */
+  clock?: Clock;
 }
 
 /** Per-model policies shared by every caller in the process. */
@@ -37,7 +40,7 @@ export function createResilienceRegistry(options: ResilienceRegistryOptions = {}
     let policy = policies.get(model);
     if (!policy) {
       const merged = { ...defaultPolicyOptions, ...options.defaults, ...options.perModel?.[model] };
-      policy = createModelPolicy(model, merged, options.hooks, options.random);
+      policy = createModelPolicy(model, merged, options.hooks, options.random, options.clock);
       policies.set(model, policy);
     }
     return policy;

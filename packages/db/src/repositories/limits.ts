@@ -80,6 +80,11 @@ export interface BudgetHolder {
   holder: string;
   /** A slice expires this long after its last lease, settle or renewal. */
   ttlMs: number;
+  /**
+   * The time on the asking process's clock: slices expire `ttlMs` after it and are judged expired
+   * against it (not Postgres's `now()`), so a test clock moves expiry without waiting.
+   */
+  now: Date;
 }
 
 /**
@@ -111,7 +116,7 @@ export async function leaseBudget(
       .execute();
     await sql`
       insert into budget_leases as l (tenant_id, day, holder, reserved_micros, expires_at)
-      values (${input.tenantId}, ${input.day}, ${input.holder}, ${grant}, ${expiry(input.ttlMs)})
+      values (${input.tenantId}, ${input.day}, ${input.holder}, ${grant}, ${expiry(input)})
       on conflict (tenant_id, day, holder) do update
         set reserved_micros = l.reserved_micros + excluded.reserved_micros, expires_at = excluded.expires_at`.execute(
       tx,
@@ -129,13 +134,13 @@ export async function leaseBudget(
  */
 async function reclaimExpiredBudgetLeases(
   tx: Db,
-  input: { tenantId: string; day: string; holder: string },
+  input: { tenantId: string; day: string; holder: string; now: Date },
 ): Promise<{ reservedMicros: number; unwrittenMicros: number; holders: number }> {
   const { rows } = await sql<{ reservedMicros: number; unwrittenMicros: number }>`
     with expired as (
       select holder, reserved_micros, spent_micros, created_at from budget_leases
       where tenant_id = ${input.tenantId} and day = ${input.day} and holder <> ${input.holder}
-        and reserved_micros > 0 and expires_at < now()
+        and reserved_micros > 0 and expires_at < ${input.now}::timestamptz
       for update
     ), recovered as (
       select e.holder, e.reserved_micros, greatest(0, coalesce((
@@ -182,7 +187,7 @@ export async function settleBudget(
         for update
       ), lease as (
         insert into budget_leases as l (tenant_id, day, holder, reserved_micros, spent_micros, expires_at)
-        values (${input.tenantId}, ${input.day}, ${input.holder}, 0, ${input.spentMicros}, ${expiry(input.ttlMs)})
+        values (${input.tenantId}, ${input.day}, ${input.holder}, 0, ${input.spentMicros}, ${expiry(input)})
         on conflict (tenant_id, day, holder) do update
           set reserved_micros = greatest(0, l.reserved_micros - ${input.reservedMicros}),
               spent_micros = l.spent_micros + excluded.spent_micros,
@@ -220,9 +225,9 @@ async function lockDailySpend(
   return { reservedMicros: Number(row?.reservedMicros ?? 0), spentMicros: Number(row?.spentMicros ?? 0) };
 }
 
-/** A slice's expiry, `ttlMs` from the database's now. */
-function expiry(ttlMs: number) {
-  return sql`now() + ${`${Math.max(1, Math.round(ttlMs))} milliseconds`}::interval`;
+/** A slice's expiry, `ttlMs` from the holder's now. */
+function expiry(input: { ttlMs: number; now: Date }) {
+  return sql`${input.now}::timestamptz + ${`${Math.max(1, Math.round(input.ttlMs))} milliseconds`}::interval`;
 }
 
 /** Reserved and spent micro-dollars of a tenant on a day. */

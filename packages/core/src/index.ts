@@ -10,13 +10,6 @@ export {
 export { type Authenticator, createAuthenticator } from "./auth/authenticator.ts";
 export * from "./batches/index.ts";
 export * from "./cascade/index.ts";
-export { type ChatCallContext, type ChatService, createChatService } from "./chat/chatService.ts";
-export {
-  type ChatStreamFinish,
-  type GuardedStream,
-  type GuardedStreamEvent,
-  guardedStream,
-} from "./chat/guardedStream.ts";
 export { cascadesFilePath, readCascadesFile, writeCascadeToFile } from "./config/cascadesFile.ts";
 export { ConfigError, parseConfig, type SluiceConfig } from "./config/configSchema.ts";
 export { loadConfig } from "./config/env.ts";
@@ -26,6 +19,7 @@ export {
   isSluiceError,
   SluiceError,
   type SluiceErrorOptions,
+  type TrpcErrorCode,
 } from "./errors/sluiceError.ts";
 export {
   type ArmResult,
@@ -88,7 +82,7 @@ export {
 } from "./providers/anthropicBatchApi.ts";
 export { createAnthropicProvider } from "./providers/anthropicProvider.ts";
 export {
-  PROVIDER_BATCH_STATUSES,
+  finishedBatchStatuses,
   type ProviderBatchApi,
   type ProviderBatchLimits,
   type ProviderBatchRequest,

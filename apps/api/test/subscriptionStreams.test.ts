@@ -240,7 +240,7 @@ describe("tRPC subscriptions over the stream writer", () => {
       await fetch(`${url}/counter?input=%7Bnot-json`, { headers: { authorization: "Bearer secret" } })
     ).text();
     expect(malformed).toMatch(/^event: connected\ndata: \{\}\n\nevent: serialized-error\ndata: /);
-    expect(malformed).toContain('"PARSE_ERROR"');
+    expect(malformed).toContain('"BAD_REQUEST"');
   });
 
   it("stops the procedure when the client goes away", async () => {

@@ -6,6 +6,7 @@ import {
   isTrackedEnvelope,
   TRPCError,
 } from "@trpc/server";
+import { isObservable, observableToAsyncIterable } from "@trpc/server/observable";
 import type { NextFunction, Request, Response } from "express";
 
 /**
@@ -88,7 +89,7 @@ export function subscriptionStreams<TContext extends object>(options: {
       try {
         pass = await options.admit?.(ctx);
         if (pass) stop = AbortSignal.any([abort.signal, pass.expired]);
-        iterable = await callTRPCProcedure({
+        const result = await callTRPCProcedure({
           router,
           path,
           type: "subscription",
@@ -100,10 +101,11 @@ export function subscriptionStreams<TContext extends object>(options: {
             return input;
           },
         });
+        iterable = isObservable(result) ? observableToAsyncIterable(result, stop) : result;
         if (!isAsyncIterable(iterable)) {
           throw new TRPCError({
             code: "INTERNAL_SERVER_ERROR",
-            message: `Subscription ${path} did not return an AsyncGenerator`,
+            message: `Subscription ${path} did not return an observable or a AsyncGenerator`,
           });
         }
       } catch (cause) {
@@ -179,8 +181,8 @@ function lastEventIdOf(req: Request): string | null {
   const header = req.header("last-event-id");
   const query = req.query.lastEventId ?? req.query["Last-Event-Id"];
   const id = header ?? (typeof query === "string" ? query : null);
-  // An id with these characters could not be sent back in an `id` field.
-  return id !== null && !/[\0\n\r]/.test(id) ? id : null;
+  // An id with these characters could not be sent back in an `id` field; an empty one is none.
+  return id && !/[\0\n\r]/.test(id) ? id : null;
 }
 
 /** The call's input from `?input=` (transformer-encoded JSON), with `lastEventId` merged in. */
@@ -195,7 +197,12 @@ function rawInput(
     try {
       input = deserialize(JSON.parse(query));
     } catch (cause) {
-      throw new TRPCError({ code: "PARSE_ERROR", message: "input is not valid JSON", cause });
+      // As tRPC's adapter reports an input it cannot read.
+      throw new TRPCError({
+        code: "BAD_REQUEST",
+        message: cause instanceof Error ? cause.message : "Invalid input",
+        cause,
+      });
     }
   }
   if (lastEventId === null) return input;

@@ -1,8 +1,10 @@
 import {
+  type AdminService,
   type Authenticator,
   type BatchService,
   type BudgetGuard,
   type Clock,
+  createAdminService,
   createAuthenticator,
   createBatchService,
   createBudgetGuard,
@@ -31,6 +33,8 @@ export interface ApiServices {
   runtime: LlmRuntime;
   /** Resolves API keys (briefly cached; admin changes clear the cache). */
   auth: Authenticator;
+  /** Tenants, their API keys and webhooks: the rules of every admin surface. */
+  admin: AdminService;
   rateLimiter: RateLimiter;
   budget: BudgetGuard;
   logger: Logger;
@@ -95,10 +99,12 @@ export async function startApiServices(
   });
   metrics.watchJobs(db);
   const jobs = createJobService({ db, queue, catalog });
+  const auth = createAuthenticator(db);
   const services: ApiServices = {
     db,
     runtime,
-    auth: createAuthenticator(db),
+    auth,
+    admin: createAdminService({ db, auth }),
     rateLimiter,
     budget,
     logger,

@@ -11,6 +11,7 @@ import {
   updateJobProgress,
 } from "@sluice/db";
 import { isSluiceError, SluiceError } from "../errors/sluiceError.ts";
+import type { Clock } from "../limits/clock.ts";
 import type { JobCatalog } from "./jobCatalog.ts";
 import { enqueueJobWebhooks } from "./jobWebhooks.ts";
 import { createWriteBatcher } from "./writeBatcher.ts";
@@ -106,6 +107,8 @@ export function createJobLifecycle(deps: {
   onDead?: (job: Job) => void;
   /** `parallel`: batches written at once (default 2); a job's own writes still commit in order. */
   batch?: { maxItems?: number; maxWaitMs?: number; parallel?: number };
+  /** Times the batch window (default the wall clock). */
+  clock?: Clock;
 }): JobLifecycle {
   const { db, queue, catalog } = deps;
   const batch = {
@@ -113,6 +116,7 @@ export function createJobLifecycle(deps: {
     maxWaitMs: deps.batch?.maxWaitMs ?? 10,
     parallel: deps.batch?.parallel ?? 2,
     keyOf: (t: Transition) => t.attempt.job.id,
+    ...(deps.clock ? { clock: deps.clock } : {}),
   };
 
   const transitions = createWriteBatcher<Transition>(

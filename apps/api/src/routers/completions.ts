@@ -1,4 +1,4 @@
-import { chatRequestSchema, embeddingsRequestSchema, SluiceError, usageStats } from "@sluice/core";
+import { chatRequestSchema, embeddingsRequestSchema, SluiceError } from "@sluice/core";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import { z } from "zod";
 import { SHUTTING_DOWN } from "../errors/publicError.ts";
@@ -109,7 +109,5 @@ export const embeddingsRouter = {
 export const statsRouter = {
   usage: tenantProcedure
     .input(z.strictObject({ days: z.int().min(1).max(366).default(30) }).optional())
-    .query(({ ctx, input }) =>
-      usageStats(ctx.db, ctx.principal.tenant.id, new Date(Date.now() - (input?.days ?? 30) * 86_400_000)),
-    ),
+    .query(({ ctx, input }) => ctx.stats.usage(ctx.principal.tenant.id, input?.days ?? 30)),
 } satisfies TRPCRouterRecord;

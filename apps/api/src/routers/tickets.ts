@@ -1,61 +1,31 @@
-import type { Principal } from "@sluice/core";
-import {
-  boundedText,
-  classifyTicket,
-  classifyTickets,
-  classifyTicketText,
-  createTickets,
-  getTicket,
-  listTickets,
-  type PipelineContext,
-  ticketStats,
-  webhookUrlSchema,
-} from "@sluice/core";
+import { boundedText, webhookUrlSchema } from "@sluice/core";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import type { ApiContext } from "../trpc/init.ts";
 import { tenantProcedure } from "../trpc/init.ts";
 
-const silentLogger = { info() {}, warn() {}, error() {} };
-
-function pipelineContext(
-  ctx: ApiContext & { principal: Principal },
-  signal: AbortSignal | undefined,
-): PipelineContext {
-  return {
-    tenantId: ctx.principal.tenant.id,
-    db: ctx.db,
-    models: ctx.runtime.models,
-    cascades: ctx.runtime.cascades,
-    signal: signal ?? new AbortController().signal,
-    logger: silentLogger,
-    requestId: ctx.requestId,
-  };
-}
+/** The caller of a ticket use case: the tenant, the request and its cancellation. */
+const callerOf = (
+  ctx: { principal: { tenant: { id: string } }; requestId: string },
+  signal?: AbortSignal,
+) => ({ tenantId: ctx.principal.tenant.id, requestId: ctx.requestId, ...(signal ? { signal } : {}) });
 
 /** `tickets.*`: every operation of the classifier, scoped to the caller's tenant. */
 export const ticketsRouter = {
   create: tenantProcedure
     .input(z.strictObject({ tickets: z.array(z.unknown()).min(1).max(1000) }))
-    .mutation(({ ctx, input }) =>
-      createTickets({ db: ctx.db, tenantId: ctx.principal.tenant.id }, input.tickets),
-    ),
+    .mutation(({ ctx, input }) => ctx.tickets.create(callerOf(ctx), input.tickets)),
   get: tenantProcedure
     .input(z.strictObject({ id: z.string() }))
-    .query(({ ctx, input }) => getTicket({ db: ctx.db, tenantId: ctx.principal.tenant.id }, input.id)),
+    .query(({ ctx, input }) => ctx.tickets.get(callerOf(ctx), input.id)),
   list: tenantProcedure
     .input(z.unknown().optional())
-    .query(({ ctx, input }) => listTickets({ db: ctx.db, tenantId: ctx.principal.tenant.id }, input ?? {})),
+    .query(({ ctx, input }) => ctx.tickets.list(callerOf(ctx), input ?? {})),
   classify: tenantProcedure
     .input(z.strictObject({ id: z.uuid() }))
-    .mutation(({ ctx, input, signal }) =>
-      classifyTicket(pipelineContext(ctx, signal), ctx.runtime.classifierModel, input.id),
-    ),
+    .mutation(({ ctx, input, signal }) => ctx.tickets.classify(callerOf(ctx, signal), input.id)),
   classifyMany: tenantProcedure
     .input(z.strictObject({ ids: z.array(z.uuid()).min(1).max(100) }))
-    .mutation(({ ctx, input, signal }) =>
-      classifyTickets(pipelineContext(ctx, signal), ctx.runtime.classifierModel, input.ids),
-    ),
+    .mutation(({ ctx, input, signal }) => ctx.tickets.classifyMany(callerOf(ctx, signal), input.ids)),
   /** Queues a `tickets.classifyBatch` job over the pending tickets; follow it with `jobs.onEvents`. */
   classifyPending: tenantProcedure
     .input(
@@ -67,18 +37,13 @@ export const ticketsRouter = {
         })
         .optional(),
     )
-    .mutation(async ({ ctx, input }) => {
-      const { job } = await ctx.jobs.enqueue(
-        { tenantId: ctx.principal.tenant.id, requestId: ctx.requestId },
-        {
-          kind: "tickets.classifyBatch",
-          payload: { pending: true, limit: input?.limit ?? 1000 },
-          ...(input?.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
-          ...(input?.webhookUrl ? { webhookUrl: input.webhookUrl } : {}),
-        },
-      );
-      return job;
-    }),
+    .mutation(({ ctx, input }) =>
+      ctx.tickets.classifyPending(callerOf(ctx), {
+        limit: input?.limit ?? 1000,
+        idempotencyKey: input?.idempotencyKey,
+        webhookUrl: input?.webhookUrl,
+      }),
+    ),
   /** Classifies a text once, without storing a ticket: the classification, the model used and the cost. */
   classifyText: tenantProcedure
     .input(
@@ -87,18 +52,6 @@ export const ticketsRouter = {
         body: z.string().trim().min(1).max(20_000),
       }),
     )
-    .mutation(async ({ ctx, input, signal }) => {
-      const outcome = await classifyTicketText(ctx.runtime, ctx.runtime.classifierModel, input, {
-        tenantId: ctx.principal.tenant.id,
-        requestId: ctx.requestId,
-        ...(signal ? { signal } : {}),
-      });
-      return {
-        ...outcome.classification,
-        modelUsed: outcome.modelUsed,
-        costMicros: outcome.costMicros,
-        cascaded: outcome.cascade?.cascaded ?? false,
-      };
-    }),
-  stats: tenantProcedure.query(({ ctx }) => ticketStats({ db: ctx.db, tenantId: ctx.principal.tenant.id })),
+    .mutation(({ ctx, input, signal }) => ctx.tickets.classifyText(callerOf(ctx, signal), input)),
+  stats: tenantProcedure.query(({ ctx }) => ctx.tickets.stats(callerOf(ctx))),
 } satisfies TRPCRouterRecord;

@@ -1,4 +1,5 @@
-import { createJobCatalog, createJobService } from "@sluice/core";
+import { Writable } from "node:stream";
+import { createJobCatalog, createJobService, type JobService, SluiceError } from "@sluice/core";
 import { createDb, type Db, insertTenant, type JobQueue, listJobEvents, startJobQueue } from "@sluice/db";
 import { type CuttableProxy, startCuttableProxy, useTestDatabase } from "@sluice/db/testing";
 import { sql } from "kysely";
@@ -9,69 +10,134 @@ import { testKind } from "./engineHarness.ts";
 import { untilStatus } from "./untilStatus.ts";
 
 // The worker's writes go through a TCP proxy to Postgres that the test cuts: the database becomes
-// unreachable for the worker's lifecycle writes exactly while a job runs, then comes back.
+// unreachable for the worker's lifecycle writes exactly while a job runs, and comes back once the
+// worker has said it is retrying the attempt's end (so the start mark was lost for certain).
 const t = useTestDatabase();
 
-const kind = testKind("test.outage", { timeLimitSeconds: 30, softTimeLimitSeconds: 25, retryLimit: 0 });
-const catalog = createJobCatalog({}, { [kind.kind]: kind });
+const completes = testKind("test.outage", { timeLimitSeconds: 30, softTimeLimitSeconds: 25, retryLimit: 0 });
+const retries = testKind("test.outage-retry", {
+  timeLimitSeconds: 30,
+  softTimeLimitSeconds: 25,
+  retryLimit: 1,
+  retryDelaySeconds: 1,
+});
+const fails = testKind("test.outage-fail", { timeLimitSeconds: 30, softTimeLimitSeconds: 25, retryLimit: 0 });
+const catalog = createJobCatalog({}, Object.fromEntries([completes, retries, fails].map((k) => [k.kind, k])));
 let proxy: CuttableProxy;
 let proxied: Db;
 let queue: JobQueue;
-let worker: Worker | undefined;
+let worker: Worker;
+let jobs: JobService;
+let scope: { tenantId: string };
+const ran = new Map<string, number>();
+
+/** The worker retrying an attempt's end means every write since the cut has failed: reconnect. */
+const RETRYING_END = "the database is unreachable; retrying the end of a job attempt";
+const logs = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    for (const line of chunk.toString().split("\n").filter(Boolean)) {
+      if ((JSON.parse(line) as { msg?: string }).msg === RETRYING_END) proxy.restore();
+    }
+    done();
+  },
+});
+
+function count(jobId: string): number {
+  const n = (ran.get(jobId) ?? 0) + 1;
+  ran.set(jobId, n);
+  return n;
+}
 
 beforeAll(async () => {
   proxy = await startCuttableProxy(t.url);
   proxied = createDb(proxy.url, { max: 4 });
-  queue = await startJobQueue({ connectionString: t.url });
+  queue = await startJobQueue({ connectionString: t.url, supervise: true, superviseIntervalSeconds: 1 });
   await queue.ensureQueues(catalog.queues());
+  jobs = createJobService({ db: t.db, queue, catalog });
+  scope = { tenantId: (await insertTenant(t.db, { name: "outage" })).id };
+  worker = await startWorker({
+    db: proxied,
+    databaseUrl: t.url,
+    queue,
+    catalog,
+    handlers: {
+      // Cut before the start mark is written (it is batched); ends while the database is away.
+      [completes.kind]: async (_payload, ctx) => {
+        count(ctx.job.id);
+        proxy.cut();
+        return { answer: 42 };
+      },
+      // The first attempt's own query meets the outage: a raw driver error, not a SluiceError.
+      [retries.kind]: async (_payload, ctx) => {
+        if (count(ctx.job.id) > 1) return { answer: 43 };
+        proxy.cut();
+        await sql`select 1`.execute(proxied);
+        return { unreachable: true };
+      },
+      [fails.kind]: async (_payload, ctx) => {
+        count(ctx.job.id);
+        proxy.cut();
+        throw new SluiceError("validation_error", "this job cannot succeed", { retriable: false });
+      },
+    },
+    logger: pino({ level: "warn" }, logs),
+    concurrency: 4,
+    pollMs: 200,
+    shutdownGraceMs: 1_000,
+    eventRetentionDays: 14,
+  });
 });
 afterAll(async () => {
+  proxy.restore();
   await worker?.stop();
   await queue.stop({ graceful: false });
   await proxied.destroy();
   await proxy.close();
 });
 
+async function queueState(id: string) {
+  const { rows } = await sql<{ state: string; retryCount: number }>`
+    select state, retry_count from pgboss.job where id = ${id} and name not like '%dead%'`.execute(t.db);
+  return rows;
+}
+
+async function eventTypes(id: string): Promise<string[]> {
+  return (await listJobEvents(t.db, id, 0)).map((e) => e.type);
+}
+
 describe("a worker losing the database mid-job", () => {
   it("writes the job's start and end once the database is back, long before the attempt expires", {
     timeout: 30_000,
   }, async () => {
-    const jobs = createJobService({ db: t.db, queue, catalog });
-    const tenant = await insertTenant(t.db, { name: "outage" });
-    let ran = 0;
-    worker = await startWorker({
-      db: proxied,
-      databaseUrl: t.url,
-      queue,
-      catalog,
-      handlers: {
-        [kind.kind]: async () => {
-          ran++;
-          // The database goes away before the start mark is written, and is back 1.5 s later; the
-          // handler ends while it is still away.
-          proxy.cut();
-          setTimeout(() => proxy.restore(), 1_500);
-          await new Promise((r) => setTimeout(r, 300));
-          return { answer: 42 };
-        },
-      },
-      logger: pino({ level: "silent" }),
-      concurrency: 4,
-      pollMs: 200,
-      shutdownGraceMs: 1_000,
-      eventRetentionDays: 14,
-    });
-    const { job } = await jobs.enqueue({ tenantId: tenant.id }, { kind: kind.kind, payload: {} });
+    const { job } = await jobs.enqueue(scope, { kind: completes.kind, payload: {} });
     const started = Date.now();
-    const done = await untilStatus(jobs, { tenantId: tenant.id }, job.id, ["completed"], 15_000);
+    const done = await untilStatus(jobs, scope, job.id, ["completed"], 15_000);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(done).toMatchObject({ status: "completed", attempts: 1, result: { answer: 42 } });
-    expect(ran).toBe(1);
-    const events = await listJobEvents(t.db, job.id, 0);
-    expect(events.map((e) => e.type)).toEqual(["queued", "started", "completed"]);
-    const { rows } = await sql<{ state: string }>`select state from pgboss.job where id = ${job.id}`.execute(
-      t.db,
-    );
-    expect(rows).toEqual([{ state: "completed" }]);
+    expect(ran.get(job.id)).toBe(1);
+    expect(await eventTypes(job.id)).toEqual(["queued", "started", "completed"]);
+    expect(await queueState(job.id)).toEqual([{ state: "completed", retryCount: 0 }]);
+  });
+
+  it("retries an attempt whose handler met the outage, and records the failed attempt's start", {
+    timeout: 30_000,
+  }, async () => {
+    const { job } = await jobs.enqueue(scope, { kind: retries.kind, payload: {} });
+    const done = await untilStatus(jobs, scope, job.id, ["completed", "dead"], 20_000);
+    expect(done).toMatchObject({ status: "completed", attempts: 2, result: { answer: 43 } });
+    expect(ran.get(job.id)).toBe(2);
+    expect(await eventTypes(job.id)).toEqual(["queued", "started", "failed", "started", "completed"]);
+    expect(await queueState(job.id)).toEqual([{ state: "completed", retryCount: 1 }]);
+  });
+
+  it("records a failure whose start mark was lost: dead in the mirror as in pg-boss, not left queued", {
+    timeout: 30_000,
+  }, async () => {
+    const { job } = await jobs.enqueue(scope, { kind: fails.kind, payload: {} });
+    const done = await untilStatus(jobs, scope, job.id, ["dead"], 15_000);
+    expect(done).toMatchObject({ status: "dead", attempts: 1 });
+    expect(ran.get(job.id)).toBe(1);
+    expect(await eventTypes(job.id)).toEqual(["queued", "started", "dead"]);
+    expect(await queueState(job.id)).toEqual([{ state: "failed", retryCount: 0 }]);
   });
 });

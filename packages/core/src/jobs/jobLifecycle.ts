@@ -4,6 +4,7 @@ import {
   type FetchedJob,
   failJobAttempt,
   insertJobEvents,
+  isDatabaseUnavailable,
   type Job,
   type JobQueue,
   releaseJobAttempt,
@@ -62,10 +63,18 @@ export interface JobLifecycle {
   whenUnwrittenAtMost(n: number): Promise<void>;
 }
 
-/** Whether an error may succeed on another attempt: only SluiceErrors that say so. */
+/**
+ * The failure an error stands for. SluiceErrors say whether another attempt may succeed; a database
+ * that went away mid-attempt (a restart) is worth another attempt; anything else is a bug, not retried.
+ */
 export function failureOf(error: unknown): SluiceError {
   if (isSluiceError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
+  if (isDatabaseUnavailable(error)) {
+    return new SluiceError("service_unavailable", `the database was unreachable: ${message}`, {
+      cause: error,
+    });
+  }
   return new SluiceError("internal_error", `the job failed: ${message}`, { cause: error, retriable: false });
 }
 
@@ -191,9 +200,22 @@ export function createJobLifecycle(deps: {
     );
   }
 
+  /**
+   * An attempt whose start mark was lost (the database went away) is marked started first: the
+   * failure and release writes only touch the attempt that is active, and would leave the job
+   * `queued` in the mirror while pg-boss has settled it.
+   */
+  async function writeUnwrittenStart(tx: Db, running: RunningAttempt): Promise<void> {
+    if (!running.startUnwritten) return;
+    await startJobAttempts(tx, [
+      { id: running.job.id, attempt: running.attempt, startedAt: running.startedAt },
+    ]);
+  }
+
   async function fail(running: RunningAttempt, error: SluiceError): Promise<void> {
     const job = running.job;
     const dead = await db.transaction().execute(async (tx) => {
+      await writeUnwrittenStart(tx, running);
       const outcome = await queue.fail(
         tx,
         job.queue,
@@ -232,6 +254,7 @@ export function createJobLifecycle(deps: {
   async function release(running: RunningAttempt): Promise<void> {
     const job = running.job;
     await db.transaction().execute(async (tx) => {
+      await writeUnwrittenStart(tx, running);
       const outcome = await queue.fail(
         tx,
         job.queue,

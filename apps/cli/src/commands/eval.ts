@@ -1,18 +1,4 @@
-import {
-  calibrateThreshold,
-  cascadesFilePath,
-  collectTierRecords,
-  createCascadeRegistry,
-  createModelClient,
-  createModelRegistry,
-  createProviderRegistry,
-  formatMicros,
-  loadConfig,
-  type ModelSpecInput,
-  readCascadesFile,
-  summariseArms,
-  writeCascadeToFile,
-} from "@sluice/core";
+import { evalNeedsSimulator, evaluateClassifier, formatMicros, loadConfig } from "@sluice/core";
 import { startSimulator, ticketDataset } from "@sluice/simulator";
 import { type Command, InvalidArgumentError } from "commander";
 import { readLabelledTickets } from "../datasets/labelledTickets.ts";
@@ -65,51 +51,32 @@ export function registerEval(program: Command): void {
     )
     .action(async (options: EvalOptions) => {
       const config = loadConfig();
-      const registry = createModelRegistry(config.models as ModelSpecInput[]);
-      const cascadesFile = cascadesFilePath(config.home);
-      const cascades = createCascadeRegistry(registry, [
-        ...config.cascades,
-        ...readCascadesFile(cascadesFile),
-      ] as never);
-      const cascade = cascades.get(options.cascade);
       const tickets = (
         options.dataset ? readLabelledTickets(options.dataset) : ticketDataset(options.seed)
       ).slice(0, options.limit);
       if (tickets.length === 0) throw new CliFailure("invalid_dataset", "the dataset has no tickets");
-
-      const needsSimulator =
-        !config.providers.simulatorUrl &&
-        !config.providers.openai.apiKey &&
-        !config.providers.anthropic.apiKey;
-      const simulator = needsSimulator ? await startSimulator({ seed: options.seed }) : undefined;
+      const simulator = evalNeedsSimulator(config) ? await startSimulator({ seed: options.seed }) : undefined;
       try {
-        const providers = createProviderRegistry({
-          ...config.providers,
-          simulatorUrl: simulator?.url ?? config.providers.simulatorUrl,
-        });
-        const models = createModelClient({ registry, providers });
-        const records = await collectTierRecords(models, cascade, tickets, {
+        const report = await evaluateClassifier(config, tickets, {
+          cascade: options.cascade,
           concurrency: options.concurrency,
+          calibrate: options.calibrate,
+          target: options.target,
+          simulatorUrl: simulator?.url,
         });
-        const calibration = options.calibrate
-          ? calibrateThreshold(cascade, records, options.target)
-          : undefined;
-        if (options.calibrate && !calibration) {
+        const { calibration, arms, savedTo } = report;
+        if (calibration === null) {
           throw new CliFailure(
             "calibration_failed",
             `no threshold reaches ${options.target} of the top tier's accuracy`,
           );
         }
-        const threshold = calibration?.threshold ?? cascade.confidenceThreshold;
-        const arms = summariseArms(cascade, records, threshold);
-        if (calibration) writeCascadeToFile(cascadesFile, { ...cascade, confidenceThreshold: threshold });
-
         if (options.json) {
           printJson({
-            cascade: cascade.name,
-            items: tickets.length,
+            cascade: report.cascade,
+            items: report.items,
             arms,
-            ...(calibration ? { calibration, savedTo: cascadesFile } : {}),
+            ...(calibration ? { calibration, savedTo } : {}),
           });
           return;
         }
@@ -127,7 +94,7 @@ export function registerEval(program: Command): void {
         ]);
         if (calibration) {
           process.stdout.write(
-            `\ncalibrated ${cascade.name}: threshold ${threshold} keeps ${pct(calibration.result.accuracy / calibration.topAccuracy)} of the top tier's accuracy at ${pct(calibration.result.costVsTop)} of its cost; saved to ${cascadesFile}\n`,
+            `\ncalibrated ${report.cascade}: threshold ${calibration.threshold} keeps ${pct(calibration.result.accuracy / calibration.topAccuracy)} of the top tier's accuracy at ${pct(calibration.result.costVsTop)} of its cost; saved to ${savedTo}\n`,
           );
         }
       } finally {

@@ -4,7 +4,7 @@ import { abortError } from "./providerErrors.ts";
 
 /** Posts JSON to one upstream over kept-alive connections. */
 export interface JsonHttpClient {
-  /** Resolves with the parsed body of a 2xx answer; throws the SDK's error classes otherwise. */
+  /** Resolves with the parsed body of a 2xx answer (undefined when empty); throws the SDK's error classes otherwise. */
   post(path: string, body: unknown, options: { signal: AbortSignal }): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -49,6 +49,8 @@ export function createJsonHttpClient(options: {
         throw transportError(error, signal);
       }
       if (response.statusCode >= 200 && response.statusCode < 300) {
+        // An empty answer is no value, as the SDK reads it.
+        if (text === "") return undefined;
         try {
           return JSON.parse(text) as unknown;
         } catch {
@@ -78,18 +80,17 @@ function apiError(
     if (typeof value === "string") headers.set(name, value);
     else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
   }
+  // As the SDK builds it: the body's `error` (or the whole body when it has none), and the text as
+  // the message only when the body is not JSON.
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     parsed = undefined;
   }
-  const error = (parsed as { error?: unknown } | undefined)?.error ?? parsed;
-  const message = (error as { message?: unknown } | undefined)?.message;
-  return OpenAI.APIError.generate(
-    status,
-    error as object | undefined,
-    typeof message === "string" ? message : text.slice(0, 200) || undefined,
-    headers,
-  );
+  const envelope =
+    parsed && typeof parsed === "object" && (parsed as { error?: unknown }).error == null
+      ? { error: parsed }
+      : parsed;
+  return OpenAI.APIError.generate(status, envelope as object | undefined, parsed ? undefined : text, headers);
 }

@@ -11,8 +11,8 @@ import { ensureTemplateDatabase } from "./templateDatabase.ts";
 import "./providedContext.ts";
 
 /**
- * A server that cannot be had is reported as its one-line message and exit 1: the message says what
- * to do, and vitest would bury it under a stack trace.
+ * Prints a database-layer failure to get the server as its message alone and exits 1: the message
+ * says what to do, and vitest would bury it under a stack trace.
  */
 async function orExit<T>(starting: Promise<T>, cleanUp = () => {}): Promise<T> {
   try {

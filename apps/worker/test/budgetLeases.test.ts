@@ -1,4 +1,5 @@
 import { createBudgetGuard } from "@sluice/core";
+import { createTestClock } from "@sluice/core/testing";
 import { dailySpend } from "@sluice/db";
 import { useTestDatabase } from "@sluice/db/testing";
 import { sql } from "kysely";
@@ -59,11 +60,14 @@ describe("budget leases across processes", () => {
     expect(atKill.reservedMicros).toBe(held.reservedMicros);
 
     // Another process needs the whole rest of the budget: refused while the dead slice is live…
-    const guard = createBudgetGuard(t.db, { leaseShare: 0 });
+    // Its clock starts at the wall clock's time and moves only when told: expiry is judged on it.
+    const clock = createTestClock(Date.now());
+    const guard = createBudgetGuard(t.db, { leaseShare: 0, clock });
     const rest = BUDGET - atKill.spentMicros;
     await expect(guard.reserve(tenant, rest)).rejects.toMatchObject({ code: "budget_exceeded" });
-    // …granted once it expired, less whatever the dead worker logged and never wrote.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // …granted once it expired (1.5 s later on the clock, no real wait), less whatever the dead
+    // worker logged and never wrote.
+    clock.advance(1_500);
     const logged = await sql<{ cost: number }>`
       select coalesce(sum(cost_micros), 0)::int8 as cost from llm_calls
       where tenant_id = ${h.tenant.id} and holder = ${held.holder}`.execute(t.db);

@@ -31,6 +31,8 @@ export interface RunningSimulator {
   clock: SimClock;
   /** Replaces the fault probabilities for the requests that follow. */
   setFaults(faults: FaultConfig): void;
+  /** Requests received whose response has not ended yet (tests wait on it for a call under way). */
+  readonly openRequests: number;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const pendingSleeps = new Set<() => void>();
   let closing = false;
   let counter = 0;
+  let openRequests = 0;
   const seed = options.seed ?? 42;
   const tickets = ticketDataset(seed);
   const state: SimState = {
@@ -146,6 +149,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   }
 
   const server = createServer((req, res) => {
+    openRequests += 1;
+    res.once("close", () => {
+      openRequests -= 1;
+    });
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendError(res, "openai", 500, `simulator error: ${String(error)}`);
       else res.destroy();
@@ -167,6 +174,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     clock: state.clock,
     setFaults: (faults) => {
       state.faults = faults;
+    },
+    get openRequests() {
+      return openRequests;
     },
     close: async () => {
       closing = true;

@@ -1,12 +1,9 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { API_NODE_FLAGS } from "@sluice/api/nodeFlags";
-import { authenticate, createApiKey, loadConfig, type SluiceConfig } from "@sluice/core";
+import { ensureStackKeys, loadConfig, type SluiceConfig, type StackKeys } from "@sluice/core";
 import {
   createDb,
-  type Db,
-  findTenantByName,
-  insertTenant,
   installQueueSchema,
   migrateToLatest,
   redactDatabaseUrl,
@@ -15,7 +12,7 @@ import {
 import { WORKER_NODE_FLAGS } from "@sluice/worker/nodeFlags";
 import type { Command } from "commander";
 import { paint } from "../output/terminal.ts";
-import { type CliConfig, readCliConfig, writeCliConfig } from "../remote/cliConfig.ts";
+import { readCliConfig, writeCliConfig } from "../remote/cliConfig.ts";
 import { lineSink, type Supervised, supervise } from "../up/supervisor.ts";
 import { positiveInt } from "./options.ts";
 
@@ -25,34 +22,6 @@ interface UpOptions {
   workers: number;
   port: number;
   jsonLogs?: boolean;
-}
-
-/** Keys saved by an earlier `up` when they still work; new ones (and their tenants) otherwise. */
-async function ensureKeys(db: Db, saved: CliConfig | undefined) {
-  const valid = async (key: string | undefined, role: "admin" | "tenant") => {
-    if (!key) return false;
-    try {
-      return (await authenticate(db, key)).role === role;
-    } catch {
-      return false;
-    }
-  };
-  const tenantNamed = async (name: string) =>
-    (await findTenantByName(db, name)) ?? insertTenant(db, { name });
-  const adminKey = (await valid(saved?.adminKey, "admin"))
-    ? saved!.adminKey!
-    : (
-        await createApiKey(db, {
-          tenantId: (await tenantNamed("admin")).id,
-          role: "admin",
-          name: "sluice up",
-        })
-      ).plaintext;
-  const demo = await tenantNamed("demo");
-  const demoKey = (await valid(saved?.demoKey, "tenant"))
-    ? saved!.demoKey!
-    : (await createApiKey(db, { tenantId: demo.id, role: "tenant", name: "sluice up demo" })).plaintext;
-  return { adminKey, demoKey, demoTenantId: demo.id };
 }
 
 function usesSimulator(config: SluiceConfig): boolean {
@@ -128,7 +97,7 @@ export function registerUp(program: Command): void {
       process.on("SIGTERM", () => void stopAll().then(() => process.exit(0)));
       try {
         const db = createDb(resolved.url, { applicationName: "sluice-up", max: 2 });
-        let keys: Awaited<ReturnType<typeof ensureKeys>>;
+        let keys: StackKeys;
         try {
           const applied = await migrateToLatest(db);
           await installQueueSchema(db);
@@ -137,7 +106,7 @@ export function registerUp(program: Command): void {
               ? `applied ${applied.applied.length} migrations`
               : "database is up to date",
           );
-          keys = await ensureKeys(db, readCliConfig(config.home));
+          keys = await ensureStackKeys(db, readCliConfig(config.home));
         } finally {
           await db.destroy();
         }

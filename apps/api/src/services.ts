@@ -3,21 +3,27 @@ import {
   type Authenticator,
   type BatchService,
   type BudgetGuard,
+  type ChatService,
   type Clock,
   createAdminService,
   createAuthenticator,
   createBatchService,
   createBudgetGuard,
+  createChatService,
   createDeadLetterService,
   createJobService,
   createLlmRuntime,
   createRateLimiter,
+  createStatsService,
+  createTicketService,
   type DeadLetterService,
   type JobService,
   jobCatalogFromConfig,
   type LlmRuntime,
   type RateLimiter,
   type SluiceConfig,
+  type StatsService,
+  type TicketService,
 } from "@sluice/core";
 import { type Db, type JobQueue, startJobQueue } from "@sluice/db";
 import type { Logger } from "pino";
@@ -37,6 +43,8 @@ export interface ApiServices {
   admin: AdminService;
   rateLimiter: RateLimiter;
   budget: BudgetGuard;
+  /** Chat, cascades and embeddings under the tenant's limits: the one guarded path. */
+  chat: ChatService;
   logger: Logger;
   metrics: ApiMetrics;
   /** Running chat streams, so subscribers can reconnect and resume. */
@@ -44,6 +52,10 @@ export interface ApiServices {
   jobs: JobService;
   batches: BatchService;
   deadLetters: DeadLetterService;
+  /** The ticket classifier's use cases. */
+  tickets: TicketService;
+  /** Usage figures per tenant. */
+  stats: StatsService;
   /** Job events from Postgres, fanned out to this process's subscribers. */
   jobEvents: JobEventHub;
   /** Bounds the subscriptions and SSE streams each tenant holds open, and how long. */
@@ -107,6 +119,7 @@ export async function startApiServices(
     admin: createAdminService({ db, auth }),
     rateLimiter,
     budget,
+    chat: createChatService({ runtime, rateLimiter, budget }),
     logger,
     metrics,
     corsOrigins: options.corsOrigins,
@@ -114,6 +127,8 @@ export async function startApiServices(
     jobs,
     batches: createBatchService({ db, jobs, runtime }),
     deadLetters: createDeadLetterService({ db, queue, catalog }),
+    tickets: createTicketService({ db, runtime, jobs }),
+    stats: createStatsService({ db, ...clock }),
     jobEvents,
     streamGate: createStreamGate(config.streams),
   };

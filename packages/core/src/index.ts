@@ -8,8 +8,16 @@ export {
   requireAdmin,
 } from "./auth/apiKeys.ts";
 export { type Authenticator, createAuthenticator } from "./auth/authenticator.ts";
+export { ensureStackKeys, type StackKeys } from "./auth/stackKeys.ts";
 export * from "./batches/index.ts";
 export * from "./cascade/index.ts";
+export { type ChatCallContext, type ChatService, createChatService } from "./chat/chatService.ts";
+export {
+  type ChatStreamFinish,
+  type GuardedStream,
+  type GuardedStreamEvent,
+  guardedStream,
+} from "./chat/guardedStream.ts";
 export { cascadesFilePath, readCascadesFile, writeCascadeToFile } from "./config/cascadesFile.ts";
 export { ConfigError, parseConfig, type SluiceConfig } from "./config/configSchema.ts";
 export { loadConfig } from "./config/env.ts";
@@ -27,6 +35,7 @@ export {
   calibrateThreshold,
   cascadePath,
   summariseArms,
+export { type EvalReport, evalNeedsSimulator, evaluateClassifier } from "./eval/evalRun.ts";
 } from "./eval/classifierEval.ts";
 export { collectTierRecords, type LabelledTicket, type TierRecord } from "./eval/tierRecords.ts";
 export * from "./jobs/index.ts";
@@ -112,6 +121,7 @@ export type {
 export { abortError, isAbort, retryAfterMsOf, toSluiceError } from "./providers/providerErrors.ts";
 export { createProviderRegistry, type ProviderRegistry } from "./providers/providerRegistry.ts";
 export * from "./resilience/index.ts";
+export { createStatsService, type StatsService } from "./stats/statsService.ts";
 export * from "./schemas/index.ts";
 export { type UsageStats, type UsageTotals, usageStats } from "./stats/usageStats.ts";
 export { classifyRequest } from "./tickets/classifyPrompt.ts";
@@ -139,5 +149,11 @@ export {
   MAX_TICKETS_PER_CALL,
   ticketListQuerySchema,
   ticketStats,
+export {
+  createTicketService,
+  type TextClassification,
+  type TicketCaller,
+  type TicketService,
+} from "./tickets/ticketUseCases.ts";
 } from "./tickets/ticketService.ts";
 export * from "./tokens/index.ts";

@@ -19,6 +19,7 @@ import {
   createDb,
   insertTenant,
   installQueueSchema,
+  isFinalBatchStatus,
   migrateToLatest,
   startJobQueue,
 } from "../packages/db/src/index.ts";
@@ -110,7 +111,7 @@ try {
     await batches.submit(scope, draft.id);
     let batch = await batches.get(scope, draft.id);
     const trace: string[] = [];
-    while (!["completed", "failed", "expired", "cancelled"].includes(batch.status)) {
+    while (!isFinalBatchStatus(batch.status)) {
       await new Promise((r) => setTimeout(r, 100));
       batch = await batches.get(scope, draft.id);
       if (process.env.BENCH_TRACE) trace.push(`${batch.status}:${rssMb(worker.pid!, "VmRSS").toFixed(0)}`);

@@ -11,7 +11,7 @@ import {
   pollBatch,
   submitBatch,
 } from "@sluice/core";
-import { insertTenant, type JobQueue, startJobQueue } from "@sluice/db";
+import { insertTenant, type JobQueue, lockBatch, startJobQueue } from "@sluice/db";
 import { useTestDatabase } from "@sluice/db/testing";
 import {
   type ManualClock,
@@ -58,6 +58,17 @@ afterAll(async () => {
   await queue.stop({ graceful: false });
   await simulator.close();
 });
+
+/** The simulator's provider batches that carry this batch's id (OpenAI wire, newest first). */
+async function providerBatchesOf(batchId: string): Promise<{ id: string; status: string }[]> {
+  const response = await fetch(`${simulator.url}/v1/batches?limit=100`, {
+    headers: { authorization: "Bearer test" },
+  });
+  const page = (await response.json()) as {
+    data: { id: string; status: string; metadata: Record<string, string> | null }[];
+  };
+  return page.data.filter((b) => b.metadata?.sluice_batch_id === batchId);
+}
 
 const pollSeq = async (id: string) =>
   (await t.db.selectFrom("batches").select("pollSeq").where("id", "=", id).executeTakeFirstOrThrow()).pollSeq;
@@ -136,19 +147,42 @@ describe("batch jobs, step by step", () => {
     expect((await pollBatch(deps, { batchId: created.id, seq: seqAfter })).status).toBe("completed");
   });
 
-  it("a second run of a submit that lost the race leaves the first provider batch in place", async () => {
+  it("racing submits of a tier keep one provider batch, cancel the other, and all return the kept id", async () => {
     const created = await batches.create(scope, {
       name: "double submit",
       model: "sim-small",
       requests: [{ customId: "a", body: { messages: [{ role: "user", content: "hi" }] } }],
       submit: true,
     });
-    const [first, second] = await Promise.all([
+    // The batch's row lock is held here until both runs have created their provider batch: each run
+    // read the batch before the other recorded anything, so the two overlap every time, not by chance.
+    const { promise: held, resolve: release } = Promise.withResolvers<void>();
+    const { promise: lockTaken, resolve: tookLock } = Promise.withResolvers<void>();
+    const holder = t.db.transaction().execute(async (tx) => {
+      await lockBatch(tx, created.id);
+      tookLock();
+      await held;
+    });
+    await lockTaken;
+    const runs = Promise.all([
       submitBatch(deps, { batchId: created.id, tier: 0 }),
       submitBatch(deps, { batchId: created.id, tier: 0 }),
     ]);
+    await expect.poll(async () => (await providerBatchesOf(created.id)).length).toBe(2);
+    release();
+    await holder;
+    const [first, second] = await runs;
     const kept = (await batches.get(scope, created.id)).providerBatchId;
-    const ids = [first.providerBatchId, second.providerBatchId].filter(Boolean);
-    expect(ids).toEqual([kept]);
+    expect(kept).toEqual(expect.any(String));
+    // Whichever run won, both report the provider batch the batch kept.
+    expect([first.providerBatchId, second.providerBatchId]).toEqual([kept, kept]);
+    const atProvider = await providerBatchesOf(created.id);
+    expect(atProvider.find((b) => b.id === kept)?.status).not.toMatch(/^cancel/);
+    expect(atProvider.filter((b) => b.id !== kept).map((b) => b.status)).toEqual([
+      expect.stringMatching(/^cancel/),
+    ]);
+    // A run after the race changes nothing and reports the same id.
+    expect((await submitBatch(deps, { batchId: created.id, tier: 0 })).providerBatchId).toBe(kept);
+    expect(await providerBatchesOf(created.id)).toHaveLength(2);
   });
 });

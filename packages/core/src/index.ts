@@ -91,7 +91,7 @@ export {
 } from "./providers/anthropicBatchApi.ts";
 export { createAnthropicProvider } from "./providers/anthropicProvider.ts";
 export {
-  finishedBatchStatuses,
+  PROVIDER_BATCH_STATUSES,
   type ProviderBatchApi,
   type ProviderBatchLimits,
   type ProviderBatchRequest,

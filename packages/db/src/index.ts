@@ -43,13 +43,16 @@ export {
   type JobQueueOptions,
   type QueueDefinition,
   type QueueInsert,
+  type QueueJobState,
   startJobQueue,
 } from "./queue/jobQueue.ts";
 export { createPgListener, type PgListener, type PgListenerOptions } from "./queue/pgListener.ts";
 export { analyzeQueueTable, staleQueueTables } from "./queue/queueStatistics.ts";
 export * from "./repositories/apiKeys.ts";
 export * from "./repositories/batches.ts";
+export * from "./repositories/batchRequests.ts";
 export * from "./repositories/cascadeRuns.ts";
+export * from "./repositories/databaseServer.ts";
 export * from "./repositories/deadLetters.ts";
 export * from "./repositories/jobEvents.ts";
 export * from "./repositories/jobs.ts";
@@ -61,3 +64,4 @@ export * from "./repositories/tickets.ts";
 export * from "./repositories/usageStats.ts";
 export * from "./repositories/webhookDeliveries.ts";
 export type * from "./schema.ts";
+export { BATCH_STATUSES, FINAL_BATCH_STATUSES, isFinalBatchStatus } from "./schema.ts";

@@ -1,13 +1,13 @@
 import type { Db } from "@sluice/db";
-import { migrationStatus } from "@sluice/db";
+import { migrationStatus, pingDatabase } from "@sluice/db";
 import { Router as createRouter, type Router } from "express";
-import { sql } from "kysely";
+import { errorBody, publicError } from "../errors/publicError.ts";
 import { requestIdOf } from "./requestId.ts";
 
 /** Readiness: the database answers and every migration is applied. */
 export async function readiness(db: Db): Promise<{ ready: boolean; checks: Record<string, string> }> {
   try {
-    await sql`select 1`.execute(db);
+    await pingDatabase(db);
   } catch {
     return { ready: false, checks: { database: "unreachable" } };
   }
@@ -30,10 +30,8 @@ export function healthRoutes(db: Db): Router {
       res.json({ status: "ready", checks: result.checks });
       return;
     }
-    res.status(503).json({
-      error: { code: "service_unavailable", message: "not ready", details: result.checks },
-      request_id: requestIdOf(req),
-    });
+    const pub = publicError("service_unavailable", "not ready", { details: result.checks });
+    res.status(pub.status).json(errorBody(pub, requestIdOf(req)));
   });
   return router;
 }

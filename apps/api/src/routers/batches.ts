@@ -1,4 +1,5 @@
 import { batchListQuerySchema, createBatchInputSchema, type PublicBatch } from "@sluice/core";
+import { isFinalBatchStatus } from "@sluice/db";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import { z } from "zod";
 import { SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
@@ -10,9 +11,6 @@ const page = z.strictObject({
   limit: z.int().min(1).max(1000).optional(),
   cursor: z.string().max(200).optional(),
 });
-
-/** Statuses after which a batch changes no more. */
-const FINAL = new Set(["completed", "failed", "expired", "cancelled"]);
 
 /** How often a progress subscription looks at its batch. */
 export const BATCH_PROGRESS_POLL_MS = 500;
@@ -109,7 +107,7 @@ export const batchesRouter = {
           n++;
           yield tracked(String(n), { type: "batch" as const, batch });
         }
-        if (FINAL.has(batch.status)) return;
+        if (isFinalBatchStatus(batch.status)) return;
         if (stop.aborted) {
           if (ctx.shutdown?.aborted) {
             yield tracked(`${n}-shutdown`, {

@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { RouterOutputs, SluiceClient } from "@sluice/client";
 import { formatMicros } from "@sluice/core";
+import { isFinalBatchStatus } from "@sluice/db";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { CliFailure } from "../output/failure.ts";
@@ -18,8 +19,6 @@ import {
 import { positiveInt } from "./options.ts";
 
 type Batch = RouterOutputs["batches"]["get"];
-
-const FINAL = new Set(["completed", "failed", "expired", "cancelled"]);
 
 function showBatches(batches: Batch[]): void {
   printTable(
@@ -162,7 +161,7 @@ async function watchBatch(client: SluiceClient, id: string, options: { json?: bo
             process.stdout.write(
               `${b.status} tier ${b.tier}: ${answered}/${b.counts.total} answered, ${provider}\n`,
             );
-          if (FINAL.has(b.status)) {
+          if (isFinalBatchStatus(b.status)) {
             sub.unsubscribe();
             resolve(b);
           }

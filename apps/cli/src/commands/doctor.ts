@@ -1,7 +1,13 @@
 import { ConfigError, loadConfig, type SluiceConfig } from "@sluice/core";
-import { createDb, DatabaseError, describeServer, migrationStatus, resolveDatabase } from "@sluice/db";
+import {
+  createDb,
+  DatabaseError,
+  describeServer,
+  migrationStatus,
+  resolveDatabase,
+  serverVersion,
+} from "@sluice/db";
 import type { Command } from "commander";
-import { sql } from "kysely";
 import { embeddedDataDir } from "../context.ts";
 import { CliFailure } from "../output/failure.ts";
 import { printColumns } from "../output/table.ts";
@@ -59,14 +65,12 @@ async function checkDatabase(config: SluiceConfig): Promise<Check[]> {
   }
   const db = createDb(resolved.url, { applicationName: "sluice-doctor" });
   try {
-    const { rows } = await sql<{
-      version: string;
-    }>`select current_setting('server_version') as version`.execute(db);
+    const version = await serverVersion(db);
     const where = resolved.embedded ? `embedded in ${embeddedDataDir(config)}` : describeServer(resolved.url);
     const status = await migrationStatus(db);
     const pending = status.filter((m) => m.executedAt === null).map((m) => m.name);
     return [
-      { name: "database", ok: true, detail: `PostgreSQL ${rows[0]?.version} (${where})` },
+      { name: "database", ok: true, detail: `PostgreSQL ${version} (${where})` },
       pending.length === 0
         ? { name: "migrations", ok: true, detail: `${status.length} applied, none pending` }
         : {

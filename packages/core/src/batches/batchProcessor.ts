@@ -1,16 +1,17 @@
 import {
+  advanceBatchPollSeq,
   type Batch,
   type BatchResponseStatus,
+  countTierRequests,
   type Db,
-  FINAL_BATCH_STATUSES,
   findBatchById,
+  isFinalBatchStatus,
   lockBatch,
   readBatchRequests,
   setBatchRequestStatus,
   tenantWebhookUrls,
   updateBatch,
 } from "@sluice/db";
-import { sql } from "kysely";
 import { tierRequest } from "../cascade/cascadeEngine.ts";
 import { isSluiceError } from "../errors/sluiceError.ts";
 import { toProviderRequest } from "../llm/chatRequestMapping.ts";
@@ -18,7 +19,7 @@ import type { ProviderBatchRequest, ProviderBatchState, ProviderBatchStatus } fr
 import type { ChatRequest } from "../schemas/chatRequest.ts";
 import { answerMissing, storeResults } from "./batchResults.ts";
 import { type BatchTarget, type BatchTier, resolveBatchTarget } from "./batchTarget.ts";
-import { type BatchWorkDeps, PROVIDER_FINAL, sameRun } from "./batchWork.ts";
+import { type BatchWorkDeps, sameRun } from "./batchWork.ts";
 
 export { type BatchWorkDeps, RESULT_CHUNK } from "./batchWork.ts";
 
@@ -64,11 +65,9 @@ function providerCounts(state: ProviderBatchState) {
 /** Advances the batch's poll sequence from `seq` and schedules that poll; false when `seq` is stale. */
 async function scheduleNextPoll(tx: Db, deps: BatchWorkDeps, batchId: string, seq: number): Promise<boolean> {
   if (seq < 0) return false;
-  const { rows } = await sql<{ pollSeq: number }>`
-    update batches set poll_seq = poll_seq + 1, updated_at = now()
-    where id = ${batchId} and poll_seq = ${seq} returning poll_seq`.execute(tx);
-  if (rows.length === 0) return false;
-  await schedulePoll(tx, deps, batchId, rows[0]!.pollSeq);
+  const next = await advanceBatchPollSeq(tx, batchId, seq);
+  if (next === undefined) return false;
+  await schedulePoll(tx, deps, batchId, next);
   return true;
 }
 
@@ -104,7 +103,7 @@ async function endBatch(
 ): Promise<void> {
   await deps.db.transaction().execute(async (tx) => {
     const locked = await lockBatch(tx, batchId);
-    if (!locked || FINAL_BATCH_STATUSES.includes(locked.status)) return;
+    if (!locked || isFinalBatchStatus(locked.status)) return;
     await answerMissing(tx, locked, status === "cancelled" ? "cancelled" : "errored", {
       code: error?.code ?? "cancelled",
       message: error?.message ?? "the batch was cancelled before it reached its provider",
@@ -125,7 +124,7 @@ async function endBatch(
  */
 export async function abandonBatch(deps: BatchWorkDeps, batchId: string, error: unknown): Promise<void> {
   const batch = await findBatchById(deps.db, batchId);
-  if (!batch || FINAL_BATCH_STATUSES.includes(batch.status)) return;
+  if (!batch || isFinalBatchStatus(batch.status)) return;
   const reason = isSluiceError(error)
     ? { code: error.code, message: error.message }
     : { code: "internal_error", message: error instanceof Error ? error.message : String(error) };
@@ -157,7 +156,12 @@ export async function pollLater(
 
 /**
  * `batch.submit`: sends the batch's current tier to its provider and schedules the first poll.
- * Running it again for a tier already sent changes nothing.
+ *
+ * Contract: running it again for a tier already sent changes nothing. Runs that overlap (a retried
+ * job whose first attempt still runs) may each create a provider batch; the first to record its own
+ * keeps it and every other run cancels its surplus one. Whichever run wins, and whether or not they
+ * overlapped, every run returns the provider batch id the batch keeps for this tier (null when it
+ * kept none: ended, deleted, or moved to another tier), so callers never see the surplus id.
  */
 export async function submitBatch(
   deps: BatchWorkDeps,
@@ -165,7 +169,7 @@ export async function submitBatch(
 ): Promise<{ providerBatchId: string | null; status: string }> {
   const batch = await findBatchById(deps.db, payload.batchId);
   if (!batch) return { providerBatchId: null, status: "deleted" };
-  if (batch.tier !== payload.tier || batch.providerBatchId || FINAL_BATCH_STATUSES.includes(batch.status)) {
+  if (batch.tier !== payload.tier || batch.providerBatchId || isFinalBatchStatus(batch.status)) {
     return { providerBatchId: batch.providerBatchId, status: batch.status };
   }
   if (batch.status === "cancelling") {
@@ -190,7 +194,10 @@ export async function submitBatch(
   const outcome = await deps.db.transaction().execute(async (tx) => {
     const locked = await lockBatch(tx, batch.id);
     // Another run of this job got there first (or the batch ended meanwhile): this provider batch is surplus.
-    if (!locked || !sameRun(locked, batch) || FINAL_BATCH_STATUSES.includes(locked.status)) return "surplus";
+    if (!locked || !sameRun(locked, batch) || isFinalBatchStatus(locked.status)) {
+      const kept = locked?.tier === batch.tier ? locked.providerBatchId : null;
+      return { surplus: { providerBatchId: kept, status: locked?.status ?? "deleted" } };
+    }
     await updateBatch(tx, batch.id, {
       providerBatchId: state.id,
       inputFileId: state.inputFileId,
@@ -200,13 +207,13 @@ export async function submitBatch(
       ...providerCounts(state),
     });
     await setBatchRequestStatus(tx, batch.id, batch.tier, ["pending"], "submitted");
-    const { rows } = await sql<{ pollSeq: number }>`
-      update batches set poll_seq = poll_seq + 1 where id = ${batch.id} returning poll_seq`.execute(tx);
-    await schedulePoll(tx, deps, batch.id, rows[0]!.pollSeq);
+    const seq = await advanceBatchPollSeq(tx, batch.id);
+    await schedulePoll(tx, deps, batch.id, seq!);
     return locked.status === "cancelling" ? "cancel" : "sent";
   });
   if (outcome !== "sent") await cancelQuietly(tier, state.id, deps.signal);
-  return { providerBatchId: outcome === "surplus" ? null : state.id, status: state.status };
+  if (typeof outcome === "object") return outcome.surplus;
+  return { providerBatchId: state.id, status: state.status };
 }
 
 /** Cancels a provider batch; one that has already ended (the provider refuses) is left as it is. */
@@ -229,7 +236,7 @@ export async function pollBatch(
   payload: { batchId: string; seq: number },
 ): Promise<{ status: string }> {
   const batch = await findBatchById(deps.db, payload.batchId);
-  if (!batch || FINAL_BATCH_STATUSES.includes(batch.status)) return { status: batch?.status ?? "deleted" };
+  if (!batch || isFinalBatchStatus(batch.status)) return { status: batch?.status ?? "deleted" };
   if (!batch.providerBatchId) {
     // Not at the provider yet: its submit job ends a cancelled batch itself.
     return { status: batch.status };
@@ -237,11 +244,7 @@ export async function pollBatch(
   const target = resolveBatchTarget(deps.runtime, batch.model);
   const tier = target.tiers[batch.tier]!;
   let state = await tier.api.retrieve(batch.providerBatchId, { signal: deps.signal });
-  if (
-    batch.status === "cancelling" &&
-    !PROVIDER_FINAL.includes(state.status) &&
-    state.status !== "cancelling"
-  ) {
+  if (batch.status === "cancelling" && !isFinalBatchStatus(state.status) && state.status !== "cancelling") {
     state = await cancelQuietly(tier, batch.providerBatchId, deps.signal);
   }
   const counted = providerCounts(state);
@@ -249,10 +252,10 @@ export async function pollBatch(
     Math.min(99, Math.floor((counted.providerDoneCount / Math.max(1, counted.providerTotalCount)) * 100)),
     `tier ${batch.tier}: ${state.status}`,
   );
-  if (!PROVIDER_FINAL.includes(state.status)) {
+  if (!isFinalBatchStatus(state.status)) {
     await deps.db.transaction().execute(async (tx) => {
       const locked = await lockBatch(tx, batch.id);
-      if (!locked || FINAL_BATCH_STATUSES.includes(locked.status) || !sameRun(locked, batch)) return;
+      if (!locked || isFinalBatchStatus(locked.status) || !sameRun(locked, batch)) return;
       const status =
         locked.status !== "cancelling" && locked.status !== state.status ? state.status : undefined;
       const moved =
@@ -265,7 +268,7 @@ export async function pollBatch(
   }
   const current = await deps.db.transaction().execute(async (tx) => {
     const locked = await lockBatch(tx, batch.id);
-    if (!locked || FINAL_BATCH_STATUSES.includes(locked.status) || !sameRun(locked, batch)) return undefined;
+    if (!locked || isFinalBatchStatus(locked.status) || !sameRun(locked, batch)) return undefined;
     // A requested cancel stays visible while the results are stored.
     return updateBatch(tx, batch.id, {
       ...(locked.status === "cancelling" ? {} : { status: "finalizing" as const }),
@@ -314,7 +317,7 @@ async function finishTier(
   const tierIndex = seen.tier;
   return deps.db.transaction().execute(async (tx) => {
     const batch = await lockBatch(tx, batchId);
-    if (!batch || !sameRun(batch, seen) || FINAL_BATCH_STATUSES.includes(batch.status))
+    if (!batch || !sameRun(batch, seen) || isFinalBatchStatus(batch.status))
       return batch?.status ?? "deleted";
     const missing = MISSING[state.status];
     const batchError = state.errors
@@ -324,11 +327,7 @@ async function finishTier(
       code: missing.code,
       message: state.status === "failed" && batchError ? batchError : missing.message,
     });
-    const { rows } = await sql<{ n: number }>`
-      select count(*)::int as n from batch_requests where batch_id = ${batchId} and tier = ${tierIndex + 1}`.execute(
-      tx,
-    );
-    const escalated = rows[0]!.n;
+    const escalated = await countTierRequests(tx, batchId, tierIndex + 1);
     const cancelRequested = batch.status === "cancelling";
     if (escalated > 0 && cancelRequested) {
       // Cancelled between tiers: the drafts waiting for the next tier end cancelled, with what they cost.

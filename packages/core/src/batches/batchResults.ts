@@ -1,14 +1,16 @@
 import {
+  addToBatchTotals,
   type Batch,
   type BatchResponseStatus,
+  batchRequestsByCustomId,
   type Db,
-  FINAL_BATCH_STATUSES,
+  escalateBatchRequests,
   insertBatchResponses,
+  isFinalBatchStatus,
   lockBatch,
   type NewBatchResponse,
   unansweredBatchRequests,
 } from "@sluice/db";
-import { sql } from "kysely";
 import { validatorsFor } from "../cascade/cascadeEngine.ts";
 import { validateDraft } from "../cascade/validators.ts";
 import { costMicros } from "../models/cost.ts";
@@ -184,13 +186,13 @@ export async function storeResults(
     chunk = [];
     await deps.db.transaction().execute(async (tx) => {
       const locked = await lockBatch(tx, batch.id);
-      if (!locked || !sameRun(locked, batch) || FINAL_BATCH_STATUSES.includes(locked.status)) return;
-      const { rows } = await sql<{ customId: string; seq: number; attempts: BatchAttempt[]; tier: number }>`
-        select custom_id, seq, attempts, tier from batch_requests
-        where batch_id = ${batch.id} and custom_id = any(${results.map((r) => r.customId)}::text[])`.execute(
+      if (!locked || !sameRun(locked, batch) || isFinalBatchStatus(locked.status)) return;
+      const rows = await batchRequestsByCustomId(
         tx,
+        batch.id,
+        results.map((r) => r.customId),
       );
-      const known = new Map(rows.map((r) => [r.customId, r]));
+      const known = new Map(rows.map((r) => [r.customId, { ...r, attempts: r.attempts as BatchAttempt[] }]));
       const finals: NewBatchResponse[] = [];
       const escalations: { customId: string; attempts: BatchAttempt[] }[] = [];
       const costs = new Map<string, ItemOutcome>();
@@ -204,16 +206,7 @@ export async function storeResults(
         if (outcome.escalate) escalations.push(outcome.escalate);
       }
       const inserted = await insertBatchResponses(tx, finals);
-      let moved: string[] = [];
-      if (escalations.length > 0) {
-        const { rows: up } = await sql<{ customId: string }>`
-          update batch_requests r set tier = ${batch.tier + 1}, status = 'pending', attempts = e.attempts
-          from unnest(${escalations.map((e) => e.customId)}::text[], ${escalations.map((e) => JSON.stringify(e.attempts))}::jsonb[])
-            as e(custom_id, attempts)
-          where r.batch_id = ${batch.id} and r.custom_id = e.custom_id and r.tier = ${batch.tier}
-          returning r.custom_id`.execute(tx);
-        moved = up.map((r) => r.customId);
-      }
+      const moved = await escalateBatchRequests(tx, batch.id, batch.tier, escalations);
       const counted = [...inserted.map((r) => r.customId), ...moved];
       const totals = { cost: 0, sync: 0, top: 0, input: 0, output: 0 };
       for (const id of counted) {
@@ -224,21 +217,17 @@ export async function storeResults(
         totals.output += o.usage.outputTokens;
         if (o.final && target.cascade) totals.top += topTierCost(target, o.usage);
       }
-      const count = (status: BatchResponseStatus) => inserted.filter((r) => r.status === status).length;
-      await sql`
-        update batches set
-          succeeded_count = succeeded_count + ${count("succeeded")},
-          errored_count = errored_count + ${count("errored")},
-          expired_count = expired_count + ${count("expired")},
-          cancelled_count = cancelled_count + ${count("cancelled")},
-          input_tokens = input_tokens + ${totals.input},
-          output_tokens = output_tokens + ${totals.output},
-          cost_micros = cost_micros + ${totals.cost},
-          sync_cost_micros = sync_cost_micros + ${totals.sync},
-          top_tier_cost_micros = top_tier_cost_micros + ${totals.top},
-          results_read = greatest(results_read, ${read}),
-          updated_at = now()
-        where id = ${batch.id}`.execute(tx);
+      const answered: Partial<Record<BatchResponseStatus, number>> = {};
+      for (const r of inserted) answered[r.status] = (answered[r.status] ?? 0) + 1;
+      await addToBatchTotals(tx, batch.id, {
+        answered,
+        inputTokens: totals.input,
+        outputTokens: totals.output,
+        costMicros: totals.cost,
+        syncCostMicros: totals.sync,
+        topTierCostMicros: totals.top,
+        resultsRead: read,
+      });
     });
   };
   for await (const result of tier.api.results(state, { signal: deps.signal })) {
@@ -274,9 +263,6 @@ export async function answerMissing(
       costMicros: sumCost(m.attempts as BatchAttempt[]),
     }));
     const inserted = await insertBatchResponses(tx, rows);
-    const column = `${status}_count`;
-    await sql`update batches set ${sql.ref(column)} = ${sql.ref(column)} + ${inserted.length} where id = ${batch.id}`.execute(
-      tx,
-    );
+    await addToBatchTotals(tx, batch.id, { answered: { [status]: inserted.length } });
   }
 }

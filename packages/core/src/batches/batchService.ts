@@ -1,4 +1,5 @@
 import {
+  BATCH_STATUSES,
   type Batch,
   type BatchStatus,
   batchStatsByStatus,
@@ -6,11 +7,11 @@ import {
   deleteDraftBatch,
   ensureTenantWebhookSecret,
   existingCustomIds,
-  FINAL_BATCH_STATUSES,
   findBatch,
   InvalidCursorError,
   insertBatch,
   insertBatchRequests,
+  isFinalBatchStatus,
   listBatches,
   listBatchRequests,
   listBatchResponses,
@@ -69,18 +70,7 @@ export const createBatchInputSchema = z.strictObject({
   submit: z.boolean().default(false),
 });
 
-const batchStatusSchema = z.enum([
-  "draft",
-  "validating",
-  "submitted",
-  "in_progress",
-  "finalizing",
-  "completed",
-  "failed",
-  "expired",
-  "cancelling",
-  "cancelled",
-]);
+const batchStatusSchema = z.enum(BATCH_STATUSES);
 
 /** Filters and paging of a batch listing. */
 export const batchListQuerySchema = z.strictObject({
@@ -363,7 +353,7 @@ export function createBatchService(deps: { db: Db; jobs: JobService; runtime: Ba
       const batch = await db.transaction().execute(async (tx) => {
         const found = await owned(scope, id, tx);
         const locked = (await lockBatch(tx, found.id))!;
-        if (FINAL_BATCH_STATUSES.includes(locked.status) || locked.status === "cancelling")
+        if (isFinalBatchStatus(locked.status) || locked.status === "cancelling")
           throw new SluiceError("conflict", `batch ${id} is already ${locked.status}`, {
             details: { batchId: id, status: locked.status },
           });

@@ -1,6 +1,5 @@
 import type { Batch, Db } from "@sluice/db";
 import type { JobService } from "../jobs/jobService.ts";
-import type { ProviderBatchStatus } from "../providers/batchApi.ts";
 import type { BatchRuntime } from "./batchTarget.ts";
 
 /** Results written per transaction while reading a finished provider batch. */
@@ -16,8 +15,6 @@ export interface BatchWorkDeps {
   signal: AbortSignal;
   progress?: ((percent: number, message?: string) => unknown) | undefined;
 }
-
-export const PROVIDER_FINAL: readonly ProviderBatchStatus[] = ["completed", "failed", "expired", "cancelled"];
 
 /** True while `locked` is still at the tier and provider batch that `seen` was read at. */
 export function sameRun(locked: Batch, seen: Batch): boolean {

@@ -80,7 +80,7 @@ describe("job lifecycle writes", () => {
         { progress: 30, message: "at 30" },
         { progress: 60, message: "at 60" },
       ]);
-      expect((await queue.boss.getJobById(kind.kind, a.job.id))?.state).toBe("completed");
+      expect(await queue.jobState(kind.kind, a.job.id)).toBe("completed");
     }
   });
 });

@@ -1,3 +1,4 @@
+import { BATCH_STATUSES, type BatchStatus, isFinalBatchStatus } from "@sluice/db";
 import { SluiceError } from "../errors/sluiceError.ts";
 import type { ProviderChatRequest, ProviderChatResult } from "./provider.ts";
 
@@ -7,16 +8,16 @@ export interface ProviderBatchRequest {
   request: ProviderChatRequest;
 }
 
-/** Where a provider batch is in its life, in OpenAI's vocabulary (Anthropic's is mapped onto it). */
-export type ProviderBatchStatus =
-  | "validating"
-  | "in_progress"
-  | "finalizing"
-  | "completed"
-  | "failed"
-  | "expired"
-  | "cancelling"
-  | "cancelled";
+/**
+ * Where a provider batch is in its life, in OpenAI's vocabulary (Anthropic's is mapped onto it):
+ * a Sluice batch's statuses but those it has before reaching a provider.
+ */
+export type ProviderBatchStatus = Exclude<BatchStatus, "draft" | "submitted">;
+
+/** Every status a provider batch can report. */
+export const PROVIDER_BATCH_STATUSES: readonly ProviderBatchStatus[] = BATCH_STATUSES.filter(
+  (s): s is ProviderBatchStatus => s !== "draft" && s !== "submitted",
+);
 
 /** A provider batch as the provider reports it now. */
 export interface ProviderBatchState {
@@ -73,17 +74,9 @@ export interface ProviderBatchApi {
   results(state: ProviderBatchState, options: { signal: AbortSignal }): AsyncIterable<ProviderBatchResult>;
 }
 
-/** Statuses after which a batch changes no more. */
-export const finishedBatchStatuses: ReadonlySet<ProviderBatchStatus> = new Set([
-  "completed",
-  "failed",
-  "expired",
-  "cancelled",
-]);
-
 /** Rejects a results call for a batch that is still running. */
 export function assertBatchFinished(provider: string, state: ProviderBatchState): void {
-  if (!finishedBatchStatuses.has(state.status)) {
+  if (!isFinalBatchStatus(state.status)) {
     throw new SluiceError(
       "validation_error",
       `${provider} batch ${state.id} is ${state.status}: its results exist once it has finished`,

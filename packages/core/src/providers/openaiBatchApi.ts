@@ -12,6 +12,7 @@ import {
   createBatchTally,
   jsonlLines,
   malformedResult,
+  PROVIDER_BATCH_STATUSES,
   type ProviderBatchApi,
   type ProviderBatchLimits,
   type ProviderBatchRequest,
@@ -38,16 +39,7 @@ export const openAiBatchLimits: ProviderBatchLimits = { maxRequests: 50_000, max
 
 const ENDPOINT = "/v1/chat/completions";
 
-const STATUSES = new Set<ProviderBatchStatus>([
-  "validating",
-  "in_progress",
-  "finalizing",
-  "completed",
-  "failed",
-  "expired",
-  "cancelling",
-  "cancelled",
-]);
+const STATUSES = new Set<ProviderBatchStatus>(PROVIDER_BATCH_STATUSES);
 
 function stateOf(batch: Batch, site: FailureSite): ProviderBatchState {
   if (typeof batch?.id !== "string" || !STATUSES.has(batch.status)) {

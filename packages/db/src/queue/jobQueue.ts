@@ -64,9 +64,11 @@ export interface JobQueueOptions {
   onError?: (error: Error) => void;
 }
 
-/** Sluice's narrow view of pg-boss: every call can join a caller's transaction. */
+/** Where pg-boss holds a job: waiting, between attempts, running, or settled. */
+export type QueueJobState = "created" | "retry" | "active" | "completed" | "cancelled" | "failed";
+
+/** Sluice's narrow view of pg-boss (which stays hidden): every write can join a caller's transaction. */
 export interface JobQueue {
-  readonly boss: PgBoss;
   /** Creates (or updates) queues and their dead-letter queues. */
   ensureQueues(definitions: QueueDefinition[]): Promise<void>;
   insert(tx: Db, queue: string, jobs: QueueInsert[]): Promise<void>;
@@ -88,6 +90,10 @@ export interface JobQueue {
   cancel(tx: Db, queue: string, id: string): Promise<void>;
   /** Removes the dead-letter copy of a job (after a requeue or a purge). */
   deleteDeadLetterCopies(tx: Db, deadLetterQueue: string, sourceIds: string[]): Promise<void>;
+  /** The state pg-boss holds a job in; null when the queue has no such job (any more). */
+  jobState(queue: string, id: string): Promise<QueueJobState | null>;
+  /** Ids of the jobs whose dead-letter copies wait on `deadLetterQueue`, oldest first. */
+  deadLetterSourceIds(deadLetterQueue: string): Promise<string[]>;
   stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
@@ -154,7 +160,6 @@ export async function startJobQueue(options: JobQueueOptions): Promise<JobQueue>
 
 function wrapBoss(boss: PgBoss): JobQueue {
   return {
-    boss,
     async ensureQueues(definitions) {
       const existing = new Set((await boss.getQueues()).map((q) => q.name));
       for (const d of definitions) {
@@ -223,6 +228,14 @@ function wrapBoss(boss: PgBoss): JobQueue {
       if (sourceIds.length === 0) return;
       await sql`delete from ${sql.table(`${BOSS_SCHEMA}.job`)}
         where name = ${deadLetterQueue} and source_id = any(${sourceIds}::uuid[])`.execute(tx);
+    },
+    async jobState(queue, id) {
+      const [job] = await boss.findJobs(queue, { id });
+      return job?.state ?? null;
+    },
+    async deadLetterSourceIds(deadLetterQueue) {
+      const copies = await boss.findJobs(deadLetterQueue);
+      return copies.flatMap((c) => (c.sourceId ? [c.sourceId] : []));
     },
     stop: ({ graceful = true, timeoutMs = 10_000 } = {}) =>
       boss.stop({ graceful, timeout: timeoutMs, close: true }),

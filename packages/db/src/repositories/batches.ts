@@ -4,16 +4,13 @@ import type {
   Batch,
   BatchesTable,
   BatchRequest,
-  BatchRequestStatus,
   BatchResponse,
+  BatchResponseStatus,
   BatchStatus,
   NewBatch,
   NewBatchResponse,
 } from "../schema.ts";
 import { pageOf } from "./paging.ts";
-
-/** Statuses after which a batch never changes again. */
-export const FINAL_BATCH_STATUSES: readonly BatchStatus[] = ["completed", "failed", "expired", "cancelled"];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -98,6 +95,54 @@ export async function updateBatch(
     .executeTakeFirstOrThrow();
 }
 
+/**
+ * Advances the batch's poll sequence and returns the new value. With `expected`, only from that
+ * value: undefined when another poll chain has moved it on (or the batch is gone).
+ */
+export async function advanceBatchPollSeq(
+  tx: Db,
+  batchId: string,
+  expected?: number,
+): Promise<number | undefined> {
+  const { rows } = await sql<{ pollSeq: number }>`
+    update batches set poll_seq = poll_seq + 1, updated_at = now()
+    where id = ${batchId} ${expected === undefined ? sql`` : sql`and poll_seq = ${expected}`}
+    returning poll_seq`.execute(tx);
+  return rows[0]?.pollSeq;
+}
+
+/** Amounts to add to a batch's running totals as its answers are stored. */
+export interface BatchTally {
+  /** Answers stored, by their status. */
+  answered?: Partial<Record<BatchResponseStatus, number>>;
+  inputTokens?: number;
+  outputTokens?: number;
+  costMicros?: number;
+  syncCostMicros?: number;
+  topTierCostMicros?: number;
+  /** Provider results read so far (never moves back). */
+  resultsRead?: number;
+}
+
+/** Adds to a batch's answer counts, tokens and costs in one statement. */
+export async function addToBatchTotals(tx: Db, batchId: string, tally: BatchTally): Promise<void> {
+  const answered = tally.answered ?? {};
+  await sql`
+    update batches set
+      succeeded_count = succeeded_count + ${answered.succeeded ?? 0},
+      errored_count = errored_count + ${answered.errored ?? 0},
+      expired_count = expired_count + ${answered.expired ?? 0},
+      cancelled_count = cancelled_count + ${answered.cancelled ?? 0},
+      input_tokens = input_tokens + ${tally.inputTokens ?? 0},
+      output_tokens = output_tokens + ${tally.outputTokens ?? 0},
+      cost_micros = cost_micros + ${tally.costMicros ?? 0},
+      sync_cost_micros = sync_cost_micros + ${tally.syncCostMicros ?? 0},
+      top_tier_cost_micros = top_tier_cost_micros + ${tally.topTierCostMicros ?? 0},
+      results_read = greatest(results_read, ${tally.resultsRead ?? 0}),
+      updated_at = now()
+    where id = ${batchId}`.execute(tx);
+}
+
 /** A tenant's batches, newest first. */
 export async function listBatches(
   db: Db,
@@ -140,39 +185,6 @@ export async function deleteDraftBatch(db: Db, tenantId: string, id: string): Pr
   return result.numDeletedRows > 0n;
 }
 
-/** Which of these custom ids the batch already holds. */
-export async function existingCustomIds(db: Db, batchId: string, customIds: string[]): Promise<Set<string>> {
-  if (customIds.length === 0) return new Set();
-  const { rows } = await sql<{ customId: string }>`
-    select custom_id from batch_requests
-    where batch_id = ${batchId} and custom_id = any(${customIds}::text[])`.execute(db);
-  return new Set(rows.map((r) => r.customId));
-}
-
-/** One validated request to store. */
-export interface NewBatchRequest {
-  customId: string;
-  seq: number;
-  /** The request body as JSON text. */
-  body: string;
-}
-
-/** Inserts requests of a batch (in chunks of one statement each). */
-export async function insertBatchRequests(
-  tx: Db,
-  batchId: string,
-  requests: NewBatchRequest[],
-): Promise<void> {
-  for (let i = 0; i < requests.length; i += 2000) {
-    const chunk = requests.slice(i, i + 2000);
-    await sql`
-      insert into batch_requests (batch_id, custom_id, seq, body)
-      select ${batchId}::uuid, c, s, b
-      from unnest(${chunk.map((r) => r.customId)}::text[], ${chunk.map((r) => r.seq)}::int[],
-        ${chunk.map((r) => r.body)}::jsonb[]) as x(c, s, b)`.execute(tx);
-  }
-}
-
 /** Requests of a batch in input order, by cursor. */
 export async function listBatchRequests(
   db: Db,
@@ -191,51 +203,6 @@ export async function listBatchRequests(
     .limit(options.limit + 1)
     .execute();
   return pageOf(rows, options.limit, (last) => encodeCursor("r", last.seq));
-}
-
-/**
- * Reads the requests of a batch's tier in input order, `chunk` rows per query: a batch of any
- * size is read without holding it whole.
- */
-export async function* readBatchRequests(
-  db: Db,
-  batchId: string,
-  tier: number,
-  chunk = 1000,
-): AsyncGenerator<BatchRequest> {
-  let afterSeq = -1;
-  for (;;) {
-    const rows = await db
-      .selectFrom("batchRequests")
-      .selectAll()
-      .where("batchId", "=", batchId)
-      .where("tier", "=", tier)
-      .where("seq", ">", afterSeq)
-      .orderBy("seq")
-      .limit(chunk)
-      .execute();
-    yield* rows;
-    if (rows.length < chunk) return;
-    afterSeq = rows.at(-1)!.seq;
-  }
-}
-
-/** Sets the status of every request of a batch's tier that has one of `from`. */
-export async function setBatchRequestStatus(
-  tx: Db,
-  batchId: string,
-  tier: number,
-  from: BatchRequestStatus[],
-  to: BatchRequestStatus,
-): Promise<number> {
-  const result = await tx
-    .updateTable("batchRequests")
-    .set({ status: to })
-    .where("batchId", "=", batchId)
-    .where("tier", "=", tier)
-    .where("status", "in", from)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
 }
 
 /**
@@ -277,21 +244,6 @@ export async function listBatchResponses(
     .limit(options.limit + 1)
     .execute();
   return pageOf(rows, options.limit, (last) => encodeCursor("s", last.seq));
-}
-
-/** Up to `limit` requests of a batch's tier that have no answer yet (in input order). */
-export async function unansweredBatchRequests(
-  db: Db,
-  batchId: string,
-  tier: number,
-  limit = 1000,
-): Promise<{ customId: string; seq: number; attempts: unknown[] }[]> {
-  const { rows } = await sql<{ customId: string; seq: number; attempts: unknown[] }>`
-    select r.custom_id, r.seq, r.attempts from batch_requests r
-    where r.batch_id = ${batchId} and r.tier = ${tier}
-      and not exists (select 1 from batch_responses s where s.batch_id = r.batch_id and s.custom_id = r.custom_id)
-    order by r.seq limit ${limit}`.execute(db);
-  return rows;
 }
 
 /** Per-status counts and sums over a tenant's batches. */

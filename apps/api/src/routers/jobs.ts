@@ -3,7 +3,7 @@ import {
   deadLetterFilterSchema,
   enqueueInputSchema,
   jobListQuerySchema,
-  type Principal,
+  jobReadScope,
   type PublicJobEvent,
   publicJobEvent,
   SluiceError,
@@ -17,11 +17,6 @@ import { adminProcedure, tenantProcedure } from "../trpc/init.ts";
 import { shareValue } from "../trpc/subscriptionStreams.ts";
 
 const byId = z.strictObject({ id: z.uuid() });
-
-/** Whose jobs a caller reads: its tenant's, or, with an admin key, every tenant's (operators follow requeues). */
-function readScope(principal: Principal) {
-  return { tenantId: principal.role === "admin" ? null : principal.tenant.id };
-}
 
 // The hub hands every subscriber of a job the same event object; its public form is built once, and
 // shared so the subscription stream serializes it once too.
@@ -44,18 +39,7 @@ function errorEvent(jobId: string, code: string, message: string, id = 0) {
 
 /** `jobs.*`: enqueue, read, cancel and retry the tenant's background jobs, and follow their events. */
 export const jobsRouter = {
-  kinds: tenantProcedure.query(({ ctx }) =>
-    ctx.jobs.catalog
-      .list()
-      .filter((k) => !k.internal)
-      .map((k) => ({
-        kind: k.kind,
-        description: k.description,
-        priority: k.priority,
-        maxAttempts: k.retryLimit + 1,
-        timeLimitSeconds: k.timeLimitSeconds,
-      })),
-  ),
+  kinds: tenantProcedure.query(({ ctx }) => ctx.jobs.kinds()),
   enqueue: tenantProcedure
     .input(enqueueInputSchema)
     .mutation(({ ctx, input }) =>
@@ -63,31 +47,24 @@ export const jobsRouter = {
     ),
   get: tenantProcedure
     .input(byId)
-    .query(({ ctx, input }) => ctx.jobs.get(readScope(ctx.principal), input.id)),
+    .query(({ ctx, input }) => ctx.jobs.get(jobReadScope(ctx.principal), input.id)),
   list: tenantProcedure
     .input(jobListQuerySchema.optional())
-    .query(({ ctx, input }) => ctx.jobs.list(readScope(ctx.principal), input ?? {})),
+    .query(({ ctx, input }) => ctx.jobs.list(jobReadScope(ctx.principal), input ?? {})),
   cancel: tenantProcedure
     .input(byId)
-    .mutation(({ ctx, input }) => ctx.jobs.cancel(readScope(ctx.principal), input.id)),
+    .mutation(({ ctx, input }) => ctx.jobs.cancel(jobReadScope(ctx.principal), input.id)),
   retry: tenantProcedure
     .input(byId)
-    .mutation(({ ctx, input }) => ctx.jobs.retry(readScope(ctx.principal), input.id)),
+    .mutation(({ ctx, input }) => ctx.jobs.retry(jobReadScope(ctx.principal), input.id)),
   /** The outcome of a job: its result once completed, its error once dead. */
-  result: tenantProcedure.input(byId).query(async ({ ctx, input }) => {
-    const job = await ctx.jobs.get(readScope(ctx.principal), input.id);
-    return {
-      id: job.id,
-      status: job.status,
-      result: job.result,
-      error: job.error,
-      finishedAt: job.finishedAt,
-    };
-  }),
+  result: tenantProcedure
+    .input(byId)
+    .query(({ ctx, input }) => ctx.jobs.outcome(jobReadScope(ctx.principal), input.id)),
   /** A job's history (events after `afterId`). */
   events: tenantProcedure
     .input(z.strictObject({ id: z.uuid(), afterId: z.int().min(0).default(0) }))
-    .query(({ ctx, input }) => ctx.jobs.events(readScope(ctx.principal), input.id, input.afterId)),
+    .query(({ ctx, input }) => ctx.jobs.events(jobReadScope(ctx.principal), input.id, input.afterId)),
   /**
    * A job's events: its history, then live ones, ending after the final event. Each carries its id;
    * reconnecting with `lastEventId` continues after it, with nothing missed or repeated.
@@ -101,7 +78,7 @@ export const jobsRouter = {
           throw new SluiceError("validation_error", "invalid lastEventId: must be an event id");
         }
         // The job must be the tenant's (another tenant's id is not found) before anything streams.
-        await ctx.jobs.get(readScope(ctx.principal), input.id);
+        await ctx.jobs.get(jobReadScope(ctx.principal), input.id);
       } catch (error) {
         // A final error event ends the subscription; a thrown error would make clients reconnect forever.
         const pub = toPublicError(error);

@@ -42,11 +42,14 @@ export {
   createJobService,
   type EnqueueInput,
   enqueueInputSchema,
+  type JobOutcome,
   type JobScope,
   type JobService,
   jobListQuerySchema,
+  jobReadScope,
   kindFor,
   MAX_JOBS_PER_ENQUEUE,
+  type PublicJobKind,
   parseJobId,
 } from "./jobService.ts";
 export { enqueueJobWebhooks, enqueueRows, jobEventName, webhookTargets } from "./jobWebhooks.ts";

@@ -62,8 +62,29 @@ export interface JobScope {
   requestId?: string | undefined;
 }
 
+/** Whose jobs a caller reads: its tenant's, or with an admin key every tenant's (operators follow requeues). */
+export function jobReadScope(principal: { role: string; tenant: { id: string } }): JobScope {
+  return { tenantId: principal.role === "admin" ? null : principal.tenant.id };
+}
+
+/** A job kind as callers see it in the catalog. */
+export interface PublicJobKind {
+  kind: string;
+  description: string;
+  priority: string;
+  maxAttempts: number;
+  timeLimitSeconds: number;
+}
+
+/** Where a job ended: its result once completed, its error once dead. */
+export type JobOutcome = Pick<PublicJob, "id" | "status" | "result" | "error" | "finishedAt">;
+
 /** Enqueueing, reading and cancelling jobs; the worker runs them. */
 export interface JobService {
+  /** The kinds callers may enqueue (internal kinds left out). */
+  kinds(): PublicJobKind[];
+  /** A job's outcome: its result once completed, its error once dead. */
+  outcome(scope: JobScope, id: string): Promise<JobOutcome>;
   enqueue(scope: JobScope, input: unknown): Promise<{ job: PublicJob; created: boolean }>;
   enqueueMany(scope: JobScope, inputs: unknown[]): Promise<{ job: PublicJob; created: boolean }[]>;
   /** Enqueues inside the caller's transaction: the job exists only if that transaction commits. */
@@ -168,6 +189,23 @@ export function createJobService(deps: { db: Db; queue: JobQueue; catalog: JobCa
 
   return {
     catalog,
+    kinds: () =>
+      catalog
+        .list()
+        .filter((k) => !k.internal)
+        .map((k) => ({
+          kind: k.kind,
+          description: k.description,
+          priority: k.priority,
+          maxAttempts: k.retryLimit + 1,
+          timeLimitSeconds: k.timeLimitSeconds,
+        })),
+    async outcome(scope, id) {
+      const job = await findJob(db, parseJobId(id), tenantOf(scope));
+      if (!job) throw notFound(id);
+      const { status, result, error, finishedAt } = publicJob(job);
+      return { id: job.id, status, result, error, finishedAt };
+    },
     async enqueue(scope, input) {
       const [first] = await enqueueMany(scope, [input]);
       return first!;

@@ -1,4 +1,14 @@
 export {
+  type BatchFailureVerdict,
+  type BatchJobAttempt,
+  type BatchJobDeps,
+  type BatchJobLogger,
+  judgeBatchFailure,
+  runBatchJob,
+  runBatchPollJob,
+  runBatchSubmitJob,
+} from "./batchGiveUp.ts";
+export {
   type BatchInputSource,
   type BatchLine,
   type BatchLineIssue,

@@ -52,6 +52,7 @@ export {
   type PublicJobKind,
   parseJobId,
 } from "./jobService.ts";
+export { tenantForJob } from "./jobTenant.ts";
 export { enqueueJobWebhooks, enqueueRows, jobEventName, webhookTargets } from "./jobWebhooks.ts";
 export {
   type PublicJob,
@@ -74,4 +75,10 @@ export { type ChatJobResult, runChatJob } from "./work/chatJob.ts";
 export { type EmbeddingsJobResult, runEmbeddingsJob } from "./work/embeddingsJob.ts";
 export { type ClassifyBatchResult, runClassifyBatchJob, runClassifyJob } from "./work/ticketJobs.ts";
 export { buildWebhook, type SignedWebhook } from "./work/webhookBody.ts";
+export {
+  deliverWebhook,
+  type WebhookDeliveryAttempt,
+  type WebhookDeliveryPayload,
+  type WebhookTransport,
+} from "./work/webhookDelivery.ts";
 export { createWriteBatcher, type WriteBatcher } from "./writeBatcher.ts";

@@ -1,0 +1,71 @@
+import { type Db, insertWebhookDelivery } from "@sluice/db";
+import { SluiceError } from "../../errors/sluiceError.ts";
+import { buildWebhook, type SignedWebhook } from "./webhookBody.ts";
+
+/**
+ * Posts a signed request and resolves with the receiver's HTTP status; throws when the receiver
+ * cannot be reached (refused, reset, timed out). The worker supplies it: transport only.
+ */
+export type WebhookTransport = (request: SignedWebhook, signal: AbortSignal) => Promise<number>;
+
+/** The `webhook.deliver` job being run. */
+export interface WebhookDeliveryAttempt {
+  /** The delivery job's id (sent as `sluice-delivery`). */
+  id: string;
+  tenantId: string | null;
+  /** 1 for the first attempt (sent as `sluice-attempt`). */
+  attempt: number;
+  signal: AbortSignal;
+}
+
+/** The payload of a `webhook.deliver` job. */
+export interface WebhookDeliveryPayload {
+  url: string;
+  event: string;
+  jobId?: string | undefined;
+  batchId?: string | undefined;
+  body?: Record<string, unknown> | undefined;
+}
+
+/**
+ * `webhook.deliver`: builds and signs the event, sends it through `send`, and records the attempt.
+ * Only a 2xx answer delivers it; any other answer, or none, is a retriable `service_unavailable`
+ * so the receiver gets the event again later.
+ */
+export async function deliverWebhook(
+  deps: { db: Db; send: WebhookTransport; alertSecret?: string | undefined },
+  payload: WebhookDeliveryPayload,
+  delivery: WebhookDeliveryAttempt,
+): Promise<{ statusCode: number }> {
+  const request = await buildWebhook(deps.db, payload, {
+    id: delivery.id,
+    attempt: delivery.attempt,
+    alertSecret: deps.alertSecret,
+  });
+  const started = performance.now();
+  let statusCode: number | null = null;
+  let error: string | null = null;
+  try {
+    statusCode = await deps.send(request, delivery.signal);
+    if (statusCode < 200 || statusCode >= 300) error = `the receiver answered HTTP ${statusCode}`;
+  } catch (e) {
+    error = `the receiver could not be reached: ${(e as Error).message}`;
+  }
+  await insertWebhookDelivery(deps.db, {
+    jobId: payload.jobId ?? null,
+    deliveryJobId: delivery.id,
+    tenantId: delivery.tenantId,
+    url: request.url,
+    event: payload.event,
+    attempt: delivery.attempt,
+    statusCode,
+    error,
+    durationMs: Math.round(performance.now() - started),
+    delivered: error === null,
+  });
+  // Cancelled or stopping: the attempt is recorded but the job is given back, not failed.
+  if (delivery.signal.aborted) throw delivery.signal.reason;
+  if (error)
+    throw new SluiceError("service_unavailable", error, { details: { url: request.url, statusCode } });
+  return { statusCode: statusCode ?? 0 };
+}

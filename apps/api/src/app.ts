@@ -1,8 +1,8 @@
 import { SluiceError } from "@sluice/core";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
-import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import express, { type Express, type Request } from "express";
 import { bearerToken } from "./auth/bearerToken.ts";
-import { errorBody, toPublicError } from "./errors/publicError.ts";
+import { noRoute, restErrorHandler } from "./http/errorHandlers.ts";
 import { healthRoutes } from "./http/healthRoutes.ts";
 import { requestIdMiddleware, requestIdOf } from "./http/requestId.ts";
 import { securityHeaders } from "./http/securityHeaders.ts";
@@ -68,28 +68,7 @@ export function createApp(services: ApiServices): Express {
   app.use(openaiRoutes(services));
   app.use(jobRoutes(services));
   app.use(batchRoutes(services));
-  app.use((req, res) => {
-    res
-      .status(404)
-      .json(
-        errorBody(
-          { status: 404, code: "not_found", message: `no route for ${req.method} ${req.path}` },
-          requestIdOf(req),
-        ),
-      );
-  });
-  // The one REST error handler: every failure leaves in the public envelope with the request id.
-  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const pub = toPublicError(error);
-    if (pub.code === "internal_error")
-      services.logger.error({ err: error, request_id: requestIdOf(req) }, "unhandled error");
-    if (pub.retryAfterMs !== undefined)
-      res.setHeader("Retry-After", String(Math.max(1, Math.ceil(pub.retryAfterMs / 1000))));
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    res.status(pub.status).json(errorBody(pub, requestIdOf(req)));
-  });
+  app.use(noRoute);
+  app.use(restErrorHandler(services.logger));
   return app;
 }

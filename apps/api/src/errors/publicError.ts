@@ -1,46 +1,46 @@
-import { type ErrorCode, errorCodes, isSluiceError, issuesOf } from "@sluice/core";
+import { type ErrorCode, isSluiceError, issuesOf } from "@sluice/core";
 import { isDatabaseUnavailable } from "@sluice/db";
 import { TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
+import { type PublicError, publicError } from "./errorEnvelope.ts";
 
-/** An error as every client sees it, REST or tRPC. */
-export interface PublicError {
-  status: number;
-  code: ErrorCode;
-  message: string;
-  details?: Record<string, unknown>;
-  retryAfterMs?: number;
-}
+// The API's error mapping is this file and errorEnvelope.ts (the code tables and the body, kept
+// free of runtime imports so that the worker's HTTP server can share them).
+export {
+  errorBody,
+  errorTransport,
+  httpStatusOf,
+  type PublicError,
+  publicError,
+  SHUTTING_DOWN,
+  trpcCodeOf,
+} from "./errorEnvelope.ts";
 
-/** What open streams receive last when the server shuts down. */
-export const SHUTTING_DOWN: PublicError = {
-  status: 503,
-  code: "service_unavailable",
-  message: "the server is shutting down; reconnect to continue",
-};
-
-/** The body Sluice answers errors with: `{ error: { code, message, details? }, request_id }`. */
-export function errorBody(error: PublicError, requestId: string) {
-  return {
-    error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
-    request_id: requestId,
-  };
-}
+const TOO_LARGE = "the request body is too large";
 
 /** What a caller is told to wait while the database is away. */
 const DATABASE_RETRY_AFTER_MS = 2_000;
 
-const TRPC_TO_CODE: Partial<Record<TRPCError["code"], ErrorCode>> = {
-  BAD_REQUEST: "validation_error",
-  PARSE_ERROR: "validation_error",
-  UNAUTHORIZED: "unauthorized",
-  FORBIDDEN: "forbidden",
-  NOT_FOUND: "not_found",
-  METHOD_NOT_SUPPORTED: "not_found",
-  CONFLICT: "conflict",
-  PAYLOAD_TOO_LARGE: "validation_error",
-  UNSUPPORTED_MEDIA_TYPE: "validation_error",
-  TOO_MANY_REQUESTS: "rate_limit_exceeded",
+/** What one of tRPC's own error codes means here. */
+interface TrpcMeaning {
+  code: ErrorCode;
+  status?: number;
+  message?: string;
+}
+
+// tRPC's own errors (raised before a procedure runs, or thrown by one); a too-large body answers 413
+// with the words it gets over REST.
+const FROM_TRPC: Partial<Record<TRPCError["code"], TrpcMeaning>> = {
+  BAD_REQUEST: { code: "validation_error" },
+  PARSE_ERROR: { code: "validation_error" },
+  UNAUTHORIZED: { code: "unauthorized" },
+  FORBIDDEN: { code: "forbidden" },
+  NOT_FOUND: { code: "not_found" },
+  METHOD_NOT_SUPPORTED: { code: "not_found" },
+  CONFLICT: { code: "conflict" },
+  PAYLOAD_TOO_LARGE: { code: "validation_error", status: 413, message: TOO_LARGE },
+  UNSUPPORTED_MEDIA_TYPE: { code: "validation_error" },
+  TOO_MANY_REQUESTS: { code: "rate_limit_exceeded" },
 };
 
 /**
@@ -50,50 +50,42 @@ const TRPC_TO_CODE: Partial<Record<TRPCError["code"], ErrorCode>> = {
 export function toPublicError(thrown: unknown): PublicError {
   const error = thrown instanceof TRPCError && thrown.cause ? unwrap(thrown) : thrown;
   if (isSluiceError(error)) {
-    return {
-      status: error.httpStatus,
-      code: error.code,
-      message: error.message,
+    return publicError(error.code, error.message, {
       ...(error.details ? { details: error.details } : {}),
       ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-    };
+    });
   }
   if (error instanceof ZodError) {
     const issues = issuesOf(error);
-    return {
-      status: 400,
-      code: "validation_error",
-      message: `invalid input: ${issues[0]?.path}: ${issues[0]?.message}`,
+    return publicError("validation_error", `invalid input: ${issues[0]?.path}: ${issues[0]?.message}`, {
       details: { issues },
-    };
+    });
   }
   if (error instanceof TRPCError) {
-    const code = TRPC_TO_CODE[error.code];
-    if (code) return { status: errorCodes[code].status, code, message: error.message };
+    const known = FROM_TRPC[error.code];
+    if (known) {
+      const status = known.status ? { status: known.status } : {};
+      return publicError(known.code, known.message ?? error.message, status);
+    }
   }
   if (error instanceof SyntaxError || (error as { type?: string })?.type === "entity.parse.failed") {
-    return { status: 400, code: "validation_error", message: "the request body is not valid JSON" };
+    return publicError("validation_error", "the request body is not valid JSON");
   }
   if ((error as { type?: string })?.type === "entity.too.large") {
-    return { status: 413, code: "validation_error", message: "the request body is too large" };
+    return publicError("validation_error", TOO_LARGE, { status: 413 });
   }
   const status = clientErrorStatus(error);
   if (status !== undefined) {
-    return {
+    return publicError("validation_error", `the request could not be read: ${(error as Error).message}`, {
       status,
-      code: "validation_error",
-      message: `the request could not be read: ${(error as Error).message}`,
-    };
+    });
   }
   if (isDatabaseUnavailable(thrown)) {
-    return {
-      status: 503,
-      code: "service_unavailable",
-      message: "the database is unavailable; try again shortly",
+    return publicError("service_unavailable", "the database is unavailable; try again shortly", {
       retryAfterMs: DATABASE_RETRY_AFTER_MS,
-    };
+    });
   }
-  return { status: 500, code: "internal_error", message: "internal error" };
+  return publicError("internal_error", "internal error");
 }
 
 /**

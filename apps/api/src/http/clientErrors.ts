@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { errorBody } from "../errors/publicError.ts";
+import { errorBody, publicError } from "../errors/publicError.ts";
 
 /** The status Node itself would answer a request its HTTP parser refused with. */
 function statusOf(code: string | undefined): 400 | 408 | 431 {
@@ -24,7 +24,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   const message =
     status === 431 ? "the request's URL or headers are too large" : "the request is not valid HTTP";
   const requestId = randomUUID();
-  const body = JSON.stringify(errorBody({ status, code: "validation_error", message }, requestId));
+  const body = JSON.stringify(errorBody(publicError("validation_error", message, { status }), requestId));
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,

@@ -1,8 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { randomUUID } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
-
-const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+import { requestIdFrom } from "../errors/errorEnvelope.ts";
 
 // Errors raised before a tRPC context exists (bad content type, mixed batch) still need the id.
 const current = new AsyncLocalStorage<string>();
@@ -19,8 +17,7 @@ export function requestIdOf(req: Request): string {
 
 /** Accepts or assigns `X-Request-ID` and echoes it on the response. */
 export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
-  const incoming = req.header("x-request-id");
-  const id = incoming && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  const id = requestIdFrom(req.header("x-request-id"));
   (req as Request & { requestId?: string }).requestId = id;
   res.setHeader("X-Request-ID", id);
   current.run(id, next);

@@ -1,6 +1,6 @@
 import { type Principal, publicJobEvent, SluiceError } from "@sluice/core";
 import type { Request, Response } from "express";
-import { errorBody, SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
+import { errorBody, publicError, SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
 import { requestIdOf } from "../http/requestId.ts";
 import type { ApiServices } from "../services.ts";
 import { followJob, memoOnEvent } from "../streams/followJob.ts";
@@ -63,11 +63,7 @@ export async function streamJobEvents(
     if (services.shutdown?.aborted && !res.destroyed) {
       res.write(`event: error\ndata: ${JSON.stringify(errorBody(SHUTTING_DOWN, requestIdOf(req)))}\n\n`);
     } else if (pass.expired.aborted && !res.destroyed) {
-      const expired = {
-        status: 504,
-        code: "timeout" as const,
-        message: streamExpiredMessage(services.streamGate.maxSeconds),
-      };
+      const expired = publicError("timeout", streamExpiredMessage(services.streamGate.maxSeconds));
       res.write(`event: error\ndata: ${JSON.stringify(errorBody(expired, requestIdOf(req)))}\n\n`);
     }
   } catch (error) {

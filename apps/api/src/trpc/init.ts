@@ -1,7 +1,7 @@
-import { type Principal, requireAdmin, SluiceError } from "@sluice/core";
+import { type Principal, requireAdmin } from "@sluice/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
-import { errorBody, toPublicError } from "../errors/publicError.ts";
+import { errorBody, toPublicError, trpcCodeOf } from "../errors/publicError.ts";
 import { currentRequestId } from "../http/requestId.ts";
 import type { ApiServices } from "../services.ts";
 
@@ -25,14 +25,16 @@ const t = initTRPC.context<ApiContext>().create({
 
 export const router = t.router;
 
-// SluiceErrors become TRPCErrors with the right code, so HTTP statuses are right too.
+// What a procedure threw reaches here wrapped by tRPC (the thrown error as cause): the wrapper gets
+// the tRPC code of its public error; the formatter sets the HTTP status. tRPC's own errors (bad
+// input, too large a body) have no cause and keep their code.
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof SluiceError) {
-    const cause = result.error.cause;
-    throw new TRPCError({ code: cause.trpcCode, message: cause.message, cause });
-  }
-  return result;
+  if (result.ok || result.error.cause === undefined) return result;
+  const pub = toPublicError(result.error);
+  const code = trpcCodeOf(pub.code);
+  if (code === result.error.code) return result;
+  throw new TRPCError({ code, message: pub.message, cause: result.error.cause });
 });
 
 /** No authentication. */

@@ -1,4 +1,4 @@
-import { errorCodes } from "@sluice/core";
+import { errorTransport, httpStatusOf } from "../../src/errors/publicError.ts";
 
 /** What came back for one fuzz case, as far as the checks need it. */
 export interface Outcome {
@@ -101,7 +101,7 @@ export function sseEvents(text: string): { event: string; data: string }[] {
 function errorsIn(value: unknown, found: { code: unknown; message: unknown }[] = []) {
   if (typeof value !== "object" || value === null) return found;
   const record = value as Record<string, unknown>;
-  if (typeof record.code === "string" && record.code in errorCodes && "message" in record)
+  if (typeof record.code === "string" && record.code in errorTransport && "message" in record)
     found.push({ code: record.code, message: record.message });
   for (const child of Object.values(record)) errorsIn(child, found);
   return found;
@@ -136,7 +136,7 @@ function streamProblems(e: { event: string; data: string }): string[] {
     problems.push(...envelopeProblems(data, null));
   }
   for (const error of errorsIn(value)) {
-    const status = errorCodes[error.code as keyof typeof errorCodes].status;
+    const status = httpStatusOf(error.code as keyof typeof errorTransport);
     if (status >= 500) problems.push(`stream error ${String(error.code)}: ${String(error.message)}`);
   }
   return problems;
@@ -147,7 +147,7 @@ function envelopeProblems(value: unknown, requestId: string | null): string[] {
   const envelope = value as { error?: { code?: unknown; message?: unknown }; request_id?: unknown };
   const problems: string[] = [];
   const code = envelope?.error?.code;
-  if (typeof code !== "string" || !(code in errorCodes))
+  if (typeof code !== "string" || !(code in errorTransport))
     problems.push(`no known error code (${String(code)})`);
   if (typeof envelope?.error?.message !== "string" || envelope.error.message === "")
     problems.push("no error message");

@@ -27,7 +27,6 @@ export {
   isSluiceError,
   SluiceError,
   type SluiceErrorOptions,
-  type TrpcErrorCode,
 } from "./errors/sluiceError.ts";
 export {
   type ArmResult,

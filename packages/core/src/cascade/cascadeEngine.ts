@@ -183,8 +183,8 @@ export function summarise(
 
 /**
  * Why no tier answered usably. Every tier refusing the request itself (too long for its context,
- * say) or cut off by the caller's own `max_tokens` is the request's doing (4xx, retrying cannot
- * help); anything else is the models' (502). `failures` are what the tiers' calls threw.
+ * say) or cut off by the caller's own `max_tokens` is the request's doing (a client fault: retrying
+ * cannot help); anything else is the models' (502). `failures` are what the tiers' calls threw.
  */
 export function noUsableAnswer(
   input: CascadeRunInput,
@@ -196,7 +196,7 @@ export function noUsableAnswer(
   if (
     isSluiceError(refusal) &&
     failures.length === attempts.length &&
-    failures.every((e) => isSluiceError(e) && e.httpStatus < 500)
+    failures.every((e) => isSluiceError(e) && e.clientFault)
   )
     return refusal;
   const name = input.cascade.name;

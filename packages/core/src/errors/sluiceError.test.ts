@@ -2,17 +2,21 @@ import { describe, expect, it } from "vitest";
 import { errorCodes, isSluiceError, SluiceError } from "./sluiceError.ts";
 
 describe("SluiceError", () => {
-  it("maps each code to one HTTP status and tRPC code", () => {
+  it("knows each code's default retriability and whether the caller is at fault", () => {
     const budget = new SluiceError("budget_exceeded", "daily budget spent");
-    expect([budget.httpStatus, budget.trpcCode, budget.retriable]).toEqual([402, "PAYMENT_REQUIRED", false]);
+    expect([budget.clientFault, budget.retriable]).toEqual([true, false]);
     const rate = new SluiceError("rate_limit_exceeded", "slow down", { retryAfterMs: 2000 });
-    expect([rate.httpStatus, rate.trpcCode, rate.retriable, rate.retryAfterMs]).toEqual([
-      429,
-      "TOO_MANY_REQUESTS",
-      true,
-      2000,
-    ]);
-    expect(new SluiceError("timeout", "slow model").httpStatus).toBe(504);
+    expect([rate.clientFault, rate.retriable, rate.retryAfterMs]).toEqual([true, true, 2000]);
+    const timeout = new SluiceError("timeout", "slow model");
+    expect([timeout.clientFault, timeout.retriable]).toEqual([false, true]);
+    expect(new SluiceError("model_error", "gone", { retriable: false }).retriable).toBe(false);
+  });
+
+  it("blames the caller for exactly the codes that are not Sluice's or its models' doing", () => {
+    const faults = Object.entries(errorCodes).filter(([, facts]) => !facts.clientFault);
+    expect(faults.map(([code]) => code).sort()).toEqual(
+      ["internal_error", "model_error", "service_unavailable", "timeout"].sort(),
+    );
   });
 
   it("covers exactly the documented codes", () => {

@@ -1,25 +1,26 @@
-/** Every public error code, each with one HTTP status and one tRPC code. */
+/**
+ * Every public error code with its domain facts: whether trying again may help by default, and
+ * whether the request or its caller is at fault (bad input, no access, a limit reached) rather than
+ * Sluice or its models. How a transport shows a code (HTTP status, tRPC code) lives in that transport.
+ */
 export const errorCodes = {
-  validation_error: { status: 400, trpc: "BAD_REQUEST", retriable: false },
-  unauthorized: { status: 401, trpc: "UNAUTHORIZED", retriable: false },
-  forbidden: { status: 403, trpc: "FORBIDDEN", retriable: false },
-  not_found: { status: 404, trpc: "NOT_FOUND", retriable: false },
-  conflict: { status: 409, trpc: "CONFLICT", retriable: false },
-  rate_limit_exceeded: { status: 429, trpc: "TOO_MANY_REQUESTS", retriable: true },
-  budget_exceeded: { status: 402, trpc: "PAYMENT_REQUIRED", retriable: false },
-  context_length_exceeded: { status: 400, trpc: "BAD_REQUEST", retriable: false },
-  content_filtered: { status: 422, trpc: "UNPROCESSABLE_CONTENT", retriable: false },
-  model_error: { status: 502, trpc: "BAD_GATEWAY", retriable: true },
-  timeout: { status: 504, trpc: "GATEWAY_TIMEOUT", retriable: true },
-  service_unavailable: { status: 503, trpc: "SERVICE_UNAVAILABLE", retriable: true },
-  internal_error: { status: 500, trpc: "INTERNAL_SERVER_ERROR", retriable: false },
-} as const;
+  validation_error: { retriable: false, clientFault: true },
+  unauthorized: { retriable: false, clientFault: true },
+  forbidden: { retriable: false, clientFault: true },
+  not_found: { retriable: false, clientFault: true },
+  conflict: { retriable: false, clientFault: true },
+  rate_limit_exceeded: { retriable: true, clientFault: true },
+  budget_exceeded: { retriable: false, clientFault: true },
+  context_length_exceeded: { retriable: false, clientFault: true },
+  content_filtered: { retriable: false, clientFault: true },
+  model_error: { retriable: true, clientFault: false },
+  timeout: { retriable: true, clientFault: false },
+  service_unavailable: { retriable: true, clientFault: false },
+  internal_error: { retriable: false, clientFault: false },
+} as const satisfies Record<string, { retriable: boolean; clientFault: boolean }>;
 
 /** A public error code. */
 export type ErrorCode = keyof typeof errorCodes;
-
-/** The tRPC code a public error maps to. */
-export type TrpcErrorCode = (typeof errorCodes)[ErrorCode]["trpc"];
 
 /** Options for {@link SluiceError}. */
 export interface SluiceErrorOptions {
@@ -47,14 +48,9 @@ export class SluiceError extends Error {
     this.#retriable = options.retriable;
   }
 
-  /** HTTP status for this error. */
-  get httpStatus(): number {
-    return errorCodes[this.code].status;
-  }
-
-  /** tRPC error code for this error. */
-  get trpcCode(): TrpcErrorCode {
-    return errorCodes[this.code].trpc;
+  /** Whether the request or its caller is at fault, not Sluice or its models. */
+  get clientFault(): boolean {
+    return errorCodes[this.code].clientFault;
   }
 
   /** Whether trying the same thing again may succeed. */

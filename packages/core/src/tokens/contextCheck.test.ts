@@ -35,7 +35,7 @@ describe("assertFitsContext", () => {
       contextWindow: 128_000,
     });
     expect(error.code).toBe("context_length_exceeded");
-    expect(error.httpStatus).toBe(400);
+    expect(error.clientFault).toBe(true);
     expect(error.details).toEqual({
       model: "gpt-4o-mini",
       promptTokens: 127_001,

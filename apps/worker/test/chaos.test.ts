@@ -2,7 +2,7 @@ import fs from "node:fs";
 import type { PublicJob } from "@sluice/core";
 import { useTestDatabase } from "@sluice/db/testing";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startProcessHarness } from "./processHarness.ts";
 import type { WorkerProcess } from "./workerProcess.ts";
 
@@ -107,11 +107,13 @@ describe("chaos", () => {
             // Already finished: nothing to cancel.
           }
         }
+        // real time under test: the load is paced over the storm's wall-clock seconds.
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
     const killer = (async () => {
       while (Date.now() < deadline) {
+        // real time under test: kills land at random moments of the running workers' lives.
         await new Promise((r) => setTimeout(r, 500 + rand() * 1500));
         if (Date.now() >= deadline) break;
         const i = Math.floor(rand() * workers.length);
@@ -127,18 +129,18 @@ describe("chaos", () => {
     // The storm is over: faults stop, the surviving workers drain what is left.
     h.simulator.setFaults({});
 
-    const drainDeadline = Date.now() + 120_000;
     let open: { id: string; status: string }[] = [];
-    for (;;) {
+    const drained = async () => {
       open = await t.db
         .selectFrom("jobs")
         .select(["id", "status"])
         .where("id", "in", accepted)
         .where("status", "not in", FINAL)
         .execute();
-      if (open.length === 0 || Date.now() > drainDeadline) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+      return open.length === 0;
+    };
+    // Out of time, the audits below name whatever is still open.
+    await vi.waitUntil(drained, { timeout: 120_000, interval: 250 }).catch(() => {});
 
     // Audit 1: every accepted job ended completed, cancelled, or dead with a reason.
     const rows = await t.db

@@ -1,4 +1,5 @@
 import type { JobScope, JobService, PublicJob } from "@sluice/core";
+import { vi } from "vitest";
 
 /** Polls a job until it reaches one of `statuses`; fails naming the status it is stuck in. */
 export async function untilStatus(
@@ -8,11 +9,13 @@ export async function untilStatus(
   statuses: PublicJob["status"][],
   timeoutMs: number,
 ): Promise<PublicJob> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await jobs.get(scope, id);
-    if (statuses.includes(job.status)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${id} is ${job.status}, expected ${statuses.join("|")}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let last: PublicJob | undefined;
+  const reached = async () => {
+    last = await jobs.get(scope, id);
+    return statuses.includes(last.status) ? last : undefined;
+  };
+  return vi.waitUntil(reached, { timeout: timeoutMs, interval: 50 }).catch((error: unknown) => {
+    if (!String(error).includes("Timed out")) throw error;
+    throw new Error(`job ${id} is ${last?.status ?? "unread"}, expected ${statuses.join("|")}`);
+  });
 }

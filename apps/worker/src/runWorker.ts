@@ -1,4 +1,3 @@
-import http from "node:http";
 import path from "node:path";
 import {
   ConfigError,
@@ -16,6 +15,7 @@ import { pino } from "pino";
 import { startWorker, type Worker } from "./engine/worker.ts";
 import type { WorkerEnv } from "./env.ts";
 import { createHandlers } from "./handlers/index.ts";
+import { serveMetrics } from "./metrics/metricsServer.ts";
 import { createWorkerMetrics } from "./metrics/workerMetrics.ts";
 
 /** A worker process's parts, started; `stop()` ends them in order. */
@@ -118,7 +118,10 @@ export async function runWorker(
     },
   });
   metrics.countRunning(() => worker.running);
-  const server = env.metricsPort === undefined ? undefined : await serveMetrics(metrics.registry, env);
+  const server =
+    env.metricsPort === undefined
+      ? undefined
+      : await serveMetrics(metrics.registry, { host: env.metricsHost, port: env.metricsPort, logger });
   logger.info(
     { kinds: worker.kinds, concurrency: overrides.concurrency ?? config.jobs.concurrency },
     "worker started",
@@ -137,29 +140,5 @@ export async function runWorker(
       await db.destroy();
       await resolved.stop();
     },
-  };
-}
-
-async function serveMetrics(
-  registry: ReturnType<typeof createWorkerMetrics>["registry"],
-  env: WorkerEnv,
-): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    if (req.url === "/metrics") {
-      void registry.metrics().then((text) => {
-        res.setHeader("content-type", registry.contentType);
-        res.end(text);
-      });
-      return;
-    }
-    res.statusCode = req.url === "/healthz" ? 200 : 404;
-    res.setHeader("content-type", "application/json");
-    res.end(JSON.stringify(req.url === "/healthz" ? { status: "ok" } : { error: { code: "not_found" } }));
-  });
-  await new Promise<void>((resolve) => server.listen(env.metricsPort, env.metricsHost, resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://${env.metricsHost}:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,5 +1,4 @@
-import { batchListQuerySchema, createBatchInputSchema, type PublicBatch } from "@sluice/core";
-import { isFinalBatchStatus } from "@sluice/db";
+import { batchListQuerySchema, createBatchInputSchema, isFinalBatchStatus, watchBatch } from "@sluice/core";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import { z } from "zod";
 import { SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
@@ -11,9 +10,6 @@ const page = z.strictObject({
   limit: z.int().min(1).max(1000).optional(),
   cursor: z.string().max(200).optional(),
 });
-
-/** How often a progress subscription looks at its batch. */
-export const BATCH_PROGRESS_POLL_MS = 500;
 
 const scopeOf = (ctx: { principal: { tenant: { id: string } }; requestId: string }) => ({
   tenantId: ctx.principal.tenant.id,
@@ -78,54 +74,29 @@ export const batchesRouter = {
   onProgress: tenantProcedure
     .input(z.strictObject({ id: z.uuid(), lastEventId: z.string().max(40).nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
-      const scope = scopeOf(ctx);
-      let last = "";
       let n = Number.parseInt(input.lastEventId ?? "0", 10) || 0;
       const stop = AbortSignal.any([
         signal ?? new AbortController().signal,
         ctx.shutdown ?? new AbortController().signal,
       ]);
-      for (;;) {
-        let batch: PublicBatch;
-        try {
-          batch = await ctx.batches.get(scope, input.id);
-        } catch (error) {
-          // A final error event ends the subscription; a thrown error would make clients reconnect forever.
-          const pub = toPublicError(error);
-          yield tracked(`${n}-error`, { type: "error" as const, code: pub.code, message: pub.message });
-          return;
-        }
-        const key = JSON.stringify([
-          batch.status,
-          batch.tier,
-          batch.counts,
-          batch.atProvider,
-          batch.costMicros,
-        ]);
-        if (key !== last) {
-          last = key;
+      let final = false;
+      try {
+        for await (const batch of watchBatch(ctx.batches, scopeOf(ctx), input.id, { signal: stop })) {
+          final = isFinalBatchStatus(batch.status);
           n++;
           yield tracked(String(n), { type: "batch" as const, batch });
         }
-        if (isFinalBatchStatus(batch.status)) return;
-        if (stop.aborted) {
-          if (ctx.shutdown?.aborted) {
-            yield tracked(`${n}-shutdown`, {
-              type: "error" as const,
-              code: SHUTTING_DOWN.code,
-              message: SHUTTING_DOWN.message,
-            });
-          }
-          return;
-        }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, BATCH_PROGRESS_POLL_MS);
-          function done() {
-            clearTimeout(timer);
-            stop.removeEventListener("abort", done);
-            resolve();
-          }
-          stop.addEventListener("abort", done, { once: true });
+      } catch (error) {
+        // A final error event ends the subscription; a thrown error would make clients reconnect forever.
+        const pub = toPublicError(error);
+        yield tracked(`${n}-error`, { type: "error" as const, code: pub.code, message: pub.message });
+        return;
+      }
+      if (!final && ctx.shutdown?.aborted) {
+        yield tracked(`${n}-shutdown`, {
+          type: "error" as const,
+          code: SHUTTING_DOWN.code,
+          message: SHUTTING_DOWN.message,
         });
       }
     }),

@@ -35,6 +35,7 @@ export {
   MAX_REPORTED_ISSUES,
 } from "./batchService.ts";
 export { type BatchRuntime, type BatchTarget, type BatchTier, resolveBatchTarget } from "./batchTarget.ts";
+export { BATCH_WATCH_POLL_MS, isFinalBatchStatus, watchBatch } from "./batchWatch.ts";
 export {
   type BatchAttempt,
   type PublicBatch,

@@ -206,9 +206,11 @@ export function sseSubscriptionLink<TRouter extends AnyTRPCRouter>(
               fail(cause);
             }
           });
-          // A stream that ends without `return` broke off: resume it.
+          // A stream that ends without `return` broke off: resume it, reporting the break as an
+          // EventSource does (tRPC's link passes its error event on).
           res.on("close", () => {
-            if (req === request) reconnect(null);
+            if (req === request)
+              reconnect(new TRPCClientError(`subscription ${op.path}: the stream broke off`));
           });
         }
 

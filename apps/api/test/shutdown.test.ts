@@ -31,7 +31,8 @@ describe("graceful shutdown", () => {
       max_tokens: 500,
       stream: true,
     });
-    await new Promise((r) => setTimeout(r, 100));
+    // Both calls have reached the provider: shutdown starts with them in flight.
+    await expect.poll(() => api.simulator.openRequests).toBe(2);
     const startedAt = performance.now();
     const closing = api.stopServer();
     const text = await stream.text();

@@ -60,6 +60,7 @@ const appRouter = t.router({
       let i = 0;
       while (!signal?.aborted) {
         yield i++;
+        // real time under test: an endless stream at its own pace, ended only by the client going.
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     } finally {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { useTestDatabase } from "@sluice/db/testing";
+import { sql, useTestDatabase } from "@sluice/db/testing";
 import {
   createTRPCClient,
   getUntypedClient,
@@ -10,9 +10,8 @@ import {
   type TRPCUntypedClient,
 } from "@trpc/client";
 import { EventSource } from "eventsource";
-import { sql } from "kysely";
 import superjson from "superjson";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app.ts";
 import { type AppRouter, appRouter } from "../src/root.ts";
 import { startTestApi, type TestApi } from "./testApi.ts";
@@ -293,13 +292,16 @@ function fail(message: string): never {
 }
 
 async function eventually<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
+  const check = async () => {
     const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    return done(value) ? { value } : undefined;
+  };
+  const reached = await vi.waitUntil(check, {
+    timeout: 20_000,
+    interval: 100,
+    message: `waiting for ${what}`,
+  });
+  return reached.value;
 }
 
 async function seedB(b: ReturnType<typeof trpcClient>) {

@@ -1,5 +1,6 @@
 import type { Db } from "@sluice/db";
-import { sql } from "kysely";
+import { sql } from "@sluice/db/testing";
+import { vi } from "vitest";
 
 /** Tables a request can write. */
 const STORED_TABLES = [
@@ -38,12 +39,16 @@ export async function storedState(db: Db): Promise<Record<string, string>> {
  * logs) have landed: two reads in a row that agree.
  */
 export async function settledState(db: Db, timeoutMs = 10_000): Promise<Record<string, string>> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await storedState(db);
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  let last: Record<string, string> | undefined;
+  // The first read only sets a baseline; each later one, an interval on, compares with the one before.
+  const agrees = async () => {
     const now = await storedState(db);
-    if (JSON.stringify(now) === JSON.stringify(last) || Date.now() > deadline) return now;
+    const same = last !== undefined && JSON.stringify(now) === JSON.stringify(last);
     last = now;
-  }
+    return same ? now : undefined;
+  };
+  // Still changing when the time is up: the caller compares the latest read.
+  return vi
+    .waitUntil(agrees, { timeout: timeoutMs, interval: 250 })
+    .catch(async () => last ?? storedState(db));
 }

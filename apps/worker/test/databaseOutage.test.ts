@@ -1,13 +1,11 @@
-import { Writable } from "node:stream";
 import { createJobCatalog, createJobService, type JobService, SluiceError } from "@sluice/core";
 import { createDb, type Db, insertTenant, type JobQueue, listJobEvents, startJobQueue } from "@sluice/db";
-import { type CuttableProxy, startCuttableProxy, useTestDatabase } from "@sluice/db/testing";
-import { sql } from "kysely";
-import { pino } from "pino";
+import { type CuttableProxy, sql, startCuttableProxy, useTestDatabase } from "@sluice/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type Worker } from "../src/engine/worker.ts";
 import { testKind } from "./engineHarness.ts";
 import { untilStatus } from "./untilStatus.ts";
+import { watchedLogger } from "./watchedLogger.ts";
 
 // The worker's writes go through a TCP proxy to Postgres that the test cuts: the database becomes
 // unreachable for the worker's lifecycle writes exactly while a job runs, and comes back once the
@@ -33,13 +31,8 @@ const ran = new Map<string, number>();
 
 /** The worker retrying an attempt's end means every write since the cut has failed: reconnect. */
 const RETRYING_END = "the database is unreachable; retrying the end of a job attempt";
-const logs = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    for (const line of chunk.toString().split("\n").filter(Boolean)) {
-      if ((JSON.parse(line) as { msg?: string }).msg === RETRYING_END) proxy.restore();
-    }
-    done();
-  },
+const logger = watchedLogger((msg) => {
+  if (msg === RETRYING_END) proxy.restore();
 });
 
 function count(jobId: string): number {
@@ -80,7 +73,7 @@ beforeAll(async () => {
         throw new SluiceError("validation_error", "this job cannot succeed", { retriable: false });
       },
     },
-    logger: pino({ level: "warn" }, logs),
+    logger,
     concurrency: 4,
     pollMs: 200,
     shutdownGraceMs: 1_000,

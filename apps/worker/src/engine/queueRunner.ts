@@ -1,4 +1,5 @@
-import type { FetchedJob, JobQueue } from "@sluice/db";
+import type { FetchedJob } from "@sluice/db";
+import { type JobClaimer, UncertainFetch } from "./jobClaimer.ts";
 import type { Slots } from "./slots.ts";
 import { createWakeSignal, type WakeSignal } from "./wakeSignal.ts";
 
@@ -14,7 +15,7 @@ export interface QueueRunner {
 /** Options of {@link startQueueRunner}. */
 export interface QueueRunnerOptions {
   name: string;
-  queue: JobQueue;
+  claimer: JobClaimer;
   slots: Slots;
   /** Most jobs one fetch takes. */
   batchSize: number;
@@ -37,6 +38,21 @@ export function startQueueRunner(options: QueueRunnerOptions): QueueRunner {
   let errorDelay = 100;
   let fetching: Promise<FetchedJob[]> | undefined;
 
+  /**
+   * A fetch whose commit went unanswered keeps its jobs' slots until the database says whether it
+   * committed: then its jobs run (they are this worker's, and nobody else's until they expire).
+   */
+  async function settle(fetch: UncertainFetch): Promise<void> {
+    let jobs: FetchedJob[] = [];
+    try {
+      jobs = await options.claimer.settle(fetch, () => stopping);
+    } catch (error) {
+      options.onError(error);
+    }
+    for (let i = jobs.length; i < fetch.jobs.length; i++) options.slots.give();
+    if (jobs.length > 0) options.dispatch(jobs);
+  }
+
   let backlog = false;
   async function loop(): Promise<void> {
     while (!stopping) {
@@ -52,12 +68,14 @@ export function startQueueRunner(options: QueueRunnerOptions): QueueRunner {
       for (let i = 0; i < want; i++) options.slots.take();
       let jobs: FetchedJob[] = [];
       try {
-        fetching = options.queue.fetch(options.name, want);
+        fetching = options.claimer.claim(options.name, want);
         jobs = await fetching;
         errorDelay = 100;
       } catch (error) {
         options.onError(error);
-        for (let i = 0; i < want; i++) options.slots.give();
+        const held = error instanceof UncertainFetch ? error.jobs.length : 0;
+        for (let i = held; i < want; i++) options.slots.give();
+        if (error instanceof UncertainFetch) void settle(error);
         await wake.sleep(errorDelay);
         errorDelay = Math.min(errorDelay * 2, 5_000);
         continue;

@@ -19,6 +19,7 @@ import {
 import type { Logger } from "pino";
 import type { JobHandlers } from "../handlers/jobHandler.ts";
 import { createAttemptRunner } from "./attemptRunner.ts";
+import { createJobClaimer } from "./jobClaimer.ts";
 import { startMaintenance } from "./maintenance.ts";
 import { type QueueRunner, startQueueRunner } from "./queueRunner.ts";
 import { createSlots } from "./slots.ts";
@@ -146,11 +147,12 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     logger: options.logger,
   });
 
+  const claimer = createJobClaimer({ db: options.db, queue: options.queue });
   for (const kind of kinds) {
     const fetchers = Array.from({ length: Math.max(1, options.fetchers ?? 2) }, () =>
       startQueueRunner({
         name: kind,
-        queue: options.queue,
+        claimer,
         slots,
         batchSize: options.batchSize ?? 50,
         pollMs: options.pollMs,

@@ -74,6 +74,8 @@ export interface JobQueue {
   insert(tx: Db, queue: string, jobs: QueueInsert[]): Promise<void>;
   /** Up to `batchSize` jobs ready to run, highest priority first. */
   fetch(queue: string, batchSize: number): Promise<FetchedJob[]>;
+  /** Like `fetch`, inside the caller's transaction: the jobs are handed out only if it commits. */
+  fetchIn(tx: Db, queue: string, batchSize: number): Promise<FetchedJob[]>;
   complete(tx: Db, queue: string, attempts: JobAttempt[]): Promise<void>;
   /**
    * Fails an attempt. pg-boss retries it with backoff while retries remain; `final` skips the rest
@@ -198,6 +200,10 @@ function wrapBoss(boss: PgBoss): JobQueue {
     },
     async fetch(queue, batchSize) {
       const jobs = await boss.fetch<unknown>(queue, { batchSize });
+      return jobs.map((j) => ({ id: j.id, queue, data: j.data, retryCount: j.retryCount }));
+    },
+    async fetchIn(tx, queue, batchSize) {
+      const jobs = await boss.fetch<unknown>(queue, { batchSize, db: bossDatabase(tx) });
       return jobs.map((j) => ({ id: j.id, queue, data: j.data, retryCount: j.retryCount }));
     },
     async complete(tx, queue, attempts) {

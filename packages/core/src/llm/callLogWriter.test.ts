@@ -1,5 +1,6 @@
 import { useTestDatabase } from "@sluice/db/testing";
 import { describe, expect, it } from "vitest";
+import { createTestClock } from "../testing/testClock.ts";
 import { createCallLogWriter } from "./callLogWriter.ts";
 
 const t = useTestDatabase();
@@ -42,23 +43,20 @@ describe("call log writer", () => {
     expect(rows[3]?.costMicros).toBe(6);
   });
 
-  it("writes on its own after the interval and when a batch fills", async () => {
-    const writer = createCallLogWriter(t.db, { flushIntervalMs: 20, maxBatch: 5 });
+  it("writes on its own once the interval passes on its clock, and when a batch fills", async () => {
+    const clock = createTestClock();
+    const writer = createCallLogWriter(t.db, { flushIntervalMs: 20, maxBatch: 5, clock });
+    const written = async (requestId: string) =>
+      (await t.db.selectFrom("llmCalls").select("id").where("requestId", "=", requestId).execute()).length;
     writer.record(row("timer-1", 1));
-    await expect
-      .poll(
-        async () =>
-          (await t.db.selectFrom("llmCalls").select("id").where("requestId", "=", "timer-1").execute())
-            .length,
-      )
-      .toBe(1);
+    clock.advance(19);
+    expect(clock.pendingTimers).toBe(1);
+    expect(await written("timer-1")).toBe(0);
+    clock.advance(1);
+    expect(clock.pendingTimers).toBe(0);
+    await expect.poll(() => written("timer-1")).toBe(1);
     for (let i = 0; i < 5; i++) writer.record(row("full-1", i));
-    await expect
-      .poll(
-        async () =>
-          (await t.db.selectFrom("llmCalls").select("id").where("requestId", "=", "full-1").execute()).length,
-      )
-      .toBe(5);
+    await expect.poll(() => written("full-1")).toBe(5);
     await writer.close();
   });
 

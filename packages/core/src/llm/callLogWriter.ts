@@ -1,4 +1,5 @@
 import { type Db, insertLlmCalls, type NewLlmCall } from "@sluice/db";
+import { type Clock, scheduleOn, systemClock } from "../limits/clock.ts";
 
 /** Options of the call-log writer. */
 export interface CallLogWriterOptions {
@@ -10,6 +11,8 @@ export interface CallLogWriterOptions {
   onError?: (error: unknown, rows: number) => void;
   /** Stamped on every row: the process's budget lease holder id, so its spend can be recovered. */
   holder?: string;
+  /** Times `flushIntervalMs` (default the wall clock). */
+  clock?: Clock;
 }
 
 /** Buffers call-log rows and writes them in batches, off the request's path. */
@@ -26,7 +29,9 @@ export function createCallLogWriter(db: Db, options: CallLogWriterOptions = {}):
   const interval = options.flushIntervalMs ?? 100;
   const maxBatch = options.maxBatch ?? 500;
   let buffer: NewLlmCall[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  const clock = options.clock ?? systemClock;
+  /** Cancels the arranged write, when one is arranged. */
+  let cancelTimer: (() => void) | undefined;
   let writing: Promise<void> = Promise.resolve();
 
   async function writeBatch(rows: NewLlmCall[]): Promise<void> {
@@ -41,8 +46,8 @@ export function createCallLogWriter(db: Db, options: CallLogWriterOptions = {}):
   }
 
   function flush(): Promise<void> {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
+    cancelTimer?.();
+    cancelTimer = undefined;
     const rows = buffer;
     buffer = [];
     // Writes are chained so rows land in the order they were recorded.
@@ -54,10 +59,7 @@ export function createCallLogWriter(db: Db, options: CallLogWriterOptions = {}):
     record(row) {
       buffer.push(options.holder ? { ...row, holder: options.holder } : row);
       if (buffer.length >= maxBatch) void flush();
-      else if (!timer) {
-        timer = setTimeout(() => void flush(), interval);
-        timer.unref();
-      }
+      else if (!cancelTimer) cancelTimer = scheduleOn(clock, () => void flush(), interval);
     },
     flush,
     close: flush,

@@ -34,8 +34,8 @@ export {
   calibrateThreshold,
   cascadePath,
   summariseArms,
-export { type EvalReport, evalNeedsSimulator, evaluateClassifier } from "./eval/evalRun.ts";
 } from "./eval/classifierEval.ts";
+export { type EvalReport, evalNeedsSimulator, evaluateClassifier } from "./eval/evalRun.ts";
 export { collectTierRecords, type LabelledTicket, type TierRecord } from "./eval/tierRecords.ts";
 export * from "./jobs/index.ts";
 export { type BudgetGuard, type BudgetReservation, createBudgetGuard } from "./limits/budgetGuard.ts";
@@ -120,8 +120,8 @@ export type {
 export { abortError, isAbort, retryAfterMsOf, toSluiceError } from "./providers/providerErrors.ts";
 export { createProviderRegistry, type ProviderRegistry } from "./providers/providerRegistry.ts";
 export * from "./resilience/index.ts";
-export { createStatsService, type StatsService } from "./stats/statsService.ts";
 export * from "./schemas/index.ts";
+export { createStatsService, type StatsService } from "./stats/statsService.ts";
 export { type UsageStats, type UsageTotals, usageStats } from "./stats/usageStats.ts";
 export { classifyRequest } from "./tickets/classifyPrompt.ts";
 export { type ClassificationOutcome, classifyTicketText } from "./tickets/classifyTicketText.ts";
@@ -148,11 +148,11 @@ export {
   MAX_TICKETS_PER_CALL,
   ticketListQuerySchema,
   ticketStats,
+} from "./tickets/ticketService.ts";
 export {
   createTicketService,
   type TextClassification,
   type TicketCaller,
   type TicketService,
 } from "./tickets/ticketUseCases.ts";
-} from "./tickets/ticketService.ts";
 export * from "./tokens/index.ts";

@@ -54,6 +54,34 @@ describe("plainSuperjson", () => {
     expect(written).toBeGreaterThan(450);
   });
 
+  it("writes superjson's text whenever it writes anything, for values of every kind", () => {
+    // Nested Dates, Maps, Sets, bigints, undefined, -0, sparse arrays, null prototypes, boxed
+    // values: the fast path must leave each to superjson or write exactly its text.
+    const anything = fc.anything({
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withBigInt: true,
+      withNullPrototype: true,
+      withSparseArray: true,
+      withBoxedValues: true,
+      withTypedArray: true,
+      withObjectString: true,
+    });
+    const value = fc.oneof(
+      fc.dictionary(fc.string(), anything),
+      fc.record({ at: fc.date(), data: anything, nested: fc.dictionary(fc.string(), anything) }),
+      anything,
+    );
+    fc.assert(
+      fc.property(value, (v) => {
+        const fast = plainSuperjson(v);
+        if (fast !== undefined) expect(fast).toBe(viaTransformer(v));
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
   it("reads each value once, as superjson does: getters and a hidden toJSON change nothing", () => {
     const hidden = { x: 1 };
     Object.defineProperty(hidden, "toJSON", { value: () => "hi", enumerable: false });

@@ -108,6 +108,43 @@ describe("parseSuperjson", () => {
     }
   });
 
+  it("decodes as superjson does whatever superjson writes, for values of every kind", () => {
+    const anything = fc.anything({
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withBigInt: true,
+      withNullPrototype: true,
+      withSparseArray: true,
+      withBoxedValues: true,
+      withObjectString: true,
+    });
+    const value = fc.oneof(
+      anything,
+      fc.record({ at: fc.date(), data: anything }),
+      fc.dictionary(fc.string(), fc.oneof(fc.date(), anything)),
+    );
+    fc.assert(
+      fc.property(value, (v) => {
+        let text: string;
+        try {
+          text = JSON.stringify(superjson.serialize(v));
+        } catch {
+          return;
+        }
+        let slow: unknown;
+        try {
+          slow = viaSuperjson(text);
+        } catch (error) {
+          expect(() => parseSuperjson(text)).toThrow((error as Error).message);
+          return;
+        }
+        expectSame(parseSuperjson(text), slow);
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
   it("treats payloads superjson would refuse or that are not its own as superjson does", () => {
     for (const text of [
       '{"json":{"constructor":"2026-01-01T00:00:00.000Z"},"meta":{"values":{"constructor":["Date"]},"v":1}}',

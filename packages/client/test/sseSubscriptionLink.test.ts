@@ -133,6 +133,7 @@ describe("sseSubscriptionLink against tRPC's own SSE producer", () => {
     expect(error).toBeInstanceOf(TRPCClientError);
     expect((error as TRPCClientError<Router>).data?.code).toBe("CONFLICT");
     expect((error as Error).message).toBe("went wrong mid-stream");
+    // real time under test: no reconnect comes within five reconnect delays (20 ms each).
     await new Promise((r) => setTimeout(r, 100));
     expect(server.requests()).toBe(1);
   });
@@ -239,6 +240,7 @@ describe("sseSubscriptionLink fails clearly", () => {
     expect(error).toBeInstanceOf(TRPCClientError);
     expect((error as Error).message).toBe("invalid API key");
     expect((error as TRPCClientError<Router>).data?.code).toBe("UNAUTHORIZED");
+    // real time under test: no reconnect comes within five reconnect delays (20 ms each).
     await new Promise((r) => setTimeout(r, 100));
     expect(requests).toBe(1);
   });
@@ -273,6 +275,7 @@ describe("sseSubscriptionLink fails clearly", () => {
       },
     );
     await gone;
+    // real time under test: no reconnect comes within five reconnect delays (20 ms each).
     await new Promise((r) => setTimeout(r, 100));
     expect(values).toHaveLength(1);
     expect(requests).toBe(1);

@@ -1,4 +1,4 @@
-import { findTicket, saveTicketClassification } from "@sluice/db";
+import { findTicket, saveTicketClassification, type Ticket } from "@sluice/db";
 import { z } from "zod";
 import { recordCascadeRun } from "../cascade/cascadeRecorder.ts";
 import { SluiceError } from "../errors/sluiceError.ts";
@@ -19,6 +19,22 @@ export const classifiedTicketSchema = z.object({
 });
 
 export type ClassifiedTicket = z.infer<typeof classifiedTicketSchema>;
+
+/** A stored ticket's classification; undefined while it is not classified. */
+export function classifiedTicketOf(ticket: Ticket): ClassifiedTicket | undefined {
+  if (!ticket.classifiedAt || !ticket.urgency || !ticket.category || ticket.confidence === null)
+    return undefined;
+  return {
+    id: ticket.id,
+    urgency: ticket.urgency,
+    category: ticket.category,
+    confidence: ticket.confidence,
+    suggestedResponse: ticket.suggestedResponse ?? "",
+    modelUsed: ticket.modelUsed ?? "",
+    costMicros: ticket.costMicros,
+    classifiedAt: ticket.classifiedAt,
+  };
+}
 
 /** The support-ticket classifier: load the tenant's ticket, classify it, store the validated result. */
 export function ticketClassifierPipeline(model: string) {
@@ -52,19 +68,11 @@ export function ticketClassifierPipeline(model: string) {
         modelUsed: outcome.modelUsed,
         costMicros: outcome.costMicros,
       });
-      if (!saved?.urgency || !saved.category || saved.confidence === null || !saved.classifiedAt) {
+      const classified = saved && classifiedTicketOf(saved);
+      if (!classified) {
         throw new SluiceError("not_found", `ticket ${ticket.id} disappeared while it was classified`);
       }
-      return {
-        id: saved.id,
-        urgency: saved.urgency,
-        category: saved.category,
-        confidence: saved.confidence,
-        suggestedResponse: saved.suggestedResponse ?? "",
-        modelUsed: outcome.modelUsed,
-        costMicros: outcome.costMicros,
-        classifiedAt: saved.classifiedAt,
-      };
+      return classified;
     },
   });
 }

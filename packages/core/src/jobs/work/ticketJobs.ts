@@ -1,23 +1,8 @@
-import { findTicket, findTickets, type Ticket } from "@sluice/db";
+import { findTicket, findTickets } from "@sluice/db";
 import { SluiceError } from "../../errors/sluiceError.ts";
 import type { PipelineContext } from "../../pipelines/pipeline.ts";
-import type { ClassifiedTicket } from "../../tickets/ticketClassifier.ts";
+import { type ClassifiedTicket, classifiedTicketOf } from "../../tickets/ticketClassifier.ts";
 import { classifyPendingTickets, classifyTicket, classifyTickets } from "../../tickets/ticketService.ts";
-
-function classificationOf(ticket: Ticket): ClassifiedTicket | undefined {
-  if (!ticket.classifiedAt || !ticket.urgency || !ticket.category || ticket.confidence === null)
-    return undefined;
-  return {
-    id: ticket.id,
-    urgency: ticket.urgency,
-    category: ticket.category,
-    confidence: ticket.confidence,
-    suggestedResponse: ticket.suggestedResponse ?? "",
-    modelUsed: ticket.modelUsed ?? "",
-    costMicros: ticket.costMicros,
-    classifiedAt: ticket.classifiedAt,
-  };
-}
 
 /**
  * `tickets.classify`: classifies the ticket unless it already is (a retried or re-run job finds
@@ -30,7 +15,7 @@ export async function runClassifyJob(
 ): Promise<ClassifiedTicket> {
   const ticket = await findTicket(ctx.db, ctx.tenantId, ticketId);
   if (!ticket) throw new SluiceError("not_found", `ticket ${ticketId} not found`, { details: { ticketId } });
-  return classificationOf(ticket) ?? classifyTicket(ctx, model, ticketId);
+  return classifiedTicketOf(ticket) ?? classifyTicket(ctx, model, ticketId);
 }
 
 /** What a `tickets.classifyBatch` job leaves as its result. */

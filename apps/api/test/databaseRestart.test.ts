@@ -1,5 +1,5 @@
 import type { Db } from "@sluice/db";
-import { sql } from "kysely";
+import { sql } from "@sluice/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApiOnEmbeddedPostgres, type TestApi } from "./testApi.ts";
 

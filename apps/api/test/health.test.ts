@@ -1,5 +1,4 @@
-import { useTestDatabase } from "@sluice/db/testing";
-import { sql } from "kysely";
+import { sql, useTestDatabase } from "@sluice/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "./testApi.ts";
 

@@ -7,8 +7,7 @@ import {
   JOB_EVENTS_CHANNEL,
   type JobEvent,
 } from "@sluice/db";
-import { useTestDatabase } from "@sluice/db/testing";
-import { sql } from "kysely";
+import { sql, useTestDatabase } from "@sluice/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type JobEventHub, startJobEventHub } from "../src/streams/jobEventHub.ts";
 

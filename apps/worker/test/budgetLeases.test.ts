@@ -1,8 +1,7 @@
 import { createBudgetGuard } from "@sluice/core";
 import { createTestClock } from "@sluice/core/testing";
 import { dailySpend } from "@sluice/db";
-import { useTestDatabase } from "@sluice/db/testing";
-import { sql } from "kysely";
+import { sql, useTestDatabase } from "@sluice/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { slowChat, startProcessHarness } from "./processHarness.ts";
 

@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import type { PublicJob } from "@sluice/core";
-import { useTestDatabase } from "@sluice/db/testing";
-import { sql } from "kysely";
+import { sql, useTestDatabase } from "@sluice/db/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startProcessHarness } from "./processHarness.ts";
 import type { WorkerProcess } from "./workerProcess.ts";

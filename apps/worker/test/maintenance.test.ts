@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { insertTenant } from "@sluice/db";
-import { useTestDatabase } from "@sluice/db/testing";
-import { sql } from "kysely";
+import { sql, useTestDatabase } from "@sluice/db/testing";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { startMaintenance } from "../src/engine/maintenance.ts";

@@ -8,8 +8,7 @@ import {
   leaseBudget,
   settleBudget,
 } from "@sluice/db";
-import { startCuttableProxy, useTestDatabase } from "@sluice/db/testing";
-import { sql } from "kysely";
+import { sql, startCuttableProxy, useTestDatabase } from "@sluice/db/testing";
 import { describe, expect, it } from "vitest";
 import { createTestClock } from "../testing/testClock.ts";
 import { createBudgetGuard } from "./budgetGuard.ts";

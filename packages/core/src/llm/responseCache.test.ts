@@ -1,6 +1,5 @@
 import { insertTenant } from "@sluice/db";
-import { useTestDatabase } from "@sluice/db/testing";
-import { sql } from "kysely";
+import { sql, useTestDatabase } from "@sluice/db/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ProviderChatRequest } from "../providers/provider.ts";
 import { createResponseCache } from "./responseCache.ts";

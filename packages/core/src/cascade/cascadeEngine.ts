@@ -4,7 +4,13 @@ import type { ChatOutcome, ModelCallContext, ModelClient } from "../llm/modelCli
 import { costMicros } from "../models/cost.ts";
 import type { ProviderChatRequest } from "../providers/provider.ts";
 import { abortError, isAbort } from "../providers/providerErrors.ts";
-import type { CascadeAttempt, CascadeResult } from "./cascadeResult.ts";
+import {
+  type CascadeAttempt,
+  type CascadeResult,
+  failedAttempt,
+  judgedAttempt,
+  spentBy,
+} from "./cascadeResult.ts";
 import type { CascadeSpec } from "./cascadeSpec.ts";
 import { estimateComplexity } from "./preRouter.ts";
 import {
@@ -104,18 +110,13 @@ async function runTier(
   signal: AbortSignal,
 ): Promise<TierOutcome> {
   const request = tierRequest(input.cascade, tier, input.request);
-  const base = { tier, model: request.model, inputTokens: 0, outputTokens: 0, costMicros: 0, latencyMs: 0 };
   let outcome: ChatOutcome;
   try {
     outcome = await models.chat(request, { ...input.context, signal });
   } catch (error) {
     if (isAbort(error) || signal.aborted) throw abortError(signal);
-    const reason = error instanceof SluiceError ? `${error.code}: ${error.message}` : String(error);
-    return {
-      verdict: { accept: false, hard: true, reason },
-      attempt: { ...base, verdict: "error", reason, confidence: null },
-      error,
-    };
+    const attempt = failedAttempt(tier, request.model, error);
+    return { verdict: { accept: false, hard: true, reason: attempt.reason }, attempt, error };
   }
   const { result } = outcome;
   const draft: Draft = {
@@ -129,16 +130,12 @@ async function runTier(
     draft,
     verdict,
     outcome,
-    attempt: {
-      ...base,
-      inputTokens: result.usage.inputTokens,
-      outputTokens: result.usage.outputTokens,
-      costMicros: outcome.costMicros,
-      latencyMs: Math.round(outcome.latencyMs),
-      verdict: verdict.accept ? "accepted" : "rejected",
-      reason: verdict.reason,
-      confidence: verdict.confidence ?? null,
-    },
+    attempt: judgedAttempt(
+      tier,
+      request.model,
+      { usage: result.usage, costMicros: outcome.costMicros, latencyMs: outcome.latencyMs },
+      verdict,
+    ),
   };
 }
 
@@ -239,12 +236,7 @@ export async function runCascade(models: ModelClient, input: CascadeRunInput): P
   for (let tier = first; tier <= last; tier++) {
     if (signal.aborted) throw abortError(signal);
     if (tier > first) {
-      const spent = {
-        costMicros: attempts.reduce((s, a) => s + a.costMicros, 0),
-        elapsedMs: performance.now() - startedAt,
-        inputTokens: Math.max(...attempts.map((a) => a.inputTokens)),
-        outputTokens: Math.max(...attempts.map((a) => a.outputTokens)),
-      };
+      const spent = spentBy(attempts, performance.now() - startedAt);
       stoppedBy = capReached(models, input.cascade, tier, spent, input.request);
       if (stoppedBy) break;
     }

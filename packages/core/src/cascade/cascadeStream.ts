@@ -10,7 +10,13 @@ import {
   tierRequest,
   validatorsFor,
 } from "./cascadeEngine.ts";
-import type { CascadeAttempt, CascadeResult } from "./cascadeResult.ts";
+import {
+  type CascadeAttempt,
+  type CascadeResult,
+  failedAttempt,
+  judgedAttempt,
+  spentBy,
+} from "./cascadeResult.ts";
 import { type Draft, validateDraft } from "./validators.ts";
 
 /** How a streamed cascade shows drafts: buffered until accepted, or live with retraction. */
@@ -49,12 +55,7 @@ export async function* streamCascade(
         models,
         input.cascade,
         tier,
-        {
-          costMicros: attempts.reduce((s, a) => s + a.costMicros, 0),
-          elapsedMs: performance.now() - startedAt,
-          inputTokens: Math.max(...attempts.map((a) => a.inputTokens)),
-          outputTokens: Math.max(...attempts.map((a) => a.outputTokens)),
-        },
+        spentBy(attempts, performance.now() - startedAt),
         input.request,
       );
       if (stoppedBy) break;
@@ -72,37 +73,18 @@ export async function* streamCascade(
       }
     } catch (error) {
       if (isAbort(error) || signal.aborted) throw abortError(signal);
-      const reason = error instanceof SluiceError ? `${error.code}: ${error.message}` : String(error);
+      const attempt = failedAttempt(tier, request.model, error);
       failures.push(error);
-      attempts.push({
-        tier,
-        model: request.model,
-        inputTokens: 0,
-        outputTokens: 0,
-        costMicros: 0,
-        latencyMs: 0,
-        verdict: "error",
-        reason,
-        confidence: null,
-      });
-      if (mode === "optimistic" && text) yield { type: "retract", model: request.model, reason };
+      attempts.push(attempt);
+      if (mode === "optimistic" && text)
+        yield { type: "retract", model: request.model, reason: attempt.reason };
       continue;
     }
     if (!done)
       throw new SluiceError("model_error", `model ${request.model} ended its stream without finishing`);
     const draft: Draft = { model: request.model, content: text, finishReason: done.finishReason };
     const verdict = await validateDraft(draft, validators, { signal });
-    attempts.push({
-      tier,
-      model: request.model,
-      inputTokens: done.usage.inputTokens,
-      outputTokens: done.usage.outputTokens,
-      costMicros: done.costMicros,
-      latencyMs: Math.round(done.latencyMs),
-      verdict: verdict.accept ? "accepted" : "rejected",
-      reason: verdict.reason,
-      confidence: verdict.confidence ?? null,
-    });
+    attempts.push(judgedAttempt(tier, request.model, done, verdict));
     const outcome: ChatOutcome = {
       result: {
         id: "",

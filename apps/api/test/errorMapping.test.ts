@@ -5,6 +5,7 @@ import { useTestDatabase } from "@sluice/db/testing";
 import { TRPCError } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import express from "express";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +14,7 @@ import { errorTransport, httpStatusOf, toPublicError, trpcCodeOf } from "../src/
 import { noRoute, restErrorHandler } from "../src/http/errorHandlers.ts";
 import { requestIdMiddleware, requestIdOf } from "../src/http/requestId.ts";
 import { type ApiContext, publicProcedure, router } from "../src/trpc/init.ts";
+import { subscriptionStreams } from "../src/trpc/subscriptionStreams.ts";
 import { startTestApi, type TestApi } from "./testApi.ts";
 
 const CODES = Object.keys(errorCodes) as [ErrorCode, ...ErrorCode[]];
@@ -84,26 +86,32 @@ describe("the error mapping table", () => {
   });
 });
 
-describe("a SluiceError of every code, thrown in a procedure and in a REST route", () => {
+describe("a SluiceError of every code, thrown in a procedure, a stream and a REST route", () => {
   let url: string;
   let close: () => Promise<void>;
 
   beforeAll(async () => {
     // The API's own middleware, formatter and REST handler around handlers that only throw.
+    const byCode = publicProcedure.input(z.object({ code: z.enum(CODES) }));
     const thrower = router({
-      fail: publicProcedure.input(z.object({ code: z.enum(CODES) })).query(({ input }) => {
+      fail: byCode.query(({ input }) => {
+        throw new SluiceError(input.code, `failed with ${input.code}`, { details: { code: input.code } });
+      }),
+      // Thrown after the stream started: tRPC hands it to the formatter without the middleware.
+      failLater: byCode.subscription(async function* ({ input }) {
+        yield "started";
         throw new SluiceError(input.code, `failed with ${input.code}`, { details: { code: input.code } });
       }),
     });
+    // The formatter reads only the request id; these procedures reach no service.
+    const createContext = (req: express.Request) =>
+      ({ requestId: requestIdOf(req), apiKey: undefined }) as ApiContext;
     const app = express();
     app.use(requestIdMiddleware);
     app.use(
       "/trpc",
-      createExpressMiddleware({
-        router: thrower,
-        // The formatter reads only the request id; these procedures reach no service.
-        createContext: ({ req }) => ({ requestId: requestIdOf(req), apiKey: undefined }) as ApiContext,
-      }),
+      subscriptionStreams({ router: thrower, createContext }),
+      createExpressMiddleware({ router: thrower, createContext: ({ req }) => createContext(req) }),
     );
     app.get("/rest/:code", (req) => {
       const code = req.params.code as ErrorCode;
@@ -131,6 +139,26 @@ describe("a SluiceError of every code, thrown in a procedure and in a REST route
       };
       expect(rest).toEqual({ status: EXPECTED[code][0], body: envelope });
       expect(trpc).toEqual({ status: EXPECTED[code][0], body: envelope, trpcCode: EXPECTED[code][1] });
+    }
+  });
+
+  it("ends a stream with the same envelope, status and tRPC code", async () => {
+    for (const code of CODES) {
+      const res = await fetch(`${url}/trpc/failLater?input=${trpcInput({ code })}`, {
+        headers: { "x-request-id": `stream-${code}` },
+      });
+      const text = await res.text();
+      const frame = /event: serialized-error\ndata: (.*)\n/.exec(text)?.[1];
+      const shape = (
+        JSON.parse(frame ?? "{}") as { json?: { code?: number; data?: Record<string, unknown> } }
+      ).json;
+      expect([code, shape?.code]).toEqual([code, TRPC_ERROR_CODES_BY_KEY[EXPECTED[code][1]]]);
+      expect(shape?.data).toMatchObject({
+        code: EXPECTED[code][1],
+        httpStatus: EXPECTED[code][0],
+        error: { code, message: `failed with ${code}`, details: { code } },
+        request_id: `stream-${code}`,
+      });
     }
   });
 });

@@ -1,5 +1,7 @@
 import { type Principal, requireAdmin } from "@sluice/core";
 import { initTRPC, TRPCError } from "@trpc/server";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import superjson from "superjson";
 import { errorBody, toPublicError, trpcCodeOf } from "../errors/publicError.ts";
 import { currentRequestId } from "../http/requestId.ts";
@@ -17,9 +19,17 @@ const t = initTRPC.context<ApiContext>().create({
   errorFormatter({ shape, error, ctx }) {
     const pub = toPublicError(error);
     const body = errorBody(pub, ctx?.requestId ?? currentRequestId() ?? "unknown");
+    // The tRPC code agrees with the status: tRPC's own where it gives that status (413 for a body
+    // too large), else the public code's. Errors a stream throws reach here unmapped by `mapErrors`.
+    const trpc = getHTTPStatusCodeFromError(error) === pub.status ? error.code : trpcCodeOf(pub.code);
     // tRPC adds the stack trace outside production; callers never see internals.
     const { stack: _stack, ...data } = shape.data;
-    return { ...shape, message: pub.message, data: { ...data, httpStatus: pub.status, ...body } };
+    return {
+      ...shape,
+      code: TRPC_ERROR_CODES_BY_KEY[trpc],
+      message: pub.message,
+      data: { ...data, code: trpc, httpStatus: pub.status, ...body },
+    };
   },
 });
 

@@ -27,7 +27,8 @@ describe("the LISTEN connection", () => {
       onNotification: (_channel, payload) => seen.push(payload),
     });
     try {
-      await new Promise((r) => setTimeout(r, 100));
+      // Connected while notifications keep coming: stop once it has heard a run of them.
+      await expect.poll(() => seen.length, { timeout: 5_000 }).toBeGreaterThan(20);
       sending = false;
       await sendAll;
       await expect.poll(() => seen.at(-1)).toBe(String(sent));

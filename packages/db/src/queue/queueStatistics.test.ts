@@ -42,16 +42,18 @@ async function statistics(): Promise<{ reltuples: number; columns: string[] }> {
 // pg_stat counters reach the view when a backend reports them (at the end of a transaction, at
 // most once a second): wait until the live row count is in, then ask.
 async function staleTablesOnceCounted(liveRows: number): Promise<string[]> {
-  for (let i = 0; i < 50; i++) {
+  const counted = async () => {
     await sql`select pg_stat_clear_snapshot()`.execute(t.db);
     const { rows } = await sql<{ live: string }>`
       select n_live_tup as live from pg_stat_user_tables where schemaname = 'pgboss' and relname = 'job_common'`.execute(
       t.db,
     );
-    if (Number(rows[0]?.live) === liveRows) return staleQueueTables(t.db);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`pg_stat never counted ${liveRows} live rows`);
+    return Number(rows[0]?.live);
+  };
+  await expect
+    .poll(counted, { timeout: 5_000, interval: 100, message: "pg_stat's live rows" })
+    .toBe(liveRows);
+  return staleQueueTables(t.db);
 }
 
 describe("queue statistics", () => {

@@ -151,8 +151,7 @@ describe("jobs repository", () => {
           completeJobAttempts(tx, [{ id: quiet!.id, attempt: 1, result: null, finishedAt, startedAt }]),
         );
       expect(none).toEqual([]);
-      for (let i = 0; i < 50 && notified.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-      expect(notified).toContain(JOB_EVENTS_CHANNEL);
+      await expect.poll(() => notified).toContain(JOB_EVENTS_CHANNEL);
     } finally {
       await listener.end();
     }

@@ -35,9 +35,9 @@ const t = initTRPC.context<ApiContext>().create({
 
 export const router = t.router;
 
-// What a procedure threw reaches here wrapped by tRPC (the thrown error as cause): the wrapper gets
-// the tRPC code of its public error; the formatter sets the HTTP status. tRPC's own errors (bad
-// input, too large a body) have no cause and keep their code.
+// What a procedure threw reaches here wrapped by tRPC, with the thrown error as cause: it gets the
+// tRPC code of its public error (the formatter sets the HTTP status). Errors tRPC raises itself
+// without a cause (a body too large) keep their code.
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (result.ok || result.error.cause === undefined) return result;

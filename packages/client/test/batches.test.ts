@@ -1,4 +1,5 @@
 import { startTestApi, type TestApi } from "@sluice/api/testing";
+import { isFinalBatchStatus } from "@sluice/db";
 import { useTestDatabase } from "@sluice/db/testing";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -42,10 +43,7 @@ function follow(client: SluiceClient, id: string) {
         onData: ({ data }) => {
           if (data.type === "error") errors.push(data);
           else batches.push(data.batch);
-          if (
-            data.type === "error" ||
-            ["completed", "failed", "expired", "cancelled"].includes(data.batch.status)
-          ) {
+          if (data.type === "error" || isFinalBatchStatus(data.batch.status)) {
             sub.unsubscribe();
             resolve({ batches, errors });
           }

@@ -28,7 +28,6 @@ function counter() {
     },
     compute: async (text: string) => {
       calls++;
-      await new Promise((r) => setTimeout(r, 20));
       return { text, usage };
     },
   };

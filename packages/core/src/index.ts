@@ -119,6 +119,13 @@ export type {
 } from "./providers/provider.ts";
 export { abortError, isAbort, retryAfterMsOf, toSluiceError } from "./providers/providerErrors.ts";
 export { createProviderRegistry, type ProviderRegistry } from "./providers/providerRegistry.ts";
+export {
+  parseCsv,
+  type RecordTextFormat,
+  recordFormatOf,
+  recordsOfText,
+  type TextRecord,
+} from "./records/recordText.ts";
 export * from "./resilience/index.ts";
 export * from "./schemas/index.ts";
 export { createStatsService, type StatsService } from "./stats/statsService.ts";

@@ -100,6 +100,7 @@ describe("the job event hub", () => {
       await expect.poll(() => received.length, { timeout: 2_000 }).toBe(1);
       // Idle: about one poll per interval.
       const idleFrom = polling.reads;
+      // real time under test: the safety poll's pace over a second of silence.
       await new Promise((r) => setTimeout(r, 1_000));
       const idleReads = polling.reads - idleFrom;
       expect(idleReads).toBeGreaterThanOrEqual(3);
@@ -112,6 +113,7 @@ describe("the job event hub", () => {
           .execute((tx) =>
             insertJobEvents(tx, [{ jobId, tenantId, type: "progress", data: { progress: i + 2 } }]),
           );
+        // real time under test: a steady stream, heard more often than the poll interval.
         await new Promise((r) => setTimeout(r, 50));
       }
       await expect.poll(() => received.length, { timeout: 2_000 }).toBe(41);
@@ -159,10 +161,10 @@ describe("the job event hub", () => {
   it("hands on the events a notification carries without reading the table", async () => {
     const { jobId, tenantId } = await newJob();
     const received: JobEvent[] = [];
+    const readsBeforeSubscribing = hub.reads;
     const unsubscribe = hub.subscribe(jobId, 0, (events) => received.push(...events));
     // The subscription's own read (of nothing yet) first.
-    await expect.poll(() => hub.reads).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 100));
+    await expect.poll(() => hub.reads).toBeGreaterThan(readsBeforeSubscribing);
     const readsBefore = hub.reads;
     for (let i = 1; i <= 5; i++) {
       await t.db
@@ -186,8 +188,10 @@ describe("the job event hub", () => {
   it("keeps a job's events in order when a notification to read comes before one that carries events", async () => {
     const { jobId, tenantId } = await newJob();
     const received: number[] = [];
+    const readsBefore = hub.reads;
     const unsubscribe = hub.subscribe(jobId, 0, (events) => received.push(...events.map((e) => e.id)));
-    await new Promise((r) => setTimeout(r, 100));
+    // The subscription's own read has started: the rounds come after it.
+    await expect.poll(() => hub.reads).toBeGreaterThan(readsBefore);
     for (let round = 0; round < 5; round++) {
       // One event announced for reading, the next carried: both notifications arrive together.
       await t.db.transaction().execute(async (tx) => {
@@ -228,6 +232,7 @@ describe("the job event hub", () => {
           .execute((tx) => insertJobEvents(tx, [{ jobId, tenantId, type: "progress", data: { progress } }]));
       }
       // Carried events wait behind the read that failed; retried once per interval, not at once.
+      // real time under test: the retries' pace over several intervals.
       await new Promise((r) => setTimeout(r, 700));
       expect(received).toEqual([]);
       expect(failing.reads).toBeLessThanOrEqual(6);
@@ -249,6 +254,7 @@ describe("the job event hub", () => {
 
   it("closes at once while a read that will fail is still under way", async () => {
     // The hub's queries see a view whose rows take half a second and then an error.
+    // real time under test: a read still running when the hub closes.
     const schema = `hub_slow_${randomUUID().replaceAll("-", "")}`;
     await sql
       .raw(`create schema ${schema};

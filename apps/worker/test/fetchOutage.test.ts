@@ -46,6 +46,7 @@ beforeAll(async () => {
   scope = { tenantId: (await insertTenant(t.db, { name: "fetch-outage" })).id };
   worker = await startWorker({
     db: proxied,
+    fetchDb: proxied,
     databaseUrl: t.url,
     queue,
     catalog,

@@ -6,6 +6,7 @@ import {
   type RunningAttempt,
 } from "@sluice/core";
 import {
+  createDb,
   createPgListener,
   type Db,
   type FetchedJob,
@@ -27,8 +28,13 @@ import { createSlots } from "./slots.ts";
 /** Options of {@link startWorker}. */
 export interface WorkerOptions {
   db: Db;
-  /** For the LISTEN connection. */
+  /** For the LISTEN connection, and the fetches' own pool. */
   databaseUrl: string;
+  /**
+   * Where jobs are fetched (default: a small pool of the worker's own on `databaseUrl`, so that a
+   * fetch, a transaction of several statements, never waits behind handlers' queries nor they behind it).
+   */
+  fetchDb?: Db;
   queue: JobQueue;
   catalog: JobCatalog;
   handlers: JobHandlers;
@@ -147,7 +153,16 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     logger: options.logger,
   });
 
-  const claimer = createJobClaimer({ db: options.db, queue: options.queue });
+  // Commits without waiting for the disk, as pg-boss's own fetches do in `sluice worker`: a crash that
+  // forgets a fetch puts its jobs back on the queue, to run again.
+  const fetchDb =
+    options.fetchDb ??
+    createDb(options.databaseUrl, {
+      max: 4,
+      applicationName: "sluice-worker-fetch",
+      synchronousCommit: false,
+    });
+  const claimer = createJobClaimer({ db: fetchDb, queue: options.queue });
   for (const kind of kinds) {
     const fetchers = Array.from({ length: Math.max(1, options.fetchers ?? 2) }, () =>
       startQueueRunner({
@@ -192,6 +207,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     maintenance.stop();
     await lifecycle.flush();
     await listener.close();
+    if (fetchDb !== options.fetchDb) await fetchDb.destroy();
   }
 
   return {

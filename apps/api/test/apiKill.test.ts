@@ -1,24 +1,21 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { createApiKey } from "@sluice/core";
 import { insertTenant } from "@sluice/db";
 import { useTestDatabase } from "@sluice/db/testing";
 import { type RunningSimulator, startSimulator } from "@sluice/simulator";
-import { createTRPCClient, httpSubscriptionLink } from "@trpc/client";
-import { EventSource } from "eventsource";
-import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppRouter } from "../src/root.ts";
+import { startApiProcess } from "./support/apiProcess.ts";
+import { eventSourceClient } from "./support/trpcClients.ts";
 
 // The API process killed with SIGKILL in the middle of streams: a REST client gets a clear error at
 // once, and a typed client reconnects to the restarted API and is told, in a final event, that its
 // stream is gone (streams live in the process that started them).
-const entry = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const t = useTestDatabase();
 const home = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-api-kill-"));
 let simulator: RunningSimulator;
@@ -36,29 +33,16 @@ function freePort(): Promise<number> {
   });
 }
 
-function startApi(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [entry], {
-    env: {
-      ...process.env,
-      DATABASE_URL: t.url,
-      SLUICE_SIMULATOR_URL: simulator.url,
-      SLUICE_API_PORT: String(port),
-      SLUICE_HOME: home,
-      LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+async function startApi(): Promise<ChildProcess> {
+  const { child } = await startApiProcess({
+    DATABASE_URL: t.url,
+    SLUICE_SIMULATOR_URL: simulator.url,
+    SLUICE_API_PORT: String(port),
+    SLUICE_HOME: home,
+    LOG_LEVEL: "warn",
   });
   children.push(child);
-  let out = "";
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d;
-      if (out.includes("listening on")) resolve(child);
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`api exited (${code}): ${out}`)));
-  });
+  return child;
 }
 
 beforeAll(async () => {
@@ -85,18 +69,9 @@ describe("the API process killed mid-stream", () => {
   }, async () => {
     const first = await startApi();
     const url = `http://127.0.0.1:${port}`;
-    const client = createTRPCClient<AppRouter>({
-      links: [
-        httpSubscriptionLink({
-          url: `${url}/trpc`,
-          transformer: superjson,
-          EventSource,
-          eventSourceOptions: () => ({
-            fetch: (input, init) =>
-              fetch(input, { ...init, headers: { ...init.headers, authorization: `Bearer ${key}` } }),
-          }),
-        }),
-      ],
+    const client = eventSourceClient<AppRouter>({
+      url: `${url}/trpc`,
+      headers: { authorization: `Bearer ${key}` },
     });
     const events: { id: string; type: string; code?: string }[] = [];
     let resolveEnd!: () => void;

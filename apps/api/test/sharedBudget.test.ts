@@ -1,39 +1,24 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { createApiKey } from "@sluice/core";
 import { insertTenant } from "@sluice/db";
 import { useTestDatabase } from "@sluice/db/testing";
 import { startSimulator } from "@sluice/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startApiProcess } from "./support/apiProcess.ts";
 
 const t = useTestDatabase();
-const mainEntry = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const home = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-two-apis-"));
 let sim: Awaited<ReturnType<typeof startSimulator>>;
 const processes: ChildProcess[] = [];
 const urls: string[] = [];
 
-function startApiProcess(env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [mainEntry], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    processes.push(child);
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-      if (url) resolve(url);
-    });
-    child.stderr.on("data", (d) => {
-      out += d;
-    });
-    child.once("exit", (code) => reject(new Error(`API process exited (${code}): ${out}`)));
-  });
+async function startApi(env: Record<string, string>): Promise<string> {
+  const api = await startApiProcess(env);
+  processes.push(api.child);
+  return api.ready;
 }
 
 beforeAll(async () => {
@@ -45,7 +30,7 @@ beforeAll(async () => {
     LOG_LEVEL: "silent",
     SLUICE_HOME: home,
   };
-  urls.push(...(await Promise.all([startApiProcess(env), startApiProcess(env)])));
+  urls.push(...(await Promise.all([startApi(env), startApi(env)])));
 });
 afterAll(async () => {
   for (const p of processes) p.kill("SIGTERM");

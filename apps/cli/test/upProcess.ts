@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
+import { startNodeProcess } from "@sluice/db/testing";
 
 const cliEntry = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
@@ -17,43 +18,36 @@ export interface UpProcess {
 }
 
 /** Starts `sluice up` and resolves once it printed its banner. */
-export function startUp(args: string[], env: Record<string, string>, timeoutMs = 90_000): Promise<UpProcess> {
-  const child = spawn(process.execPath, [cliEntry, "up", ...args], {
+export async function startUp(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 90_000,
+): Promise<UpProcess> {
+  const up = await startNodeProcess({
+    name: "sluice up",
+    entry: cliEntry,
+    args: ["up", ...args],
     env: { ...process.env, NO_COLOR: "1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
     detached: true,
-  });
-  let out = "";
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sluice up did not come up:\n${out}`)), timeoutMs);
-    const onData = (d: Buffer) => {
-      out += d;
+    timeoutMs,
+    ready: (out) => {
       const url = /Sluice is up: API on (\S+),/.exec(out)?.[1];
-      const key = /demo tenant key\s+(\S+)/.exec(out)?.[1];
+      const demoKey = /demo tenant key\s+(\S+)/.exec(out)?.[1];
       const curl = /^\s*(curl -s .*)$/m.exec(out)?.[1];
-      if (url && key && curl && out.includes("Ctrl-C stops everything")) {
-        clearTimeout(timer);
-        resolve({
-          child,
-          url,
-          demoKey: key,
-          curl,
-          output: () => out,
-          interrupt: () => {
-            process.kill(-child.pid!, "SIGINT");
-            return exited;
-          },
-        });
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`sluice up exited (${code}):\n${out}`));
-    });
+      return url && demoKey && curl && out.includes("Ctrl-C stops everything")
+        ? { url, demoKey, curl }
+        : undefined;
+    },
   });
+  return {
+    child: up.child,
+    ...up.ready,
+    output: up.output,
+    interrupt: () => {
+      process.kill(-up.child.pid!, "SIGINT");
+      return up.exitCode;
+    },
+  };
 }
 
 /** Runs the banner's curl command the way a shell would, with fetch. */

@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { startNodeProcess } from "@sluice/db/testing";
 
 const entry = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
@@ -17,8 +18,10 @@ export interface WorkerProcess {
 }
 
 /** Starts a worker process on a test database; resolves once it says it started. */
-export function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [entry], {
+export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  const worker = await startNodeProcess({
+    name: "worker",
+    entry,
     env: {
       ...process.env,
       LOG_LEVEL: "warn",
@@ -26,30 +29,17 @@ export function startWorkerProcess(env: Record<string, string>): Promise<WorkerP
       SLUICE_WORKER_SUPERVISE_SECONDS: "1",
       ...env,
     },
-    stdio: ["ignore", "pipe", "pipe"],
+    ready: (out) => (out.includes("sluice worker started") ? true : undefined),
   });
-  let out = "";
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.once("exit", (code, signal) => resolve(code ?? signal)),
-  );
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d;
-      if (out.includes("sluice worker started")) {
-        resolve({
-          child,
-          output: () => out,
-          exited,
-          kill9: () => child.kill("SIGKILL"),
-          stop: () => {
-            child.kill("SIGTERM");
-            return exited;
-          },
-        });
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    void exited.then((code) => reject(new Error(`worker exited (${code}) before starting: ${out}`)));
-  });
+  const { child, exited } = worker;
+  return {
+    child,
+    output: worker.output,
+    exited,
+    kill9: () => child.kill("SIGKILL"),
+    stop: () => {
+      child.kill("SIGTERM");
+      return exited;
+    },
+  };
 }

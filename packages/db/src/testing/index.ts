@@ -2,5 +2,11 @@
 // the lint rule that keeps SQL inside packages/db then needs no exception for tests.
 export { sql } from "kysely";
 export { type CuttableProxy, startCuttableProxy } from "./cuttableProxy.ts";
+export {
+  type NodeProcess,
+  type ProcessResult,
+  runNodeScript,
+  startNodeProcess,
+} from "./nodeProcess.ts";
 export { cloneTemplate, dropDatabase, ensureTemplateDatabase, withAdminClient } from "./templateDatabase.ts";
 export { type TestDatabase, useTestDatabase } from "./testDatabase.ts";

@@ -1,15 +1,15 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
+import { TRPCClientError } from "@trpc/client";
 import { initTRPC, TRPCError, tracked } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
-import { EventSource } from "eventsource";
 import express from "express";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { plainSuperjson } from "../src/trpc/plainSuperjson.ts";
 import { shareValue, subscriptionStreams } from "../src/trpc/subscriptionStreams.ts";
+import { eventSourceClient } from "./support/trpcClients.ts";
 
 // A router of its own, so the stream writer is checked against tRPC's own client and nothing else.
 interface Ctx {
@@ -117,23 +117,7 @@ beforeAll(async () => {
 afterAll(() => close());
 
 function client(token = "secret") {
-  const headers = { authorization: `Bearer ${token}` };
-  return createTRPCClient<typeof appRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === "subscription",
-        true: httpSubscriptionLink({
-          url,
-          transformer: superjson,
-          EventSource,
-          eventSourceOptions: () => ({
-            fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, ...headers } }),
-          }),
-        }),
-        false: httpLink({ url, transformer: superjson, headers }),
-      }),
-    ],
-  });
+  return eventSourceClient<typeof appRouter>({ url, headers: { authorization: `Bearer ${token}` } });
 }
 
 function input(value: unknown): string {

@@ -1,19 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { sql, useTestDatabase } from "@sluice/db/testing";
-import {
-  createTRPCClient,
-  getUntypedClient,
-  httpLink,
-  httpSubscriptionLink,
-  splitLink,
-  TRPCClientError,
-  type TRPCUntypedClient,
-} from "@trpc/client";
-import { EventSource } from "eventsource";
-import superjson from "superjson";
+import { getUntypedClient, TRPCClientError, type TRPCUntypedClient } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app.ts";
 import { type AppRouter, appRouter } from "../src/root.ts";
+import { eventSourceClient } from "./support/trpcClients.ts";
 import { startTestApi, type TestApi } from "./testApi.ts";
 
 // Tenant B attacks tenant A through every tRPC procedure and REST route, over HTTP. Every body B
@@ -73,28 +64,10 @@ async function recordingFetch(input: string | URL | Request, init?: RequestInit)
 }
 
 function trpcClient(key: string, fetchImpl: typeof recordingFetch = fetch) {
-  const url = `${api.url}/trpc`;
-  const headers = { authorization: `Bearer ${key}` };
-  return createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === "subscription",
-        true: httpSubscriptionLink({
-          url,
-          transformer: superjson,
-          EventSource,
-          eventSourceOptions: () => ({
-            fetch: (input, init) => fetchImpl(input, { ...init, headers: { ...init.headers, ...headers } }),
-          }),
-        }),
-        false: httpLink({
-          url,
-          transformer: superjson,
-          headers,
-          fetch: (u, init) => fetchImpl(u, init as RequestInit),
-        }),
-      }),
-    ],
+  return eventSourceClient<AppRouter>({
+    url: `${api.url}/trpc`,
+    headers: { authorization: `Bearer ${key}` },
+    fetch: fetchImpl,
   });
 }
 

@@ -18,6 +18,12 @@ import { type Logger, pino } from "pino";
 import { startApiServer } from "../src/server.ts";
 import { startApiServices } from "../src/services.ts";
 
+export {
+  eventSourceClient,
+  eventSourceSubscriptionLink,
+  type TestClientOptions,
+} from "./support/trpcClients.ts";
+
 /** A tenant with a key, as tests use them. */
 export interface TestTenant {
   id: string;

@@ -1,9 +1,10 @@
 import { startTestApi, type TestApi } from "@sluice/api/testing";
 import { isFinalBatchStatus } from "@sluice/db";
 import { useTestDatabase } from "@sluice/db/testing";
-import { TRPCClientError } from "@trpc/client";
+import type { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSluiceClient, type RouterOutputs, type SluiceClient } from "../src/createSluiceClient.ts";
+import { codeOf } from "./support/apiErrors.ts";
 
 const t = useTestDatabase();
 let api: TestApi;
@@ -21,16 +22,6 @@ beforeAll(async () => {
   b = createSluiceClient({ url: api.url, apiKey: api.b.key });
 });
 afterAll(() => api.close());
-
-async function codeOf(run: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof TRPCClientError) return (error.data as { error?: { code: string } }).error?.code;
-    throw error;
-  }
-  return undefined;
-}
 
 /** Follows a batch's progress until the stream ends. */
 function follow(client: SluiceClient, id: string) {

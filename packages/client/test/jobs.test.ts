@@ -1,9 +1,9 @@
 import { startTestApi, type TestApi } from "@sluice/api/testing";
 import { useTestDatabase } from "@sluice/db/testing";
 import { ticketDataset } from "@sluice/simulator";
-import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSluiceClient, type RouterOutputs, type SluiceClient } from "../src/createSluiceClient.ts";
+import { codeOf } from "./support/apiErrors.ts";
 
 const t = useTestDatabase();
 let api: TestApi;
@@ -22,16 +22,6 @@ beforeAll(async () => {
   b = createSluiceClient({ url: api.url, apiKey: api.b.key });
 });
 afterAll(() => api.close());
-
-async function codeOf(run: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof TRPCClientError) return (error.data as { error?: { code: string } }).error?.code;
-    throw error;
-  }
-  return undefined;
-}
 
 /** Follows a job's events until `stopAfter` arrived or the stream ended. */
 function follow(

@@ -1,13 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { AddressInfo, Socket } from "node:net";
 import type { AppRouter } from "@sluice/api";
-import { startTestApi, type TestApi } from "@sluice/api/testing";
+import { eventSourceSubscriptionLink, startTestApi, type TestApi } from "@sluice/api/testing";
 import { useTestDatabase } from "@sluice/db/testing";
-import { createTRPCClient, httpSubscriptionLink, type TRPCClientError, type TRPCLink } from "@trpc/client";
+import { createTRPCClient, type TRPCClientError, type TRPCLink } from "@trpc/client";
 import type { AnyTRPCRouter } from "@trpc/server";
 import { initTRPC, TRPCError, tracked } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
-import { EventSource } from "eventsource";
 import express from "express";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -102,14 +101,7 @@ function links<TRouter extends AnyTRPCRouter>(
   // One request id for both, as the API writes it into its errors.
   const headers = { authorization: `Bearer ${token}`, "x-request-id": "link-conformance" };
   return {
-    tRPC: httpSubscriptionLink({
-      url: base,
-      transformer: superjson,
-      EventSource,
-      eventSourceOptions: () => ({
-        fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, ...headers } }),
-      }),
-    }),
+    tRPC: eventSourceSubscriptionLink<TRouter>({ url: base, headers }),
     // As createSluiceClient sets it up; 1 s between reconnects, as an EventSource waits by default.
     sluice: sseSubscriptionLink({
       url: base,

@@ -1,12 +1,11 @@
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createApiKey } from "@sluice/core";
 import { insertTenant } from "@sluice/db";
-import { useTestDatabase } from "@sluice/db/testing";
+import { findFreePort, useTestDatabase } from "@sluice/db/testing";
 import { type RunningSimulator, startSimulator } from "@sluice/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppRouter } from "../src/root.ts";
@@ -22,16 +21,6 @@ let simulator: RunningSimulator;
 let key: string;
 let port: number;
 const children: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port: p } = server.address() as { port: number };
-      server.close(() => resolve(p));
-    });
-  });
-}
 
 async function startApi(): Promise<ChildProcess> {
   const { child } = await startApiProcess({
@@ -49,7 +38,7 @@ beforeAll(async () => {
   simulator = await startSimulator({ seed: 42, latency: "realistic" });
   const tenant = await insertTenant(t.db, { name: `kill-${randomUUID().slice(0, 6)}` });
   key = (await createApiKey(t.db, { tenantId: tenant.id, role: "tenant" })).plaintext;
-  port = await freePort();
+  port = await findFreePort();
 });
 afterAll(async () => {
   for (const child of children) child.kill("SIGKILL");

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { createTestClock } from "@sluice/core/testing";
 import { insertTenant } from "@sluice/db";
 import { sql, useTestDatabase } from "@sluice/db/testing";
 import { pino } from "pino";
@@ -12,7 +13,9 @@ const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 describe("worker maintenance", () => {
   it("deletes job events past retention, settled budget leases of past days and old rate windows, keeping the rest", async () => {
     const tenant = await insertTenant(t.db, { name: "upkeep" });
-    const now = Date.now();
+    // Mid-day on the test clock: every cutoff below is judged on it, not on the wall clock.
+    const clock = createTestClock(Date.UTC(2026, 5, 15, 12));
+    const now = clock.now();
     const jobId = randomUUID();
     await t.db
       .insertInto("jobs")
@@ -61,9 +64,11 @@ describe("worker maintenance", () => {
       queues: [],
       eventRetentionDays: 14,
       logger: pino({ level: "silent" }),
-      retentionCheckMs: 50,
+      retentionCheckMs: 60_000,
+      clock,
     });
     try {
+      clock.advance(60_000);
       await expect
         .poll(async () => (await t.db.selectFrom("jobEvents").select("type").execute()).map((e) => e.type))
         .toEqual(["started"]);

@@ -1,3 +1,4 @@
+import { type Clock, scheduleOn, systemClock } from "@sluice/core";
 import {
   analyzeQueueTable,
   type Db,
@@ -7,6 +8,16 @@ import {
   staleQueueTables,
 } from "@sluice/db";
 import type { Logger } from "pino";
+
+/** Runs `fn` every `ms` on `clock` until the returned function is called. */
+function every(clock: Clock, ms: number, fn: () => void): () => void {
+  let cancel = scheduleOn(clock, tick, ms);
+  function tick() {
+    cancel = scheduleOn(clock, tick, ms);
+    fn();
+  }
+  return () => cancel();
+}
 
 /**
  * Background upkeep of a worker: job-event retention, settled budget leases of past days, rate-limit
@@ -21,7 +32,10 @@ export function startMaintenance(options: {
   statisticsCheckMs?: number;
   /** How often old events, budget leases and rate windows are deleted (default 10 min). */
   retentionCheckMs?: number;
+  /** Decides what is old and when checks run (tests move it). */
+  clock?: Clock;
 }) {
+  const clock = options.clock ?? systemClock;
   let analyzing = false;
   async function refreshStatistics(): Promise<void> {
     if (analyzing) return;
@@ -42,33 +56,34 @@ export function startMaintenance(options: {
     }
   }
   async function deleteOldRows(): Promise<void> {
+    const now = clock.now();
     try {
-      const before = new Date(Date.now() - options.eventRetentionDays * 86_400_000);
+      const before = new Date(now - options.eventRetentionDays * 86_400_000);
       const deleted = await deleteJobEventsBefore(options.db, before);
       if (deleted > 0) options.logger.info({ deleted, before }, "deleted old job events");
       // Yesterday's slices may still be settling; older settled ones are history.
-      const leasesBefore = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+      const leasesBefore = new Date(now - 2 * 86_400_000).toISOString().slice(0, 10);
       const leases = await deleteBudgetLeasesBefore(options.db, leasesBefore);
       if (leases > 0)
         options.logger.info({ deleted: leases, before: leasesBefore }, "deleted old budget leases");
       // A window counts one minute; an hour back leaves room for clocks that disagree.
-      const windows = await deleteRateLimitWindowsBefore(options.db, new Date(Date.now() - 3_600_000));
+      const windows = await deleteRateLimitWindowsBefore(options.db, new Date(now - 3_600_000));
       if (windows > 0) options.logger.debug({ deleted: windows }, "deleted old rate-limit windows");
     } catch (error) {
       options.logger.warn({ err: error }, "could not delete old job events, budget leases or rate windows");
     }
   }
   void refreshStatistics();
-  const statistics = setInterval(() => void refreshStatistics(), options.statisticsCheckMs ?? 5_000);
-  const retention = setInterval(() => void deleteOldRows(), options.retentionCheckMs ?? 600_000);
-  statistics.unref();
-  retention.unref();
+  const stopStatistics = every(clock, options.statisticsCheckMs ?? 5_000, () => void refreshStatistics());
+  const stopRetention = every(clock, options.retentionCheckMs ?? 600_000, () => void deleteOldRows());
   return {
     /** Checks statistics now (after a burst of enqueues, say). */
     refreshStatistics,
+    /** Deletes what is past retention now. */
+    deleteOldRows,
     stop() {
-      clearInterval(statistics);
-      clearInterval(retention);
+      stopStatistics();
+      stopRetention();
     },
   };
 }

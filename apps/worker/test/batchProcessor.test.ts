@@ -11,8 +11,9 @@ import {
   pollBatch,
   submitBatch,
 } from "@sluice/core";
+import { createTestClock } from "@sluice/core/testing";
 import { insertTenant, type JobQueue, lockBatch, startJobQueue } from "@sluice/db";
-import { useTestDatabase } from "@sluice/db/testing";
+import { sql, useTestDatabase } from "@sluice/db/testing";
 import {
   type ManualClock,
   manualClock,
@@ -184,5 +185,23 @@ describe("batch jobs, step by step", () => {
     // A run after the race changes nothing and reports the same id.
     expect((await submitBatch(deps, { batchId: created.id, tier: 0 })).providerBatchId).toBe(kept);
     expect(await providerBatchesOf(created.id)).toHaveLength(2);
+  });
+
+  it("schedules the next poll at the injected clock's now plus the poll interval", async () => {
+    const sluiceClock = createTestClock(Date.UTC(2031, 2, 4, 5, 6, 7));
+    const created = await batches.create(scope, {
+      name: "poll on the clock",
+      model: "sim-small",
+      requests: cascadeRequests().slice(0, 2),
+      submit: true,
+    });
+    await submitBatch({ ...deps, clock: sluiceClock }, { batchId: created.id, tier: 0 });
+    const polls = await t.db
+      .selectFrom("jobs")
+      .select("runAt")
+      .where("kind", "=", "batch.poll")
+      .where(sql<boolean>`payload->>'batchId' = ${created.id}`)
+      .execute();
+    expect(polls.map((p) => p.runAt.getTime())).toEqual([sluiceClock.now() + deps.pollIntervalMs]);
   });
 });

@@ -11,6 +11,7 @@ import {
 } from "@sluice/db";
 import { tierRequest } from "../cascade/cascadeEngine.ts";
 import { isSluiceError } from "../errors/sluiceError.ts";
+import { systemClock } from "../limits/clock.ts";
 import { toProviderRequest } from "../llm/chatRequestMapping.ts";
 import type { ProviderBatchRequest, ProviderBatchState } from "../providers/batchApi.ts";
 import type { ChatRequest } from "../schemas/chatRequest.ts";
@@ -47,7 +48,7 @@ async function schedulePoll(tx: Db, deps: BatchWorkDeps, batchId: string, seq: n
       kind: "batch.poll",
       payload: { batchId, seq },
       idempotencyKey: `batch.poll:${batchId}:${seq}`,
-      runAt: new Date(Date.now() + deps.pollIntervalMs),
+      runAt: new Date((deps.clock ?? systemClock).now() + deps.pollIntervalMs),
     },
   );
 }

@@ -1,5 +1,6 @@
 import type { Batch, Db } from "@sluice/db";
 import type { JobService } from "../jobs/jobService.ts";
+import type { Clock } from "../limits/clock.ts";
 import type { BatchRuntime } from "./batchTarget.ts";
 
 /** Results written per transaction while reading a finished provider batch. */
@@ -12,6 +13,8 @@ export interface BatchWorkDeps {
   runtime: BatchRuntime;
   /** Time between polls of a submitted batch. */
   pollIntervalMs: number;
+  /** When polls fall due (tests move it); the wall clock by default. */
+  clock?: Clock | undefined;
   signal: AbortSignal;
   progress?: ((percent: number, message?: string) => unknown) | undefined;
 }

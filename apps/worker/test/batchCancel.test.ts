@@ -17,6 +17,8 @@ const MODELS = ["sim-small", "claude-haiku-4-5"];
 async function untilPartlyWorkedThrough(model: string, id: string): Promise<void> {
   await untilBatch(id, ["in_progress"]);
   if (model.startsWith("claude")) {
+    // real time under test: the simulator's batch phases run on the wall clock in these process
+    // tests, and an Anthropic batch shows no progress before it ends, so only time says it is mid-run.
     await new Promise((r) => setTimeout(r, 2_600));
     return;
   }

@@ -101,13 +101,15 @@ describe("a worker losing the database while it fetches", () => {
     fetchErrors.length = 0;
     const job = await enqueueLosing();
     await expectRanOnce(job.id);
-    expect(fetchErrors).toHaveLength(1);
+    // The cut ends every connection: the other fetch loop's fetch, if one was in flight, fails too.
+    expect(fetchErrors.length).toBeGreaterThanOrEqual(1);
+    expect(fetchErrors).not.toContain("UncertainFetch");
   });
 
   it("runs a job whose fetch committed but whose commit's answer was lost", { timeout: 30_000 }, async () => {
     fetchErrors.length = 0;
     const job = await enqueueLosing("COMMIT");
     await expectRanOnce(job.id);
-    expect(fetchErrors).toEqual(["UncertainFetch"]);
+    expect(fetchErrors.filter((type) => type === "UncertainFetch")).toHaveLength(1);
   });
 });

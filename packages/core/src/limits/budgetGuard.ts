@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Db, leaseBudget, settleBudget, type Tenant } from "@sluice/db";
 import { SluiceError } from "../errors/sluiceError.ts";
 import { formatMicros } from "../models/cost.ts";
-import { type Clock, scheduleOn, systemClock } from "./clock.ts";
+import { type Clock, scheduleOn, systemClock, wallClockOffsetMs } from "./clock.ts";
 import { createKeyedQueue } from "./keyedQueue.ts";
 import { type LeaseOptions, leaseOptions } from "./leaseOptions.ts";
 
@@ -148,7 +148,7 @@ export function createBudgetGuard(
         day: lease.day,
         holder,
         ttlMs,
-        now: new Date(started),
+        clockOffsetMs: wallClockOffsetMs(clock),
         reservedMicros: spent + released,
         spentMicros: spent,
       });
@@ -239,7 +239,7 @@ export function createBudgetGuard(
         day,
         holder,
         ttlMs,
-        now: new Date(started),
+        clockOffsetMs: wallClockOffsetMs(clock),
         needMicros: need,
         wantMicros: want,
         budgetMicros: budget,

@@ -12,6 +12,7 @@ import { sql, startCuttableProxy, useTestDatabase } from "@sluice/db/testing";
 import { describe, expect, it } from "vitest";
 import { createTestClock } from "../testing/testClock.ts";
 import { createBudgetGuard } from "./budgetGuard.ts";
+import { wallClockOffsetMs } from "./clock.ts";
 
 const t = useTestDatabase();
 const day = "2026-11-24";
@@ -51,7 +52,7 @@ describe("budget leases", () => {
     // The process that dies: leases 600, writes 100 of spend (releasing 150), then logs 350 in all.
     const clock = morning();
     const ttlMs = 30_000;
-    const holder = { tenantId: tenant.id, day, holder: dead, ttlMs, now: new Date(clock.now()) };
+    const holder = { tenantId: tenant.id, day, holder: dead, ttlMs, clockOffsetMs: wallClockOffsetMs(clock) };
     expect(
       await leaseBudget(t.db, { ...holder, needMicros: 600, wantMicros: 600, budgetMicros: 1_000 }),
     ).toBe(600);
@@ -82,7 +83,13 @@ describe("budget leases", () => {
   it("releases nothing twice when a process settles a slice that was reclaimed from it", async () => {
     const tenant = await insertTenant(t.db, { name: "lease-2", dailyBudgetMicros: 1_000 });
     const clock = morning();
-    const slow = { tenantId: tenant.id, day, holder: randomUUID(), ttlMs: 100, now: new Date(clock.now()) };
+    const slow = {
+      tenantId: tenant.id,
+      day,
+      holder: randomUUID(),
+      ttlMs: 100,
+      clockOffsetMs: wallClockOffsetMs(clock),
+    };
     await leaseBudget(t.db, { ...slow, needMicros: 500, wantMicros: 500, budgetMicros: 1_000 });
     clock.advance(200);
     const live = {
@@ -90,12 +97,12 @@ describe("budget leases", () => {
       day,
       holder: randomUUID(),
       ttlMs: 60_000,
-      now: new Date(clock.now()),
+      clockOffsetMs: wallClockOffsetMs(clock),
     };
     expect(await leaseBudget(t.db, { ...live, needMicros: 900, wantMicros: 900, budgetMicros: 1_000 })).toBe(
       900,
     );
-    slow.now = new Date(clock.now());
+    slow.clockOffsetMs = wallClockOffsetMs(clock);
     // The slow process comes back and gives back its 500: the day still holds the live 900.
     await settleBudget(t.db, { ...slow, reservedMicros: 500, spentMicros: 0 });
     expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 900, spentMicros: 0 });
@@ -131,7 +138,7 @@ describe("budget leases", () => {
       tenantId: tenant.id,
       holder: randomUUID(),
       ttlMs: 60_000,
-      now: new Date(`${day}T09:00:00Z`),
+      clockOffsetMs: Date.parse(`${day}T09:00:00Z`) - Date.now(),
     };
     for (const d of ["2026-11-20", "2026-11-21", day]) {
       await leaseBudget(t.db, { ...holder, day: d, needMicros: 10, wantMicros: 10, budgetMicros: 1_000 });

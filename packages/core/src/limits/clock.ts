@@ -21,6 +21,11 @@ function realSchedule(fn: () => void, ms: number): () => void {
 /** The wall clock. */
 export const systemClock: Clock = { now: () => Date.now(), schedule: realSchedule };
 
+/** How far `clock` is ahead of the wall clock (0 for the wall clock itself), for SQL that uses Postgres's now. */
+export function wallClockOffsetMs(clock: Clock): number {
+  return clock === systemClock ? 0 : clock.now() - Date.now();
+}
+
 /** Calls `fn` after `ms` on `clock` (on real timers when the clock has none); returns a canceller. */
 export function scheduleOn(clock: Clock, fn: () => void, ms: number): () => void {
   return (clock.schedule ?? realSchedule)(fn, ms);

@@ -81,10 +81,11 @@ export interface BudgetHolder {
   /** A slice expires this long after its last lease, settle or renewal. */
   ttlMs: number;
   /**
-   * The time on the asking process's clock: slices expire `ttlMs` after it and are judged expired
-   * against it (not Postgres's `now()`), so a test clock moves expiry without waiting.
+   * How far the asking process's clock is from the wall clock (0 on the wall clock). Postgres stamps
+   * and judges expiry on its own `now()` moved by this much: one authority for every host whatever
+   * their clocks, and a test clock still moves what Postgres sees.
    */
-  now: Date;
+  clockOffsetMs: number;
 }
 
 /**
@@ -134,13 +135,13 @@ export async function leaseBudget(
  */
 async function reclaimExpiredBudgetLeases(
   tx: Db,
-  input: { tenantId: string; day: string; holder: string; now: Date },
+  input: { tenantId: string; day: string; holder: string; clockOffsetMs: number },
 ): Promise<{ reservedMicros: number; unwrittenMicros: number; holders: number }> {
   const { rows } = await sql<{ reservedMicros: number; unwrittenMicros: number }>`
     with expired as (
       select holder, reserved_micros, spent_micros, created_at from budget_leases
       where tenant_id = ${input.tenantId} and day = ${input.day} and holder <> ${input.holder}
-        and reserved_micros > 0 and expires_at < ${input.now}::timestamptz
+        and reserved_micros > 0 and expires_at < ${clockNow(input)}
       for update
     ), recovered as (
       select e.holder, e.reserved_micros, greatest(0, coalesce((
@@ -225,9 +226,14 @@ async function lockDailySpend(
   return { reservedMicros: Number(row?.reservedMicros ?? 0), spentMicros: Number(row?.spentMicros ?? 0) };
 }
 
+/** Postgres's now, moved by the holder's clock offset. */
+function clockNow(input: { clockOffsetMs: number }) {
+  return sql`(now() + ${`${Math.round(input.clockOffsetMs)} milliseconds`}::interval)`;
+}
+
 /** A slice's expiry, `ttlMs` from the holder's now. */
-function expiry(input: { ttlMs: number; now: Date }) {
-  return sql`${input.now}::timestamptz + ${`${Math.max(1, Math.round(input.ttlMs))} milliseconds`}::interval`;
+function expiry(input: { ttlMs: number; clockOffsetMs: number }) {
+  return sql`${clockNow(input)} + ${`${Math.max(1, Math.round(input.ttlMs))} milliseconds`}::interval`;
 }
 
 /** Reserved and spent micro-dollars of a tenant on a day. */

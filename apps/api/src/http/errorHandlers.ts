@@ -15,12 +15,13 @@ export function restErrorHandler(logger: Logger) {
     const pub = toPublicError(error);
     if (pub.code === "internal_error")
       logger.error({ err: error, request_id: requestIdOf(req) }, "unhandled error");
-    if (pub.retryAfterMs !== undefined)
-      res.setHeader("Retry-After", String(Math.max(1, Math.ceil(pub.retryAfterMs / 1000))));
     if (res.headersSent) {
+      // Mid-body (a streamed download): headers are gone, the connection ends the answer.
       res.end();
       return;
     }
+    if (pub.retryAfterMs !== undefined)
+      res.setHeader("Retry-After", String(Math.max(1, Math.ceil(pub.retryAfterMs / 1000))));
     res.status(pub.status).json(errorBody(pub, requestIdOf(req)));
   };
 }

@@ -129,9 +129,9 @@ describe("guarded stream", () => {
     expect(settles).toEqual([0]);
   });
 
-  it("settles what was reserved when the model fails mid-stream, and rethrows the failure", async () => {
+  it("settles nothing spent when the caller aborts mid-stream, and rethrows the abort", async () => {
     settles = [];
-    const tenant = await insertTenant(t.db, { name: "gs-fails" });
+    const tenant = await insertTenant(t.db, { name: "gs-aborted" });
     const controller = new AbortController();
     const stream = await guardedStream(guards, tenant, ask("sim-small"), {
       context: { signal: controller.signal },
@@ -144,8 +144,37 @@ describe("guarded stream", () => {
         controller.abort();
       }
     })();
-    await expect(outcome).rejects.toBeDefined();
+    await expect(outcome).rejects.toMatchObject({ name: "AbortError" });
     expect(seen.some((e) => e.type === "done")).toBe(false);
     expect(settles).toEqual([0]);
+  });
+
+  it("settles a failing model's stream once, and rethrows the model's error", async () => {
+    settles = [];
+    const tenant = await insertTenant(t.db, { name: "gs-model-fails" });
+    // Its own model: the failures may open that model's breaker, which no other test uses.
+    const stream = await guardedStream(guards, tenant, ask("sim-medium"), { context: {}, mode: "hold" });
+    sim.setFaults({ "500": 1 });
+    try {
+      await expect(collect(stream.events)).rejects.toMatchObject({ code: "model_error" });
+    } finally {
+      sim.setFaults({});
+    }
+    expect(settles).toEqual([0]);
+  });
+
+  it("keeps the real cost when abandon is called after reading began", async () => {
+    settles = [];
+    const tenant = await insertTenant(t.db, { name: "gs-late-abandon" });
+    const stream = await guardedStream(guards, tenant, ask("sim-small"), { context: {}, mode: "hold" });
+    const seen: GuardedStreamEvent[] = [];
+    for await (const event of stream.events) {
+      seen.push(event);
+      if (seen.length === 1) void stream.abandon();
+    }
+    await stream.abandon();
+    const done = seen.at(-1);
+    expect(done?.type).toBe("done");
+    expect(settles).toEqual([done?.type === "done" ? done.finish.costMicros : -1]);
   });
 });

@@ -32,7 +32,10 @@ export interface GuardedStream {
   rateLimit: RateLimitState;
   /** Iterate once. Ending the iteration early (break, return, throw) settles the reservation. */
   events: AsyncGenerator<GuardedStreamEvent, void, undefined>;
-  /** Gives the reservation back when the events will never be read (settles at most once). */
+  /**
+   * Gives the reservation back when the events will never be read. Once reading has begun the
+   * iteration settles (with the real cost) and this only waits for that; safe to call always.
+   */
   abandon(): Promise<void>;
 }
 
@@ -50,12 +53,14 @@ export async function guardedStream(
 ): Promise<GuardedStream> {
   const { rateLimit, reservation } = await admitChat(guards, tenant, request);
   let settled: Promise<void> | undefined;
+  let started = false;
   const settle = (spent: number) => {
     settled ??= reservation.settle(spent);
     return settled;
   };
   const context = { ...options.context, tenantId: tenant.id };
   async function* events(): AsyncGenerator<GuardedStreamEvent, void, undefined> {
+    started = true;
     let spent = 0;
     try {
       for await (const event of chatEvents(guards, request, context, options.mode)) {
@@ -66,7 +71,11 @@ export async function guardedStream(
       await settle(spent);
     }
   }
-  return { rateLimit, events: events(), abandon: () => settle(0) };
+  return {
+    rateLimit,
+    events: events(),
+    abandon: () => (started ? (settled ?? Promise.resolve()) : settle(0)),
+  };
 }
 
 /** A cascade's or a plain model's stream, as {@link GuardedStreamEvent}s. */

@@ -11,16 +11,16 @@ export interface ClockedHalfOpen<T> extends IBackoffFactory<T> {
  * cockatiel's breaker times its open state with `Date.now()` and no clock of its own: it stays open
  * while `Date.now() - openedAt < backoff.duration`, reading `duration` at each call. This backoff
  * factory, passed as `halfOpenAfter`, starts counting on `clock` when the breaker opens (cockatiel
- * asks for the next backoff right then) and answers `duration` from `clock`: 0 once `halfOpenAfterMs`
- * have passed on it (so the next call is the trial), infinity before. Tests then move a test clock
- * instead of waiting.
+ * asks for the next backoff right then) and answers `duration` from `clock`: minus infinity once
+ * `halfOpenAfterMs` have passed on it (so the next call is the trial, even if the wall clock stepped
+ * back meanwhile), infinity before. Tests then move a test clock instead of waiting.
  */
 export function clockedHalfOpen<T>(clock: Clock, halfOpenAfterMs: number): ClockedHalfOpen<T> {
   let openedAt: number | undefined;
   const backoff: IBackoff<T> = {
     get duration() {
       return openedAt !== undefined && clock.now() - openedAt >= halfOpenAfterMs
-        ? 0
+        ? Number.NEGATIVE_INFINITY
         : Number.POSITIVE_INFINITY;
     },
     next: () => start(),

@@ -48,7 +48,7 @@ export {
 } from "./queue/jobQueue.ts";
 export { createPgListener, type PgListener, type PgListenerOptions } from "./queue/pgListener.ts";
 export { analyzeQueueTable, staleQueueTables } from "./queue/queueStatistics.ts";
-export { currentTransactionId, transactionStatus } from "./queue/transactionOutcome.ts";
+export { assignedTransactionId, transactionStatus } from "./queue/transactionOutcome.ts";
 export * from "./repositories/apiKeys.ts";
 export * from "./repositories/batches.ts";
 export * from "./repositories/batchRequests.ts";

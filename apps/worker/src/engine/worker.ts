@@ -31,8 +31,9 @@ export interface WorkerOptions {
   /** For the LISTEN connection, and the fetches' own pool. */
   databaseUrl: string;
   /**
-   * Where jobs are fetched (default: a small pool of the worker's own on `databaseUrl`, so that a
-   * fetch, a transaction of several statements, never waits behind handlers' queries nor they behind it).
+   * Where jobs are fetched (default: a {@link createFetchDb} pool of the worker's own on `databaseUrl`,
+   * so that a fetch, a transaction of several statements, never waits behind handlers' queries nor
+   * they behind it).
    */
   fetchDb?: Db;
   queue: JobQueue;
@@ -72,6 +73,37 @@ export interface Worker {
    * back to the queue with their attempt refunded) and writes what is pending.
    */
   stop(): Promise<void>;
+}
+
+// Far longer than a fetch's transaction ever idles between its statements (milliseconds), far
+// shorter than a worker can afford to hold the slots of a fetch whose outcome it is waiting to learn.
+const FETCH_IDLE_IN_TRANSACTION_MS = 15_000;
+
+/**
+ * The worker's own pool for fetching jobs. A fetch whose COMMIT never reached the server (the network
+ * dropped, the server stayed up) leaves its backend idle in transaction: the server ends it soon, so
+ * the transaction aborts and the worker learns so in seconds, not once TCP gives up hours later.
+ */
+export function createFetchDb(databaseUrl: string, fetchLoops: number): Db {
+  return createDb(databaseUrl, {
+    // A client for every fetch loop plus two for the status queries of uncertain fetches, so a loop
+    // never waits for a pooled one: the pool's wait timeout ("timeout exceeded when trying to
+    // connect") reads as an outage. The timeout itself stays: it also bounds connecting to a server
+    // that does not answer.
+    max: fetchLoops + 2,
+    applicationName: "sluice-worker-fetch",
+    // Commits without waiting for the disk, as pg-boss's own fetches do: a crash that forgets a
+    // fetch puts its jobs back on the queue, to run again.
+    synchronousCommit: false,
+    idleInTransactionTimeoutMillis: FETCH_IDLE_IN_TRANSACTION_MS,
+    keepAliveMillis: 10_000,
+  });
+}
+
+// The time limit pg-boss expires a fetched job after; a kind missing from the catalog (never, as
+// kinds are filtered by it) gets the smallest of all, the safe side.
+function timeLimitOf(catalog: JobCatalog, queue: string): number {
+  return catalog.get(queue)?.timeLimitSeconds ?? Math.min(...catalog.list().map((k) => k.timeLimitSeconds));
 }
 
 /**
@@ -153,18 +185,15 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     logger: options.logger,
   });
 
-  // Commits without waiting for the disk, as pg-boss's own fetches do in `sluice worker`: a crash that
-  // forgets a fetch puts its jobs back on the queue, to run again.
-  const fetchDb =
-    options.fetchDb ??
-    createDb(options.databaseUrl, {
-      max: 4,
-      applicationName: "sluice-worker-fetch",
-      synchronousCommit: false,
-    });
-  const claimer = createJobClaimer({ db: fetchDb, queue: options.queue });
+  const fetchers = Math.max(1, options.fetchers ?? 2);
+  const fetchDb = options.fetchDb ?? createFetchDb(options.databaseUrl, kinds.length * fetchers);
+  const claimer = createJobClaimer({
+    db: fetchDb,
+    queue: options.queue,
+    timeLimitSeconds: (queue) => timeLimitOf(options.catalog, queue),
+  });
   for (const kind of kinds) {
-    const fetchers = Array.from({ length: Math.max(1, options.fetchers ?? 2) }, () =>
+    const loops = Array.from({ length: fetchers }, () =>
       startQueueRunner({
         name: kind,
         claimer,
@@ -177,7 +206,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
           options.logger.warn({ err: error, queue: kind }, "fetching jobs failed; retrying"),
       }),
     );
-    runners.set(kind, fetchers);
+    runners.set(kind, loops);
   }
 
   // Outcomes are written in batches after their slots are free again; fetching waits when too many

@@ -1,10 +1,15 @@
 import { sql } from "kysely";
 import type { Db } from "../createDb.ts";
 
-/** The id of the caller's transaction (assigning one), to ask after it if its commit goes unanswered. */
-export async function currentTransactionId(tx: Db): Promise<string> {
-  const { rows } = await sql<{ xid: string }>`select txid_current()::text as xid`.execute(tx);
-  return rows[0]!.xid;
+/**
+ * The id of the caller's transaction if it has written anything (null if not): asked after a
+ * write, it takes no id of its own, so a read-only transaction never spends one.
+ */
+export async function assignedTransactionId(tx: Db): Promise<string | null> {
+  const { rows } = await sql<{ xid: string | null }>`select txid_current_if_assigned()::text as xid`.execute(
+    tx,
+  );
+  return rows[0]?.xid ?? null;
 }
 
 /**

@@ -13,6 +13,8 @@ export const chatMessageLimits = {
   contentParts: 100,
   /** Characters of a tool call id. */
   toolCallIdChars: 256,
+  /** Tool calls in one assistant message. */
+  toolCalls: 128,
 } as const;
 
 /** One `{ type: "text", text }` part; images, audio and files are not supported. */
@@ -33,13 +35,39 @@ export const messageContentSchema = z.union(
   { error: "must be a non-empty string or an array of text parts" },
 );
 
-// Requests carry no `tools` and assistant messages no `tool_calls` (the provider layer passes text
-// only), so every message, the assistant's included, must have content.
 const textMessage = z.strictObject({
-  role: z.enum(["system", "developer", "user", "assistant"]),
+  role: z.enum(["system", "developer", "user"]),
   content: messageContentSchema,
   name: identifierSchema.optional(),
 });
+
+/** One function call an assistant message asks for; `arguments` is JSON text, as OpenAI sends it. */
+export const toolCallSchema = z.strictObject({
+  id: boundedText(chatMessageLimits.toolCallIdChars),
+  type: z.literal("function", { error: 'must be "function"' }),
+  function: z.strictObject({
+    name: identifierSchema,
+    arguments: boundedText(chatMessageLimits.textChars, 0),
+  }),
+});
+
+// An assistant turn that only calls tools has no text, so its content may then be null or absent.
+const assistantMessage = z
+  .strictObject({
+    role: z.literal("assistant"),
+    content: messageContentSchema.nullable().optional(),
+    name: identifierSchema.optional(),
+    tool_calls: z
+      .array(toolCallSchema)
+      .min(1, "must have at least 1 tool call")
+      .max(chatMessageLimits.toolCalls, `must have at most ${chatMessageLimits.toolCalls} tool calls`)
+      .optional(),
+  })
+  .superRefine((message, ctx) => {
+    if (message.tool_calls === undefined && (message.content === undefined || message.content === null)) {
+      ctx.addIssue({ code: "custom", path: ["content"], message: "is required unless tool_calls is given" });
+    }
+  });
 
 const toolResultMessage = z.strictObject({
   role: z.literal("tool"),
@@ -48,13 +76,20 @@ const toolResultMessage = z.strictObject({
 });
 
 /** One message of a chat conversation, discriminated by `role`. */
-export const chatMessageSchema = z.discriminatedUnion("role", [textMessage, toolResultMessage]);
+export const chatMessageSchema = z.discriminatedUnion("role", [
+  textMessage,
+  assistantMessage,
+  toolResultMessage,
+]);
 
 /** One message of a chat conversation. */
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
 /** Role of a chat message. */
 export type ChatRole = ChatMessage["role"];
+
+/** One tool call of an assistant message. */
+export type ToolCall = z.infer<typeof toolCallSchema>;
 
 /** A message's content as sent: a string or text parts. */
 export type MessageContent = z.infer<typeof messageContentSchema>;

@@ -39,6 +39,11 @@ describe("parseChatRequest accepts", () => {
           name: "ana_1",
         },
         { role: "assistant", content: "hi" },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: "{}" } }],
+        },
         { role: "tool", content: "42", tool_call_id: "call_1" },
       ],
       temperature: 2,
@@ -115,6 +120,11 @@ describe("parseChatRequest rejects", () => {
       "messages.0.tool_call_id",
     ],
     [
+      "a tool result answering no earlier call",
+      { ...minimal, messages: [user("x"), { role: "tool", content: "x", tool_call_id: "call_9" }] },
+      "messages.1.tool_call_id",
+    ],
+    [
       "tool_calls on a message",
       { ...minimal, messages: [{ role: "assistant", content: "x", tool_calls: [] }] },
       "messages.0.tool_calls",
@@ -170,7 +180,7 @@ describe("parseChatRequest rejects", () => {
       "metadata",
     ],
     ["a non-string metadata value", { ...minimal, metadata: { team: 1 } }, "metadata.team"],
-    ["an unknown top-level field", { ...minimal, tools: [] }, "tools"],
+    ["an unknown top-level field", { ...minimal, functions: [] }, "functions"],
     ["an unknown message field", { ...minimal, messages: [{ ...user("x"), audio: {} }] }, "messages.0.audio"],
     ["a model name with a space", { ...minimal, model: "gpt 4o" }, "model"],
     ["an empty model name", { ...minimal, model: "" }, "model"],

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { chatMessageSchema } from "./chatMessage.ts";
+import { type ChatMessage, chatMessageSchema } from "./chatMessage.ts";
 import { whenFieldsValid } from "./crossFieldCheck.ts";
 import { boundedText, identifierSchema, jsonObjectSchema, modelNameSchema } from "./textFields.ts";
 import { parseOrThrow, withoutNullFields } from "./validationError.ts";
@@ -18,6 +18,11 @@ export const chatRequestLimits = {
   metadataKeyChars: 64,
   metadataValueChars: 512,
   schemaDescriptionChars: 4_096,
+  /** Tools in one request (OpenAI's own limit). */
+  tools: 128,
+  toolDescriptionChars: 4_096,
+  /** Characters of one tool's `parameters` schema as JSON. */
+  toolParametersChars: 65_536,
 } as const;
 
 /** Upper bound on generated tokens Sluice accepts in one request. */
@@ -27,6 +32,61 @@ const between = (min: number, max: number) =>
   z.number().min(min, `must be between ${min} and ${max}`).max(max, `must be between ${min} and ${max}`);
 const intBetween = (min: number, max: number) =>
   z.int().min(min, `must be between ${min} and ${max}`).max(max, `must be between ${min} and ${max}`);
+
+type ToolFields = {
+  model: string;
+  tools?: ToolDefinition[] | undefined;
+  tool_choice?: ToolChoice | undefined;
+  stream?: boolean | undefined;
+};
+
+function checkTools(request: ToolFields, ctx: z.RefinementCtx): void {
+  const names = new Set<string>();
+  for (const [index, tool] of (request.tools ?? []).entries()) {
+    if (names.has(tool.function.name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["tools", index, "function", "name"],
+        message: "is declared twice",
+      });
+    }
+    names.add(tool.function.name);
+  }
+  const choice = request.tool_choice;
+  if (choice !== undefined && request.tools === undefined) {
+    ctx.addIssue({ code: "custom", path: ["tool_choice"], message: "requires tools" });
+  } else if (typeof choice === "object" && !names.has(choice.function.name)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["tool_choice", "function", "name"],
+      message: `must name a declared tool (not "${choice.function.name}")`,
+    });
+  }
+  if (request.tools === undefined) return;
+  // Streamed tool-call deltas and tool calls inside cascades are not built yet; refusing beats dropping.
+  if (request.stream === true) {
+    ctx.addIssue({ code: "custom", path: ["stream"], message: "is not supported with tools yet" });
+  }
+  if (request.model.startsWith("cascade:")) {
+    ctx.addIssue({ code: "custom", path: ["tools"], message: "tools with cascades are not supported yet" });
+  }
+}
+
+// A tool result answers a call the conversation made earlier; an unknown id is a client bug.
+function checkToolResults(request: { messages: ChatMessage[] }, ctx: z.RefinementCtx): void {
+  const calls = new Set<string>();
+  for (const [index, message] of request.messages.entries()) {
+    if (message.role === "assistant") {
+      for (const call of message.tool_calls ?? []) calls.add(call.id);
+    } else if (message.role === "tool" && !calls.has(message.tool_call_id)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["messages", index, "tool_call_id"],
+        message: "must match the id of a tool call in an earlier assistant message",
+      });
+    }
+  }
+}
 
 /** Output format: free text, any JSON object, or JSON matching a schema. */
 export const responseFormatSchema = z.discriminatedUnion("type", [
@@ -42,6 +102,34 @@ export const responseFormatSchema = z.discriminatedUnion("type", [
     }),
   }),
 ]);
+
+/** One declared function tool: `{ type: "function", function: { name, description?, parameters?, strict? } }`. */
+export const toolDefinitionSchema = z.strictObject({
+  type: z.literal("function", { error: 'must be "function" (only function tools are supported)' }),
+  function: z.strictObject({
+    name: identifierSchema,
+    description: boundedText(chatRequestLimits.toolDescriptionChars, 0).optional(),
+    parameters: jsonObjectSchema
+      .refine(
+        (schema) => JSON.stringify(schema).length <= chatRequestLimits.toolParametersChars,
+        `must be at most ${chatRequestLimits.toolParametersChars} characters as JSON`,
+      )
+      .optional(),
+    strict: z.boolean().optional(),
+  }),
+});
+
+/** Whether and which tool the model must call. */
+export const toolChoiceSchema = z.union(
+  [
+    z.enum(["none", "auto", "required"]),
+    z.strictObject({
+      type: z.literal("function", { error: 'must be "function"' }),
+      function: z.strictObject({ name: identifierSchema }),
+    }),
+  ],
+  { error: 'must be "none", "auto", "required" or { type: "function", function: { name } }' },
+);
 
 const stopSequence = boundedText(chatRequestLimits.stopSequenceChars);
 
@@ -80,6 +168,13 @@ export const chatRequestSchema = z
     logprobs: z.boolean().optional(),
     top_logprobs: intBetween(0, chatRequestLimits.topLogprobs).optional(),
     seed: z.int().optional(),
+    tools: z
+      .array(toolDefinitionSchema)
+      .min(1, "must have at least 1 tool")
+      .max(chatRequestLimits.tools, `must have at most ${chatRequestLimits.tools} tools`)
+      .optional(),
+    tool_choice: toolChoiceSchema.optional(),
+    parallel_tool_calls: z.boolean().optional(),
     user: boundedText(chatRequestLimits.userChars).optional(),
     metadata: z
       .record(
@@ -119,13 +214,22 @@ export const chatRequestSchema = z
       }
     },
     whenFieldsValid("stream_options", "stream"),
-  );
+  )
+
+  .superRefine(checkTools, whenFieldsValid("tools", "tool_choice", "stream", "model"))
+  .superRefine(checkToolResults, whenFieldsValid("messages"));
 
 /** A validated chat completion request. */
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
 /** A chat completion request before validation (what a typed client sends). */
 export type ChatRequestInput = z.input<typeof chatRequestSchema>;
+
+/** One declared function tool. */
+export type ToolDefinition = z.infer<typeof toolDefinitionSchema>;
+
+/** A request's `tool_choice`. */
+export type ToolChoice = z.infer<typeof toolChoiceSchema>;
 
 /** Requested output format of a chat completion. */
 export type ChatResponseFormat = z.infer<typeof responseFormatSchema>;

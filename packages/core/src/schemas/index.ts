@@ -6,7 +6,9 @@ export {
   type MessageContent,
   messageContentSchema,
   messageText,
+  type ToolCall,
   textPartSchema,
+  toolCallSchema,
 } from "./chatMessage.ts";
 export {
   type ChatRequest,
@@ -18,6 +20,10 @@ export {
   maxTokensOf,
   parseChatRequest,
   responseFormatSchema,
+  type ToolChoice,
+  type ToolDefinition,
+  toolChoiceSchema,
+  toolDefinitionSchema,
 } from "./chatRequest.ts";
 export {
   type ChatCompletion,

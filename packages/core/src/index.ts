@@ -114,6 +114,9 @@ export type {
   ProviderEmbeddingsRequest,
   ProviderEmbeddingsResult,
   ProviderMessage,
+  ProviderTool,
+  ProviderToolCall,
+  ProviderToolChoice,
   ResponseFormat,
   TokenLogprob,
 } from "./providers/provider.ts";

@@ -30,7 +30,11 @@ export function maxChatCostMicros(
   let total = 0;
   for (const { id, maxTokens } of models) {
     const model = registry.get(id);
-    const inputTokens = countChatTokens(request.messages, model.family, model.upstream);
+    const inputTokens = countChatTokens(
+      { messages: request.messages, tools: request.tools },
+      model.family,
+      model.upstream,
+    );
     const outputTokens =
       Math.min(maxTokens ?? request.maxTokens ?? model.maxOutputTokens, model.maxOutputTokens) *
       (request.n ?? 1);
@@ -45,7 +49,10 @@ export async function admitChat(
   tenant: Tenant,
   request: ProviderChatRequest,
 ): Promise<{ rateLimit: RateLimitState; reservation: BudgetReservation }> {
-  const rateLimit = await guards.rateLimiter.take(tenant, countChatTokens(request.messages, "openai"));
+  const rateLimit = await guards.rateLimiter.take(
+    tenant,
+    countChatTokens({ messages: request.messages, tools: request.tools }, "openai"),
+  );
   const reservation = await guards.budget.reserve(
     tenant,
     maxChatCostMicros(guards.runtime.registry, guards.runtime.cascades, request),

@@ -1,5 +1,39 @@
-import type { ProviderChatRequest, ResponseFormat } from "../providers/provider.ts";
-import { type ChatRequest, maxTokensOf, messageText } from "../schemas/chatRequest.ts";
+import type {
+  ProviderChatRequest,
+  ProviderMessage,
+  ProviderTool,
+  ProviderToolChoice,
+  ResponseFormat,
+} from "../providers/provider.ts";
+import { type ChatMessage, type ChatRequest, maxTokensOf, messageText } from "../schemas/chatRequest.ts";
+
+function providerMessageOf(message: ChatMessage): ProviderMessage {
+  const base = { role: message.role, content: messageText(message) };
+  if (message.role === "tool") return { ...base, toolCallId: message.tool_call_id };
+  if (message.role !== "assistant" || message.tool_calls === undefined) return base;
+  return {
+    ...base,
+    toolCalls: message.tool_calls.map((c) => ({
+      id: c.id,
+      name: c.function.name,
+      arguments: c.function.arguments,
+    })),
+  };
+}
+
+function toolsOf(request: ChatRequest): ProviderTool[] | undefined {
+  return request.tools?.map(({ function: f }) => ({
+    name: f.name,
+    ...(f.description === undefined ? {} : { description: f.description }),
+    ...(f.parameters === undefined ? {} : { parameters: f.parameters }),
+    ...(f.strict === undefined ? {} : { strict: f.strict }),
+  }));
+}
+
+function toolChoiceOf(request: ChatRequest): ProviderToolChoice | undefined {
+  const choice = request.tool_choice;
+  return typeof choice === "object" ? { name: choice.function.name } : choice;
+}
 
 function responseFormatOf(request: ChatRequest): ResponseFormat | undefined {
   const format = request.response_format;
@@ -17,11 +51,13 @@ function responseFormatOf(request: ChatRequest): ResponseFormat | undefined {
 export function toProviderRequest(request: ChatRequest): ProviderChatRequest {
   const maxTokens = maxTokensOf(request);
   const responseFormat = responseFormatOf(request);
+  const tools = toolsOf(request);
+  const toolChoice = toolChoiceOf(request);
   const stop =
     request.stop === undefined ? undefined : typeof request.stop === "string" ? [request.stop] : request.stop;
   return {
     model: request.model,
-    messages: request.messages.map((m) => ({ role: m.role, content: messageText(m) })),
+    messages: request.messages.map(providerMessageOf),
     ...(maxTokens === undefined ? {} : { maxTokens }),
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     ...(request.top_p === undefined ? {} : { topP: request.top_p }),
@@ -33,5 +69,8 @@ export function toProviderRequest(request: ChatRequest): ProviderChatRequest {
     ...(request.top_logprobs === undefined ? {} : { topLogprobs: request.top_logprobs }),
     ...(request.n === undefined ? {} : { n: request.n }),
     ...(request.seed === undefined ? {} : { seed: request.seed }),
+    ...(tools === undefined ? {} : { tools }),
+    ...(toolChoice === undefined ? {} : { toolChoice }),
+    ...(request.parallel_tool_calls === undefined ? {} : { parallelToolCalls: request.parallel_tool_calls }),
   };
 }

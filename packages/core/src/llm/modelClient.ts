@@ -112,7 +112,11 @@ function errorCodeOf(error: unknown): string {
 function checkContext(model: ModelSpec, request: ProviderChatRequest): void {
   assertFitsContext({
     model: model.id,
-    promptTokens: countChatTokens(request.messages, model.family, model.upstream),
+    promptTokens: countChatTokens(
+      { messages: request.messages, tools: request.tools },
+      model.family,
+      model.upstream,
+    ),
     maxTokens: request.maxTokens,
     contextWindow: model.contextWindow,
   });

@@ -92,6 +92,23 @@ describe("response cache", () => {
     );
   });
 
+  it("never shares a key between requests that differ only in their tools or tool choice", () => {
+    const cache = createResponseCache({ db: t.db, ttlSeconds: 60, scope: "tenant" });
+    const site = { provider: "simulator", modelId: "sim-small", tenantId: tenantA };
+    const tool = (city: string) => ({
+      name: "get_weather",
+      parameters: { type: "object", properties: { [city]: { type: "string" } } },
+    });
+    const keys = [
+      cache.keyFor(request("q"), site),
+      cache.keyFor({ ...request("q"), tools: [tool("city")] }, site),
+      cache.keyFor({ ...request("q"), tools: [tool("town")] }, site),
+      cache.keyFor({ ...request("q"), tools: [tool("city")], toolChoice: "required" }, site),
+      cache.keyFor({ ...request("q"), tools: [tool("city")], parallelToolCalls: false }, site),
+    ];
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
   it("gives the same key for the same request whatever the key order, and another for other content", () => {
     const cache = createResponseCache({ db: t.db, ttlSeconds: 60, scope: "tenant" });
     const site = { provider: "simulator", modelId: "sim-small", tenantId: tenantA };

@@ -49,6 +49,10 @@ function formatInstruction(request: ProviderChatRequest): string | undefined {
 
 /** The Messages API body the provider sends for a request (also each request of a batch). */
 export function toParams(request: ProviderChatRequest, defaultMaxTokens: number): MessageCreateParamsBase {
+  // Tool use needs translating to Anthropic's tool_use/tool_result blocks; refusing beats dropping it.
+  if (request.tools !== undefined || request.messages.some((m) => m.toolCalls !== undefined)) {
+    throw new SluiceError("validation_error", `tools are not supported for model ${request.model} yet`);
+  }
   const system = request.messages
     .filter((m) => m.role === "system" || m.role === "developer")
     .map((m) => m.content);

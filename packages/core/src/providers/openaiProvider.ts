@@ -1,5 +1,9 @@
 import OpenAI from "openai";
-import type { ChatCompletion, ChatCompletionCreateParamsBase } from "openai/resources/chat/completions";
+import type {
+  ChatCompletion,
+  ChatCompletionCreateParamsBase,
+  ChatCompletionMessageParam,
+} from "openai/resources/chat/completions";
 import type { TokenUsage } from "../models/cost.ts";
 import type { ProviderBatchLimits } from "./batchApi.ts";
 import { createJsonHttpClient } from "./jsonHttp.ts";
@@ -14,6 +18,8 @@ import type {
   ProviderChoice,
   ProviderEmbeddingsRequest,
   ProviderEmbeddingsResult,
+  ProviderMessage,
+  ProviderToolCall,
   TokenLogprob,
 } from "./provider.ts";
 import {
@@ -41,12 +47,62 @@ function finishReasonOf(value: unknown): FinishReason {
   return FINISH_REASONS.has(value as FinishReason) ? (value as FinishReason) : "stop";
 }
 
+function messageParamOf(m: ProviderMessage): ChatCompletionMessageParam {
+  if (m.role === "tool") return { role: "tool", content: m.content, tool_call_id: m.toolCallId ?? "" };
+  if (m.role === "assistant" && m.toolCalls) {
+    return {
+      role: "assistant",
+      content: m.content === "" ? null : m.content,
+      tool_calls: m.toolCalls.map((c) => ({
+        id: c.id,
+        type: "function",
+        function: { name: c.name, arguments: c.arguments },
+      })),
+    };
+  }
+  return { role: m.role, content: m.content } as ChatCompletionMessageParam;
+}
+
+function toolParamsOf(request: ProviderChatRequest): Partial<ChatCompletionCreateParamsBase> {
+  const choice = request.toolChoice;
+  return {
+    ...(request.tools === undefined
+      ? {}
+      : {
+          tools: request.tools.map(({ name, description, parameters, strict }) => ({
+            type: "function" as const,
+            function: {
+              name,
+              ...(description === undefined ? {} : { description }),
+              ...(parameters === undefined ? {} : { parameters }),
+              ...(strict === undefined ? {} : { strict }),
+            },
+          })),
+        }),
+    ...(choice === undefined
+      ? {}
+      : {
+          tool_choice:
+            typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } },
+        }),
+    ...(request.parallelToolCalls === undefined ? {} : { parallel_tool_calls: request.parallelToolCalls }),
+  };
+}
+
+function toolCallsOf(choice: ChatCompletion.Choice): ProviderToolCall[] | undefined {
+  const calls = choice.message?.tool_calls;
+  if (!Array.isArray(calls) || calls.length === 0) return undefined;
+  return calls.flatMap((c) =>
+    c.type === "function" ? [{ id: c.id, name: c.function.name, arguments: c.function.arguments }] : [],
+  );
+}
+
 /** The chat-completion body the provider sends for a request (also each line of a batch). */
 export function toParams(request: ProviderChatRequest): ChatCompletionCreateParamsBase {
   const format = request.responseFormat;
   return {
     model: request.model,
-    messages: request.messages.map((m) => ({ role: m.role, content: m.content }) as never),
+    messages: request.messages.map(messageParamOf),
     ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     ...(request.topP === undefined ? {} : { top_p: request.topP }),
@@ -56,6 +112,7 @@ export function toParams(request: ProviderChatRequest): ChatCompletionCreatePara
     ...(request.logprobs ? { logprobs: true, top_logprobs: request.topLogprobs ?? 0 } : {}),
     ...(request.n === undefined ? {} : { n: request.n }),
     ...(request.seed === undefined ? {} : { seed: request.seed }),
+    ...toolParamsOf(request),
     ...(format === undefined || format.type === "text"
       ? {}
       : format.type === "json_object"
@@ -94,13 +151,15 @@ export function chatResultOf(response: ChatCompletion, site: FailureSite): Provi
     throw malformedResponse(site, "missing choices or usage");
   }
   const choices: ProviderChoice[] = response.choices.map((choice) => {
-    if (typeof choice?.message?.content !== "string")
+    const toolCalls = toolCallsOf(choice);
+    if (typeof choice?.message?.content !== "string" && !toolCalls)
       throw malformedResponse(site, "a choice has no text content");
     const logprobs = logprobsOf(choice);
     return {
-      content: choice.message.content,
+      content: choice.message.content ?? "",
       finishReason: finishReasonOf(choice.finish_reason),
       ...(logprobs ? { logprobs } : {}),
+      ...(toolCalls ? { toolCalls } : {}),
     };
   });
   const first = choices[0]!;
@@ -111,6 +170,7 @@ export function chatResultOf(response: ChatCompletion, site: FailureSite): Provi
     choices,
     usage,
     ...(first.logprobs ? { logprobs: first.logprobs } : {}),
+    ...(first.toolCalls ? { toolCalls: first.toolCalls } : {}),
   };
 }
 

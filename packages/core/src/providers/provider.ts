@@ -1,11 +1,33 @@
 import type { TokenUsage } from "../models/cost.ts";
 import type { ProviderBatchApi } from "./batchApi.ts";
 
+/** One function call a model asked for; `arguments` is the JSON text the model wrote. */
+export interface ProviderToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
 /** One chat message as providers receive it (content already flattened to text). */
 export interface ProviderMessage {
   role: "system" | "developer" | "user" | "assistant" | "tool";
   content: string;
+  /** Calls an assistant message made. */
+  toolCalls?: ProviderToolCall[];
+  /** The call a `tool` message answers. */
+  toolCallId?: string;
 }
+
+/** A function the model may call. */
+export interface ProviderTool {
+  name: string;
+  description?: string;
+  parameters?: Record<string, unknown>;
+  strict?: boolean;
+}
+
+/** Whether the model may, must, or must not call tools, or which one it must call. */
+export type ProviderToolChoice = "none" | "auto" | "required" | { name: string };
 
 /** Structured-output request. */
 export type ResponseFormat =
@@ -28,6 +50,9 @@ export interface ProviderChatRequest {
   topLogprobs?: number;
   n?: number;
   seed?: number;
+  tools?: ProviderTool[];
+  toolChoice?: ProviderToolChoice;
+  parallelToolCalls?: boolean;
 }
 
 /** Why generation stopped. */
@@ -45,6 +70,7 @@ export interface ProviderChoice {
   content: string;
   finishReason: FinishReason;
   logprobs?: TokenLogprob[];
+  toolCalls?: ProviderToolCall[];
 }
 
 /** A finished chat completion. */
@@ -56,6 +82,8 @@ export interface ProviderChatResult {
   choices: ProviderChoice[];
   usage: TokenUsage;
   logprobs?: TokenLogprob[];
+  /** The first choice's tool calls. */
+  toolCalls?: ProviderToolCall[];
 }
 
 /** Events of a streamed completion, in order: deltas, then exactly one `done`. */

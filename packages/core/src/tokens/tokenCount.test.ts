@@ -61,6 +61,39 @@ describe("countChatTokens", () => {
     expect(countChatTokens(ticket, "openai")).toBe(encodeChat(messages, "gpt-4o").length);
   });
 
+  it("counts declared tools as their JSON and tool calls as their name and arguments", () => {
+    const messages = [{ role: "user", content: "weather?" }];
+    const tools = [
+      { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+    ];
+    const plain = countChatTokens({ messages }, "openai");
+    expect(countChatTokens({ messages, tools }, "openai")).toBe(
+      plain + countTextTokens(JSON.stringify(tools), "openai"),
+    );
+    const call = { name: "get_weather", arguments: '{"city":"Oslo"}' };
+    const calls = (toolCalls: (typeof call)[]) =>
+      countChatTokens([{ role: "assistant", content: "", toolCalls }], "openai");
+    expect(calls([call]) - calls([])).toBe(
+      countTextTokens(call.name, "openai") + countTextTokens(call.arguments, "openai"),
+    );
+    const request = parseChatRequest({
+      model: "gpt-4o",
+      messages: [
+        { role: "user", content: "weather?" },
+        { role: "assistant", tool_calls: [{ id: "c1", type: "function", function: call }] },
+      ],
+    });
+    expect(countChatTokens(request, "openai")).toBe(
+      countChatTokens(
+        [
+          { role: "user", content: "weather?" },
+          { role: "assistant", content: "", toolCalls: [call] },
+        ],
+        "openai",
+      ),
+    );
+  });
+
   it("counts a name as its tokens plus one, and text parts as their text", () => {
     const plain = countChatTokens({ messages: [{ role: "user", content: "hello world" }] }, "openai");
     const named = countChatTokens(

@@ -27,6 +27,10 @@ export interface CountableMessage {
   role: string;
   content?: MessageContent | null | undefined;
   name?: string | undefined;
+  /** Calls of a provider message. */
+  toolCalls?: readonly { name: string; arguments: string }[] | undefined;
+  /** Calls of a validated request's message. */
+  tool_calls?: readonly { function: { name: string; arguments: string } }[] | undefined;
 }
 
 /** A chat as token counting sees it. */
@@ -35,6 +39,8 @@ export interface CountableChat {
   model?: string | undefined;
   messages: readonly CountableMessage[];
   response_format?: ChatResponseFormat | undefined;
+  /** Declared tools, in either the request's or the provider's shape: their JSON is counted. */
+  tools?: readonly object[] | undefined;
 }
 
 function counterFor(family: ModelFamily, model: string): TextTokenCounter {
@@ -66,25 +72,42 @@ export function countChatTokens(
 ): number {
   const request: CountableChat = isMessageList(chat) ? { messages: chat } : chat;
   const count = counterFor(family, model ?? request.model ?? "");
-  // A request's messages are counted by the rate limiter, the budget and the context check: once is enough.
-  const memo = isMessageList(chat) ? memoFor(chat) : undefined;
-  const known = memo?.get(count);
-  if (known !== undefined) return scaled(known, family);
-  let total = REPLY_PRIMING_TOKENS;
-  for (const message of request.messages) {
-    total += TOKENS_PER_MESSAGE + count(message.role) + count(messageText(message));
-    if (message.name !== undefined) total += count(message.name) + TOKENS_PER_NAME;
-  }
+  let total = remembered(request.messages, count, () => countMessages(request.messages, count));
+  const tools = request.tools;
+  // OpenAI does not document how it injects tools; their JSON is a close estimate.
+  if (tools !== undefined && tools.length > 0)
+    total += remembered(tools, count, () => count(JSON.stringify(tools)));
   const format = request.response_format;
   if (format?.type === "json_schema") total += count(JSON.stringify(format.json_schema.schema));
-  memo?.set(count, total);
   return scaled(total, family);
 }
 
-// Message lists are not mutated once validated; counts are remembered per list and encoding.
-const counted = new WeakMap<readonly CountableMessage[], Map<TextTokenCounter, number>>();
+function countMessages(messages: readonly CountableMessage[], count: TextTokenCounter): number {
+  let total = REPLY_PRIMING_TOKENS;
+  for (const message of messages) {
+    total += TOKENS_PER_MESSAGE + count(message.role) + count(messageText(message));
+    if (message.name !== undefined) total += count(message.name) + TOKENS_PER_NAME;
+    for (const call of message.toolCalls ?? []) total += count(call.name) + count(call.arguments);
+    for (const call of message.tool_calls ?? [])
+      total += count(call.function.name) + count(call.function.arguments);
+  }
+  return total;
+}
 
-function memoFor(messages: readonly CountableMessage[]): Map<TextTokenCounter, number> {
+// A request's messages and tools are counted by the rate limiter, the budget and the context check,
+// and are not mutated once validated: counts are remembered per list and encoding.
+const counted = new WeakMap<readonly object[], Map<TextTokenCounter, number>>();
+
+function remembered(list: readonly object[], count: TextTokenCounter, compute: () => number): number {
+  const memo = memoFor(list);
+  const known = memo.get(count);
+  if (known !== undefined) return known;
+  const total = compute();
+  memo.set(count, total);
+  return total;
+}
+
+function memoFor(messages: readonly object[]): Map<TextTokenCounter, number> {
   let memo = counted.get(messages);
   if (!memo) {
     memo = new Map();

@@ -4,6 +4,13 @@ import { type ChatPlan, planChat } from "../chatPlan.ts";
 import { sendError, sendJson } from "../providerErrors.ts";
 import { delayMs, type SimRequest, type SimState } from "../simContext.ts";
 import { countPromptTokens } from "../tokens.ts";
+import {
+  plannedToolCall,
+  type SimToolCall,
+  toolCallMessage,
+  toolCallTokens,
+  toolPromptTokens,
+} from "./toolCalls.ts";
 
 interface ChatBody {
   model?: unknown;
@@ -17,6 +24,8 @@ interface ChatBody {
   response_format?: { type?: unknown; json_schema?: { schema?: unknown } };
   logprobs?: unknown;
   top_logprobs?: unknown;
+  tools?: unknown;
+  tool_choice?: unknown;
 }
 
 function contentText(content: unknown): string {
@@ -65,6 +74,8 @@ export interface PreparedChat {
   created: number;
   top: number;
   logprobs: boolean;
+  /** Set when the model answers by calling a tool (every choice then makes this call). */
+  toolCall?: SimToolCall;
 }
 
 /** Validates a chat body and plans the answer (shared by the HTTP endpoint and batches). */
@@ -84,7 +95,7 @@ export function prepareChat(state: SimState, raw: unknown): PreparedChat | ChatR
     };
   }
   const contents = (body.messages as { content?: unknown }[]).map((m) => contentText(m?.content));
-  const promptTokens = countPromptTokens(contents);
+  const promptTokens = countPromptTokens(contents) + toolPromptTokens(body.tools);
   const requested = Number(body.max_completion_tokens ?? body.max_tokens ?? 0) || undefined;
   if (promptTokens + (requested ?? 0) > model.contextWindow) {
     return {
@@ -104,9 +115,20 @@ export function prepareChat(state: SimState, raw: unknown): PreparedChat | ChatR
     maxTokens: Math.min(requested ?? model.maxOutputTokens, model.maxOutputTokens),
     n: Math.max(1, Math.min(8, Number(body.n ?? 1) || 1)),
   });
+  const toolCall = plannedToolCall(body as ChatBody & { messages: unknown[] }, {
+    model: model.id,
+    prompt: contents.join("\n"),
+    seed: state.seed,
+    nextId: () => state.nextId("call"),
+  });
+  if (toolCall) {
+    plan.choices = plan.choices.map(() => ({ tokens: [], text: "", finish: "stop" }));
+    plan.completionTokens = plan.choices.length * toolCallTokens(toolCall);
+  }
   return {
     model,
     plan,
+    ...(toolCall ? { toolCall } : {}),
     id: state.nextId("chatcmpl"),
     created: Math.floor(state.clock.now() / 1000),
     top: Number(body.top_logprobs ?? 0),
@@ -125,9 +147,11 @@ export function completionObject(chat: PreparedChat) {
     system_fingerprint: "fp_sluice_sim",
     choices: plan.choices.map((c, index) => ({
       index,
-      message: { role: "assistant", content: c.text, refusal: null },
+      message: chat.toolCall
+        ? toolCallMessage(chat.toolCall)
+        : { role: "assistant", content: c.text, refusal: null },
       logprobs: chat.logprobs ? logprobsOf(c, chat.top) : null,
-      finish_reason: c.finish,
+      finish_reason: chat.toolCall ? "tool_calls" : c.finish,
     })),
     usage: {
       prompt_tokens: plan.promptTokens,

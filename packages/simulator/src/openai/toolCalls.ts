@@ -1,0 +1,77 @@
+import { valueForSchema } from "../jsonSchemaValue.ts";
+import { hashString, seededRandom } from "../random.ts";
+import { countTokens } from "../tokens.ts";
+
+/** One function call the simulated model makes. */
+export interface SimToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+interface ToolsBody {
+  messages: unknown[];
+  tools?: unknown;
+  tool_choice?: unknown;
+}
+
+interface FunctionTool {
+  name: string;
+  parameters?: unknown;
+}
+
+function functionsOf(tools: unknown): FunctionTool[] {
+  if (!Array.isArray(tools)) return [];
+  return tools.flatMap((tool) => {
+    const fn = (tool as { function?: { name?: unknown; parameters?: unknown } } | null)?.function;
+    return typeof fn?.name === "string" ? [{ name: fn.name, parameters: fn.parameters }] : [];
+  });
+}
+
+// A forced choice always calls; "auto" calls on a fresh user turn and answers in text once a tool
+// result is back, which is what a tool-calling loop needs to terminate.
+function chosenTool(body: ToolsBody, tools: FunctionTool[]): FunctionTool | undefined {
+  const choice = body.tool_choice ?? "auto";
+  if (choice === "none" || tools.length === 0) return undefined;
+  if (typeof choice === "object" && choice !== null) {
+    const name = (choice as { function?: { name?: unknown } }).function?.name;
+    return tools.find((t) => t.name === name);
+  }
+  if (choice === "required") return tools[0];
+  const last = body.messages.at(-1) as { role?: unknown } | undefined;
+  return last?.role === "user" ? tools[0] : undefined;
+}
+
+/** The call the simulated model answers with, or undefined when it answers with text. */
+export function plannedToolCall(
+  body: ToolsBody,
+  context: { model: string; prompt: string; seed: number; nextId: () => string },
+): SimToolCall | undefined {
+  const tool = chosenTool(body, functionsOf(body.tools));
+  if (!tool) return undefined;
+  const random = seededRandom(
+    hashString(`${context.model}|tool|${tool.name}|${context.prompt}`, context.seed),
+  );
+  const args = valueForSchema(tool.parameters ?? { type: "object" }, random) ?? {};
+  return { id: context.nextId(), name: tool.name, arguments: JSON.stringify(args) };
+}
+
+/** Prompt tokens the declared tools add (their JSON, as providers inject it). */
+export function toolPromptTokens(tools: unknown): number {
+  return Array.isArray(tools) && tools.length > 0 ? countTokens(JSON.stringify(tools)) : 0;
+}
+
+/** Completion tokens of a tool call: its name and arguments. */
+export function toolCallTokens(call: SimToolCall): number {
+  return countTokens(call.name) + countTokens(call.arguments);
+}
+
+/** The assistant `message` of a choice that only calls a tool, in OpenAI's shape. */
+export function toolCallMessage(call: SimToolCall) {
+  return {
+    role: "assistant",
+    content: null,
+    refusal: null,
+    tool_calls: [{ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } }],
+  };
+}

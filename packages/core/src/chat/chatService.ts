@@ -1,5 +1,6 @@
 import type { Tenant } from "@sluice/db";
 import type { CascadeStreamMode } from "../cascade/cascadeStream.ts";
+import { SluiceError } from "../errors/sluiceError.ts";
 import { type Guards, guardedComplete, guardedEmbed } from "../limits/guardedCall.ts";
 import type { RateLimitState } from "../limits/rateLimiter.ts";
 import { toProviderRequest } from "../llm/chatRequestMapping.ts";
@@ -50,7 +51,14 @@ export function createChatService(guards: Guards): ChatService {
       const body = chatRequestSchema.parse({ ...fields, model: `cascade:${name}` });
       return guardedComplete(guards, tenant, toProviderRequest(body), context);
     },
-    stream: (tenant, body, options) => guardedStream(guards, tenant, toProviderRequest(body), options),
+    stream(tenant, body, options) {
+      // Chat streams carry one choice's deltas; merging several would interleave their text.
+      if ((body.n ?? 1) > 1)
+        throw new SluiceError("validation_error", "n: n > 1 is not supported with stream: true", {
+          details: { field: "n" },
+        });
+      return guardedStream(guards, tenant, toProviderRequest(body), options);
+    },
     embed: (tenant, body, context) =>
       guardedEmbed(
         guards,

@@ -3,8 +3,14 @@ import { runCascade } from "../cascade/cascadeEngine.ts";
 import { recordCascadeRun } from "../cascade/cascadeRecorder.ts";
 import type { CascadeRegistry } from "../cascade/cascadeRegistry.ts";
 import type { CascadeResult } from "../cascade/cascadeResult.ts";
+import { SluiceError } from "../errors/sluiceError.ts";
 import type { TokenUsage } from "../models/cost.ts";
-import type { FinishReason, ProviderChatRequest, TokenLogprob } from "../providers/provider.ts";
+import type {
+  FinishReason,
+  ProviderChatRequest,
+  ProviderChoice,
+  TokenLogprob,
+} from "../providers/provider.ts";
 import type { ModelCallContext, ModelClient } from "./modelClient.ts";
 
 /** A finished completion from a model or a cascade, in one shape. */
@@ -20,7 +26,26 @@ export interface Completion {
   latencyMs: number;
   cacheHit: boolean;
   logprobs?: TokenLogprob[];
+  /** Every choice in order (`n` of them); the first is `content`, `finishReason` and `logprobs` above. */
+  choices: ProviderChoice[];
   cascade?: CascadeResult;
+}
+
+/**
+ * Cascades validate and return one answer: `n > 1` and `logprobs: true` are refused before anything
+ * is spent, rather than silently answering with one choice or without the log probabilities.
+ */
+function assertCascadeable(request: ProviderChatRequest): void {
+  const field = (request.n ?? 1) > 1 ? "n" : request.logprobs === true ? "logprobs" : undefined;
+  if (!field) return;
+  const what = field === "n" ? "n > 1" : "logprobs: true";
+  throw new SluiceError(
+    "validation_error",
+    `${field}: ${what} is not supported for cascades (${request.model})`,
+    {
+      details: { field, model: request.model },
+    },
+  );
 }
 
 /** Completes a request whose model may be a plain model id or `cascade:<name>`; cascade runs are recorded. */
@@ -36,6 +61,7 @@ export async function complete(
 ): Promise<Completion> {
   const cascade = deps.cascades.resolve(request.model);
   if (cascade) {
+    assertCascadeable(request);
     const result = await runCascade(deps.models, { cascade, request, context });
     deps.onCascade?.(result);
     if (deps.db)
@@ -52,10 +78,12 @@ export async function complete(
       costMicros: result.totalCostMicros,
       latencyMs: result.latencyMs,
       cacheHit: false,
+      choices: [{ content: result.content, finishReason: result.finishReason }],
       cascade: result,
     };
   }
   const outcome = await deps.models.chat(request, context);
+  const { result } = outcome;
   return {
     content: outcome.result.content,
     finishReason: outcome.result.finishReason,
@@ -66,5 +94,13 @@ export async function complete(
     latencyMs: outcome.latencyMs,
     cacheHit: outcome.cacheHit,
     ...(outcome.result.logprobs ? { logprobs: outcome.result.logprobs } : {}),
+    // Results cached before choices were kept carry only the first.
+    choices: result.choices ?? [
+      {
+        content: result.content,
+        finishReason: result.finishReason,
+        ...(result.logprobs ? { logprobs: result.logprobs } : {}),
+      },
+    ],
   };
 }

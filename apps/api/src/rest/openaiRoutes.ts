@@ -3,6 +3,7 @@ import { type Request, Router } from "express";
 import { bearerToken } from "../auth/bearerToken.ts";
 import { requestIdOf } from "../http/requestId.ts";
 import type { ApiServices } from "../services.ts";
+import { completionChoices } from "./chatChoices.ts";
 import { streamChatCompletion } from "./chatStream.ts";
 import { rateLimitHeaders } from "./rateLimitHeaders.ts";
 
@@ -68,14 +69,7 @@ export function openaiRoutes(services: ApiServices): Router {
       object: "chat.completion",
       created: Math.floor(Date.now() / 1000),
       model: completion.requested,
-      choices: [
-        {
-          index: 0,
-          message: { role: "assistant", content: completion.content, refusal: null },
-          logprobs: null,
-          finish_reason: completion.finishReason,
-        },
-      ],
+      choices: completionChoices(completion, body.logprobs === true),
       usage: {
         prompt_tokens: completion.usage.inputTokens,
         completion_tokens: completion.usage.outputTokens,

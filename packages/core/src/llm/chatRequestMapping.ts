@@ -8,7 +8,9 @@ import type {
 import { type ChatMessage, type ChatRequest, maxTokensOf, messageText } from "../schemas/chatRequest.ts";
 
 function providerMessageOf(message: ChatMessage): ProviderMessage {
-  const base = { role: message.role, content: messageText(message) };
+  // A refused turn has its refusal as its only text: the model should still see what it said.
+  const refusal = message.role === "assistant" && message.content == null ? message.refusal : undefined;
+  const base = { role: message.role, content: refusal ?? messageText(message) };
   if (message.role === "tool") return { ...base, toolCallId: message.tool_call_id };
   if (message.role !== "assistant" || message.tool_calls === undefined) return base;
   return {

@@ -57,6 +57,8 @@ const assistantMessage = z
     role: z.literal("assistant"),
     content: messageContentSchema.nullable().optional(),
     name: identifierSchema.optional(),
+    // SDKs append the model's message to the history as received, `refusal: null` included.
+    refusal: boundedText(chatMessageLimits.textChars).nullable().optional(),
     tool_calls: z
       .array(toolCallSchema)
       .min(1, "must have at least 1 tool call")
@@ -64,8 +66,13 @@ const assistantMessage = z
       .optional(),
   })
   .superRefine((message, ctx) => {
-    if (message.tool_calls === undefined && (message.content === undefined || message.content === null)) {
-      ctx.addIssue({ code: "custom", path: ["content"], message: "is required unless tool_calls is given" });
+    const noContent = message.content === undefined || message.content === null;
+    if (noContent && message.tool_calls === undefined && typeof message.refusal !== "string") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["content"],
+        message: "is required unless tool_calls or refusal is given",
+      });
     }
   });
 

@@ -44,6 +44,15 @@ describe("parseChatRequest with tools", () => {
     expect(parseChatRequest(request)).toEqual(request);
   });
 
+  it("accepts a refused assistant turn as the SDK appends it, refusal included", () => {
+    const messages = [
+      { role: "user", content: "x" },
+      { role: "assistant", content: "fine", refusal: null },
+      { role: "assistant", content: null, refusal: "I can't help with that." },
+    ];
+    expect(parseChatRequest({ ...withTools, messages }).messages).toEqual(messages);
+  });
+
   it("accepts an assistant tool call with no content field", () => {
     const messages = [
       { role: "user", content: "x" },

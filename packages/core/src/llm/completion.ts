@@ -82,6 +82,12 @@ export async function complete(
       cascade: result,
     };
   }
+  if ((request.n ?? 1) > 1 && deps.models.registry.get(request.model).family === "anthropic") {
+    // Anthropic's API has no `n`: answering one choice (billed as one) would look like a short reply.
+    throw new SluiceError("validation_error", `n: n > 1 is not supported by ${request.model}`, {
+      details: { field: "n", model: request.model },
+    });
+  }
   const outcome = await deps.models.chat(request, context);
   const { result } = outcome;
   return {

@@ -53,6 +53,20 @@ describe("LLM runtime", () => {
     expect(plain.cascade).toBeUndefined();
   });
 
+  it("returns every choice of n, and refuses n > 1 where it cannot be honoured", async () => {
+    const three = await runtime.complete({ ...ask("sim-small"), n: 3 });
+    expect(three.choices).toHaveLength(3);
+    expect(three.choices[0]?.content).toBe(three.content);
+    await expect(runtime.complete({ ...ask("cascade:simulator"), n: 2 })).rejects.toMatchObject({
+      code: "validation_error",
+      details: { field: "n" },
+    });
+    await expect(runtime.complete({ ...ask("claude-sonnet-4-5"), n: 2 })).rejects.toMatchObject({
+      code: "validation_error",
+      details: { field: "n" },
+    });
+  });
+
   it("knows cascades from defaults, configuration and the cascades file", () => {
     expect(
       runtime.cascades

@@ -8,11 +8,11 @@ function tokenLogprob(t: { token: string; logprob: number }) {
   return { token: t.token, logprob: t.logprob, bytes: [...utf8.encode(t.token)] };
 }
 
-/** A choice's `logprobs` object, or null when the request did not ask for them. */
+/** A choice's `logprobs` object, or null when not asked for or the model gives none (Anthropic's). */
 function choiceLogprobs(logprobs: TokenLogprob[] | undefined, asked: boolean) {
-  if (!asked) return null;
+  if (!asked || !logprobs) return null;
   return {
-    content: (logprobs ?? []).map((t) => ({
+    content: logprobs.map((t) => ({
       ...tokenLogprob(t),
       top_logprobs: (t.top ?? []).map(tokenLogprob),
     })),

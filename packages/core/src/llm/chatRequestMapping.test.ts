@@ -52,4 +52,42 @@ describe("toProviderRequest", () => {
       messages: [{ role: "user", content: "x" }],
     });
   });
+
+  it("maps tools, tool choice, assistant tool calls, tool results and refusals", () => {
+    const call = {
+      id: "c1",
+      type: "function",
+      function: { name: "get_weather", arguments: '{"city":"Oslo"}' },
+    };
+    const request = parseChatRequest({
+      model: "gpt-4o",
+      messages: [
+        { role: "user", content: "weather?" },
+        { role: "assistant", content: null, tool_calls: [call] },
+        { role: "tool", tool_call_id: "c1", content: "3C" },
+        { role: "assistant", content: null, refusal: "no" },
+      ],
+      tools: [
+        { type: "function", function: { name: "get_weather", parameters: { type: "object" }, strict: true } },
+      ],
+      tool_choice: { type: "function", function: { name: "get_weather" } },
+      parallel_tool_calls: false,
+    });
+    expect(toProviderRequest(request)).toEqual({
+      model: "gpt-4o",
+      messages: [
+        { role: "user", content: "weather?" },
+        {
+          role: "assistant",
+          content: "",
+          toolCalls: [{ id: "c1", name: "get_weather", arguments: '{"city":"Oslo"}' }],
+        },
+        { role: "tool", content: "3C", toolCallId: "c1" },
+        { role: "assistant", content: "no" },
+      ],
+      tools: [{ name: "get_weather", parameters: { type: "object" }, strict: true }],
+      toolChoice: { name: "get_weather" },
+      parallelToolCalls: false,
+    });
+  });
 });

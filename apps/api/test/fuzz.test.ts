@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { chatRequestSchema, customIdSchema, ticketInputSchema } from "@sluice/core";
+import { customIdSchema, ticketInputSchema } from "@sluice/core";
 import { useTestDatabase } from "@sluice/db/testing";
 import fc from "fast-check";
 import { pino } from "pino";
@@ -18,6 +18,7 @@ import { type FuzzClient, fuzzClient } from "./fuzz/fuzzClient.ts";
 import { type FuzzRequest, fuzzStats } from "./fuzz/fuzzHttp.ts";
 import { procedureTargets, type RestTarget, restTargets } from "./fuzz/fuzzTargets.ts";
 import { hostileValue } from "./fuzz/hostileValues.ts";
+import { fuzzChatRequestSchema } from "./fuzz/inputShapes.ts";
 import { accepts, oneBadAmong, refusedBy, validJob, wholeLine } from "./fuzz/invalidInputs.ts";
 import { malformedBodies, malformedQueryInputs } from "./fuzz/malformedBodies.ts";
 import { withUnknownField } from "./fuzz/mutations.ts";
@@ -222,7 +223,7 @@ describe("never a partial write", () => {
         (await client.rest("POST", "/v1/batches", { name: "draft", model: "sim-small" })).body,
       );
       before = await storedState(t.db);
-      const line = z.strictObject({ custom_id: customIdSchema, body: chatRequestSchema });
+      const line = z.strictObject({ custom_id: customIdSchema, body: fuzzChatRequestSchema });
       const path = `/v1/batches/${id}/requests`;
       const auth = bearer(ctx.tenantKey);
       await fc.assert(

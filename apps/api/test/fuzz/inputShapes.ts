@@ -1,16 +1,36 @@
 import {
+  assistantMessageSchema,
+  chatRequestLimits,
   chatRequestSchema,
   createBatchInputSchema,
   customIdSchema,
   embeddingsRequestSchema,
   enqueueInputSchema,
+  plainMessageSchema,
   ticketInputSchema,
 } from "@sluice/core";
 import { z } from "zod";
 import type { TestApi } from "../testApi.ts";
 
+const { tool_choice: _toolChoice, ...requestFields } = chatRequestSchema.shape;
+
+/**
+ * Chat requests shaped so that generated ones are mostly valid: a `tool` message must answer an
+ * earlier call and `tool_choice` needs `tools`, which random values almost never satisfy, so
+ * neither is generated (tool calling has its own tests). Parsing still runs the real schema.
+ */
+export const fuzzChatRequestSchema = z
+  .strictObject({
+    ...requestFields,
+    messages: z
+      .array(z.discriminatedUnion("role", [plainMessageSchema, assistantMessageSchema]))
+      .min(1)
+      .max(chatRequestLimits.messages),
+  })
+  .refine((request) => chatRequestSchema.safeParse(request).success, "must be a valid chat request");
+
 /** One line of batch input (OpenAI's batch-file shape). */
-const batchLine = z.strictObject({ custom_id: customIdSchema, body: chatRequestSchema });
+const batchLine = z.strictObject({ custom_id: customIdSchema, body: fuzzChatRequestSchema });
 
 /**
  * Narrower schemas than the procedures' own, to shape fuzzed inputs by: each job kind with its own
@@ -28,12 +48,12 @@ export function inputShapes(api: TestApi): Record<string, unknown> {
   return {
     "jobs.enqueue": enqueue,
     "POST /v1/jobs": enqueue,
-    "cascade.run": z.strictObject({ name: z.enum(cascades), request: chatRequestSchema }),
+    "cascade.run": z.strictObject({ name: z.enum(cascades), request: fuzzChatRequestSchema }),
     "tickets.create": z.strictObject({ tickets: z.array(ticketInputSchema).min(1).max(5) }),
     "batches.create": createBatch,
     "POST /v1/batches": createBatch,
     "batches.addRequests": requests.extend({ id: z.uuid() }),
-    "POST /v1/chat/completions": chatRequestSchema,
+    "POST /v1/chat/completions": fuzzChatRequestSchema,
     "POST /v1/embeddings": embeddingsRequestSchema,
     "POST /v1/batches/:id/requests": requests,
     "POST /v1/batches/:id/requests line": batchLine,

@@ -35,7 +35,8 @@ export const messageContentSchema = z.union(
   { error: "must be a non-empty string or an array of text parts" },
 );
 
-const textMessage = z.strictObject({
+/** A system, developer or user message. */
+export const plainMessageSchema = z.strictObject({
   role: z.enum(["system", "developer", "user"]),
   content: messageContentSchema,
   name: identifierSchema.optional(),
@@ -52,7 +53,8 @@ export const toolCallSchema = z.strictObject({
 });
 
 // An assistant turn that only calls tools has no text, so its content may then be null or absent.
-const assistantMessage = z
+/** An assistant message: text, tool calls, or a refusal. */
+export const assistantMessageSchema = z
   .strictObject({
     role: z.literal("assistant"),
     content: messageContentSchema.nullable().optional(),
@@ -84,8 +86,8 @@ const toolResultMessage = z.strictObject({
 
 /** One message of a chat conversation, discriminated by `role`. */
 export const chatMessageSchema = z.discriminatedUnion("role", [
-  textMessage,
-  assistantMessage,
+  plainMessageSchema,
+  assistantMessageSchema,
   toolResultMessage,
 ]);
 

@@ -1,4 +1,5 @@
 export {
+  assistantMessageSchema,
   type ChatMessage,
   type ChatRole,
   chatMessageLimits,
@@ -6,6 +7,7 @@ export {
   type MessageContent,
   messageContentSchema,
   messageText,
+  plainMessageSchema,
   type ToolCall,
   textPartSchema,
   toolCallSchema,

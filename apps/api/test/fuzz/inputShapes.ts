@@ -12,12 +12,17 @@ import {
 import { z } from "zod";
 import type { TestApi } from "../testApi.ts";
 
-const { tool_choice: _toolChoice, ...requestFields } = chatRequestSchema.shape;
+const {
+  tool_choice: _toolChoice,
+  parallel_tool_calls: _parallel,
+  ...requestFields
+} = chatRequestSchema.shape;
 
 /**
  * Chat requests shaped so that generated ones are mostly valid: a `tool` message must answer an
- * earlier call and `tool_choice` needs `tools`, which random values almost never satisfy, so
- * neither is generated (tool calling has its own tests). Parsing still runs the real schema.
+ * earlier call, and `tool_choice` and `parallel_tool_calls` need `tools`, which random values
+ * almost never satisfy, so none is generated (tool calling has its own tests). Parsing still runs
+ * the real schema.
  */
 export const fuzzChatRequestSchema = z
   .strictObject({

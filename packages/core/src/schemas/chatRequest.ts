@@ -37,6 +37,7 @@ type ToolFields = {
   model: string;
   tools?: ToolDefinition[] | undefined;
   tool_choice?: ToolChoice | undefined;
+  parallel_tool_calls?: boolean | undefined;
   stream?: boolean | undefined;
 };
 
@@ -61,6 +62,9 @@ function checkTools(request: ToolFields, ctx: z.RefinementCtx): void {
       path: ["tool_choice", "function", "name"],
       message: `must name a declared tool (not "${choice.function.name}")`,
     });
+  }
+  if (request.parallel_tool_calls !== undefined && request.tools === undefined) {
+    ctx.addIssue({ code: "custom", path: ["parallel_tool_calls"], message: "requires tools" });
   }
   if (request.tools === undefined) return;
   // Streamed tool-call deltas and tool calls inside cascades are not built yet; refusing beats dropping.
@@ -216,7 +220,7 @@ export const chatRequestSchema = z
     whenFieldsValid("stream_options", "stream"),
   )
 
-  .superRefine(checkTools, whenFieldsValid("tools", "tool_choice", "stream", "model"))
+  .superRefine(checkTools, whenFieldsValid("tools", "tool_choice", "parallel_tool_calls", "stream", "model"))
   .superRefine(checkToolResults, whenFieldsValid("messages"));
 
 /** A validated chat completion request. */

@@ -103,6 +103,11 @@ describe("parseChatRequest with tools", () => {
     ["an unknown tool_choice", { ...withTools, tool_choice: "always" }, "tool_choice"],
     ["tool_choice without tools", { ...withTools, tools: undefined, tool_choice: "auto" }, "tool_choice"],
     [
+      "parallel_tool_calls without tools",
+      { ...withTools, tools: undefined, parallel_tool_calls: true },
+      "parallel_tool_calls",
+    ],
+    [
       "a non-boolean parallel_tool_calls",
       { ...withTools, parallel_tool_calls: "yes" },
       "parallel_tool_calls",

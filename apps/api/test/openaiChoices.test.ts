@@ -1,18 +1,11 @@
 import { useTestDatabase } from "@sluice/db/testing";
-import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AppRouter } from "../src/root.ts";
-import { eventSourceClient, startTestApi, type TestApi } from "./testApi.ts";
+import { useOpenAiApi } from "./support/openaiClient.ts";
+import { eventSourceClient } from "./testApi.ts";
 
 const t = useTestDatabase();
-let api: TestApi;
-let client: OpenAI;
-
-beforeAll(async () => {
-  api = await startTestApi(t);
-  client = new OpenAI({ apiKey: api.a.key, baseURL: `${api.url}/v1`, maxRetries: 0 });
-});
-afterAll(() => api.close());
+const ctx = useOpenAiApi(t);
 
 const costOf = (r: unknown) => (r as { sluice: { cost_micros: number } }).sluice.cost_micros;
 const messages = [{ role: "user" as const, content: "Name three colours" }];
@@ -29,8 +22,8 @@ async function refusal(request: Promise<unknown>): Promise<{ status?: number; me
 
 describe("n and logprobs on /v1/chat/completions with the official SDK", () => {
   it("returns n choices with indexes 0..n-1, usage and cost covering all of them", async () => {
-    const one = await client.chat.completions.create({ model: "sim-small", messages });
-    const three = await client.chat.completions.create({
+    const one = await ctx.client.chat.completions.create({ model: "sim-small", messages });
+    const three = await ctx.client.chat.completions.create({
       model: "sim-small",
       messages,
       n: 3,
@@ -51,7 +44,7 @@ describe("n and logprobs on /v1/chat/completions with the official SDK", () => {
   });
 
   it("returns per-token logprobs with top_logprobs alternatives in OpenAI's shape", async () => {
-    const r = await client.chat.completions.create({
+    const r = await ctx.client.chat.completions.create({
       model: "sim-small",
       messages,
       logprobs: true,
@@ -69,14 +62,14 @@ describe("n and logprobs on /v1/chat/completions with the official SDK", () => {
   });
 
   it("answers plain requests with one choice and logprobs null", async () => {
-    const r = await client.chat.completions.create({ model: "sim-small", messages });
+    const r = await ctx.client.chat.completions.create({ model: "sim-small", messages });
     expect(r.choices).toHaveLength(1);
     expect(r.choices[0]).toMatchObject({ index: 0, logprobs: null, finish_reason: "stop" });
   });
 
   it("refuses n > 1 with stream: true, naming the field", async () => {
     const error = await refusal(
-      client.chat.completions.create({ model: "sim-small", messages, n: 2, stream: true }),
+      ctx.client.chat.completions.create({ model: "sim-small", messages, n: 2, stream: true }),
     );
     expect(error.status).toBe(400);
     expect(error.message).toContain("n > 1 is not supported with stream: true");
@@ -84,12 +77,12 @@ describe("n and logprobs on /v1/chat/completions with the official SDK", () => {
 
   it("refuses n > 1 and logprobs for a cascade, naming the field", async () => {
     const many = await refusal(
-      client.chat.completions.create({ model: "cascade:simulator", messages, n: 2 }),
+      ctx.client.chat.completions.create({ model: "cascade:simulator", messages, n: 2 }),
     );
     expect(many.status).toBe(400);
     expect(many.message).toContain("n > 1 is not supported for cascades");
     const withLogprobs = await refusal(
-      client.chat.completions.create({ model: "cascade:simulator", messages, logprobs: true }),
+      ctx.client.chat.completions.create({ model: "cascade:simulator", messages, logprobs: true }),
     );
     expect(withLogprobs.status).toBe(400);
     expect(withLogprobs.message).toContain("logprobs: true is not supported for cascades");
@@ -97,8 +90,8 @@ describe("n and logprobs on /v1/chat/completions with the official SDK", () => {
 
   it("gives typed tRPC clients every choice of chat.complete", async () => {
     const trpc = eventSourceClient<AppRouter>({
-      url: `${api.url}/trpc`,
-      headers: { authorization: `Bearer ${api.a.key}` },
+      url: `${ctx.api.url}/trpc`,
+      headers: { authorization: `Bearer ${ctx.api.a.key}` },
     });
     const completion = await trpc.chat.complete.mutate({ model: "sim-small", messages, n: 2 });
     expect(completion.choices).toHaveLength(2);

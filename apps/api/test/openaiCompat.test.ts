@@ -1,21 +1,14 @@
 import { useTestDatabase } from "@sluice/db/testing";
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApi, type TestApi } from "./testApi.ts";
+import { describe, expect, it } from "vitest";
+import { useOpenAiApi } from "./support/openaiClient.ts";
 
 const t = useTestDatabase();
-let api: TestApi;
-let client: OpenAI;
-
-beforeAll(async () => {
-  api = await startTestApi(t);
-  client = new OpenAI({ apiKey: api.a.key, baseURL: `${api.url}/v1`, maxRetries: 0 });
-});
-afterAll(() => api.close());
+const ctx = useOpenAiApi(t);
 
 describe("OpenAI-compatible REST with the official SDK", () => {
   it("completes, with usage and the sluice extension", async () => {
-    const r = await client.chat.completions.create({
+    const r = await ctx.client.chat.completions.create({
       model: "gpt-4o-mini",
       messages: [{ role: "user", content: "Hello" }],
     });
@@ -28,7 +21,7 @@ describe("OpenAI-compatible REST with the official SDK", () => {
   });
 
   it("answers a cascade model name and says which tier answered", async () => {
-    const r = await client.chat.completions.create({
+    const r = await ctx.client.chat.completions.create({
       model: "cascade:simulator",
       messages: [{ role: "user", content: "Hello there" }],
     });
@@ -42,7 +35,7 @@ describe("OpenAI-compatible REST with the official SDK", () => {
 
   it("streams with usage at the end, for a model and for a cascade", async () => {
     for (const model of ["sim-small", "cascade:simulator"]) {
-      const stream = await client.chat.completions.create({
+      const stream = await ctx.client.chat.completions.create({
         model,
         messages: [{ role: "user", content: "Stream please" }],
         stream: true,
@@ -63,9 +56,9 @@ describe("OpenAI-compatible REST with the official SDK", () => {
   });
 
   it("sends the same rate-limit headers on streamed and plain completions", async () => {
-    const limited = await api.tenant("headers", "tenant", { rateLimitRpm: 100, rateLimitTpm: 50_000 });
+    const limited = await ctx.api.tenant("headers", "tenant", { rateLimitRpm: 100, rateLimitTpm: 50_000 });
     const call = async (stream: boolean) => {
-      const response = await fetch(`${api.url}/v1/chat/completions`, {
+      const response = await fetch(`${ctx.api.url}/v1/chat/completions`, {
         method: "POST",
         headers: { authorization: `Bearer ${limited.key}`, "content-type": "application/json" },
         body: JSON.stringify({ model: "sim-small", messages: [{ role: "user", content: "Hi" }], stream }),
@@ -83,22 +76,22 @@ describe("OpenAI-compatible REST with the official SDK", () => {
   });
 
   it("embeds and lists models including cascades", async () => {
-    const e = await client.embeddings.create({
+    const e = await ctx.client.embeddings.create({
       model: "text-embedding-3-small",
       input: ["a", "b"],
       dimensions: 16,
     });
     expect(e.data.map((d) => d.embedding.length)).toEqual([16, 16]);
     const ids: string[] = [];
-    for await (const m of client.models.list()) ids.push(m.id);
+    for await (const m of ctx.client.models.list()) ids.push(m.id);
     expect(ids).toEqual(expect.arrayContaining(["gpt-4o-mini", "cascade:simulator"]));
   });
 
   it("answers bad input with 400 listing paths and the request id", async () => {
-    const r = await fetch(`${api.url}/v1/chat/completions`, {
+    const r = await fetch(`${ctx.api.url}/v1/chat/completions`, {
       method: "POST",
       headers: {
-        authorization: `Bearer ${api.a.key}`,
+        authorization: `Bearer ${ctx.api.a.key}`,
         "content-type": "application/json",
         "x-request-id": "bad-1",
       },
@@ -112,9 +105,9 @@ describe("OpenAI-compatible REST with the official SDK", () => {
     expect(body.error.code).toBe("validation_error");
     expect(body.error.details.issues.map((i) => i.path).sort()).toEqual(["messages", "temperature"]);
     expect(body.request_id).toBe("bad-1");
-    const broken = await fetch(`${api.url}/v1/chat/completions`, {
+    const broken = await fetch(`${ctx.api.url}/v1/chat/completions`, {
       method: "POST",
-      headers: { authorization: `Bearer ${api.a.key}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${ctx.api.a.key}`, "content-type": "application/json" },
       body: "{nope",
     });
     expect([broken.status, ((await broken.json()) as { error: { code: string } }).error.code]).toEqual([
@@ -128,15 +121,15 @@ describe("OpenAI-compatible REST with the official SDK", () => {
       {},
       { authorization: "Bearer slk_AAAAAAAA_nopenopenopenopenopenopenopenope123" },
     ]) {
-      const r = await fetch(`${api.url}/v1/models`, { headers });
+      const r = await fetch(`${ctx.api.url}/v1/models`, { headers });
       expect(r.status).toBe(401);
       expect(((await r.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
     }
   });
 
   it("returns 429 with Retry-After past the rate limit and 402 once the budget is spent", async () => {
-    const limited = await api.tenant("limited", "tenant", { rateLimitRpm: 2 });
-    const sdk = new OpenAI({ apiKey: limited.key, baseURL: `${api.url}/v1`, maxRetries: 0 });
+    const limited = await ctx.api.tenant("limited", "tenant", { rateLimitRpm: 2 });
+    const sdk = new OpenAI({ apiKey: limited.key, baseURL: `${ctx.api.url}/v1`, maxRetries: 0 });
     const ask = () =>
       sdk.chat.completions.create({ model: "sim-small", messages: [{ role: "user", content: "x" }] });
     await ask();
@@ -147,8 +140,8 @@ describe("OpenAI-compatible REST with the official SDK", () => {
       Number((error as InstanceType<typeof OpenAI.RateLimitError>).headers.get("retry-after")),
     ).toBeGreaterThan(0);
 
-    const poor = await api.tenant("poor", "tenant", { dailyBudgetMicros: 3_000 });
-    const broke = new OpenAI({ apiKey: poor.key, baseURL: `${api.url}/v1`, maxRetries: 0 });
+    const poor = await ctx.api.tenant("poor", "tenant", { dailyBudgetMicros: 3_000 });
+    const broke = new OpenAI({ apiKey: poor.key, baseURL: `${ctx.api.url}/v1`, maxRetries: 0 });
     // sim-small can produce up to 16,384 output tokens at $0.40/M: about 6,600 micro-dollars at most.
     const tooBig = await broke.chat.completions
       .create({ model: "sim-small", messages: [{ role: "user", content: "x" }] })

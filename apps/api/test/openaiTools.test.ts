@@ -1,17 +1,10 @@
 import { useTestDatabase } from "@sluice/db/testing";
-import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApi, type TestApi } from "./testApi.ts";
+import type OpenAI from "openai";
+import { describe, expect, it } from "vitest";
+import { useOpenAiApi } from "./support/openaiClient.ts";
 
 const t = useTestDatabase();
-let api: TestApi;
-let client: OpenAI;
-
-beforeAll(async () => {
-  api = await startTestApi(t);
-  client = new OpenAI({ apiKey: api.a.key, baseURL: `${api.url}/v1`, maxRetries: 0 });
-});
-afterAll(() => api.close());
+const ctx = useOpenAiApi(t);
 
 const weather: OpenAI.ChatCompletionTool = {
   type: "function",
@@ -29,9 +22,9 @@ const clock: OpenAI.ChatCompletionTool = { type: "function", function: { name: "
 
 /** The body and status of a raw request, to read Sluice's validation issues. */
 async function post(body: unknown) {
-  const response = await fetch(`${api.url}/v1/chat/completions`, {
+  const response = await fetch(`${ctx.api.url}/v1/chat/completions`, {
     method: "POST",
-    headers: { authorization: `Bearer ${api.a.key}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${ctx.api.a.key}`, "content-type": "application/json" },
     body: JSON.stringify(body),
   });
   const json = (await response.json()) as {
@@ -47,7 +40,7 @@ async function post(body: unknown) {
 describe("tool calling through the OpenAI SDK", () => {
   it("runs a whole loop: the model calls a tool, gets its result, and answers in text", async () => {
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "Weather in Oslo?" }];
-    const first = await client.chat.completions.create({
+    const first = await ctx.client.chat.completions.create({
       model: "gpt-4o-mini",
       messages,
       tools: [weather, clock],
@@ -62,7 +55,7 @@ describe("tool calling through the OpenAI SDK", () => {
     expect(first.usage?.completion_tokens).toBeGreaterThan(0);
 
     messages.push(asked.message, { role: "tool", tool_call_id: call.id, content: '{"temp_c": 3}' });
-    const answer = await client.chat.completions.create({
+    const answer = await ctx.client.chat.completions.create({
       model: "gpt-4o-mini",
       messages,
       tools: [weather, clock],
@@ -73,7 +66,7 @@ describe("tool calling through the OpenAI SDK", () => {
   });
 
   it("calls the tool tool_choice names", async () => {
-    const r = await client.chat.completions.create({
+    const r = await ctx.client.chat.completions.create({
       model: "gpt-4o-mini",
       messages: [{ role: "user", content: "What time is it in Oslo?" }],
       tools: [weather, clock],
@@ -89,7 +82,7 @@ describe("tool calling through the OpenAI SDK", () => {
 
   it("keeps answers to different tools apart in the response cache", async () => {
     const ask = (tools: OpenAI.ChatCompletionTool[]) =>
-      client.chat.completions.create({
+      ctx.client.chat.completions.create({
         model: "gpt-4o-mini",
         temperature: 0,
         messages: [{ role: "user", content: "Cache me with tools" }],

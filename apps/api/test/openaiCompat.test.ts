@@ -55,6 +55,26 @@ describe("OpenAI-compatible REST with the official SDK", () => {
     }
   });
 
+  it("accepts reasoning_effort, service_tier, prediction and text modalities; refuses blank content", async () => {
+    const r = await ctx.client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "Rewrite: the cat sat" }],
+      reasoning_effort: "low",
+      service_tier: "auto",
+      prediction: { type: "content", content: "the cat sat" },
+      modalities: ["text"],
+    });
+    expect(r.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    const error = await ctx.client.chat.completions
+      .create({ model: "gpt-4o-mini", messages: [{ role: "user", content: " \n " }] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+      code: "validation_error",
+      details: { issues: [{ path: "messages.0.content", message: "must not be only whitespace" }] },
+    });
+  });
+
   it("sends the same rate-limit headers on streamed and plain completions", async () => {
     const limited = await ctx.api.tenant("headers", "tenant", { rateLimitRpm: 100, rateLimitTpm: 50_000 });
     const call = async (stream: boolean) => {

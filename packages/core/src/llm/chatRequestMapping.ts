@@ -74,5 +74,8 @@ export function toProviderRequest(request: ChatRequest): ProviderChatRequest {
     ...(tools === undefined ? {} : { tools }),
     ...(toolChoice === undefined ? {} : { toolChoice }),
     ...(request.parallel_tool_calls === undefined ? {} : { parallelToolCalls: request.parallel_tool_calls }),
+    ...(request.reasoning_effort === undefined ? {} : { reasoningEffort: request.reasoning_effort }),
+    ...(request.service_tier === undefined ? {} : { serviceTier: request.service_tier }),
+    ...(request.prediction === undefined ? {} : { prediction: request.prediction }),
   };
 }

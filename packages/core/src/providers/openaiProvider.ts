@@ -112,6 +112,9 @@ export function toParams(request: ProviderChatRequest): ChatCompletionCreatePara
     ...(request.logprobs ? { logprobs: true, top_logprobs: request.topLogprobs ?? 0 } : {}),
     ...(request.n === undefined ? {} : { n: request.n }),
     ...(request.seed === undefined ? {} : { seed: request.seed }),
+    ...(request.reasoningEffort === undefined ? {} : { reasoning_effort: request.reasoningEffort }),
+    ...(request.serviceTier === undefined ? {} : { service_tier: request.serviceTier }),
+    ...(request.prediction === undefined ? {} : { prediction: request.prediction }),
     ...toolParamsOf(request),
     ...(format === undefined || format.type === "text"
       ? {}

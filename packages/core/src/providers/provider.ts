@@ -53,6 +53,12 @@ export interface ProviderChatRequest {
   tools?: ProviderTool[];
   toolChoice?: ProviderToolChoice;
   parallelToolCalls?: boolean;
+  /** OpenAI reasoning models' effort (OpenAI-wire providers only). */
+  reasoningEffort?: "minimal" | "low" | "medium" | "high";
+  /** OpenAI's processing tier (OpenAI-wire providers only). */
+  serviceTier?: "auto" | "default" | "flex" | "priority" | "scale";
+  /** Text the answer is expected to mostly repeat, for faster generation (OpenAI-wire providers only). */
+  prediction?: { type: "content"; content: string | { type: "text"; text: string }[] };
 }
 
 /** Why generation stopped. */

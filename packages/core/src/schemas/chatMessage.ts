@@ -23,17 +23,25 @@ export const textPartSchema = z.strictObject({
   text: boundedText(chatMessageLimits.textChars),
 });
 
-/** Message content: a non-empty string or a non-empty array of text parts. */
-export const messageContentSchema = z.union(
-  [
-    boundedText(chatMessageLimits.textChars),
-    z
-      .array(textPartSchema)
-      .min(1, "must have at least 1 text part")
-      .max(chatMessageLimits.contentParts, `must have at most ${chatMessageLimits.contentParts} parts`),
-  ],
-  { error: "must be a non-empty string or an array of text parts" },
-);
+const blank = (text: string) => text.trim().length === 0;
+
+/** Message content: a string or a non-empty array of text parts, with more than whitespace in it. */
+export const messageContentSchema = z
+  .union(
+    [
+      boundedText(chatMessageLimits.textChars),
+      z
+        .array(textPartSchema)
+        .min(1, "must have at least 1 text part")
+        .max(chatMessageLimits.contentParts, `must have at most ${chatMessageLimits.contentParts} parts`),
+    ],
+    { error: "must be a non-empty string or an array of text parts" },
+  )
+  .refine(
+    (content) => (typeof content === "string" ? !blank(content) : !content.every((part) => blank(part.text))),
+    // Only content that is otherwise valid is judged blank: one issue per problem.
+    { message: "must not be only whitespace", when: (payload) => payload.issues.length === 0 },
+  );
 
 /** A system, developer or user message. */
 export const plainMessageSchema = z.strictObject({

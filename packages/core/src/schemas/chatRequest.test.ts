@@ -108,6 +108,20 @@ describe("parseChatRequest rejects", () => {
       { ...minimal, messages: [user([{ type: "text", text: "" }])] },
       "messages.0.content.0.text",
     ],
+    ["content that is only whitespace", { ...minimal, messages: [user(" \n\t ")] }, "messages.0.content"],
+    [
+      "text parts that are only whitespace",
+      {
+        ...minimal,
+        messages: [
+          user([
+            { type: "text", text: " " },
+            { type: "text", text: "\n" },
+          ]),
+        ],
+      },
+      "messages.0.content",
+    ],
     ["a null byte in content", { ...minimal, messages: [user("a\u0000b")] }, "messages.0.content"],
     [
       "a null byte in a text part",

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type ChatMessage, chatMessageSchema } from "./chatMessage.ts";
+import { type ChatMessage, chatMessageSchema, messageContentSchema } from "./chatMessage.ts";
 import { whenFieldsValid } from "./crossFieldCheck.ts";
 import { boundedText, identifierSchema, jsonObjectSchema, modelNameSchema } from "./textFields.ts";
 import { parseOrThrow, withoutNullFields } from "./validationError.ts";
@@ -179,6 +179,16 @@ export const chatRequestSchema = z
       .optional(),
     tool_choice: toolChoiceSchema.optional(),
     parallel_tool_calls: z.boolean().optional(),
+    // Passed to OpenAI-wire providers, which take them; Anthropic models ignore them (docs/api.md).
+    reasoning_effort: z.enum(["minimal", "low", "medium", "high"]).optional(),
+    service_tier: z.enum(["auto", "default", "flex", "priority", "scale"]).optional(),
+    prediction: z.strictObject({ type: z.literal("content"), content: messageContentSchema }).optional(),
+    modalities: z
+      .array(z.enum(["text", "audio"]))
+      .min(1, "must have at least 1 modality")
+      .max(2, "must have at most 2 modalities")
+      .refine((modalities) => !modalities.includes("audio"), 'audio output is not supported; send ["text"]')
+      .optional(),
     user: boundedText(chatRequestLimits.userChars).optional(),
     metadata: z
       .record(

@@ -25,10 +25,10 @@ describe("request options OpenAI-wire providers take", () => {
   });
 
   it("leaves them out of Anthropic requests, which have no such options", () => {
-    const params = anthropicParams({
-      ...toProviderRequest(parseChatRequest(body)),
-      model: "claude-haiku-4-5",
-    });
+    const params = anthropicParams(
+      { ...toProviderRequest(parseChatRequest(body)), model: "claude-haiku-4-5" },
+      1024,
+    );
     for (const key of ["reasoning_effort", "service_tier", "prediction", "modalities"])
       expect(params).not.toHaveProperty(key);
   });

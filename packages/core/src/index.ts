@@ -111,14 +111,17 @@ export type {
   Provider,
   ProviderChatRequest,
   ProviderChatResult,
+  ProviderContentPart,
   ProviderEmbeddingsRequest,
   ProviderEmbeddingsResult,
+  ProviderImageSource,
   ProviderMessage,
   ProviderTool,
   ProviderToolCall,
   ProviderToolChoice,
   ResponseFormat,
   TokenLogprob,
+  ToolCallDelta,
 } from "./providers/provider.ts";
 export { abortError, isAbort, retryAfterMsOf, toSluiceError } from "./providers/providerErrors.ts";
 export { createProviderRegistry, type ProviderRegistry } from "./providers/providerRegistry.ts";

@@ -69,7 +69,7 @@ export async function* streamCascade(
         if (event.type === "delta") {
           text += event.text;
           if (mode === "optimistic") yield event;
-        } else done = event;
+        } else if (event.type === "done") done = event;
       }
     } catch (error) {
       if (isAbort(error) || signal.aborted) throw abortError(signal);

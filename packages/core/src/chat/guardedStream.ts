@@ -5,7 +5,7 @@ import { admitChat, type Guards } from "../limits/guardedCall.ts";
 import type { RateLimitState } from "../limits/rateLimiter.ts";
 import type { ModelCallContext } from "../llm/modelClient.ts";
 import type { TokenUsage } from "../models/cost.ts";
-import type { FinishReason, ProviderChatRequest } from "../providers/provider.ts";
+import type { FinishReason, ProviderChatRequest, ToolCallDelta } from "../providers/provider.ts";
 
 /** How a streamed answer ended, from a plain model or a cascade. */
 export interface ChatStreamFinish {
@@ -24,6 +24,7 @@ export interface ChatStreamFinish {
 export type GuardedStreamEvent =
   | { type: "attempt"; tier: number; model: string }
   | { type: "delta"; text: string }
+  | ToolCallDelta
   | { type: "retract"; model: string; reason: string }
   | { type: "done"; finish: ChatStreamFinish };
 
@@ -109,7 +110,7 @@ async function* chatEvents(
     throw new Error("the cascade stream ended without a result");
   }
   for await (const event of guards.runtime.models.stream(request, context)) {
-    if (event.type === "delta") {
+    if (event.type === "delta" || event.type === "tool_call") {
       yield event;
       continue;
     }

@@ -8,6 +8,7 @@ import type {
   ProviderChatRequest,
   ProviderChatResult,
   ProviderEmbeddingsRequest,
+  ToolCallDelta,
 } from "../providers/provider.ts";
 import { abortError, isAbort } from "../providers/providerErrors.ts";
 import type { ProviderRegistry } from "../providers/providerRegistry.ts";
@@ -47,6 +48,7 @@ export interface ChatOutcome {
 /** Stream events with the accounting added to the final one. */
 export type ModelStreamEvent =
   | { type: "delta"; text: string }
+  | ToolCallDelta
   | {
       type: "done";
       finishReason: FinishReason;
@@ -258,7 +260,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
       let next = first;
       while (!next.done) {
         const event = next.value;
-        if (event.type === "delta") {
+        if (event.type === "delta" || event.type === "tool_call") {
           ttftMs ??= now() - started;
           yield event;
         } else {

@@ -8,10 +8,34 @@ export interface ProviderToolCall {
   arguments: string;
 }
 
-/** One chat message as providers receive it (content already flattened to text). */
+/** Where an image comes from: a URL the provider fetches, or the bytes themselves. */
+export type ProviderImageSource =
+  | { kind: "url"; url: string }
+  | { kind: "base64"; mediaType: string; data: string };
+
+/** One part of a message's content beyond plain text (images, audio, files), in input order. */
+export type ProviderContentPart =
+  | { type: "text"; text: string }
+  | {
+      type: "image";
+      source: ProviderImageSource;
+      detail?: "auto" | "low" | "high";
+      /** Pixel size when Sluice could read it from the bytes (data URLs); token costs use it. */
+      size?: { width: number; height: number };
+    }
+  | { type: "audio"; format: "wav" | "mp3"; data: string }
+  | { type: "file"; filename?: string; fileData?: string; fileId?: string };
+
+/** One chat message as providers receive it. */
 export interface ProviderMessage {
   role: "system" | "developer" | "user" | "assistant" | "tool";
+  /** The message's text (text parts joined); what text-only code reads. */
   content: string;
+  /**
+   * Every part in order, present only when the message carries more than text (an image, audio,
+   * a file); providers that take such parts send these instead of `content`.
+   */
+  parts?: ProviderContentPart[];
   /** Calls an assistant message made. */
   toolCalls?: ProviderToolCall[];
   /** The call a `tool` message answers. */
@@ -92,9 +116,22 @@ export interface ProviderChatResult {
   toolCalls?: ProviderToolCall[];
 }
 
-/** Events of a streamed completion, in order: deltas, then exactly one `done`. */
+/**
+ * A piece of one streamed tool call: the first piece of call `index` carries its `id` and `name`,
+ * later ones only more of its JSON `arguments` text.
+ */
+export interface ToolCallDelta {
+  type: "tool_call";
+  index: number;
+  id?: string;
+  name?: string;
+  arguments: string;
+}
+
+/** Events of a streamed completion, in order: deltas and tool-call pieces, then exactly one `done`. */
 export type ChatStreamEvent =
   | { type: "delta"; text: string }
+  | ToolCallDelta
   | { type: "done"; finishReason: FinishReason; usage: TokenUsage };
 
 /** Embeddings request. */

@@ -28,7 +28,7 @@ const line = (customId: string, content = `hello ${customId}`, extra: object = {
   });
 
 async function draft(key = api.a.key, model = "sim-small") {
-  const res = await call("POST", "/v1/batches", key, {
+  const res = await call("POST", "/v1/sluice/batches", key, {
     name: "rest batch",
     model,
     metadata: { team: "support" },
@@ -43,7 +43,7 @@ describe("REST batches", () => {
     expect(batch).toMatchObject({ object: "sluice.batch", status: "draft", model: "sim-small" });
     const added = await call(
       "POST",
-      `/v1/batches/${batch.id}/requests`,
+      `/v1/sluice/batches/${batch.id}/requests`,
       api.a.key,
       `${line("a")}\n\n${line("b")}\n${line("c")}\n`,
       "application/jsonl",
@@ -51,7 +51,7 @@ describe("REST batches", () => {
     expect(added.status).toBe(200);
     expect(await added.json()).toMatchObject({ added: 3, batch: { request_counts: { total: 3 } } });
     const requests = (await (
-      await call("GET", `/v1/batches/${batch.id}/requests?limit=2`, api.a.key)
+      await call("GET", `/v1/sluice/batches/${batch.id}/requests?limit=2`, api.a.key)
     ).json()) as {
       data: { custom_id: string; status: string }[];
       next_cursor: string;
@@ -61,23 +61,26 @@ describe("REST batches", () => {
       ["b", "pending"],
     ]);
     const rest = (await (
-      await call("GET", `/v1/batches/${batch.id}/requests?cursor=${requests.next_cursor}`, api.a.key)
+      await call("GET", `/v1/sluice/batches/${batch.id}/requests?cursor=${requests.next_cursor}`, api.a.key)
     ).json()) as { data: { custom_id: string }[]; next_cursor: string | null };
     expect(rest).toMatchObject({ data: [{ custom_id: "c" }], next_cursor: null });
 
-    expect((await call("POST", `/v1/batches/${batch.id}/submit`, api.a.key)).status).toBe(200);
+    expect((await call("POST", `/v1/sluice/batches/${batch.id}/submit`, api.a.key)).status).toBe(200);
     await expect
       .poll(
         async () =>
-          ((await (await call("GET", `/v1/batches/${batch.id}`, api.a.key)).json()) as { status: string })
-            .status,
+          (
+            (await (await call("GET", `/v1/sluice/batches/${batch.id}`, api.a.key)).json()) as {
+              status: string;
+            }
+          ).status,
         {
           timeout: 20_000,
           interval: 100,
         },
       )
       .toBe("completed");
-    const done = (await (await call("GET", `/v1/batches/${batch.id}`, api.a.key)).json()) as {
+    const done = (await (await call("GET", `/v1/sluice/batches/${batch.id}`, api.a.key)).json()) as {
       cost_micros: number;
       sync_cost_micros: number;
       savings_micros: number;
@@ -87,7 +90,9 @@ describe("REST batches", () => {
     expect(done.savings_micros).toBe(done.sync_cost_micros - done.cost_micros);
     expect(done.cost_micros).toBeGreaterThan(0);
 
-    const responses = (await (await call("GET", `/v1/batches/${batch.id}/responses`, api.a.key)).json()) as {
+    const responses = (await (
+      await call("GET", `/v1/sluice/batches/${batch.id}/responses`, api.a.key)
+    ).json()) as {
       data: { custom_id: string; status: string; cost_micros: number }[];
     };
     expect(responses.data.map((r) => [r.custom_id, r.status])).toEqual([
@@ -97,7 +102,7 @@ describe("REST batches", () => {
     ]);
     expect(responses.data.reduce((s, r) => s + r.cost_micros, 0)).toBe(done.cost_micros);
 
-    const results = await call("GET", `/v1/batches/${batch.id}/results`, api.a.key);
+    const results = await call("GET", `/v1/sluice/batches/${batch.id}/results`, api.a.key);
     expect(results.headers.get("content-type")).toMatch(/^application\/jsonl/);
     const lines = (await results.text())
       .trim()
@@ -106,7 +111,7 @@ describe("REST batches", () => {
     expect(lines.map((l) => l.custom_id)).toEqual(["a", "b", "c"]);
     expect(lines[0].response.choices[0].message.role).toBe("assistant");
 
-    const stats = (await (await call("GET", "/v1/batches/stats", api.a.key)).json()) as {
+    const stats = (await (await call("GET", "/v1/sluice/batches/stats", api.a.key)).json()) as {
       by_status: Record<string, number>;
       savings_micros: number;
     };
@@ -114,10 +119,17 @@ describe("REST batches", () => {
     expect(stats.savings_micros).toBeGreaterThanOrEqual(done.savings_micros);
     // A submitted batch takes no more requests and cannot be deleted.
     expect(
-      (await call("POST", `/v1/batches/${batch.id}/requests`, api.a.key, line("d"), "application/jsonl"))
-        .status,
+      (
+        await call(
+          "POST",
+          `/v1/sluice/batches/${batch.id}/requests`,
+          api.a.key,
+          line("d"),
+          "application/jsonl",
+        )
+      ).status,
     ).toBe(409);
-    expect((await call("DELETE", `/v1/batches/${batch.id}`, api.a.key)).status).toBe(409);
+    expect((await call("DELETE", `/v1/sluice/batches/${batch.id}`, api.a.key)).status).toBe(409);
   });
 
   it("rejects bad lines with their numbers and the request id, storing none of the input", async () => {
@@ -132,7 +144,7 @@ describe("REST batches", () => {
       JSON.stringify({ custom_id: "bad id!", body: { messages: [{ role: "user", content: "x" }] } }),
       line("no-messages", "x", { messages: [] }),
     ].join("\n");
-    const res = await fetch(`${api.url}/v1/batches/${batch.id}/requests`, {
+    const res = await fetch(`${api.url}/v1/sluice/batches/${batch.id}/requests`, {
       method: "POST",
       headers: {
         authorization: `Bearer ${api.a.key}`,
@@ -155,7 +167,7 @@ describe("REST batches", () => {
     expect(body.error.message).toMatch(/^Invalid batch requests: line 2: /);
     expect(body.error.details.issues.map((i) => i.line)).toEqual([2, 4, 5, 6, 7, 8]);
     expect(body.error.details.issues[1]!.path).toBe("line 4: custom_id");
-    const after = (await (await call("GET", `/v1/batches/${batch.id}`, api.a.key)).json()) as {
+    const after = (await (await call("GET", `/v1/sluice/batches/${batch.id}`, api.a.key)).json()) as {
       request_counts: { total: number };
     };
     expect(after.request_counts.total).toBe(0);
@@ -169,7 +181,7 @@ describe("REST batches", () => {
 
   it("refuses a custom id the batch already holds, and input over the provider's limit, adding nothing", async () => {
     const batch = await draft();
-    const first = await call("POST", `/v1/batches/${batch.id}/requests`, api.a.key, {
+    const first = await call("POST", `/v1/sluice/batches/${batch.id}/requests`, api.a.key, {
       requests: [
         { customId: "x", body: { messages: [{ role: "user", content: "x" }] } },
         { customId: "y", body: { messages: [{ role: "user", content: "y" }] } },
@@ -178,7 +190,7 @@ describe("REST batches", () => {
     expect(first.status).toBe(200);
     const again = await call(
       "POST",
-      `/v1/batches/${batch.id}/requests`,
+      `/v1/sluice/batches/${batch.id}/requests`,
       api.a.key,
       `${line("z")}\n${line("x")}`,
       "application/jsonl",
@@ -190,7 +202,7 @@ describe("REST batches", () => {
     // The cap is 5 requests: two stored, four more would make six.
     const over = await call(
       "POST",
-      `/v1/batches/${batch.id}/requests`,
+      `/v1/sluice/batches/${batch.id}/requests`,
       api.a.key,
       ["p", "q", "r", "s"].map((id) => line(id)).join("\n"),
       "application/jsonl",
@@ -211,7 +223,7 @@ describe("REST batches", () => {
     // The cap is also 10 MB of requests as the provider would receive them (4 MB lines: the third is over).
     const heavy = await call(
       "POST",
-      `/v1/batches/${batch.id}/requests`,
+      `/v1/sluice/batches/${batch.id}/requests`,
       api.a.key,
       [
         line("big-1", "a".repeat(4_000_000)),
@@ -233,9 +245,12 @@ describe("REST batches", () => {
       .execute();
     expect(still.map((r) => r.customId).sort()).toEqual(["x", "y"]);
     // Unknown models and models without a Batch API are refused when the batch is created.
-    const unknown = await call("POST", "/v1/batches", api.a.key, { name: "n", model: "no-such-model" });
+    const unknown = await call("POST", "/v1/sluice/batches", api.a.key, {
+      name: "n",
+      model: "no-such-model",
+    });
     expect(unknown.status).toBe(404);
-    const embedding = await call("POST", "/v1/batches", api.a.key, {
+    const embedding = await call("POST", "/v1/sluice/batches", api.a.key, {
       name: "n",
       model: "text-embedding-3-small",
     });
@@ -249,13 +264,16 @@ describe("REST batches", () => {
       Buffer.from("r:9999999999").toString("base64url"),
       Buffer.from("s:1").toString("base64url"),
     ]) {
-      const res = await call("GET", `/v1/batches/${batch.id}/requests?cursor=${cursor}`, api.a.key);
+      const res = await call("GET", `/v1/sluice/batches/${batch.id}/requests?cursor=${cursor}`, api.a.key);
       expect([cursor, res.status]).toEqual([cursor, 400]);
     }
-    expect((await call("GET", "/v1/batches?cursor=bm9wZQ", api.a.key)).status).toBe(400);
-    const nul = await call("POST", "/v1/batches", api.a.key, { name: "bad\u0000name", model: "sim-small" });
+    expect((await call("GET", "/v1/sluice/batches?cursor=bm9wZQ", api.a.key)).status).toBe(400);
+    const nul = await call("POST", "/v1/sluice/batches", api.a.key, {
+      name: "bad\u0000name",
+      model: "sim-small",
+    });
     expect(nul.status).toBe(400);
-    const meta = await call("POST", "/v1/batches", api.a.key, {
+    const meta = await call("POST", "/v1/sluice/batches", api.a.key, {
       name: "n",
       model: "sim-small",
       metadata: { k: "v\u0000" },
@@ -264,7 +282,7 @@ describe("REST batches", () => {
     // One line of 9 MB with no newline: refused without being kept whole.
     const long = await call(
       "POST",
-      `/v1/batches/${batch.id}/requests`,
+      `/v1/sluice/batches/${batch.id}/requests`,
       api.a.key,
       "x".repeat(9 * 1024 * 1024),
       "application/jsonl",
@@ -278,13 +296,13 @@ describe("REST batches", () => {
   it("shows, changes and streams nothing of another tenant's batch", async () => {
     const batch = await draft(api.a.key);
     const paths: [string, string][] = [
-      ["GET", `/v1/batches/${batch.id}`],
-      ["GET", `/v1/batches/${batch.id}/requests`],
-      ["GET", `/v1/batches/${batch.id}/responses`],
-      ["GET", `/v1/batches/${batch.id}/results`],
-      ["POST", `/v1/batches/${batch.id}/submit`],
-      ["POST", `/v1/batches/${batch.id}/cancel`],
-      ["DELETE", `/v1/batches/${batch.id}`],
+      ["GET", `/v1/sluice/batches/${batch.id}`],
+      ["GET", `/v1/sluice/batches/${batch.id}/requests`],
+      ["GET", `/v1/sluice/batches/${batch.id}/responses`],
+      ["GET", `/v1/sluice/batches/${batch.id}/results`],
+      ["POST", `/v1/sluice/batches/${batch.id}/submit`],
+      ["POST", `/v1/sluice/batches/${batch.id}/cancel`],
+      ["DELETE", `/v1/sluice/batches/${batch.id}`],
     ];
     for (const [method, path] of paths) {
       const res = await call(method, path, api.b.key);
@@ -292,20 +310,22 @@ describe("REST batches", () => {
     }
     const added = await call(
       "POST",
-      `/v1/batches/${batch.id}/requests`,
+      `/v1/sluice/batches/${batch.id}/requests`,
       api.b.key,
       line("intruder"),
       "application/jsonl",
     );
     expect(added.status).toBe(404);
-    const list = (await (await call("GET", "/v1/batches", api.b.key)).json()) as { data: { id: string }[] };
+    const list = (await (await call("GET", "/v1/sluice/batches", api.b.key)).json()) as {
+      data: { id: string }[];
+    };
     expect(list.data.map((b) => b.id)).not.toContain(batch.id);
     // Still a draft with no requests; its owner deletes it.
-    expect(await (await call("GET", `/v1/batches/${batch.id}`, api.a.key)).json()).toMatchObject({
+    expect(await (await call("GET", `/v1/sluice/batches/${batch.id}`, api.a.key)).json()).toMatchObject({
       status: "draft",
       request_counts: { total: 0 },
     });
-    expect((await call("DELETE", `/v1/batches/${batch.id}`, api.a.key)).status).toBe(200);
-    expect((await call("GET", `/v1/batches/${batch.id}`, api.a.key)).status).toBe(404);
+    expect((await call("DELETE", `/v1/sluice/batches/${batch.id}`, api.a.key)).status).toBe(200);
+    expect((await call("GET", `/v1/sluice/batches/${batch.id}`, api.a.key)).status).toBe(404);
   });
 });

@@ -220,11 +220,11 @@ describe("never a partial write", () => {
     "stores no request of a batch input with one invalid line, inline, JSON or JSONL",
     async () => {
       const { id } = JSON.parse(
-        (await client.rest("POST", "/v1/batches", { name: "draft", model: "sim-small" })).body,
+        (await client.rest("POST", "/v1/sluice/batches", { name: "draft", model: "sim-small" })).body,
       );
       before = await storedState(t.db);
       const line = z.strictObject({ custom_id: customIdSchema, body: fuzzChatRequestSchema });
-      const path = `/v1/batches/${id}/requests`;
+      const path = `/v1/sluice/batches/${id}/requests`;
       const auth = bearer(ctx.tenantKey);
       await fc.assert(
         fc.asyncProperty(oneBadAmong(line, ctx, wholeLine), async (lines) => {
@@ -255,7 +255,7 @@ describe("never a partial write", () => {
     async () => {
       for (const route of [
         "POST /v1/jobs",
-        "POST /v1/batches",
+        "POST /v1/sluice/batches",
         "POST /v1/chat/completions",
         "POST /v1/embeddings",
       ]) {
@@ -356,7 +356,7 @@ describe("defects found by fuzzing", () => {
   it("refuses lone surrogates in text bound for jsonb with 400, not 500", async () => {
     const messages = [{ role: "user", content: "x\ud800y" }];
     const { id } = JSON.parse(
-      (await client.rest("POST", "/v1/batches", { name: "x", model: "sim-small" })).body,
+      (await client.rest("POST", "/v1/sluice/batches", { name: "x", model: "sim-small" })).body,
     );
     await expectRefused([
       ["jobs.enqueue", { kind: "chat.complete", payload: { request: { model: "sim-small", messages } } }],

@@ -880,43 +880,59 @@ const restMatrix: Record<string, Row> = {
   "GET /v1/jobs/:id": restById("GET", "/v1/jobs/:id", jobIds),
   "GET /v1/jobs/:id/events": restById("GET", "/v1/jobs/:id/events", jobIds),
   "DELETE /v1/jobs/:id": restById("DELETE", "/v1/jobs/:id", jobIds),
-  "POST /v1/batches": restOpen("POST", "/v1/batches", { name: "B rest", model: "sim-small" }, "own"),
-  "GET /v1/batches": {
+  "POST /v1/sluice/batches": restOpen(
+    "POST",
+    "/v1/sluice/batches",
+    { name: "B rest", model: "sim-small" },
+    "own",
+  ),
+  "GET /v1/sluice/batches": {
     how: "list",
     attack: async () => {
-      await ownPage("GET /v1/batches", rest("GET", "/v1/batches?status=completed"));
-      await ownPage("GET /v1/batches", rest("GET", "/v1/batches"), A.b.batch);
-      await cursorBlind("GET /v1/batches", A.cursors.batches, (c) => rest("GET", `/v1/batches?cursor=${c}`));
+      await ownPage("GET /v1/sluice/batches", rest("GET", "/v1/sluice/batches?status=completed"));
+      await ownPage("GET /v1/sluice/batches", rest("GET", "/v1/sluice/batches"), A.b.batch);
+      await cursorBlind("GET /v1/sluice/batches", A.cursors.batches, (c) =>
+        rest("GET", `/v1/sluice/batches?cursor=${c}`),
+      );
     },
   },
-  "GET /v1/batches/stats": {
+  "GET /v1/sluice/batches/stats": {
     how: "aggregate",
     attack: async () => {
-      const stats = (await expectOk("GET /v1/batches/stats", rest("GET", "/v1/batches/stats"))) as {
+      const stats = (await expectOk(
+        "GET /v1/sluice/batches/stats",
+        rest("GET", "/v1/sluice/batches/stats"),
+      )) as {
         batches: number;
         cost_micros: number;
       };
       const own = await countOf("batches", api.b.id);
       if (stats?.batches !== own || stats.cost_micros !== 0)
-        problems.push(`GET /v1/batches/stats counts ${JSON.stringify(stats)}, B has ${own} drafts`);
+        problems.push(`GET /v1/sluice/batches/stats counts ${JSON.stringify(stats)}, B has ${own} drafts`);
     },
   },
-  "GET /v1/batches/:id": restById("GET", "/v1/batches/:id", batchIds),
-  "POST /v1/batches/:id/requests": {
+  "GET /v1/sluice/batches/:id": restById("GET", "/v1/sluice/batches/:id", batchIds),
+  "POST /v1/sluice/batches/:id/requests": {
     how: "mutation",
     attack: async () => {
-      await restById("POST", "/v1/batches/:id/requests", batchIds, jsonlLine, "application/jsonl").attack();
-      await restById("POST", "/v1/batches/:id/requests", batchIds, {
+      await restById(
+        "POST",
+        "/v1/sluice/batches/:id/requests",
+        batchIds,
+        jsonlLine,
+        "application/jsonl",
+      ).attack();
+      await restById("POST", "/v1/sluice/batches/:id/requests", batchIds, {
         requests: [batchLine("b-j", "B")],
       }).attack();
     },
   },
-  "GET /v1/batches/:id/requests": restById("GET", "/v1/batches/:id/requests", batchIds),
-  "GET /v1/batches/:id/responses": restById("GET", "/v1/batches/:id/responses", batchIds),
-  "GET /v1/batches/:id/results": restById("GET", "/v1/batches/:id/results", batchIds),
-  "POST /v1/batches/:id/submit": restById("POST", "/v1/batches/:id/submit", batchIds),
-  "POST /v1/batches/:id/cancel": restById("POST", "/v1/batches/:id/cancel", batchIds),
-  "DELETE /v1/batches/:id": restById("DELETE", "/v1/batches/:id", batchIds),
+  "GET /v1/sluice/batches/:id/requests": restById("GET", "/v1/sluice/batches/:id/requests", batchIds),
+  "GET /v1/sluice/batches/:id/responses": restById("GET", "/v1/sluice/batches/:id/responses", batchIds),
+  "GET /v1/sluice/batches/:id/results": restById("GET", "/v1/sluice/batches/:id/results", batchIds),
+  "POST /v1/sluice/batches/:id/submit": restById("POST", "/v1/sluice/batches/:id/submit", batchIds),
+  "POST /v1/sluice/batches/:id/cancel": restById("POST", "/v1/sluice/batches/:id/cancel", batchIds),
+  "DELETE /v1/sluice/batches/:id": restById("DELETE", "/v1/sluice/batches/:id", batchIds),
 };
 
 /** Every `METHOD /path` the HTTP app serves outside tRPC, read from its router. */

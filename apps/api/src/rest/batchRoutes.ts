@@ -35,7 +35,7 @@ export function restBatch(b: PublicBatch) {
     created_at: b.createdAt,
     submitted_at: b.submittedAt,
     finished_at: b.finishedAt,
-    results_url: `/v1/batches/${b.id}/results`,
+    results_url: `/v1/sluice/batches/${b.id}/results`,
   };
 }
 
@@ -80,10 +80,10 @@ function pageQuery(req: Request) {
 const JSONL_TYPES = ["application/jsonl", "application/x-ndjson", "application/x-jsonlines", "text/plain"];
 
 /**
- * `POST /v1/batches`, `GET /v1/batches[/:id]`, `GET /v1/batches/stats`,
- * `POST /v1/batches/:id/requests` (JSON `{ requests }` or a JSONL body), `GET /v1/batches/:id/requests`,
- * `GET /v1/batches/:id/responses`, `GET /v1/batches/:id/results` (JSONL), `POST /v1/batches/:id/submit`,
- * `POST /v1/batches/:id/cancel`, `DELETE /v1/batches/:id` (drafts).
+ * `POST /v1/sluice/batches`, `GET /v1/sluice/batches[/:id]`, `GET /v1/sluice/batches/stats`,
+ * `POST /v1/sluice/batches/:id/requests` (JSON `{ requests }` or a JSONL body), `GET /v1/sluice/batches/:id/requests`,
+ * `GET /v1/sluice/batches/:id/responses`, `GET /v1/sluice/batches/:id/results` (JSONL), `POST /v1/sluice/batches/:id/submit`,
+ * `POST /v1/sluice/batches/:id/cancel`, `DELETE /v1/sluice/batches/:id` (drafts).
  */
 export function batchRoutes(services: ApiServices): Router {
   const router = Router();
@@ -93,18 +93,18 @@ export function batchRoutes(services: ApiServices): Router {
   };
   const id = (req: Request) => String(req.params.id);
 
-  router.post("/v1/batches", async (req, res) => {
+  router.post("/v1/sluice/batches", async (req, res) => {
     const batch = await services.batches.create(await scopeOf(req), createInput(req.body));
-    res.setHeader("Location", `/v1/batches/${batch.id}`);
+    res.setHeader("Location", `/v1/sluice/batches/${batch.id}`);
     res.status(201).json(restBatch(batch));
   });
 
-  router.get("/v1/batches", async (req, res) => {
+  router.get("/v1/sluice/batches", async (req, res) => {
     const page = await services.batches.list(await scopeOf(req), pageQuery(req));
     res.json({ object: "list", data: page.items.map(restBatch), next_cursor: page.nextCursor });
   });
 
-  router.get("/v1/batches/stats", async (req, res) => {
+  router.get("/v1/sluice/batches/stats", async (req, res) => {
     const s = await services.batches.stats(await scopeOf(req));
     res.json({
       object: "sluice.batch_stats",
@@ -120,11 +120,11 @@ export function batchRoutes(services: ApiServices): Router {
     });
   });
 
-  router.get("/v1/batches/:id", async (req, res) => {
+  router.get("/v1/sluice/batches/:id", async (req, res) => {
     res.json(restBatch(await services.batches.get(await scopeOf(req), id(req))));
   });
 
-  router.post("/v1/batches/:id/requests", async (req: Request, res: Response) => {
+  router.post("/v1/sluice/batches/:id/requests", async (req: Request, res: Response) => {
     const scope = await scopeOf(req);
     const jsonl = req.is(JSONL_TYPES);
     const body = req.body as { requests?: unknown } | undefined;
@@ -148,17 +148,17 @@ export function batchRoutes(services: ApiServices): Router {
     }
   });
 
-  router.get("/v1/batches/:id/requests", async (req, res) => {
+  router.get("/v1/sluice/batches/:id/requests", async (req, res) => {
     const page = await services.batches.listRequests(await scopeOf(req), id(req), pageQuery(req));
     res.json({ object: "list", data: page.items.map(restRequest), next_cursor: page.nextCursor });
   });
 
-  router.get("/v1/batches/:id/responses", async (req, res) => {
+  router.get("/v1/sluice/batches/:id/responses", async (req, res) => {
     const page = await services.batches.listResponses(await scopeOf(req), id(req), pageQuery(req));
     res.json({ object: "list", data: page.items.map(restResponse), next_cursor: page.nextCursor });
   });
 
-  router.get("/v1/batches/:id/results", async (req, res) => {
+  router.get("/v1/sluice/batches/:id/results", async (req, res) => {
     const lines = await services.batches.results(await scopeOf(req), id(req));
     res.status(200).setHeader("content-type", "application/jsonl; charset=utf-8");
     res.setHeader("content-disposition", `attachment; filename="batch-${id(req)}.jsonl"`);
@@ -180,15 +180,15 @@ export function batchRoutes(services: ApiServices): Router {
     res.end();
   });
 
-  router.post("/v1/batches/:id/submit", async (req, res) => {
+  router.post("/v1/sluice/batches/:id/submit", async (req, res) => {
     res.json(restBatch(await services.batches.submit(await scopeOf(req), id(req))));
   });
 
-  router.post("/v1/batches/:id/cancel", async (req, res) => {
+  router.post("/v1/sluice/batches/:id/cancel", async (req, res) => {
     res.json(restBatch(await services.batches.cancel(await scopeOf(req), id(req))));
   });
 
-  router.delete("/v1/batches/:id", async (req, res) => {
+  router.delete("/v1/sluice/batches/:id", async (req, res) => {
     await services.batches.deleteDraft(await scopeOf(req), id(req));
     res.json({ id: id(req), object: "sluice.batch", deleted: true });
   });

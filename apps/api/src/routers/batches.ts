@@ -49,7 +49,7 @@ export const batchesRouter = {
     .input(page)
     .query(({ ctx, input: { id, ...query } }) => ctx.batches.listResponses(scopeOf(ctx), id, query)),
   /**
-   * The batch's answers as JSONL lines in input order (as `GET /v1/batches/:id/results`), streamed:
+   * The batch's answers as JSONL lines in input order (as `GET /v1/sluice/batches/:id/results`), streamed:
    * the typed client iterates them as they are read, a thousand rows at a time. The batch is looked
    * up (and refused as not found) before the stream starts.
    */

@@ -59,11 +59,11 @@ export function inputShapes(api: TestApi): Record<string, unknown> {
     "cascade.run": z.strictObject({ name: z.enum(cascades), request: fuzzChatRequestSchema }),
     "tickets.create": z.strictObject({ tickets: z.array(ticketInputSchema).min(1).max(5) }),
     "batches.create": createBatch,
-    "POST /v1/batches": createBatch,
+    "POST /v1/sluice/batches": createBatch,
     "batches.addRequests": requests.extend({ id: z.uuid() }),
     "POST /v1/chat/completions": fuzzChatRequestSchema,
     "POST /v1/embeddings": embeddingsRequestSchema,
-    "POST /v1/batches/:id/requests": requests,
-    "POST /v1/batches/:id/requests line": batchLine,
+    "POST /v1/sluice/batches/:id/requests": requests,
+    "POST /v1/sluice/batches/:id/requests line": batchLine,
   };
 }

@@ -25,7 +25,9 @@ export async function seedRows(api: TestApi, key: string): Promise<SeededRows> {
     kind: "chat.complete",
     payload: { request: { model: "sim-small", messages: [{ role: "user", content: "hi" }] } },
   })) as { id: string };
-  const batch = (await post(api, key, "/v1/batches", { name: "fuzz", model: "sim-small" })) as { id: string };
+  const batch = (await post(api, key, "/v1/sluice/batches", { name: "fuzz", model: "sim-small" })) as {
+    id: string;
+  };
   const tickets = (await post(api, key, "/trpc/tickets.create", {
     json: {
       tickets: [{ subject: "Fuzz", body: "Seeded for the fuzzer", customerEmail: "fuzz@example.com" }],

@@ -117,7 +117,7 @@ async function restCall(
 /** Streams a JSONL file into a draft (nothing is added unless every line is valid). */
 async function uploadRequests(o: RemoteOptions, id: string, file: string): Promise<{ added: number }> {
   if (!fs.existsSync(file)) throw new CliFailure("validation_error", `file ${file} does not exist`);
-  const res = await restCall(o, `/v1/batches/${id}/requests`, {
+  const res = await restCall(o, `/v1/sluice/batches/${id}/requests`, {
     method: "POST",
     headers: { "content-type": "application/jsonl" },
     body: Readable.toWeb(fs.createReadStream(file)) as ReadableStream,
@@ -317,7 +317,7 @@ export function registerBatches(program: Command): void {
   )
     .addHelpText("after", "\nExample:\n  $ sluice batches results 7a0c… --out results.jsonl")
     .action(async (id: string, o: RemoteOptions & { out?: string }) => {
-      const res = await restCall(o, `/v1/batches/${id}/results`, { method: "GET" });
+      const res = await restCall(o, `/v1/sluice/batches/${id}/results`, { method: "GET" });
       const body = Readable.fromWeb(res.body as never);
       if (o.out) {
         await pipeline(body, fs.createWriteStream(o.out));

@@ -7,6 +7,7 @@ import { countPromptTokens } from "../tokens.ts";
 import {
   plannedToolCall,
   type SimToolCall,
+  toolCallDeltas,
   toolCallMessage,
   toolCallTokens,
   toolPromptTokens,
@@ -179,6 +180,7 @@ export async function chatCompletions(ctx: SimRequest): Promise<void> {
       top: chat.top,
       logprobs: chat.logprobs,
       usage: body.stream_options?.include_usage === true,
+      ...(chat.toolCall ? { toolCall: chat.toolCall } : {}),
     });
   }
   if (ctx.fault.kind === "malformed") {
@@ -194,7 +196,14 @@ async function streamChat(
   ctx: SimRequest,
   model: SimModel,
   plan: ChatPlan,
-  meta: { id: string; created: number; top: number; logprobs: boolean; usage: boolean },
+  meta: {
+    id: string;
+    created: number;
+    top: number;
+    logprobs: boolean;
+    usage: boolean;
+    toolCall?: SimToolCall;
+  },
 ): Promise<void> {
   const { res, state } = ctx;
   res.writeHead(200, {
@@ -216,12 +225,12 @@ async function streamChat(
   }
   const perToken = ctx.fault.kind === "slow" ? 50 : delayMs(state, 1000 / model.tokensPerSecond);
   await state.sleep(delayMs(state, model.ttftMs));
+  // A tool-calling answer opens with null content, as OpenAI's does.
+  const opening = { role: "assistant", content: meta.toolCall ? null : "" };
   plan.choices.forEach((_, index) => {
-    send({
-      ...base,
-      choices: [{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
-    });
+    send({ ...base, choices: [{ index, delta: opening, logprobs: null, finish_reason: null }] });
   });
+  if (meta.toolCall) return streamToolCall(ctx, plan, meta.toolCall, { base, perToken, usage: meta.usage });
   let sent = 0;
   for (const [index, choice] of plan.choices.entries()) {
     for (const token of choice.tokens) {
@@ -238,16 +247,51 @@ async function streamChat(
     }
     send({ ...base, choices: [{ index, delta: {}, logprobs: null, finish_reason: choice.finish }] });
   }
-  if (meta.usage) {
-    send({
-      ...base,
-      choices: [],
-      usage: {
-        prompt_tokens: plan.promptTokens,
-        completion_tokens: plan.completionTokens,
-        total_tokens: plan.promptTokens + plan.completionTokens,
-      },
-    });
+  endStream(res, plan, base, meta.usage);
+}
+
+function endStream(res: SimRequest["res"], plan: ChatPlan, base: object, usage: boolean): void {
+  if (usage) {
+    res.write(
+      `data: ${JSON.stringify({
+        ...base,
+        choices: [],
+        usage: {
+          prompt_tokens: plan.promptTokens,
+          completion_tokens: plan.completionTokens,
+          total_tokens: plan.promptTokens + plan.completionTokens,
+        },
+      })}\n\n`,
+    );
   }
   res.end("data: [DONE]\n\n");
+}
+
+/** Streams every choice's call: its opening piece, then its arguments, then `tool_calls`. */
+async function streamToolCall(
+  ctx: SimRequest,
+  plan: ChatPlan,
+  call: SimToolCall,
+  stream: { base: object; perToken: number; usage: boolean },
+): Promise<void> {
+  const { res, state } = ctx;
+  const send = (index: number, delta: object, finish: string | null) =>
+    res.write(
+      `data: ${JSON.stringify({ ...stream.base, choices: [{ index, delta, logprobs: null, finish_reason: finish }] })}\n\n`,
+    );
+  let sent = 0;
+  for (const index of plan.choices.keys()) {
+    for (const piece of toolCallDeltas(call)) {
+      if (ctx.fault.kind === "cut" && sent === 3) {
+        setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
+      if (res.destroyed) return;
+      send(index, { tool_calls: [piece] }, null);
+      sent++;
+      if (stream.perToken > 0) await state.sleep(stream.perToken);
+    }
+    send(index, {}, "tool_calls");
+  }
+  endStream(res, plan, stream.base, stream.usage);
 }

@@ -106,3 +106,75 @@ describe("simulated tool calls", () => {
     expect(r.choices[0]?.finish_reason).toBe("tool_calls");
   });
 });
+
+describe("streamed tool calls", () => {
+  it("streams the call as OpenAI does: id, type and name first, then argument pieces", async () => {
+    const whole = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: ask,
+      tools: [weather],
+    });
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: ask,
+      tools: [weather],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const pieces: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
+    const finishes: (string | null)[] = [];
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      pieces.push(...(chunk.choices[0]?.delta.tool_calls ?? []));
+      finishes.push(chunk.choices[0]?.finish_reason ?? null);
+      usage = chunk.usage ?? usage;
+    }
+    const [opening, ...rest] = pieces;
+    expect(opening).toMatchObject({
+      index: 0,
+      type: "function",
+      function: { name: "get_weather", arguments: "" },
+    });
+    expect(opening?.id).toMatch(/^call/);
+    expect(rest.length).toBeGreaterThan(1);
+    for (const piece of rest) expect(Object.keys(piece).sort()).toEqual(["function", "index"]);
+    const args = rest.map((p) => p.function?.arguments ?? "").join("");
+    const call = whole.choices[0]?.message.tool_calls?.[0];
+    expect(args).toBe(call?.type === "function" ? call.function.arguments : "");
+    expect(finishes.filter((f) => f !== null)).toEqual(["tool_calls"]);
+    expect(usage?.completion_tokens).toBe(whole.usage?.completion_tokens);
+  });
+
+  it("is accumulated by the SDK's stream helper into one complete call", async () => {
+    const final = await client.chat.completions
+      .stream({ model: "gpt-4o-mini", messages: ask, tools: [weather, time] })
+      .finalChatCompletion();
+    const choice = final.choices[0];
+    expect(choice?.finish_reason).toBe("tool_calls");
+    const call = choice?.message.tool_calls?.[0];
+    expect(call?.type === "function" && call.function.name).toBe("get_weather");
+    expect(
+      Object.keys(JSON.parse(call?.type === "function" ? call.function.arguments : "{}")).sort(),
+    ).toEqual(["city", "unit"]);
+  });
+
+  it("streams logprobs with each text chunk when asked", async () => {
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: ask,
+      logprobs: true,
+      top_logprobs: 2,
+      stream: true,
+    });
+    let withText = 0;
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      if (!choice?.delta.content) continue;
+      withText++;
+      const tokens = choice.logprobs?.content ?? [];
+      expect(tokens.map((t) => t.token).join("")).toBe(choice.delta.content);
+      for (const t of tokens) expect(t.top_logprobs).toHaveLength(2);
+    }
+    expect(withText).toBeGreaterThan(0);
+  });
+});

@@ -1,6 +1,6 @@
 import { valueForSchema } from "../jsonSchemaValue.ts";
 import { hashString, seededRandom } from "../random.ts";
-import { countTokens } from "../tokens.ts";
+import { countTokens, splitTokens } from "../tokens.ts";
 
 /** One function call the simulated model makes. */
 export interface SimToolCall {
@@ -74,4 +74,18 @@ export function toolCallMessage(call: SimToolCall) {
     refusal: null,
     tool_calls: [{ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } }],
   };
+}
+
+/**
+ * The streamed `delta.tool_calls` pieces of a call, as OpenAI sends them: first the call's index,
+ * id, type and name with empty arguments, then the arguments a token or so at a time.
+ */
+export function toolCallDeltas(call: SimToolCall) {
+  const pieces = splitTokens(call.arguments);
+  // The token pattern skips trailing whitespace; never stream arguments that differ from the call's.
+  const fragments = pieces.join("") === call.arguments ? pieces : [call.arguments];
+  return [
+    { index: 0, id: call.id, type: "function", function: { name: call.name, arguments: "" } },
+    ...fragments.map((piece) => ({ index: 0, function: { arguments: piece } })),
+  ];
 }

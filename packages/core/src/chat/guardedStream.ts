@@ -5,7 +5,12 @@ import { admitChat, type Guards } from "../limits/guardedCall.ts";
 import type { RateLimitState } from "../limits/rateLimiter.ts";
 import type { ModelCallContext } from "../llm/modelClient.ts";
 import type { TokenUsage } from "../models/cost.ts";
-import type { FinishReason, ProviderChatRequest, ToolCallDelta } from "../providers/provider.ts";
+import type {
+  FinishReason,
+  ProviderChatRequest,
+  TokenLogprob,
+  ToolCallDelta,
+} from "../providers/provider.ts";
 
 /** How a streamed answer ended, from a plain model or a cascade. */
 export interface ChatStreamFinish {
@@ -23,7 +28,7 @@ export interface ChatStreamFinish {
 /** Transport-neutral events of a guarded stream, in order; `done` comes last, once. */
 export type GuardedStreamEvent =
   | { type: "attempt"; tier: number; model: string }
-  | { type: "delta"; text: string }
+  | { type: "delta"; text: string; logprobs?: TokenLogprob[] }
   | ToolCallDelta
   | { type: "retract"; model: string; reason: string }
   | { type: "done"; finish: ChatStreamFinish };

@@ -8,6 +8,7 @@ import type {
   ProviderChatRequest,
   ProviderChatResult,
   ProviderEmbeddingsRequest,
+  TokenLogprob,
   ToolCallDelta,
 } from "../providers/provider.ts";
 import { abortError, isAbort } from "../providers/providerErrors.ts";
@@ -47,7 +48,7 @@ export interface ChatOutcome {
 
 /** Stream events with the accounting added to the final one. */
 export type ModelStreamEvent =
-  | { type: "delta"; text: string }
+  | { type: "delta"; text: string; logprobs?: TokenLogprob[] }
   | ToolCallDelta
   | {
       type: "done";

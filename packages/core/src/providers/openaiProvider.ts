@@ -8,6 +8,7 @@ import type { TokenUsage } from "../models/cost.ts";
 import type { ProviderBatchLimits } from "./batchApi.ts";
 import { createJsonHttpClient } from "./jsonHttp.ts";
 import { createOpenAiBatchApi } from "./openaiBatchApi.ts";
+import { readChunk } from "./openaiStreamChunks.ts";
 import type {
   CallOptions,
   ChatStreamEvent,
@@ -229,10 +230,9 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): Provider {
       received = true;
       for await (const chunk of chunks) {
         usage = usageOf(chunk.usage) ?? usage;
-        const choice = chunk.choices?.[0];
-        const text = choice?.delta?.content;
-        if (typeof text === "string" && text.length > 0) yield { type: "delta", text };
-        if (choice?.finish_reason) finishReason = finishReasonOf(choice.finish_reason);
+        const reading = readChunk(chunk);
+        yield* reading.events;
+        finishReason = reading.finishReason ?? finishReason;
       }
     } catch (error) {
       throw streamFailure(error, site, signal, received);

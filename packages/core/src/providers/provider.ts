@@ -128,9 +128,12 @@ export interface ToolCallDelta {
   arguments: string;
 }
 
-/** Events of a streamed completion, in order: deltas and tool-call pieces, then exactly one `done`. */
+/**
+ * Events of a streamed completion, in order: deltas (with their tokens' logprobs when asked) and
+ * tool-call pieces, then exactly one `done`.
+ */
 export type ChatStreamEvent =
-  | { type: "delta"; text: string }
+  | { type: "delta"; text: string; logprobs?: TokenLogprob[] }
   | ToolCallDelta
   | { type: "done"; finishReason: FinishReason; usage: TokenUsage };
 

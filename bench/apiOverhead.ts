@@ -1,6 +1,9 @@
 // Sluice /v1/chat/completions (auth, rate limit, budget and call log all on) versus the same
-// request sent straight to the zero-latency simulator and through the Portkey gateway, in one run.
+// request sent straight to the zero-latency simulator, through the Portkey gateway, and through a bare
+// Node proxy (bench/bareProxy.ts: the floor any Node gateway can reach), in one run. A tool-calling
+// request (two function tools and a tool_choice) is measured too, for the simulator, Sluice and the floor.
 // Run: pnpm bench:api   (uses DATABASE_URL, or an embedded Postgres in a temp dir)
+// A short smoke run: BENCH_SECONDS=1 BENCH_ROUNDS=1 BENCH_LATENCY_REQUESTS=200 pnpm bench:api
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -20,7 +23,8 @@ import {
   withDatabase,
 } from "../packages/db/src/index.ts";
 import { dropDatabase, withAdminClient } from "../packages/db/src/testing/templateDatabase.ts";
-import { cpuSeconds, ms, percentile } from "./benchStats.ts";
+import { type Measured, report, type Target } from "./apiOverheadReport.ts";
+import { cpuSeconds, percentile } from "./benchStats.ts";
 import { spawnSimulator } from "./spawnSimulator.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -55,20 +59,55 @@ function start(args: string[], env: Record<string, string>, ready: RegExp): Prom
   });
 }
 
-const BODY = JSON.stringify({
+const PLAIN_BODY = JSON.stringify({
   model: "sim-small",
   messages: [{ role: "user", content: "Hello there, how are you today?" }],
 });
+/** Two function tools and a named tool_choice: the model answers with a call to `get_weather`. */
+const TOOLS_BODY = JSON.stringify({
+  model: "sim-small",
+  messages: [{ role: "user", content: "What is the weather in Paris today, in celsius?" }],
+  tools: [
+    {
+      type: "function",
+      function: {
+        name: "get_weather",
+        description: "Current weather for a city",
+        parameters: {
+          type: "object",
+          properties: {
+            city: { type: "string", description: "City name" },
+            unit: { type: "string", enum: ["celsius", "fahrenheit"] },
+          },
+          required: ["city"],
+        },
+      },
+    },
+    {
+      type: "function",
+      function: {
+        name: "search_flights",
+        description: "Flights between two airports on a day",
+        parameters: {
+          type: "object",
+          properties: {
+            from: { type: "string" },
+            to: { type: "string" },
+            date: { type: "string", description: "YYYY-MM-DD" },
+            passengers: { type: "integer", minimum: 1 },
+          },
+          required: ["from", "to", "date"],
+        },
+      },
+    },
+  ],
+  tool_choice: { type: "function", function: { name: "get_weather" } },
+});
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 2000);
-
-interface Target {
-  name: string;
-  url: string;
-  headers: Record<string, string>;
-  /** The serving process, whose CPU time per request is reported. */
-  pid?: number | undefined;
-}
+/** Warm-up per target before the rounds: requests at c=1, then seconds at c=32. */
+const WARMUP_REQUESTS = Math.min(300, LATENCY_REQUESTS);
+const WARMUP_SECONDS = Math.min(2, SECONDS);
 
 /** One request at a time over one kept-alive connection, timed to the microsecond. */
 async function latencies(target: Target, count: number): Promise<number[]> {
@@ -76,7 +115,7 @@ async function latencies(target: Target, count: number): Promise<number[]> {
   const url = new URL(target.url);
   const headers = {
     "content-type": "application/json",
-    "content-length": Buffer.byteLength(BODY),
+    "content-length": Buffer.byteLength(target.body),
     ...target.headers,
   };
   const once = () =>
@@ -89,12 +128,12 @@ async function latencies(target: Target, count: number): Promise<number[]> {
           res.on("end", () =>
             res.statusCode === 200
               ? resolve(performance.now() - started)
-              : reject(new Error(`${target.name}: HTTP ${res.statusCode}`)),
+              : reject(new Error(`${target.name} (${target.request}): HTTP ${res.statusCode}`)),
           );
         },
       );
       req.on("error", reject);
-      req.end(BODY);
+      req.end(target.body);
     });
   const samples: number[] = [];
   for (let i = 0; i < count; i++) samples.push(await once());
@@ -111,7 +150,7 @@ async function throughput(
     url: target.url,
     method: "POST",
     headers: { "content-type": "application/json", ...target.headers },
-    body: BODY,
+    body: target.body,
     connections: 32,
     duration: seconds,
   });
@@ -126,13 +165,13 @@ async function throughput(
 const median = (values: number[]) => percentile(values, 50);
 
 /**
- * Rounds interleave the targets (direct, Sluice, Portkey, direct, …) so that a noisy neighbour
+ * Rounds interleave the targets (direct, Sluice, Portkey, floor, …) so that a noisy neighbour
  * slows every target alike; each figure is the median over rounds.
  */
-async function measureAll(targets: Target[]) {
+async function measureAll(targets: Target[]): Promise<Measured[]> {
   for (const target of targets) {
-    await latencies(target, 300);
-    await throughput(target, 2);
+    await latencies(target, WARMUP_REQUESTS);
+    await throughput(target, WARMUP_SECONDS);
   }
   const rows = targets.map(() => ({
     p50: [] as number[],
@@ -156,6 +195,8 @@ async function measureAll(targets: Target[]) {
   }
   return targets.map((t, i) => ({
     name: t.name,
+    contender: t.contender,
+    request: t.request,
     p50: median(rows[i]!.p50),
     p99: median(rows[i]!.p99),
     rps: median(rows[i]!.rps),
@@ -163,27 +204,6 @@ async function measureAll(targets: Target[]) {
     cpuUs: median(rows[i]!.cpu),
     errors: rows[i]!.errors,
   }));
-}
-
-function report(results: Awaited<ReturnType<typeof measureAll>>): void {
-  const direct = results[0]!;
-  console.log(
-    `node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model}); ${ROUNDS} interleaved rounds of ` +
-      `${LATENCY_REQUESTS} sequential requests (c=1) and ${SECONDS}s at c=32 per target; medians over rounds`,
-  );
-  console.log(
-    "| target | p50 (c=1) | p99 (c=1) | added p50 | req/s (c=32) | req/s per round | CPU per request | errors |\n|---|---|---|---|---|---|---|---|",
-  );
-  for (const r of results) {
-    console.log(
-      `| ${r.name} | ${ms(r.p50)} | ${ms(r.p99)} | ${r === direct ? "–" : ms(r.p50 - direct.p50)} | ${r.rps.toFixed(0)} | ${r.rpsAll.map((v) => v.toFixed(0)).join(", ")} | ${Number.isNaN(r.cpuUs) ? "–" : `${r.cpuUs.toFixed(0)} µs`} | ${r.errors} |`,
-    );
-  }
-  const [sluice, portkey] = [results[1]!, results[2]!];
-  console.log(
-    `Sluice adds ${ms(sluice.p50 - direct.p50)} at p50 (Portkey ${ms(portkey.p50 - direct.p50)}) and serves ` +
-      `${(sluice.rps / portkey.rps).toFixed(2)}x Portkey's requests/s`,
-  );
 }
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-bench-api-"));
@@ -212,6 +232,7 @@ try {
   const sim = await spawnSimulator();
   const sluicePort = await freePort();
   const portkeyPort = await freePort();
+  const floorPort = await freePort();
   const profileDir = process.env.BENCH_PROFILE_DIR;
   const sluicePid = await start(
     [
@@ -235,20 +256,25 @@ try {
     /Ready for connections/,
   );
 
-  const all: Target[] = [
+  const floorPid = await start(["bench/bareProxy.ts", sim.url, String(floorPort)], {}, /listening on/);
+
+  const contenders: Omit<Target, "request" | "body">[] = [
     {
       name: "simulator direct",
+      contender: "direct",
       url: `${sim.url}/v1/chat/completions`,
       headers: { authorization: "Bearer k" },
     },
     {
       name: "Sluice /v1/chat/completions",
+      contender: "sluice",
       url: `http://127.0.0.1:${sluicePort}/v1/chat/completions`,
       headers: { authorization: `Bearer ${plaintext}` },
       pid: sluicePid,
     },
     {
       name: "Portkey gateway",
+      contender: "portkey",
       url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`,
       headers: {
         authorization: "Bearer k",
@@ -257,14 +283,31 @@ try {
       },
       pid: portkeyPid,
     },
+    {
+      name: "bare Node proxy (floor)",
+      contender: "floor",
+      url: `http://127.0.0.1:${floorPort}/v1/chat/completions`,
+      headers: { authorization: "Bearer k" },
+      pid: floorPid,
+    },
+  ];
+  const all: Target[] = [
+    ...contenders.map((c): Target => ({ ...c, request: "plain", body: PLAIN_BODY })),
+    // Portkey passes tools through untouched; the question is what tools cost Sluice over the floor.
+    ...contenders
+      .filter((c) => c.contender !== "portkey")
+      .map((c): Target => ({ ...c, request: "tools", body: TOOLS_BODY })),
   ];
   if (process.env.BENCH_SLUICE_ONLY) {
     // For profiling: load only Sluice, long enough that start-up is a small share of the profile.
-    const only = await throughput(all[1]!, SECONDS);
+    const request = process.env.BENCH_SLUICE_ONLY === "tools" ? "tools" : "plain";
+    const target = all.find((t) => t.contender === "sluice" && t.request === request)!;
+    const only = await throughput(target, SECONDS);
     console.log(
-      `Sluice alone: ${only.rps.toFixed(0)} req/s at c=32, ${only.cpuUsPerRequest.toFixed(0)} µs CPU per request, ${only.errors} errors`,
+      `Sluice alone (${request}): ${only.rps.toFixed(0)} req/s at c=32, ${only.cpuUsPerRequest.toFixed(0)} µs CPU per request, ${only.errors} errors`,
     );
-  } else report(await measureAll(all));
+  } else
+    report(await measureAll(all), { rounds: ROUNDS, latencyRequests: LATENCY_REQUESTS, seconds: SECONDS });
   sim.stop();
 } finally {
   for (const c of children) c.kill("SIGTERM");

@@ -17,6 +17,12 @@ export interface SimulatorOptions {
   seed?: number;
   latency?: LatencyMode;
   faults?: FaultConfig;
+  /**
+   * Chance (0–1, default 0) that the weakest models (quality ≤ 0.6) write tool-call arguments that
+   * break the tool's schema; models of quality ≥ 0.9 never do, those between in proportion.
+   * The `x-sim-invalid-tool-calls` header overrides it per request.
+   */
+  invalidToolCallRate?: number;
   clock?: SimClock;
   batchTimings?: Partial<BatchTimings>;
   /** When set, only these API keys are accepted. */
@@ -31,6 +37,8 @@ export interface RunningSimulator {
   clock: SimClock;
   /** Replaces the fault probabilities for the requests that follow. */
   setFaults(faults: FaultConfig): void;
+  /** Replaces the invalid tool-call rate for the requests that follow. */
+  setInvalidToolCallRate(rate: number): void;
   /** Requests received whose response has not ended yet (tests wait on it for a call under way). */
   readonly openRequests: number;
   close(): Promise<void>;
@@ -72,6 +80,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     seed,
     latency: options.latency ?? "none",
     faults: options.faults ?? {},
+    invalidToolCallRate: options.invalidToolCallRate ?? 0,
     clock: options.clock ?? systemClock,
     random: seededRandom(seed ^ 0x5eed),
     tickets,
@@ -174,6 +183,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     clock: state.clock,
     setFaults: (faults) => {
       state.faults = faults;
+    },
+    setInvalidToolCallRate: (rate) => {
+      state.invalidToolCallRate = rate;
     },
     get openRequests() {
       return openRequests;

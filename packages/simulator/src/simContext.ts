@@ -19,6 +19,8 @@ export interface SimState {
   seed: number;
   latency: LatencyMode;
   faults: FaultConfig;
+  /** Chance that the weakest models break a tool call (0 by default: calls are always valid). */
+  invalidToolCallRate: number;
   clock: SimClock;
   random: () => number;
   tickets: Ticket[];

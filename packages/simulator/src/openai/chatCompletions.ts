@@ -79,8 +79,15 @@ export interface PreparedChat {
   toolCall?: SimToolCall;
 }
 
-/** Validates a chat body and plans the answer (shared by the HTTP endpoint and batches). */
-export function prepareChat(state: SimState, raw: unknown): PreparedChat | ChatRejection {
+/**
+ * Validates a chat body and plans the answer (shared by the HTTP endpoint and batches);
+ * `invalidToolCallRate` overrides the simulator's for this request.
+ */
+export function prepareChat(
+  state: SimState,
+  raw: unknown,
+  overrides: { invalidToolCallRate?: number | undefined } = {},
+): PreparedChat | ChatRejection {
   const body = (raw ?? {}) as ChatBody;
   if (typeof body.model !== "string")
     return { status: 400, message: "you must provide a model parameter", param: "model" };
@@ -118,6 +125,8 @@ export function prepareChat(state: SimState, raw: unknown): PreparedChat | ChatR
   });
   const toolCall = plannedToolCall(body as ChatBody & { messages: unknown[] }, {
     model: model.id,
+    quality: model.quality,
+    invalidRate: overrides.invalidToolCallRate ?? state.invalidToolCallRate,
     prompt: contents.join("\n"),
     seed: state.seed,
     nextId: () => state.nextId("call"),
@@ -162,10 +171,16 @@ export function completionObject(chat: PreparedChat) {
   };
 }
 
+// Like the fault headers, lets one request ask for broken tool calls without reconfiguring.
+function invalidRateHeader(ctx: SimRequest): number | undefined {
+  const rate = Number(ctx.req.headers["x-sim-invalid-tool-calls"]);
+  return rate >= 0 && rate <= 1 ? rate : undefined;
+}
+
 /** `POST /v1/chat/completions`. */
 export async function chatCompletions(ctx: SimRequest): Promise<void> {
   const { res, state } = ctx;
-  const chat = prepareChat(state, ctx.body);
+  const chat = prepareChat(state, ctx.body, { invalidToolCallRate: invalidRateHeader(ctx) });
   if ("status" in chat) {
     return sendError(res, "openai", chat.status, chat.message, {
       ...(chat.code ? { code: chat.code } : {}),

@@ -1,5 +1,5 @@
 import { valueForSchema } from "../jsonSchemaValue.ts";
-import { hashString, seededRandom } from "../random.ts";
+import { hashString, pick, seededRandom } from "../random.ts";
 import { countTokens, splitTokens } from "../tokens.ts";
 
 /** One function call the simulated model makes. */
@@ -42,10 +42,61 @@ function chosenTool(body: ToolsBody, tools: FunctionTool[]): FunctionTool | unde
   return last?.role === "user" ? tools[0] : undefined;
 }
 
-/** The call the simulated model answers with, or undefined when it answers with text. */
+// Models at or above this quality never break a call; at or below the weakest level they break it
+// at the full configured rate; in between, linearly.
+const RELIABLE_QUALITY = 0.9;
+const WEAKEST_QUALITY = 0.6;
+
+/** The chance that a model of this quality breaks a tool call, given the rate for the weakest models. */
+export function invalidToolCallChance(quality: number, rate: number): number {
+  const weakness = (RELIABLE_QUALITY - quality) / (RELIABLE_QUALITY - WEAKEST_QUALITY);
+  return Math.max(0, Math.min(1, rate)) * Math.max(0, Math.min(1, weakness));
+}
+
+type Breakage = "wrong_type" | "missing_required" | "malformed_json";
+
+// Breaks valid arguments the way weak models do: a value of the wrong type, a required field left
+// out, or JSON cut short. Only the breakages the tool's schema makes possible are drawn.
+function brokenArguments(args: unknown, parameters: unknown, random: () => number): string {
+  const schema = (parameters ?? {}) as {
+    properties?: Record<string, { type?: unknown }>;
+    required?: unknown;
+  };
+  const object = args && typeof args === "object" && !Array.isArray(args) ? { ...args } : {};
+  const typed = Object.entries(schema.properties ?? {}).find(([, sub]) => typeof sub?.type === "string");
+  const required = Array.isArray(schema.required) ? schema.required.filter((r) => typeof r === "string") : [];
+  const kinds: Breakage[] = [
+    ...(typed ? (["wrong_type"] as const) : []),
+    ...(required.length > 0 ? (["missing_required"] as const) : []),
+    "malformed_json",
+  ];
+  const kind = pick(kinds, random);
+  if (kind === "wrong_type" && typed) {
+    const [key, sub] = typed;
+    return JSON.stringify({ ...object, [key]: sub.type === "string" ? 42 : "not a valid value" });
+  }
+  if (kind === "missing_required") {
+    const { [required[0] as string]: _dropped, ...rest } = object as Record<string, unknown>;
+    return JSON.stringify(rest);
+  }
+  return JSON.stringify(object).slice(0, -1);
+}
+
+/**
+ * The call the simulated model answers with, or undefined when it answers with text. With an
+ * `invalidRate`, weaker models sometimes write arguments that break the tool's schema (see
+ * {@link invalidToolCallChance}); like everything else, the same request and seed give the same call.
+ */
 export function plannedToolCall(
   body: ToolsBody,
-  context: { model: string; prompt: string; seed: number; nextId: () => string },
+  context: {
+    model: string;
+    quality: number;
+    invalidRate: number;
+    prompt: string;
+    seed: number;
+    nextId: () => string;
+  },
 ): SimToolCall | undefined {
   const tool = chosenTool(body, functionsOf(body.tools));
   if (!tool) return undefined;
@@ -53,7 +104,13 @@ export function plannedToolCall(
     hashString(`${context.model}|tool|${tool.name}|${context.prompt}`, context.seed),
   );
   const args = valueForSchema(tool.parameters ?? { type: "object" }, random) ?? {};
-  return { id: context.nextId(), name: tool.name, arguments: JSON.stringify(args) };
+  // A separate stream, so turning breakage on leaves the valid calls' arguments as they were.
+  const breaks = seededRandom(
+    hashString(`${context.model}|broken-tool|${tool.name}|${context.prompt}`, context.seed),
+  );
+  const broken = breaks() < invalidToolCallChance(context.quality, context.invalidRate);
+  const text = broken ? brokenArguments(args, tool.parameters, breaks) : JSON.stringify(args);
+  return { id: context.nextId(), name: tool.name, arguments: text };
 }
 
 /** Prompt tokens the declared tools add (their JSON, as providers inject it). */

@@ -9,7 +9,7 @@ function tokenLogprob(t: { token: string; logprob: number }) {
 }
 
 /** A choice's `logprobs` object, or null when not asked for or the model gives none (Anthropic's). */
-function choiceLogprobs(logprobs: TokenLogprob[] | undefined, asked: boolean) {
+export function choiceLogprobs(logprobs: TokenLogprob[] | undefined, asked: boolean) {
   if (!asked || !logprobs) return null;
   return {
     content: logprobs.map((t) => ({

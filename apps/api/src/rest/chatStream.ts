@@ -1,7 +1,14 @@
-import type { ChatRequest, ChatStreamFinish, GuardedStream, Principal } from "@sluice/core";
+import type {
+  ChatRequest,
+  ChatStreamFinish,
+  GuardedStream,
+  GuardedStreamEvent,
+  Principal,
+} from "@sluice/core";
 import type { Response } from "express";
 import { errorBody, SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
 import type { ApiServices } from "../services.ts";
+import { choiceLogprobs } from "./chatChoices.ts";
 import { rateLimitHeaders } from "./rateLimitHeaders.ts";
 
 /** The usage chunk OpenAI clients ask for with `stream_options.include_usage`. */
@@ -18,6 +25,19 @@ function usageFields(finish: ChatStreamFinish) {
       cascaded: finish.cascade?.cascaded ?? false,
       draft_accepted: finish.cascade?.draftAccepted ?? null,
     },
+  };
+}
+
+type ToolCallEvent = Extract<GuardedStreamEvent, { type: "tool_call" }>;
+
+/** One `delta.tool_calls` entry as OpenAI streams it: id, type and name only on a call's first piece. */
+function toolCallDelta(event: ToolCallEvent) {
+  const opening = event.id !== undefined || event.name !== undefined;
+  return {
+    index: event.index,
+    ...(event.id === undefined ? {} : { id: event.id }),
+    ...(opening ? { type: "function" } : {}),
+    function: { ...(event.name === undefined ? {} : { name: event.name }), arguments: event.arguments },
   };
 }
 
@@ -64,11 +84,32 @@ async function writeStream(
     "x-request-id": requestId,
     ...rateLimitHeaders(rateLimit),
   });
-  res.write(chunk([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }]));
+  // Chunks carry `logprobs` only when asked, so plain streams keep their exact shape.
+  const asked = body.logprobs === true;
+  const logprobsOf = (event: GuardedStreamEvent) =>
+    asked ? { logprobs: event.type === "delta" ? choiceLogprobs(event.logprobs, true) : null } : {};
+  // With tools the answer may open with a call, whose first chunk carries the role and content null
+  // (as OpenAI's does; SDKs send that message back, and "" is not null). Without tools, send it now.
+  const textOpening = chunk([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }]);
+  let opened = body.tools === undefined;
+  if (opened) res.write(textOpening);
+  const openWithText = () => {
+    if (!opened) res.write(textOpening);
+    opened = true;
+  };
   for await (const event of events) {
     if (event.type === "delta") {
-      res.write(chunk([{ index: 0, delta: { content: event.text }, finish_reason: null }]));
+      openWithText();
+      res.write(
+        chunk([{ index: 0, delta: { content: event.text }, ...logprobsOf(event), finish_reason: null }]),
+      );
+    } else if (event.type === "tool_call") {
+      const role = opened ? {} : { role: "assistant", content: null };
+      opened = true;
+      const delta = { ...role, tool_calls: [toolCallDelta(event)] };
+      res.write(chunk([{ index: 0, delta, ...logprobsOf(event), finish_reason: null }]));
     } else if (event.type === "done") {
+      openWithText();
       res.write(chunk([{ index: 0, delta: {}, finish_reason: event.finish.finishReason }]));
       if (body.stream_options?.include_usage === true) res.write(chunk([], usageFields(event.finish)));
     }

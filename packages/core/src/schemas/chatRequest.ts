@@ -38,7 +38,6 @@ type ToolFields = {
   tools?: ToolDefinition[] | undefined;
   tool_choice?: ToolChoice | undefined;
   parallel_tool_calls?: boolean | undefined;
-  stream?: boolean | undefined;
 };
 
 function checkTools(request: ToolFields, ctx: z.RefinementCtx): void {
@@ -67,10 +66,7 @@ function checkTools(request: ToolFields, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: "custom", path: ["parallel_tool_calls"], message: "requires tools" });
   }
   if (request.tools === undefined) return;
-  // Streamed tool-call deltas and tool calls inside cascades are not built yet; refusing beats dropping.
-  if (request.stream === true) {
-    ctx.addIssue({ code: "custom", path: ["stream"], message: "is not supported with tools yet" });
-  }
+  // Tool calls inside cascades are not built yet; refusing beats dropping.
   if (request.model.startsWith("cascade:")) {
     ctx.addIssue({ code: "custom", path: ["tools"], message: "tools with cascades are not supported yet" });
   }
@@ -230,7 +226,7 @@ export const chatRequestSchema = z
     whenFieldsValid("stream_options", "stream"),
   )
 
-  .superRefine(checkTools, whenFieldsValid("tools", "tool_choice", "parallel_tool_calls", "stream", "model"))
+  .superRefine(checkTools, whenFieldsValid("tools", "tool_choice", "parallel_tool_calls", "model"))
   .superRefine(checkToolResults, whenFieldsValid("messages"));
 
 /** A validated chat completion request. */

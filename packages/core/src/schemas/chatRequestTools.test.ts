@@ -30,6 +30,11 @@ function paths(input: unknown): string[] {
 }
 
 describe("parseChatRequest with tools", () => {
+  it("accepts tools on a stream (tool calls stream as deltas)", () => {
+    const request = parseChatRequest({ ...withTools, stream: true, tool_choice: "required" });
+    expect([request.stream, request.tools?.length]).toEqual([true, 1]);
+  });
+
   it("accepts tools, tool_choice, parallel_tool_calls and a whole tool-calling turn", () => {
     const request = {
       ...withTools,
@@ -112,7 +117,6 @@ describe("parseChatRequest with tools", () => {
       { ...withTools, parallel_tool_calls: "yes" },
       "parallel_tool_calls",
     ],
-    ["tools on a stream", { ...withTools, stream: true }, "stream"],
     ["tools on a cascade", { ...withTools, model: "cascade:cheap" }, "tools"],
     [
       "an assistant message with neither content nor tool calls",

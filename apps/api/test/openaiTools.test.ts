@@ -126,14 +126,4 @@ describe("tool calling through the OpenAI SDK", () => {
     expect([r.status, r.error.code]).toEqual([400, "validation_error"]);
     expect(r.paths).toContain(path);
   });
-
-  it("refuses tools for an Anthropic model rather than dropping them", async () => {
-    const r = await post({
-      model: "claude-haiku-4-5",
-      messages: [{ role: "user", content: "hi" }],
-      tools: [weather],
-    });
-    expect([r.status, r.error.code]).toEqual([400, "validation_error"]);
-    expect(r.error.message).toContain("tools are not supported for model");
-  });
 });

@@ -3,7 +3,8 @@ import type { MessageCreateParamsNonStreaming } from "@anthropic-ai/sdk/resource
 import type { BatchCreateParams, MessageBatch } from "@anthropic-ai/sdk/resources/messages/batches";
 import type { Message } from "@anthropic-ai/sdk/resources/messages/messages";
 import { SluiceError } from "../errors/sluiceError.ts";
-import { messageResultOf, toParams } from "./anthropicProvider.ts";
+import { messageResultOf } from "./anthropicMessages.ts";
+import { toParams } from "./anthropicParams.ts";
 import { lazyAnthropicClient } from "./anthropicSdk.ts";
 import {
   assertBatchFinished,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { toProviderRequest } from "../llm/chatRequestMapping.ts";
 import { parseChatRequest } from "../schemas/chatRequest.ts";
-import { toParams as anthropicParams } from "./anthropicProvider.ts";
+import { toParams as anthropicParams } from "./anthropicParams.ts";
 import { toParams as openaiParams } from "./openaiProvider.ts";
 
 const body = {

@@ -1,6 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { SluiceError } from "../errors/sluiceError.ts";
-import { toParams as anthropicParams } from "./anthropicProvider.ts";
 import { chatResultOf, toParams as openaiParams } from "./openaiProvider.ts";
 import type { ProviderChatRequest } from "./provider.ts";
 
@@ -73,20 +71,5 @@ describe("OpenAI provider tool calling", () => {
     );
     expect([result.content, result.finishReason, result.toolCalls]).toEqual(["", "tool_calls", [call]]);
     expect(result.choices[0]?.toolCalls).toEqual([call]);
-  });
-});
-
-describe("Anthropic provider tool calling", () => {
-  it("refuses tools with a validation error rather than dropping them", () => {
-    const error = (() => {
-      try {
-        anthropicParams({ ...request, model: "claude-3-5-haiku" }, 1024);
-      } catch (e) {
-        return e;
-      }
-    })();
-    expect(error).toBeInstanceOf(SluiceError);
-    expect((error as SluiceError).code).toBe("validation_error");
-    expect((error as SluiceError).message).toBe("tools are not supported for model claude-3-5-haiku yet");
   });
 });

@@ -120,7 +120,6 @@ describe("tool calling through the OpenAI SDK", () => {
       },
       "messages.1.tool_call_id",
     ],
-    ["tools on a cascade", { tools: [weather], model: "cascade:simulator" }, "tools"],
   ])("answers 400 naming the path for %s", async (_name, fields, path) => {
     const r = await post({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], ...fields });
     expect([r.status, r.error.code]).toEqual([400, "validation_error"]);

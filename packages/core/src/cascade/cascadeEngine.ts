@@ -13,6 +13,7 @@ import {
 } from "./cascadeResult.ts";
 import type { CascadeSpec } from "./cascadeSpec.ts";
 import { estimateComplexity } from "./preRouter.ts";
+import { responseSchemaValidator, toolCallValidator } from "./requestContractValidators.ts";
 import {
   confidenceValidator,
   type Draft,
@@ -36,16 +37,30 @@ export interface CascadeRunInput {
   context?: ModelCallContext;
 }
 
-/** The validators of a cascade, in order: heuristics, schema, confidence, custom. */
+/**
+ * The validators of a cascade, in order: heuristics, schema (the caller's zod schema, else the
+ * request's `json_schema` response format), the request's tool calls, confidence, custom. Request
+ * schemas compile here, so an unusable one fails before any tier is paid for.
+ */
 export function validatorsFor(
-  input: Pick<CascadeRunInput, "cascade" | "schema" | "validators">,
+  input: Pick<CascadeRunInput, "cascade" | "schema" | "validators"> & { request?: ProviderChatRequest },
 ): Validator[] {
+  const { request } = input;
+  const responseSchema = !input.schema && request ? responseSchemaValidator(request) : undefined;
+  const toolCalls = request ? toolCallValidator(request) : undefined;
   return [
     heuristicsValidator(input.cascade.heuristics),
     ...(input.schema ? [structuredOutputValidator(input.schema)] : []),
+    ...(responseSchema ? [responseSchema] : []),
+    ...(toolCalls ? [toolCalls] : []),
     confidenceValidator(input.cascade.confidenceThreshold, input.cascade.confidenceSource),
     ...(input.validators ?? []),
   ];
+}
+
+/** Whether a rejected draft may still stand: merely unsure, or breaking the request's contract at the last tier. */
+export function usableDespite(verdict: Verdict, atLastTier: boolean): boolean {
+  return !verdict.hard || (atLastTier && verdict.keepAtLastTier === true);
 }
 
 /** The tier a run starts at, and why. */
@@ -124,6 +139,7 @@ async function runTier(
     content: result.content,
     finishReason: result.finishReason,
     ...(result.logprobs ? { logprobs: result.logprobs } : {}),
+    ...(result.toolCalls && result.toolCalls.length > 0 ? { toolCalls: result.toolCalls } : {}),
   };
   const verdict = await validateDraft(draft, validators, { signal });
   return {
@@ -162,6 +178,7 @@ export function summarise(
     cascade: input.cascade.name,
     content: chosen.draft.content,
     ...(chosen.draft.parsed === undefined ? {} : { parsed: chosen.draft.parsed }),
+    ...(chosen.draft.toolCalls ? { toolCalls: chosen.draft.toolCalls } : {}),
     finishReason: chosen.draft.finishReason,
     modelUsed: chosen.draft.model,
     attempts,
@@ -244,6 +261,9 @@ export async function runCascade(models: ModelClient, input: CascadeRunInput): P
     attempts.push(run.attempt);
     if ("error" in run) failures.push(run.error);
     if (run.draft && run.outcome && !run.verdict.hard) usable = { draft: run.draft, outcome: run.outcome };
+    // The last tier's draft that breaks the request's contract stands only when nothing better did.
+    else if (run.draft && run.outcome && usableDespite(run.verdict, tier === last))
+      usable ??= { draft: run.draft, outcome: run.outcome };
     if (run.verdict.accept && run.draft && run.outcome) {
       const outcome = tier === first ? "accepted" : "escalated";
       return summarise(models, input, { draft: run.draft, outcome: run.outcome }, attempts, {

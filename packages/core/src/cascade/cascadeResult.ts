@@ -1,7 +1,7 @@
 import type { CascadeOutcome, CascadeAttempt as StoredCascadeAttempt } from "@sluice/db";
 import { SluiceError } from "../errors/sluiceError.ts";
 import type { TokenUsage } from "../models/cost.ts";
-import type { FinishReason } from "../providers/provider.ts";
+import type { FinishReason, ProviderToolCall } from "../providers/provider.ts";
 import type { Verdict } from "./validators.ts";
 
 /** One tier tried within a cascade run (as stored, without its row ids). */
@@ -59,6 +59,8 @@ export interface CascadeResult {
   content: string;
   /** The structured answer, when a schema was given and the answer passed it. */
   parsed?: unknown;
+  /** The accepted draft's tool calls, when it answered by calling tools. */
+  toolCalls?: ProviderToolCall[];
   finishReason: FinishReason;
   modelUsed: string;
   attempts: CascadeAttempt[];

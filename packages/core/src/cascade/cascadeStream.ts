@@ -1,5 +1,6 @@
 import { SluiceError } from "../errors/sluiceError.ts";
 import type { ChatOutcome, ModelClient, ModelStreamEvent } from "../llm/modelClient.ts";
+import type { ToolCallDelta } from "../providers/provider.ts";
 import { abortError, isAbort } from "../providers/providerErrors.ts";
 import {
   type CascadeRunInput,
@@ -8,6 +9,7 @@ import {
   startingTier,
   summarise,
   tierRequest,
+  usableDespite,
   validatorsFor,
 } from "./cascadeEngine.ts";
 import {
@@ -17,6 +19,7 @@ import {
   judgedAttempt,
   spentBy,
 } from "./cascadeResult.ts";
+import { collectToolCalls, toolCallEvents } from "./streamedToolCalls.ts";
 import { type Draft, validateDraft } from "./validators.ts";
 
 /** How a streamed cascade shows drafts: buffered until accepted, or live with retraction. */
@@ -26,13 +29,23 @@ export type CascadeStreamMode = "hold" | "optimistic";
 export type CascadeStreamEvent =
   | { type: "attempt"; tier: number; model: string }
   | { type: "delta"; text: string }
+  | ToolCallDelta
   | { type: "retract"; model: string; reason: string }
   | { type: "done"; result: CascadeResult };
 
+/** The events that show an answer: its text unless already streamed, then its whole tool calls. */
+function* answerEvents(draft: Draft, textShown: boolean): Generator<CascadeStreamEvent> {
+  const calls = draft.toolCalls ?? [];
+  if (!textShown && (draft.content !== "" || calls.length === 0))
+    yield { type: "delta", text: draft.content };
+  yield* toolCallEvents(calls);
+}
+
 /**
  * Streams a cascade. `hold` buffers each draft until it validates, so only the accepted answer is
- * shown (for structured output); `optimistic` streams the draft as it comes and, when it is
- * rejected, emits `retract` before streaming the stronger tier.
+ * shown (for structured output); `optimistic` streams the draft's text as it comes and, when it is
+ * rejected, emits `retract` before streaming the stronger tier. Tool calls are held in both modes
+ * until their draft is accepted, then emitted whole (one `tool_call` event per call).
  */
 export async function* streamCascade(
   models: ModelClient,
@@ -63,13 +76,15 @@ export async function* streamCascade(
     const request = tierRequest(input.cascade, tier, input.request);
     yield { type: "attempt", tier, model: request.model };
     let text = "";
+    const pieces = collectToolCalls();
     let done: Extract<ModelStreamEvent, { type: "done" }> | undefined;
     try {
       for await (const event of models.stream(request, { ...input.context, signal })) {
         if (event.type === "delta") {
           text += event.text;
           if (mode === "optimistic") yield event;
-        } else if (event.type === "done") done = event;
+        } else if (event.type === "tool_call") pieces.add(event);
+        else if (event.type === "done") done = event;
       }
     } catch (error) {
       if (isAbort(error) || signal.aborted) throw abortError(signal);
@@ -82,7 +97,14 @@ export async function* streamCascade(
     }
     if (!done)
       throw new SluiceError("model_error", `model ${request.model} ended its stream without finishing`);
-    const draft: Draft = { model: request.model, content: text, finishReason: done.finishReason };
+    const calls = pieces.calls();
+    const toolCalls = calls.length > 0 ? { toolCalls: calls } : {};
+    const draft: Draft = {
+      model: request.model,
+      content: text,
+      finishReason: done.finishReason,
+      ...toolCalls,
+    };
     const verdict = await validateDraft(draft, validators, { signal });
     attempts.push(judgedAttempt(tier, request.model, done, verdict));
     const outcome: ChatOutcome = {
@@ -90,8 +112,9 @@ export async function* streamCascade(
         id: "",
         content: text,
         finishReason: done.finishReason,
-        choices: [{ content: text, finishReason: done.finishReason }],
+        choices: [{ content: text, finishReason: done.finishReason, ...toolCalls }],
         usage: done.usage,
+        ...toolCalls,
       },
       model: models.registry.get(request.model),
       provider: done.provider,
@@ -99,8 +122,10 @@ export async function* streamCascade(
       latencyMs: done.latencyMs,
       cacheHit: false,
     };
-    if (verdict.accept || (tier === last && !verdict.hard)) {
-      if (mode === "hold") yield { type: "delta", text };
+    // As the blocking run: the last tier's draft breaking the request's contract stands only alone.
+    const stands = tier === last && usableDespite(verdict, true) && (!verdict.hard || !usable);
+    if (verdict.accept || stands) {
+      yield* answerEvents(draft, mode === "optimistic");
       yield {
         type: "done",
         result: summarise(models, input, { draft, outcome }, attempts, {
@@ -118,7 +143,7 @@ export async function* streamCascade(
       yield { type: "retract", model: request.model, reason: verdict.reason };
   }
   if (usable) {
-    if (mode === "hold" || !usable.shown) yield { type: "delta", text: usable.draft.content };
+    yield* answerEvents(usable.draft, usable.shown);
     yield {
       type: "done",
       result: summarise(models, input, usable, attempts, {

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { FinishReason, TokenLogprob } from "../providers/provider.ts";
+import type { FinishReason, ProviderToolCall, TokenLogprob } from "../providers/provider.ts";
 import { issuesOf } from "../schemas/validationError.ts";
 import type { CascadeSpec } from "./cascadeSpec.ts";
 import { logprobConfidence, selfReportedConfidence } from "./confidence.ts";
@@ -10,6 +10,8 @@ export interface Draft {
   content: string;
   finishReason: FinishReason;
   logprobs?: TokenLogprob[];
+  /** The calls the draft makes, when it answers by calling tools. */
+  toolCalls?: ProviderToolCall[];
   /** Set by the structured-output validator once the content parses. */
   parsed?: unknown;
 }
@@ -19,6 +21,11 @@ export interface Verdict {
   accept: boolean;
   reason: string;
   hard?: boolean;
+  /**
+   * With `hard`: the draft breaks the request's own contract (a tool's or the response's schema).
+   * Unusable below the last tier; at the last tier it is returned as is, as a plain call would be.
+   */
+  keepAtLastTier?: boolean;
   confidence?: number;
 }
 
@@ -30,10 +37,11 @@ const REFUSAL = /^\s*(i'?m sorry|i am sorry|i can(?:no|')t|i cannot|i am unable|
 /** Why a draft cut off at its token limit is rejected. */
 export const TRUNCATED_REASON = "truncated by max_tokens";
 
-/** Empty, refusing and truncated drafts are rejected. */
+/** Empty, refusing and truncated drafts are rejected; a draft that only calls tools is not empty. */
 export function heuristicsValidator(options: CascadeSpec["heuristics"]): Validator {
   return (draft) => {
-    if (options.empty && draft.content.trim().length === 0)
+    const callsTools = (draft.toolCalls?.length ?? 0) > 0;
+    if (options.empty && !callsTools && draft.content.trim().length === 0)
       return { accept: false, hard: true, reason: "empty answer" };
     if (options.refusal && REFUSAL.test(draft.content))
       return { accept: false, hard: true, reason: "refusal" };

@@ -78,7 +78,13 @@ export async function complete(
       costMicros: result.totalCostMicros,
       latencyMs: result.latencyMs,
       cacheHit: false,
-      choices: [{ content: result.content, finishReason: result.finishReason }],
+      choices: [
+        {
+          content: result.content,
+          finishReason: result.finishReason,
+          ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}),
+        },
+      ],
       cascade: result,
     };
   }

@@ -34,7 +34,6 @@ const intBetween = (min: number, max: number) =>
   z.int().min(min, `must be between ${min} and ${max}`).max(max, `must be between ${min} and ${max}`);
 
 type ToolFields = {
-  model: string;
   tools?: ToolDefinition[] | undefined;
   tool_choice?: ToolChoice | undefined;
   parallel_tool_calls?: boolean | undefined;
@@ -64,11 +63,6 @@ function checkTools(request: ToolFields, ctx: z.RefinementCtx): void {
   }
   if (request.parallel_tool_calls !== undefined && request.tools === undefined) {
     ctx.addIssue({ code: "custom", path: ["parallel_tool_calls"], message: "requires tools" });
-  }
-  if (request.tools === undefined) return;
-  // Tool calls inside cascades are not built yet; refusing beats dropping.
-  if (request.model.startsWith("cascade:")) {
-    ctx.addIssue({ code: "custom", path: ["tools"], message: "tools with cascades are not supported yet" });
   }
 }
 
@@ -226,7 +220,7 @@ export const chatRequestSchema = z
     whenFieldsValid("stream_options", "stream"),
   )
 
-  .superRefine(checkTools, whenFieldsValid("tools", "tool_choice", "parallel_tool_calls", "model"))
+  .superRefine(checkTools, whenFieldsValid("tools", "tool_choice", "parallel_tool_calls"))
   .superRefine(checkToolResults, whenFieldsValid("messages"));
 
 /** A validated chat completion request. */

@@ -35,6 +35,11 @@ describe("parseChatRequest with tools", () => {
     expect([request.stream, request.tools?.length]).toEqual([true, 1]);
   });
 
+  it("accepts tools on a cascade (drafts' tool calls are validated before one is accepted)", () => {
+    const request = parseChatRequest({ ...withTools, model: "cascade:cheap", tool_choice: "required" });
+    expect([request.model, request.tools?.length]).toEqual(["cascade:cheap", 1]);
+  });
+
   it("accepts tools, tool_choice, parallel_tool_calls and a whole tool-calling turn", () => {
     const request = {
       ...withTools,
@@ -117,7 +122,6 @@ describe("parseChatRequest with tools", () => {
       { ...withTools, parallel_tool_calls: "yes" },
       "parallel_tool_calls",
     ],
-    ["tools on a cascade", { ...withTools, model: "cascade:cheap" }, "tools"],
     [
       "an assistant message with neither content nor tool calls",
       { ...withTools, messages: [{ role: "assistant", content: null }] },

@@ -10,6 +10,7 @@ import { httpLogger } from "./logging/httpLogger.ts";
 import { batchRoutes } from "./rest/batchRoutes.ts";
 import { jobRoutes } from "./rest/jobRoutes.ts";
 import { openaiRoutes } from "./rest/openaiRoutes.ts";
+import { responsesRoutes } from "./rest/responsesRoutes.ts";
 import { appRouter } from "./root.ts";
 import type { ApiServices } from "./services.ts";
 import { streamExpiredMessage } from "./streams/streamGate.ts";
@@ -66,6 +67,7 @@ export function createApp(services: ApiServices): Express {
   );
   app.use(express.json({ limit: MAX_BODY_BYTES }));
   app.use(openaiRoutes(services));
+  app.use(responsesRoutes(services));
   app.use(jobRoutes(services));
   app.use(batchRoutes(services));
   app.use(noRoute);

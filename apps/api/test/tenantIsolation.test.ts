@@ -236,7 +236,7 @@ interface Seed {
   streams: Record<"chat" | "cascade", { path: string; id: string; request: unknown; events: unknown[] }>;
   cursors: { tickets: string; jobs: string; batches: string; requests: string; responses: string };
   /** Deterministic prompts A sent (so their answers are cached for A), one per probe of B's. */
-  prompts: Record<"trpc" | "cascade" | "rest", ChatPrompt>;
+  prompts: Record<"trpc" | "cascade" | "rest" | "responses", ChatPrompt>;
   idempotencyKey: string;
   webhookSecret: string;
   keyId: string;
@@ -345,10 +345,16 @@ async function seedA(bOwn: Seed["b"]): Promise<Seed> {
     temperature: 0,
     messages: [{ role: "user", content: `${MARKER} ${probe}: what is my balance?` }],
   });
-  const prompts = { trpc: prompt("trpc"), cascade: prompt("cascade"), rest: prompt("rest") };
+  const prompts = {
+    trpc: prompt("trpc"),
+    cascade: prompt("cascade"),
+    rest: prompt("rest"),
+    responses: prompt("responses"),
+  };
   await a.chat.complete.mutate(prompts.trpc);
   expect((await a.chat.complete.mutate(prompts.trpc)).cacheHit).toBe(true);
   await a.chat.complete.mutate(prompts.rest);
+  await a.chat.complete.mutate(prompts.responses);
   await a.cascade.run.mutate({ name: "simulator", request: prompts.cascade });
 
   const stream = async (path: string, model: string) => {
@@ -845,6 +851,20 @@ const restMatrix: Record<string, Row> = {
       };
       if (data?.sluice?.cache_hit !== false)
         problems.push("POST /v1/chat/completions: B got A's cached answer");
+    },
+  },
+  "POST /v1/responses": {
+    how: "own",
+    // The same prompt A's chat call cached, as a Responses request: B must not get A's answer.
+    attack: async () => {
+      const { model, temperature, messages } = A.prompts.responses;
+      const body = { model, temperature, input: messages[0]?.content };
+      // The plain call first: B has never sent this prompt, so only A's entry could answer it.
+      const data = (await expectOk("response", rest("POST", "/v1/responses", body))) as {
+        sluice?: { cache_hit?: boolean };
+      };
+      if (data?.sluice?.cache_hit !== false) problems.push("POST /v1/responses: B got A's cached answer");
+      await expectOk("streamed response", rest("POST", "/v1/responses", { ...body, stream: true }));
     },
   },
   "POST /v1/embeddings": restOpen(

@@ -133,6 +133,7 @@ export {
   type TextRecord,
 } from "./records/recordText.ts";
 export * from "./resilience/index.ts";
+export * from "./responsesApi/index.ts";
 export * from "./schemas/index.ts";
 export { createStatsService, type StatsService } from "./stats/statsService.ts";
 export { type UsageStats, type UsageTotals, usageStats } from "./stats/usageStats.ts";

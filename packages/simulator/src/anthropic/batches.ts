@@ -58,7 +58,7 @@ function settle(state: SimState, batch: SimMessageBatch, worked = batch.requests
       custom_id: customId,
       result: {
         type: "succeeded",
-        message: messageObject(state, planned.model, planned.plan, planned.stopSequence),
+        message: messageObject(state, planned),
       },
     };
   });

@@ -2,7 +2,14 @@ import { findSimModel, type SimModel } from "../catalog.ts";
 import { type ChatPlan, planChat } from "../chatPlan.ts";
 import { sendError, sendJson } from "../providerErrors.ts";
 import { delayMs, type SimRequest, type SimState } from "../simContext.ts";
-import { countPromptTokens } from "../tokens.ts";
+import { countPromptTokens, splitTokens } from "../tokens.ts";
+import {
+  contentProblem,
+  extraPromptTokens,
+  plannedToolUse,
+  type SimToolUse,
+  turnText,
+} from "./messageRequest.ts";
 
 interface MessagesBody {
   model?: unknown;
@@ -11,23 +18,25 @@ interface MessagesBody {
   max_tokens?: unknown;
   stop_sequences?: unknown;
   stream?: unknown;
+  tools?: unknown;
+  tool_choice?: unknown;
 }
 
-function text(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (Array.isArray(content))
-    return content.map((b) => (b && typeof b === "object" && "text" in b ? String(b.text) : "")).join("");
-  return "";
+/** A validated Messages request with its planned answer. */
+export interface PlannedMessage {
+  model: SimModel;
+  plan: ChatPlan;
+  stopSequence: string | null;
+  /** Set when the model answers by calling a tool. */
+  toolUse?: SimToolUse;
 }
 
-/** Validates a Messages API body and plans the answer; sends the error and returns undefined when invalid. */
+/** Validates a Messages API body and plans the answer; sends the error and returns it when invalid. */
 export function planMessages(
   ctx: Pick<SimRequest, "res" | "state">,
   body: MessagesBody,
   respond = true,
-):
-  | { model: SimModel; plan: ChatPlan; stopSequence: string | null }
-  | { error: { status: number; message: string } } {
+): PlannedMessage | { error: { status: number; message: string } } {
   const fail = (status: number, message: string) => {
     if (respond) sendError(ctx.res, "anthropic", status, message);
     return { error: { status, message } };
@@ -39,11 +48,12 @@ export function planMessages(
     return fail(400, "messages: at least one message is required");
   const model = findSimModel(body.model);
   if (model?.kind !== "chat") return fail(404, `model: ${body.model}`);
-  const contents = [
-    text(body.system),
-    ...(body.messages as { content?: unknown }[]).map((m) => text(m?.content)),
-  ].filter(Boolean);
-  const promptTokens = countPromptTokens(contents);
+  const turns = body.messages as { role?: unknown; content?: unknown }[];
+  const problem = contentProblem({ tools: body.tools, messages: turns });
+  if (problem) return fail(400, problem);
+  const contents = [turnText(body.system), ...turns.map((m) => turnText(m?.content))].filter(Boolean);
+  const promptTokens =
+    countPromptTokens(contents) + extraPromptTokens({ tools: body.tools, messages: turns });
   const maxTokens = Number(body.max_tokens);
   if (promptTokens + maxTokens > model.contextWindow) {
     return fail(
@@ -60,19 +70,44 @@ export function planMessages(
     maxTokens: Math.min(maxTokens, model.maxOutputTokens),
     n: 1,
   });
-  return { model, plan, stopSequence: plan.choices[0]?.stopSequence ?? null };
+  const toolUse = plannedToolUse(
+    { tools: body.tools, tool_choice: body.tool_choice, messages: turns },
+    {
+      model: model.id,
+      quality: model.quality,
+      invalidRate: ctx.state.invalidToolCallRate,
+      prompt: contents.join("\n"),
+      seed: ctx.state.seed,
+      nextId: () => ctx.state.nextId("toolu"),
+    },
+  );
+  if (!toolUse) return { model, plan, stopSequence: plan.choices[0]?.stopSequence ?? null };
+  plan.choices = [{ tokens: [], text: "", finish: "stop" }];
+  plan.completionTokens = toolUse.tokens;
+  return { model, plan, stopSequence: null, toolUse };
 }
 
-/** The Messages API response object for a plan. */
-export function messageObject(state: SimState, model: SimModel, plan: ChatPlan, stopSequence: string | null) {
+/** The Messages API response object for a planned answer. */
+export function messageObject(state: SimState, planned: PlannedMessage) {
+  const { model, plan, stopSequence, toolUse } = planned;
   const choice = plan.choices[0]!;
+  const content = toolUse
+    ? [{ type: "tool_use", id: toolUse.id, name: toolUse.name, input: toolUse.input }]
+    : [{ type: "text", text: choice.text }];
+  const stopReason = toolUse
+    ? "tool_use"
+    : choice.finish === "length"
+      ? "max_tokens"
+      : stopSequence
+        ? "stop_sequence"
+        : "end_turn";
   return {
     id: state.nextId("msg"),
     type: "message",
     role: "assistant",
     model: model.id,
-    content: [{ type: "text", text: choice.text }],
-    stop_reason: choice.finish === "length" ? "max_tokens" : stopSequence ? "stop_sequence" : "end_turn",
+    content,
+    stop_reason: stopReason,
     stop_sequence: stopSequence,
     usage: {
       input_tokens: plan.promptTokens,
@@ -83,28 +118,56 @@ export function messageObject(state: SimState, model: SimModel, plan: ChatPlan, 
   };
 }
 
+// API version 2026-10-21 (what current SDKs send) removed the sampling fields: any value is a 400.
+const REMOVED_IN_2026_10_21 = ["temperature", "top_p", "top_k"];
+
 /** `POST /v1/messages`. */
 export async function messages(ctx: SimRequest): Promise<void> {
   const { res, state } = ctx;
-  const planned = planMessages(ctx, (ctx.body ?? {}) as MessagesBody);
+  const body = (ctx.body ?? {}) as MessagesBody & Record<string, unknown>;
+  if (ctx.req.headers["anthropic-version"] === "2026-10-21") {
+    const removed = REMOVED_IN_2026_10_21.find((field) => field in body);
+    if (removed) return sendError(res, "anthropic", 400, `${removed}: Extra inputs are not permitted`);
+  }
+  const planned = planMessages(ctx, body);
   if ("error" in planned) return;
-  const { model, plan, stopSequence } = planned;
-  const message = messageObject(state, model, plan, stopSequence);
-  if ((ctx.body as MessagesBody).stream === true) return streamMessage(ctx, model, message);
+  const message = messageObject(state, planned);
+  if (body.stream === true) return streamMessage(ctx, planned, message);
   if (ctx.fault.kind === "malformed") {
     res.writeHead(200, { "content-type": "application/json" });
     return void res.end('{"type": "message", "content": [');
   }
+  const { model, plan } = planned;
   await state.sleep(delayMs(state, model.ttftMs + (plan.completionTokens * 1000) / model.tokensPerSecond));
   sendJson(res, 200, message);
 }
 
+/** The content block a stream opens with (a tool_use block starts with empty input) and its deltas. */
+function streamedBlock(planned: PlannedMessage) {
+  const { toolUse } = planned;
+  if (!toolUse) {
+    const text = planned.plan.choices[0]?.text ?? "";
+    return {
+      block: { type: "text", text: "" },
+      deltas: splitTokens(text).map((token) => ({ type: "text_delta", text: token })),
+    };
+  }
+  const pieces = splitTokens(toolUse.json);
+  // The token pattern skips trailing whitespace; never stream input that differs from the call's.
+  const fragments = pieces.join("") === toolUse.json ? pieces : [toolUse.json];
+  return {
+    block: { type: "tool_use", id: toolUse.id, name: toolUse.name, input: {} },
+    deltas: fragments.map((piece) => ({ type: "input_json_delta", partial_json: piece })),
+  };
+}
+
 async function streamMessage(
   ctx: SimRequest,
-  model: SimModel,
+  planned: PlannedMessage,
   message: ReturnType<typeof messageObject>,
 ): Promise<void> {
   const { res, state } = ctx;
+  const { model } = planned;
   res.writeHead(200, {
     "content-type": "text/event-stream",
     "cache-control": "no-cache",
@@ -127,26 +190,18 @@ async function streamMessage(
       usage: { ...message.usage, output_tokens: 1 },
     },
   });
-  send("content_block_start", {
-    type: "content_block_start",
-    index: 0,
-    content_block: { type: "text", text: "" },
-  });
+  const { block, deltas } = streamedBlock(planned);
+  send("content_block_start", { type: "content_block_start", index: 0, content_block: block });
   send("ping", { type: "ping" });
   const perToken = ctx.fault.kind === "slow" ? 50 : delayMs(state, 1000 / model.tokensPerSecond);
-  const tokens = message.content[0]?.text.match(/\s*[A-Za-z0-9]+|\s*[^\sA-Za-z0-9]/g) ?? [];
-  for (const [i, token] of tokens.entries()) {
+  for (const [i, delta] of deltas.entries()) {
     if (ctx.fault.kind === "cut" && i === 3) {
       // Let the first chunks reach the client, then drop the connection without a proper end.
       setTimeout(() => res.socket?.destroy(), 20);
       return;
     }
     if (res.destroyed) return;
-    send("content_block_delta", {
-      type: "content_block_delta",
-      index: 0,
-      delta: { type: "text_delta", text: token },
-    });
+    send("content_block_delta", { type: "content_block_delta", index: 0, delta });
     if (perToken > 0) await state.sleep(perToken);
   }
   send("content_block_stop", { type: "content_block_stop", index: 0 });

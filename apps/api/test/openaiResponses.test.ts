@@ -1,0 +1,303 @@
+import { useTestDatabase } from "@sluice/db/testing";
+import OpenAI from "openai";
+import { describe, expect, it } from "vitest";
+import { useOpenAiApi } from "./support/openaiClient.ts";
+
+const t = useTestDatabase();
+const ctx = useOpenAiApi(t);
+
+const weather: OpenAI.Responses.FunctionTool = {
+  type: "function",
+  name: "get_weather",
+  description: "Current weather in a city",
+  parameters: {
+    type: "object",
+    properties: { city: { type: "string" }, unit: { type: "string", enum: ["c", "f"] } },
+    required: ["city", "unit"],
+  },
+  strict: true,
+};
+
+type Sluice = { sluice: { model_used: string; requested_model: string; cost_micros: number } };
+
+/** The status, error and issue paths of a raw request, to read Sluice's validation issues. */
+async function post(body: unknown) {
+  const response = await fetch(`${ctx.api.url}/v1/responses`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ctx.api.a.key}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.json()) as {
+    error: { code: string; message: string; details?: { issues?: { path: string }[] } };
+  };
+  return {
+    status: response.status,
+    error: json.error,
+    paths: (json.error?.details?.issues ?? []).map((i) => i.path),
+  };
+}
+
+/** The event types of a stream in order, checking that sequence numbers count up from 0. */
+function typesInOrder(events: { type: string; sequence_number: number }[]): string[] {
+  expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+  // Runs of deltas collapse to one entry, so the shape of the sequence is what is compared.
+  return events
+    .map((e) => e.type)
+    .filter((type, i, all) => !(type.endsWith(".delta") && all[i - 1] === type));
+}
+
+const textSequence = [
+  "response.created",
+  "response.in_progress",
+  "response.output_item.added",
+  "response.content_part.added",
+  "response.output_text.delta",
+  "response.output_text.done",
+  "response.content_part.done",
+  "response.output_item.done",
+  "response.completed",
+];
+
+describe("the Responses API through the OpenAI SDK", () => {
+  it("answers a string input with instructions: output_text, usage and the sluice extension", async () => {
+    const r = await ctx.client.responses.create({
+      model: "gpt-4o-mini",
+      instructions: "Answer in one sentence.",
+      input: "What is a sluice?",
+      metadata: { ticket: "42" },
+    });
+    expect(r.id).toMatch(/^resp_/);
+    expect([r.object, r.status, r.model, r.instructions]).toEqual([
+      "response",
+      "completed",
+      "gpt-4o-mini",
+      "Answer in one sentence.",
+    ]);
+    expect(r.output_text.length).toBeGreaterThan(0);
+    const message = r.output[0];
+    if (message?.type !== "message") throw new Error("expected a message item");
+    expect(message.content[0]).toMatchObject({ type: "output_text", text: r.output_text, annotations: [] });
+    expect(r.usage?.input_tokens).toBeGreaterThan(0);
+    expect(r.usage?.output_tokens).toBeGreaterThan(0);
+    expect(r.usage?.total_tokens).toBe((r.usage?.input_tokens ?? 0) + (r.usage?.output_tokens ?? 0));
+    expect(r.usage?.input_tokens_details.cached_tokens).toBe(0);
+    expect(r.metadata).toEqual({ ticket: "42" });
+    expect((r as unknown as Sluice).sluice.model_used).toBe("gpt-4o-mini");
+  });
+
+  it("takes message items with text parts and an earlier assistant turn", async () => {
+    const r = await ctx.client.responses.create({
+      model: "gpt-4o-mini",
+      input: [
+        { role: "developer", content: "Be brief." },
+        { role: "user", content: [{ type: "input_text", text: "Name a river." }] },
+        {
+          type: "message",
+          role: "assistant",
+          id: "msg_earlier",
+          status: "completed",
+          content: [{ type: "output_text", text: "The Rhine.", annotations: [] }],
+        },
+        { type: "message", role: "user", content: [{ type: "input_text", text: "Another one?" }] },
+      ],
+    });
+    expect(r.status).toBe("completed");
+    expect(r.output_text.length).toBeGreaterThan(0);
+  });
+
+  it("refuses an image part by its path until chat requests carry images, and file ids always", async () => {
+    const image = (part: Record<string, unknown>) => ({
+      model: "gpt-4o-mini",
+      input: [{ role: "user", content: [{ type: "input_text", text: "What is this?" }, part] }],
+    });
+    const byUrl = await post(image({ type: "input_image", image_url: "https://example.com/a.png" }));
+    expect([byUrl.status, byUrl.paths]).toEqual([400, ["input.0.content.1.type"]]);
+    expect(byUrl.error.message).toContain("image parts are not supported yet");
+    const byFile = await post(image({ type: "input_image", file_id: "file-1" }));
+    expect([byFile.status, byFile.paths]).toEqual([400, ["input.0.content.1.file_id"]]);
+  });
+
+  it("runs a function tool round trip: function_call, then function_call_output, then text", async () => {
+    const first = await ctx.client.responses.create({
+      model: "gpt-4o-mini",
+      input: [{ role: "user", content: "Weather in Oslo?" }],
+      tools: [weather],
+    });
+    const call = first.output.find((item) => item.type === "function_call");
+    if (call?.type !== "function_call") throw new Error("expected a function call");
+    expect([call.name, call.status]).toEqual(["get_weather", "completed"]);
+    expect(call.id).toMatch(/^fc_/);
+    expect(Object.keys(JSON.parse(call.arguments)).sort()).toEqual(["city", "unit"]);
+    expect(first.output_text).toBe("");
+
+    const answer = await ctx.client.responses.create({
+      model: "gpt-4o-mini",
+      input: [
+        { role: "user", content: "Weather in Oslo?" },
+        // What the model said goes back as input, as a stateless client keeps the conversation.
+        ...first.output.flatMap((item) =>
+          item.type === "function_call" || item.type === "message" ? [item] : [],
+        ),
+        { type: "function_call_output", call_id: call.call_id, output: '{"temp_c": 3}' },
+      ],
+      tools: [weather],
+    });
+    expect(answer.status).toBe("completed");
+    expect(answer.output.map((item) => item.type)).toEqual(["message"]);
+    expect(answer.output_text.length).toBeGreaterThan(0);
+  });
+
+  it("calls the function tool_choice names", async () => {
+    const clock: OpenAI.Responses.FunctionTool = {
+      type: "function",
+      name: "get_time",
+      parameters: null,
+      strict: null,
+    };
+    const r = await ctx.client.responses.create({
+      model: "gpt-4o-mini",
+      input: "What time is it?",
+      tools: [weather, clock],
+      tool_choice: { type: "function", name: "get_time" },
+    });
+    const call = r.output.find((item) => item.type === "function_call");
+    expect(call?.type === "function_call" && [call.name, call.arguments]).toEqual(["get_time", "{}"]);
+    expect(r.tool_choice).toEqual({ type: "function", name: "get_time" });
+  });
+
+  it("answers JSON matching text.format's json_schema", async () => {
+    const r = await ctx.client.responses.create({
+      model: "gpt-4o-mini",
+      input: "Classify: my invoice is wrong",
+      text: {
+        format: {
+          type: "json_schema",
+          name: "ticket",
+          strict: true,
+          schema: {
+            type: "object",
+            properties: {
+              category: { type: "string", enum: ["billing", "other"] },
+              urgent: { type: "boolean" },
+            },
+            required: ["category", "urgent"],
+            additionalProperties: false,
+          },
+        },
+      },
+    });
+    const parsed = JSON.parse(r.output_text) as { category: string; urgent: boolean };
+    expect(["billing", "other"]).toContain(parsed.category);
+    expect(typeof parsed.urgent).toBe("boolean");
+    expect(r.text?.format?.type).toBe("json_schema");
+  });
+
+  it("marks a response cut by max_output_tokens incomplete", async () => {
+    const r = await ctx.client.responses.create({
+      model: "gpt-4o-mini",
+      input: "Write a long essay about rivers and their sluices.",
+      max_output_tokens: 1,
+    });
+    expect([r.status, r.incomplete_details?.reason, r.max_output_tokens]).toEqual([
+      "incomplete",
+      "max_output_tokens",
+      1,
+    ]);
+    expect(r.usage?.output_tokens).toBe(1);
+  });
+
+  it("streams the Responses event sequence with responses.stream and a final response", async () => {
+    const stream = ctx.client.responses.stream({
+      model: "gpt-4o-mini",
+      instructions: "Be brief.",
+      input: "Stream please",
+    });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    let text = "";
+    for await (const event of stream) {
+      events.push(event);
+      if (event.type === "response.output_text.delta") text += event.delta;
+    }
+    expect(typesInOrder(events)).toEqual(textSequence);
+    const final = await stream.finalResponse();
+    expect(text.length).toBeGreaterThan(0);
+    expect(final.output_text).toBe(text);
+    expect(final.status).toBe("completed");
+    expect(final.usage?.output_tokens).toBeGreaterThan(0);
+    const created = events[0];
+    const completed = events.at(-1);
+    if (created?.type !== "response.created" || completed?.type !== "response.completed")
+      throw new Error("expected created first and completed last");
+    expect(completed.response.id).toBe(created.response.id);
+    expect((completed.response as unknown as Sluice).sluice.model_used).toBe("gpt-4o-mini");
+  });
+
+  it("streams with create({ stream: true }) for a cascade, holding the draft until it is accepted", async () => {
+    const stream = await ctx.client.responses.create({
+      model: "cascade:simulator",
+      input: "Hello there",
+      stream: true,
+    });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    expect(typesInOrder(events)).toEqual(textSequence);
+    const done = events.at(-1);
+    if (done?.type !== "response.completed") throw new Error("expected response.completed last");
+    expect(done.response.output_text.length).toBeGreaterThan(0);
+    expect((done.response as unknown as Sluice).sluice.requested_model).toBe("cascade:simulator");
+  });
+
+  it("serves an Anthropic model and a cascade by translation", async () => {
+    const claude = await ctx.client.responses.create({ model: "claude-haiku-4-5", input: "Hello Claude" });
+    expect([claude.status, claude.model]).toEqual(["completed", "claude-haiku-4-5"]);
+    expect(claude.output_text.length).toBeGreaterThan(0);
+    expect((claude as unknown as Sluice).sluice.model_used).toBe("claude-haiku-4-5");
+
+    const cascade = await ctx.client.responses.create({ model: "cascade:simulator", input: "Hello cascade" });
+    expect(cascade.output_text.length).toBeGreaterThan(0);
+    const sluice = (cascade as unknown as Sluice).sluice;
+    expect(sluice.requested_model).toBe("cascade:simulator");
+    expect(sluice.model_used).toMatch(/^sim-/);
+    expect(sluice.cost_micros).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ["an unknown field", { input: "hi", frobnicate: true }, "frobnicate"],
+    ["store: true", { input: "hi", store: true }, "store"],
+    ["previous_response_id", { input: "hi", previous_response_id: "resp_1" }, "previous_response_id"],
+    [
+      "a function_call_output answering no earlier call",
+      {
+        input: [
+          { role: "user", content: "hi" },
+          { type: "function_call_output", call_id: "call_x", output: "3" },
+        ],
+      },
+      "input.1.call_id",
+    ],
+    ["a tool that is not a function", { input: "hi", tools: [{ type: "web_search" }] }, "tools.0.type"],
+    ["truncation: auto", { input: "hi", truncation: "auto" }, "truncation"],
+    ["an input item of an unknown type", { input: [{ type: "reasoning", summary: [] }] }, "input.0.type"],
+    [
+      "a tool_choice naming no declared tool",
+      { input: "hi", tools: [weather], tool_choice: { type: "function", name: "nope" } },
+      "tool_choice.name",
+    ],
+  ])("answers 400 naming the path for %s", async (_name, fields, path) => {
+    const r = await post({ model: "gpt-4o-mini", ...fields });
+    expect([r.status, r.error.code]).toEqual([400, "validation_error"]);
+    expect(r.paths).toContain(path);
+  });
+
+  it("names the field in the message the SDK raises", async () => {
+    const refused = ctx.client.responses.create({ model: "gpt-4o-mini", input: "hi", store: true });
+    await expect(refused).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    await expect(refused).rejects.toThrow(/store: .*not supported/);
+    const second = ctx.client.responses.create({
+      model: "gpt-4o-mini",
+      input: "hi",
+      tools: [{ type: "web_search" }],
+    });
+    await expect(second).rejects.toThrow(/"web_search" tools are not supported/);
+  });
+});

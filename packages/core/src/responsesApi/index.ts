@@ -1,0 +1,39 @@
+export {
+  createResponseEventWriter,
+  type ResponseBase,
+  type ResponseStreamEvent,
+  responseObject,
+} from "./responseEvents.ts";
+export {
+  type FunctionCallItem,
+  type OutputItem,
+  type OutputMessageItem,
+  type OutputText,
+  outputItems,
+  outputText,
+  type ResponseExtension,
+  type ResponseIds,
+  type ResponseOutcome,
+  responseIds,
+} from "./responseObject.ts";
+export {
+  type ResponsesContentPart,
+  type ResponsesInput,
+  type ResponsesInputItem,
+  responsesInputLimits,
+} from "./responsesInput.ts";
+export {
+  parseResponsesRequest,
+  type ResponsesRequest,
+  type ResponsesRequestInput,
+  type ResponsesTool,
+  type ResponsesToolChoice,
+  responsesRequestSchema,
+} from "./responsesRequest.ts";
+export {
+  createResponsesService,
+  type ResponsesCallOptions,
+  type ResponsesService,
+  type ResponsesStream,
+} from "./responsesService.ts";
+export { toChatRequest } from "./toChatRequest.ts";

@@ -1,0 +1,85 @@
+import type { Tenant } from "@sluice/db";
+import type { ChatCallContext, ChatService } from "../chat/chatService.ts";
+import { type Clock, systemClock } from "../limits/clock.ts";
+import type { RateLimitState } from "../limits/rateLimiter.ts";
+import type { Completion } from "../llm/completion.ts";
+import { createResponseEventWriter, type ResponseStreamEvent, responseObject } from "./responseEvents.ts";
+import { outputItems, type ResponseExtension, responseIds, statusOf } from "./responseObject.ts";
+import type { ResponsesRequest } from "./responsesRequest.ts";
+import { toChatRequest } from "./toChatRequest.ts";
+
+/** How a transport calls: its call context and how it builds Sluice's extension object. */
+export interface ResponsesCallOptions {
+  context: ChatCallContext;
+  extension: ResponseExtension;
+}
+
+/** An admitted response stream: its events, and the closing events should it fail midway. */
+export interface ResponsesStream {
+  rateLimit: RateLimitState;
+  /** Iterate once; ending early settles the reservation, as the chat stream does. */
+  events: AsyncGenerator<ResponseStreamEvent, void, undefined>;
+  /** `response.failed` and `error`, numbered after the events already sent. */
+  fail(error: { code: string; message: string }): ResponseStreamEvent[];
+  /** Gives the reservation back when the events will never be read; safe to call always. */
+  abandon(): Promise<void>;
+}
+
+/** The Responses API (`/v1/responses`) served by translation onto the chat service. */
+export interface ResponsesService {
+  /** One response object, from a model or `cascade:<name>`. */
+  create(
+    tenant: Tenant,
+    body: ResponsesRequest,
+    options: ResponsesCallOptions,
+  ): Promise<{
+    response: ReturnType<typeof responseObject>;
+    completion: Completion;
+    rateLimit: RateLimitState;
+  }>;
+  /** Admits a stream (throws the refusal before any event) and returns its Responses events. */
+  stream(tenant: Tenant, body: ResponsesRequest, options: ResponsesCallOptions): Promise<ResponsesStream>;
+}
+
+/** Builds the Responses service over the chat service, so every call passes the same guards. */
+export function createResponsesService(deps: { chat: ChatService; clock?: Clock }): ResponsesService {
+  const clock = deps.clock ?? systemClock;
+  const seconds = () => Math.floor(clock.now() / 1000);
+  return {
+    async create(tenant, body, options) {
+      const chat = toChatRequest({ ...body, stream: false });
+      const createdAt = seconds();
+      const { completion, rateLimit } = await deps.chat.complete(tenant, chat, options.context);
+      const ids = responseIds();
+      const choice = completion.choices[0] ?? {
+        content: completion.content,
+        finishReason: completion.finishReason,
+      };
+      const response = responseObject(
+        { ids, request: body, createdAt, extension: options.extension },
+        {
+          ...statusOf(completion.finishReason),
+          output: outputItems(ids, choice),
+          usage: completion.usage,
+          completedAt: seconds(),
+          sluice: options.extension(completion),
+        },
+      );
+      return { response, completion, rateLimit };
+    },
+    async stream(tenant, body, options) {
+      const chat = toChatRequest({ ...body, stream: true });
+      const writer = createResponseEventWriter(
+        { ids: responseIds(), request: body, createdAt: seconds(), extension: options.extension },
+        () => clock.now(),
+      );
+      // Cascades hold the draft until it validates: Responses clients cannot take text back.
+      const stream = await deps.chat.stream(tenant, chat, { context: options.context, mode: "hold" });
+      async function* events(): AsyncGenerator<ResponseStreamEvent, void, undefined> {
+        yield* writer.start();
+        for await (const event of stream.events) yield* writer.next(event);
+      }
+      return { rateLimit: stream.rateLimit, events: events(), fail: writer.fail, abandon: stream.abandon };
+    },
+  };
+}

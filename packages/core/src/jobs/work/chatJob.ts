@@ -1,7 +1,9 @@
 import type { Tenant } from "@sluice/db";
 import { guardedStream } from "../../chat/guardedStream.ts";
+import { assembleToolCalls } from "../../chat/toolCallAssembly.ts";
 import { type Guards, guardedComplete } from "../../limits/guardedCall.ts";
 import { toProviderRequest } from "../../llm/chatRequestMapping.ts";
+import type { ProviderToolCall } from "../../providers/provider.ts";
 import type { ChatRequest } from "../../schemas/chatRequest.ts";
 
 /** What a `chat.complete` job leaves as its result. */
@@ -14,6 +16,8 @@ export interface ChatJobResult {
   costMicros: number;
   cascaded: boolean;
   draftAccepted: boolean | null;
+  /** The calls the model made when it answered by calling tools (`finishReason` "tool_calls"). */
+  toolCalls?: ProviderToolCall[];
 }
 
 /** Reports at most one progress event per this many generated characters. */
@@ -49,6 +53,7 @@ export async function runChatJob(
       costMicros: completion.costMicros,
       cascaded: completion.cascade?.cascaded ?? false,
       draftAccepted: completion.cascade?.draftAccepted ?? null,
+      ...(completion.choices[0]?.toolCalls ? { toolCalls: completion.choices[0].toolCalls } : {}),
     };
   }
   const model = guards.runtime.registry.get(request.model);
@@ -56,8 +61,10 @@ export async function runChatJob(
   const { events } = await guardedStream(guards, tenant, request, { context, mode: "hold" });
   let content = "";
   let reported = 0;
+  const toolCalls = assembleToolCalls();
   for await (const event of events) {
-    if (event.type === "delta") {
+    if (event.type === "tool_call") toolCalls.add(event);
+    else if (event.type === "delta") {
       content += event.text;
       if (content.length - reported >= PROGRESS_EVERY_CHARS) {
         reported = content.length;
@@ -66,6 +73,7 @@ export async function runChatJob(
       }
     } else if (event.type === "done") {
       const { finish } = event;
+      const calls = toolCalls.calls();
       return {
         content,
         finishReason: finish.finishReason,
@@ -75,6 +83,7 @@ export async function runChatJob(
         costMicros: finish.costMicros,
         cascaded: false,
         draftAccepted: null,
+        ...(calls ? { toolCalls: calls } : {}),
       };
     }
   }

@@ -2,11 +2,13 @@ import { SluiceError } from "@sluice/core";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import express, { type Express, type Request } from "express";
 import { bearerToken } from "./auth/bearerToken.ts";
+import { anthropicErrorHandler, anthropicNoRoute } from "./errors/anthropicErrorBody.ts";
 import { noRoute, restErrorHandler } from "./http/errorHandlers.ts";
 import { healthRoutes } from "./http/healthRoutes.ts";
 import { requestIdMiddleware, requestIdOf } from "./http/requestId.ts";
 import { securityHeaders } from "./http/securityHeaders.ts";
 import { httpLogger } from "./logging/httpLogger.ts";
+import { anthropicRoutes } from "./rest/anthropicRoutes.ts";
 import { batchRoutes } from "./rest/batchRoutes.ts";
 import { jobRoutes } from "./rest/jobRoutes.ts";
 import { openaiRoutes } from "./rest/openaiRoutes.ts";
@@ -66,6 +68,9 @@ export function createApp(services: ApiServices): Express {
     }),
   );
   app.use(express.json({ limit: MAX_BODY_BYTES }));
+  app.use(anthropicRoutes(services));
+  // Anthropic's paths answer misses and failures (unreadable bodies included) in Anthropic's shape.
+  app.use("/v1/messages", anthropicNoRoute, anthropicErrorHandler(services.logger));
   app.use(openaiRoutes(services));
   app.use(responsesRoutes(services));
   app.use(jobRoutes(services));

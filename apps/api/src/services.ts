@@ -13,6 +13,7 @@ import {
   createDeadLetterService,
   createJobService,
   createLlmRuntime,
+  createMessagesService,
   createRateLimiter,
   createStatsService,
   createTicketService,
@@ -20,6 +21,7 @@ import {
   type JobService,
   jobCatalogFromConfig,
   type LlmRuntime,
+  type MessagesService,
   type RateLimiter,
   type SluiceConfig,
   type StatsService,
@@ -45,6 +47,8 @@ export interface ApiServices {
   budget: BudgetGuard;
   /** Chat, cascades and embeddings under the tenant's limits: the one guarded path. */
   chat: ChatService;
+  /** Anthropic's Messages API, translated onto the chat service. */
+  messages: MessagesService;
   logger: Logger;
   metrics: ApiMetrics;
   /** Running chat streams, so subscribers can reconnect and resume. */
@@ -112,6 +116,8 @@ export async function startApiServices(
   metrics.watchJobs(db);
   const jobs = createJobService({ db, queue, catalog });
   const auth = createAuthenticator(db);
+  const batches = createBatchService({ db, jobs, runtime });
+  const chat = createChatService({ runtime, rateLimiter, budget });
   const services: ApiServices = {
     db,
     runtime,
@@ -119,13 +125,14 @@ export async function startApiServices(
     admin: createAdminService({ db, auth }),
     rateLimiter,
     budget,
-    chat: createChatService({ runtime, rateLimiter, budget }),
+    chat,
+    messages: createMessagesService({ chat, registry: runtime.registry, cascades: runtime.cascades }),
     logger,
     metrics,
     corsOrigins: options.corsOrigins,
     streams: createStreamHub<ChatStreamData>(),
     jobs,
-    batches: createBatchService({ db, jobs, runtime }),
+    batches,
     deadLetters: createDeadLetterService({ db, queue, catalog }),
     tickets: createTicketService({ db, runtime, jobs }),
     stats: createStatsService({ db, ...clock }),

@@ -1,4 +1,5 @@
 export * from "./admin/index.ts";
+export * from "./anthropicApi/index.ts";
 export {
   authenticate,
   createApiKey,

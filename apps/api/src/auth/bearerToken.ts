@@ -7,3 +7,9 @@ export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
   const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
   return match?.[1]?.trim() || undefined;
 }
+
+/** The API key of a request in Anthropic's style: a bearer token, else the `x-api-key` header. */
+export function anthropicApiKey(headers: IncomingHttpHeaders): string | undefined {
+  const header = headers["x-api-key"];
+  return bearerToken(headers) ?? ((typeof header === "string" && header.trim()) || undefined);
+}

@@ -1,0 +1,105 @@
+import {
+  type MessageEventStream,
+  type Principal,
+  parseCountTokensRequest,
+  parseMessagesRequest,
+  SluiceError,
+} from "@sluice/core";
+import { type Request, type Response, Router } from "express";
+import { anthropicApiKey } from "../auth/bearerToken.ts";
+import { anthropicErrorBody } from "../errors/anthropicErrorBody.ts";
+import { SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
+import { requestIdOf } from "../http/requestId.ts";
+import type { ApiServices } from "../services.ts";
+import { sluiceExtension } from "./openaiRoutes.ts";
+import { rateLimitHeaders } from "./rateLimitHeaders.ts";
+
+/**
+ * `anthropic-version` values answered. 2023-06-01 is the Messages API's; the bundled SDK sends its
+ * own newer date, which reads the same wire format. An absent header means 2023-06-01.
+ */
+export const ANTHROPIC_VERSIONS = ["2023-06-01", "2026-10-21"] as const;
+
+function checkVersion(req: Request): void {
+  const version = req.header("anthropic-version");
+  if (!version || (ANTHROPIC_VERSIONS as readonly string[]).includes(version)) return;
+  const message = `must be one of ${ANTHROPIC_VERSIONS.join(", ")} (not "${version.slice(0, 64)}")`;
+  throw new SluiceError("validation_error", `anthropic-version: ${message}`, {
+    details: { issues: [{ path: "header.anthropic-version", message }] },
+  });
+}
+
+/** Anthropic's Messages API: `POST /v1/messages`, `POST /v1/messages/count_tokens`. */
+export function anthropicRoutes(services: ApiServices): Router {
+  const router = Router();
+  const principalOf = async (req: Request): Promise<Principal> => {
+    const principal = await services.auth.authenticate(anthropicApiKey(req.headers));
+    checkVersion(req);
+    return principal;
+  };
+
+  router.post("/v1/messages", async (req, res) => {
+    const principal = await principalOf(req);
+    const body = parseMessagesRequest(req.body);
+    const requestId = requestIdOf(req);
+    res.setHeader("request-id", requestId);
+    const controller = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    const context = { requestId, signal: controller.signal };
+    if (body.stream) {
+      // Streams end with a final event on shutdown; plain requests are left to finish.
+      const onShutdown = () => controller.abort();
+      services.shutdown?.addEventListener("abort", onShutdown, { once: true });
+      res.once("close", () => services.shutdown?.removeEventListener("abort", onShutdown));
+      const stream = await services.messages.stream(principal.tenant, body, context);
+      await writeStream(services, stream, requestId, res);
+      return;
+    }
+    const { message, completion, rateLimit } = await services.messages.create(
+      principal.tenant,
+      body,
+      context,
+    );
+    res.set(rateLimitHeaders(rateLimit));
+    res.json({ ...message, sluice: sluiceExtension(completion) });
+  });
+
+  router.post("/v1/messages/count_tokens", async (req, res) => {
+    await principalOf(req);
+    const body = parseCountTokensRequest(req.body);
+    res.setHeader("request-id", requestIdOf(req));
+    res.json(services.messages.countTokens(body));
+  });
+
+  return router;
+}
+
+/** Writes Anthropic's SSE; a failure after the headers travels as a final `event: error`. */
+async function writeStream(
+  services: ApiServices,
+  stream: MessageEventStream,
+  requestId: string,
+  res: Response,
+): Promise<void> {
+  try {
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      ...rateLimitHeaders(stream.rateLimit),
+    });
+    for await (const { event, data } of stream.events)
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    res.end();
+  } catch (error) {
+    const pub = services.shutdown?.aborted ? SHUTTING_DOWN : toPublicError(error);
+    if (pub.code === "internal_error")
+      services.logger.error({ err: error, request_id: requestId }, "stream failed");
+    if (!res.writableEnded)
+      res.end(`event: error\ndata: ${JSON.stringify(anthropicErrorBody(pub, requestId))}\n\n`);
+  } finally {
+    await stream.abandon();
+  }
+}

@@ -1,0 +1,160 @@
+import { SluiceError } from "../errors/sluiceError.ts";
+import type { ChatMessage } from "../schemas/chatMessage.ts";
+import { type ChatRequest, type ChatRequestInput, chatRequestSchema } from "../schemas/chatRequest.ts";
+import { parseOrThrow } from "../schemas/validationError.ts";
+import type { AnthropicMessageParam, CountTokensRequest, MessagesRequest } from "./messagesRequest.ts";
+
+/** A tool result with no content still answers its call; the chat request needs some text for it. */
+export const EMPTY_TOOL_RESULT = "(no content)";
+
+/** Prefix that marks a tool result sent with `is_error: true` (chat tool messages have no such flag). */
+export const TOOL_ERROR_PREFIX = "Error: ";
+
+type Path = (string | number)[];
+type TextPart = { type: "text"; text: string };
+type Block = Exclude<AnthropicMessageParam["content"], string>[number];
+type ToolResult = Extract<Block, { type: "tool_result" }>;
+
+function refuse(path: Path, message: string): never {
+  const at = path.join(".");
+  throw new SluiceError("validation_error", `Invalid messages request: ${at}: ${message}.`, {
+    details: { issues: [{ path: at, message }] },
+  });
+}
+
+// Image parts on chat requests are not there yet: a clear refusal beats answering without the image.
+function textOnly(block: Block, path: Path): TextPart {
+  if (block.type === "text") return { type: "text", text: block.text };
+  return refuse(path, `${block.type} blocks are not supported here yet`);
+}
+
+function toolResultText(result: ToolResult, path: Path): string {
+  const content = result.content ?? "";
+  const text =
+    typeof content === "string"
+      ? content
+      : content.map((block, at) => textOnly(block, [...path, "content", at]).text).join("\n");
+  const body = text.trim().length === 0 ? EMPTY_TOOL_RESULT : text;
+  return result.is_error === true ? `${TOOL_ERROR_PREFIX}${body}` : body;
+}
+
+function userMessages(content: Block[], path: Path): ChatMessage[] {
+  // Chat tool messages must directly follow the assistant's calls, so results go before any text.
+  const results: ChatMessage[] = [];
+  const parts: TextPart[] = [];
+  for (const [at, block] of content.entries()) {
+    if (block.type === "tool_result") {
+      const text = toolResultText(block, [...path, at]);
+      results.push({ role: "tool", tool_call_id: block.tool_use_id, content: text });
+    } else parts.push(textOnly(block, [...path, at]));
+  }
+  return parts.length === 0 ? results : [...results, { role: "user", content: parts }];
+}
+
+function assistantMessage(content: Block[], path: Path): ChatMessage {
+  const parts: TextPart[] = [];
+  const calls: { id: string; type: "function"; function: { name: string; arguments: string } }[] = [];
+  for (const [at, block] of content.entries()) {
+    if (block.type === "tool_use")
+      calls.push({
+        id: block.id,
+        type: "function",
+        function: { name: block.name, arguments: JSON.stringify(block.input) },
+      });
+    else parts.push(textOnly(block, [...path, at]));
+  }
+  return {
+    role: "assistant",
+    content: parts.length === 0 ? null : parts,
+    ...(calls.length === 0 ? {} : { tool_calls: calls }),
+  };
+}
+
+function chatMessagesOf(request: CountTokensRequest): ChatMessage[] {
+  const system = request.system;
+  const out: ChatMessage[] =
+    system === undefined
+      ? []
+      : [
+          {
+            role: "system",
+            content: typeof system === "string" ? system : system.map((b) => textOnly(b, ["system"])),
+          },
+        ];
+  for (const [index, message] of request.messages.entries()) {
+    const path = ["messages", index, "content"];
+    if (typeof message.content === "string") out.push({ role: message.role, content: message.content });
+    else if (message.role === "user") out.push(...userMessages(message.content, path));
+    else out.push(assistantMessage(message.content, path));
+  }
+  return out;
+}
+
+function toolFieldsOf(request: CountTokensRequest): Partial<ChatRequestInput> {
+  const tools = request.tools ?? [];
+  if (tools.length === 0) return {};
+  const choice = request.tool_choice;
+  return {
+    tools: tools.map((tool) => ({
+      type: "function" as const,
+      function: {
+        name: tool.name,
+        parameters: tool.input_schema,
+        ...(tool.description === undefined ? {} : { description: tool.description }),
+        ...(tool.strict === undefined ? {} : { strict: tool.strict }),
+      },
+    })),
+    ...(choice === undefined
+      ? {}
+      : {
+          tool_choice:
+            choice.type === "tool"
+              ? { type: "function" as const, function: { name: choice.name } }
+              : choice.type === "any"
+                ? "required"
+                : choice.type,
+        }),
+    ...(choice !== undefined &&
+    "disable_parallel_tool_use" in choice &&
+    choice.disable_parallel_tool_use === true
+      ? { parallel_tool_calls: false }
+      : {}),
+  };
+}
+
+function conversationInput(request: CountTokensRequest): ChatRequestInput {
+  const format = request.output_config?.format;
+  return {
+    model: request.model,
+    messages: chatMessagesOf(request),
+    ...toolFieldsOf(request),
+    ...(format
+      ? { response_format: { type: "json_schema", json_schema: { name: "output", schema: format.schema } } }
+      : {}),
+  };
+}
+
+const asChat = (input: ChatRequestInput) =>
+  parseOrThrow(chatRequestSchema, input, "messages request (as a chat request)");
+
+/** The chat request a count_tokens body stands for (conversation, tools and output format only). */
+export function conversationToChatRequest(request: CountTokensRequest): ChatRequest {
+  return asChat(conversationInput(request));
+}
+
+/**
+ * The chat request a Messages body stands for: system → a system message, tool_use → assistant
+ * tool_calls (arguments are the input as JSON), tool_result → `tool` messages, metadata.user_id → user.
+ */
+export function messagesToChatRequest(request: MessagesRequest): ChatRequest {
+  const userId = request.metadata?.user_id;
+  return asChat({
+    ...conversationInput(request),
+    max_tokens: request.max_tokens,
+    ...(request.stop_sequences?.length ? { stop: request.stop_sequences } : {}),
+    ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+    ...(request.top_p === undefined ? {} : { top_p: request.top_p }),
+    ...(typeof userId === "string" ? { user: userId } : {}),
+    ...(request.stream === true ? { stream: true } : {}),
+  });
+}

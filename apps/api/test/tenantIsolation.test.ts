@@ -873,6 +873,24 @@ const restMatrix: Record<string, Row> = {
     { model: "text-embedding-3-small", input: "B" },
     "own",
   ),
+  "POST /v1/messages": {
+    how: "own",
+    attack: async () => {
+      // A's cached prompt, asked in Anthropic's shape: B pays for its own answer.
+      const body = { ...A.prompts.rest, max_tokens: 64 };
+      await expectOk("streamed messages", rest("POST", "/v1/messages", { ...body, stream: true }));
+      const data = (await expectOk("messages", rest("POST", "/v1/messages", body))) as {
+        sluice?: { cache_hit?: boolean };
+      };
+      if (data?.sluice?.cache_hit !== false) problems.push("POST /v1/messages: B got A's cached answer");
+    },
+  },
+  "POST /v1/messages/count_tokens": restOpen(
+    "POST",
+    "/v1/messages/count_tokens",
+    { model: "sim-small", messages: [{ role: "user", content: "B" }] },
+    "own",
+  ),
   "POST /v1/jobs": {
     how: "own",
     attack: async () => {

@@ -117,35 +117,38 @@ describe("the Responses API through the OpenAI SDK", () => {
     expect([byFile.status, byFile.paths]).toEqual([400, ["input.0.content.1.file_id"]]);
   });
 
-  it("runs a function tool round trip: function_call, then function_call_output, then text", async () => {
-    const first = await ctx.client.responses.create({
-      model: "gpt-4o-mini",
-      input: [{ role: "user", content: "Weather in Oslo?" }],
-      tools: [weather],
-    });
-    const call = first.output.find((item) => item.type === "function_call");
-    if (call?.type !== "function_call") throw new Error("expected a function call");
-    expect([call.name, call.status]).toEqual(["get_weather", "completed"]);
-    expect(call.id).toMatch(/^fc_/);
-    expect(Object.keys(JSON.parse(call.arguments)).sort()).toEqual(["city", "unit"]);
-    expect(first.output_text).toBe("");
+  it.each(["gpt-4o-mini", "claude-haiku-4-5", "cascade:simulator"])(
+    "runs a function tool round trip on %s: function_call, function_call_output, then text",
+    async (model) => {
+      const first = await ctx.client.responses.create({
+        model,
+        input: [{ role: "user", content: "Weather in Oslo?" }],
+        tools: [weather],
+      });
+      const call = first.output.find((item) => item.type === "function_call");
+      if (call?.type !== "function_call") throw new Error("expected a function call");
+      expect([call.name, call.status]).toEqual(["get_weather", "completed"]);
+      expect(call.id).toMatch(/^fc_/);
+      expect(Object.keys(JSON.parse(call.arguments)).sort()).toEqual(["city", "unit"]);
+      expect(first.output_text).toBe("");
 
-    const answer = await ctx.client.responses.create({
-      model: "gpt-4o-mini",
-      input: [
-        { role: "user", content: "Weather in Oslo?" },
-        // What the model said goes back as input, as a stateless client keeps the conversation.
-        ...first.output.flatMap((item) =>
-          item.type === "function_call" || item.type === "message" ? [item] : [],
-        ),
-        { type: "function_call_output", call_id: call.call_id, output: '{"temp_c": 3}' },
-      ],
-      tools: [weather],
-    });
-    expect(answer.status).toBe("completed");
-    expect(answer.output.map((item) => item.type)).toEqual(["message"]);
-    expect(answer.output_text.length).toBeGreaterThan(0);
-  });
+      const answer = await ctx.client.responses.create({
+        model,
+        input: [
+          { role: "user", content: "Weather in Oslo?" },
+          // What the model said goes back as input, as a stateless client keeps the conversation.
+          ...first.output.flatMap((item) =>
+            item.type === "function_call" || item.type === "message" ? [item] : [],
+          ),
+          { type: "function_call_output", call_id: call.call_id, output: '{"temp_c": 3}' },
+        ],
+        tools: [weather],
+      });
+      expect(answer.status).toBe("completed");
+      expect(answer.output.map((item) => item.type)).toEqual(["message"]);
+      expect(answer.output_text.length).toBeGreaterThan(0);
+    },
+  );
 
   it("calls the function tool_choice names", async () => {
     const clock: OpenAI.Responses.FunctionTool = {
@@ -230,6 +233,35 @@ describe("the Responses API through the OpenAI SDK", () => {
       throw new Error("expected created first and completed last");
     expect(completed.response.id).toBe(created.response.id);
     expect((completed.response as unknown as Sluice).sluice.model_used).toBe("gpt-4o-mini");
+  });
+
+  it("streams a function call as function_call_arguments events and its final item", async () => {
+    const stream = ctx.client.responses.stream({
+      model: "gpt-4o-mini",
+      input: "Weather in Oslo?",
+      tools: [weather],
+      tool_choice: "required",
+    });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    let args = "";
+    for await (const event of stream) {
+      events.push(event);
+      if (event.type === "response.function_call_arguments.delta") args += event.delta;
+    }
+    expect(typesInOrder(events)).toEqual([
+      "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+      "response.function_call_arguments.delta",
+      "response.function_call_arguments.done",
+      "response.output_item.done",
+      "response.completed",
+    ]);
+    const final = await stream.finalResponse();
+    const call = final.output[0];
+    if (call?.type !== "function_call") throw new Error("expected a function call");
+    expect([call.name, call.arguments, call.status]).toEqual(["get_weather", args, "completed"]);
+    expect(Object.keys(JSON.parse(args)).sort()).toEqual(["city", "unit"]);
   });
 
   it("streams with create({ stream: true }) for a cascade, holding the draft until it is accepted", async () => {

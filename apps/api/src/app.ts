@@ -11,6 +11,8 @@ import { httpLogger } from "./logging/httpLogger.ts";
 import { anthropicRoutes } from "./rest/anthropicRoutes.ts";
 import { batchRoutes } from "./rest/batchRoutes.ts";
 import { jobRoutes } from "./rest/jobRoutes.ts";
+import { openaiBatchRoutes } from "./rest/openaiBatchRoutes.ts";
+import { openaiFileRoutes } from "./rest/openaiFileRoutes.ts";
 import { openaiRoutes } from "./rest/openaiRoutes.ts";
 import { responsesRoutes } from "./rest/responsesRoutes.ts";
 import { appRouter } from "./root.ts";
@@ -75,6 +77,8 @@ export function createApp(services: ApiServices): Express {
   app.use(responsesRoutes(services));
   app.use(jobRoutes(services));
   app.use(batchRoutes(services));
+  app.use(openaiFileRoutes(services));
+  app.use(openaiBatchRoutes(services));
   app.use(noRoute);
   app.use(restErrorHandler(services.logger));
   return app;

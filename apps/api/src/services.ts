@@ -11,17 +11,21 @@ import {
   createBudgetGuard,
   createChatService,
   createDeadLetterService,
+  createFileService,
   createJobService,
   createLlmRuntime,
   createMessagesService,
+  createOpenAiBatchService,
   createRateLimiter,
   createStatsService,
   createTicketService,
   type DeadLetterService,
+  type FileService,
   type JobService,
   jobCatalogFromConfig,
   type LlmRuntime,
   type MessagesService,
+  type OpenAiBatchService,
   type RateLimiter,
   type SluiceConfig,
   type StatsService,
@@ -55,6 +59,10 @@ export interface ApiServices {
   streams: StreamHub<ChatStreamData>;
   jobs: JobService;
   batches: BatchService;
+  /** OpenAI's Files API: batch inputs, outputs and errors. */
+  files: FileService;
+  /** OpenAI's Batches API over `batches`. */
+  openaiBatches: OpenAiBatchService;
   deadLetters: DeadLetterService;
   /** The ticket classifier's use cases. */
   tickets: TicketService;
@@ -117,6 +125,7 @@ export async function startApiServices(
   const jobs = createJobService({ db, queue, catalog });
   const auth = createAuthenticator(db);
   const batches = createBatchService({ db, jobs, runtime });
+  const files = createFileService({ db, maxBytes: config.files.maxBytes });
   const chat = createChatService({ runtime, rateLimiter, budget });
   const services: ApiServices = {
     db,
@@ -133,6 +142,8 @@ export async function startApiServices(
     streams: createStreamHub<ChatStreamData>(),
     jobs,
     batches,
+    files,
+    openaiBatches: createOpenAiBatchService({ db, runtime, batches, files }),
     deadLetters: createDeadLetterService({ db, queue, catalog }),
     tickets: createTicketService({ db, runtime, jobs }),
     stats: createStatsService({ db, ...clock }),

@@ -74,6 +74,7 @@ export {
   type ModelSpecInput,
   modelSpecSchema,
 } from "./models/modelSpec.ts";
+export * from "./openaiBatches/index.ts";
 export {
   type AnyPipeline,
   definePipeline,

@@ -55,6 +55,7 @@ export * from "./repositories/batchRequests.ts";
 export * from "./repositories/cascadeRuns.ts";
 export * from "./repositories/databaseServer.ts";
 export * from "./repositories/deadLetters.ts";
+export * from "./repositories/files.ts";
 export * from "./repositories/jobEvents.ts";
 export * from "./repositories/jobs.ts";
 export * from "./repositories/limits.ts";

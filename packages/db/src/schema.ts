@@ -7,8 +7,10 @@ export {
   type FinalBatchStatus,
   isFinalBatchStatus,
 } from "./batchStatuses.ts";
+export type * from "./fileTables.ts";
 
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { FileChunksTable, FilesTable, OpenAiBatchesTable } from "./fileTables.ts";
 
 /** A timestamp column: read as Date, written as Date or ISO string, defaulted by Postgres. */
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -352,6 +354,9 @@ export interface Database {
   batches: BatchesTable;
   batchRequests: BatchRequestsTable;
   batchResponses: BatchResponsesTable;
+  files: FilesTable;
+  fileChunks: FileChunksTable;
+  openaiBatches: OpenAiBatchesTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

@@ -114,6 +114,10 @@ const envSchema = z.object({
   ),
   SLUICE_BATCH_MAX_REQUESTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).optional()),
   SLUICE_BATCH_MAX_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).optional()),
+  SLUICE_FILE_MAX_BYTES: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(209_715_200).default(209_715_200),
+  ),
   SLUICE_MAX_STREAMS_PER_TENANT: z.preprocess(
     emptyAsUndefined,
     z.coerce.number().int().min(1).max(1_000_000).default(2_000),
@@ -185,6 +189,8 @@ export interface SluiceConfig {
     maxRequests: number | undefined;
     maxBytes: number | undefined;
   };
+  /** Largest file `/v1/files` takes (bytes). */
+  files: { maxBytes: number };
 }
 
 /** Parses an environment-like record; throws {@link ConfigError} naming each bad variable. */
@@ -235,5 +241,6 @@ export function parseConfig(source: Record<string, string | undefined>): SluiceC
       maxRequests: env.SLUICE_BATCH_MAX_REQUESTS,
       maxBytes: env.SLUICE_BATCH_MAX_BYTES,
     },
+    files: { maxBytes: env.SLUICE_FILE_MAX_BYTES },
   };
 }

@@ -1,0 +1,213 @@
+import { useTestDatabase } from "@sluice/db/testing";
+import OpenAI, { toFile } from "openai";
+import { describe, expect, it } from "vitest";
+import { useOpenAiApi } from "./support/openaiClient.ts";
+
+const t = useTestDatabase();
+const ctx = useOpenAiApi(t, {
+  worker: { batchPollMs: 100 },
+  batchTimings: { validatingMs: 100, inProgressMs: 300, finalizingMs: 100 },
+});
+
+const line = (customId: string, model = "sim-small", content = `hello ${customId}`) =>
+  JSON.stringify({
+    custom_id: customId,
+    method: "POST",
+    url: "/v1/chat/completions",
+    body: { model, messages: [{ role: "user", content }], max_tokens: 8 },
+  });
+
+const upload = async (text: string, name = "input.jsonl") =>
+  ctx.client.files.create({ file: await toFile(Buffer.from(text), name), purpose: "batch" });
+
+/**
+ * Polls until the batch is final. The simulator's provider batch timings are the wall time under
+ * test here, so a short poll interval is the event wait.
+ */
+async function finished(id: string) {
+  await expect
+    .poll(async () => (await ctx.client.batches.retrieve(id)).status, { timeout: 20_000, interval: 100 })
+    .toMatch(/^(completed|failed|expired|cancelled)$/);
+  return ctx.client.batches.retrieve(id);
+}
+
+/** Half of the synchronous price of one answer, rounded half up, in micro-dollars. */
+function batchPriceMicros(model: string, usage: { prompt_tokens: number; completion_tokens: number }) {
+  const spec = ctx.api.services.runtime.registry.get(model);
+  const gross =
+    BigInt(usage.prompt_tokens) * BigInt(spec.inputMicrosPerMillion) +
+    BigInt(usage.completion_tokens) * BigInt(spec.outputMicrosPerMillion);
+  // Half price, in millionths of a micro-dollar: (gross / 2) / 1e6 rounded half up.
+  const denominator = 2n * 1_000_000n;
+  return Number((gross * 2n + denominator) / (denominator * 2n));
+}
+
+async function expectStatus(promise: Promise<unknown>, status: number, message: RegExp) {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(OpenAI.APIError);
+  expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(status);
+  expect(String((error as Error).message)).toMatch(message);
+}
+
+describe("OpenAI Files and Batches through the openai SDK", () => {
+  it("runs a batch from an uploaded file and serves its output file at half the sync price", async () => {
+    const input = await upload(`${line("a")}\n${line("b")}\n\n${line("c")}\n`);
+    expect(input).toMatchObject({
+      object: "file",
+      purpose: "batch",
+      filename: "input.jsonl",
+      status: "processed",
+    });
+    expect(input.id).toMatch(/^file-/);
+
+    const created = await ctx.client.batches.create({
+      input_file_id: input.id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "24h",
+      metadata: { team: "support" },
+    });
+    expect(created).toMatchObject({
+      object: "batch",
+      input_file_id: input.id,
+      endpoint: "/v1/chat/completions",
+      status: "validating",
+      metadata: { team: "support" },
+      request_counts: { total: 3, completed: 0, failed: 0 },
+    });
+
+    const done = await finished(created.id);
+    expect(done.status).toBe("completed");
+    expect(done.request_counts).toEqual({ total: 3, completed: 3, failed: 0 });
+    expect(done.completed_at).toBeGreaterThanOrEqual(done.created_at);
+    expect(done.error_file_id).toBeNull();
+    expect(done.output_file_id).toMatch(/^file-/);
+    // Reading again names the same files: they are written once.
+    expect((await ctx.client.batches.retrieve(created.id)).output_file_id).toBe(done.output_file_id);
+
+    const output = await ctx.client.files.retrieve(done.output_file_id!);
+    expect(output).toMatchObject({ purpose: "batch_output", object: "file" });
+    const text = await (await ctx.client.files.content(done.output_file_id!)).text();
+    expect(Buffer.byteLength(text)).toBe(output.bytes);
+    const lines = text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.custom_id)).toEqual(["a", "b", "c"]);
+    let expected = 0;
+    for (const l of lines) {
+      expect(l.error).toBeNull();
+      expect(l.response.status_code).toBe(200);
+      expect(l.response.body.object).toBe("chat.completion");
+      expect(l.response.body.choices[0].message.role).toBe("assistant");
+      expected += batchPriceMicros("sim-small", l.response.body.usage);
+    }
+    const sluice = (done as unknown as { sluice: { cost_micros: number; sync_cost_micros: number } }).sluice;
+    expect(expected).toBeGreaterThan(0);
+    expect(sluice.cost_micros).toBe(expected);
+    expect(sluice.sync_cost_micros).toBeGreaterThanOrEqual(2 * expected - lines.length);
+  });
+
+  it("lists, retrieves and deletes files, and pages with after and limit", async () => {
+    const first = await upload(`${line("x")}\n`, "first.jsonl");
+    const second = await upload(`${line("y")}\n`, "second.jsonl");
+    const page = await ctx.client.files.list({ purpose: "batch", limit: 1 });
+    expect(page.data.map((f) => f.id)).toEqual([second.id]);
+    expect(page.has_more).toBe(true);
+    const next = await page.getNextPage();
+    expect(next.data[0]?.id).toBe(first.id);
+    const all = [];
+    for await (const f of ctx.client.files.list({ purpose: "batch" })) all.push(f.id);
+    expect(all).toEqual(expect.arrayContaining([first.id, second.id]));
+    expect(await ctx.client.files.retrieve(first.id)).toMatchObject({
+      id: first.id,
+      filename: "first.jsonl",
+    });
+    expect(await (await ctx.client.files.content(first.id)).text()).toBe(`${line("x")}\n`);
+    expect(await ctx.client.files.delete(first.id)).toEqual({ id: first.id, object: "file", deleted: true });
+    await expectStatus(ctx.client.files.retrieve(first.id), 404, /not found/);
+    await expectStatus(ctx.client.files.content(first.id), 404, /not found/);
+    await expectStatus(ctx.client.files.delete(first.id), 404, /not found/);
+  });
+
+  it("lists and cancels batches", async () => {
+    const input = await upload(`${line("p")}\n${line("q")}\n`);
+    const batch = await ctx.client.batches.create({
+      input_file_id: input.id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "24h",
+    });
+    const listed = await ctx.client.batches.list({ limit: 1 });
+    expect(listed.data.map((b) => b.id)).toEqual([batch.id]);
+    const cancelled = await ctx.client.batches.cancel(batch.id);
+    expect(cancelled.status).toBe("cancelling");
+    const done = await finished(batch.id);
+    expect(done.status).toBe("cancelled");
+    expect(done.cancelled_at).not.toBeNull();
+    await expectStatus(ctx.client.batches.cancel(batch.id), 409, /already cancelled/);
+  });
+
+  it("answers bad input with a 400 or 404 naming what is wrong", async () => {
+    const form = new FormData();
+    form.append("file", new Blob([`${line("m")}\n`]), "x.jsonl");
+    const noPurpose = await fetch(`${ctx.api.url}/v1/files`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ctx.api.a.key}` },
+      body: form,
+    });
+    expect(noPurpose.status).toBe(400);
+    expect(await noPurpose.json()).toMatchObject({
+      error: { code: "validation_error", details: { issues: [{ path: "purpose" }] } },
+    });
+    await expectStatus(
+      ctx.client.files.create({ file: await toFile(Buffer.from("{}"), "x.jsonl"), purpose: "fine-tune" }),
+      400,
+      /purpose/,
+    );
+    const notJson = await upload("custom_id,body\na,hello\n", "input.csv");
+    await expectStatus(
+      ctx.client.batches.create({
+        input_file_id: notJson.id,
+        endpoint: "/v1/chat/completions",
+        completion_window: "24h",
+      }),
+      400,
+      /line 1: \(line\): is not valid JSON/,
+    );
+    const mixed = await upload(
+      `${line("m1")}\n${line("m2", "sim-large")}\n${line("m3")}\n${line("m4", "sim-large")}\n`,
+    );
+    const error = await ctx.client.batches
+      .create({ input_file_id: mixed.id, endpoint: "/v1/chat/completions", completion_window: "24h" })
+      .catch((e: InstanceType<typeof OpenAI.APIError>) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    const apiError = error as InstanceType<typeof OpenAI.APIError>;
+    expect(apiError.status).toBe(400);
+    expect(apiError.message).toMatch(/line 2: body\.model/);
+    const issues = (apiError.error as { details: { issues: { line: number }[] } }).details.issues;
+    expect(issues.map((i) => i.line)).toEqual([2, 4]);
+    // A refused input leaves no batch behind.
+    expect((await ctx.client.batches.list()).data.some((b) => b.input_file_id === mixed.id)).toBe(false);
+    await expectStatus(
+      ctx.client.batches.create({
+        input_file_id: "file-0123456789abcdef0123456789abcdef",
+        endpoint: "/v1/chat/completions",
+        completion_window: "24h",
+      }),
+      404,
+      /file file-0123456789abcdef0123456789abcdef not found/,
+    );
+    await expectStatus(
+      ctx.client.batches.create({
+        input_file_id: mixed.id,
+        endpoint: "/v1/embeddings" as "/v1/chat/completions",
+        completion_window: "24h",
+      }),
+      400,
+      /endpoint/,
+    );
+    await expectStatus(ctx.client.batches.retrieve("batch_nope"), 404, /not found/);
+  });
+});

@@ -181,6 +181,17 @@ async function refusedById(what: string, ids: string[], attempt: (id: string) =>
   }
 }
 
+/** B pages after A's ids (OpenAI's `after`): refused as after an id nothing has. */
+async function refusedAfter(what: string, ids: string[], attempt: (id: string) => Promise<Outcome>) {
+  for (const id of ids) {
+    const outcome = await attempt(id);
+    const stranger = id.startsWith("file-") ? `file-${randomUUID().replaceAll("-", "")}` : randomUUID();
+    const baseline = await attempt(stranger);
+    if (outcome.ok || normalized(outcome, id) !== normalized(baseline, stranger))
+      problems.push(`${what} after A's ${id}: ${summary(outcome)}, after an unknown id ${summary(baseline)}`);
+  }
+}
+
 /** B subscribes to each of A's ids: an error event (or nothing), as for an id nothing has. */
 async function streamRefused(path: string, ids: string[], input: (id: string) => unknown) {
   for (const id of ids) {
@@ -241,7 +252,9 @@ interface Seed {
   webhookSecret: string;
   keyId: string;
   tenantName: string;
-  b: { ticket: string; job: string; batch: string };
+  /** A's OpenAI-shaped batch (finished) and its input and output files. */
+  openai: { batch: string; input: string; output: string };
+  b: { ticket: string; job: string; batch: string; file: string };
 }
 let A: Seed;
 type ChatPrompt = { model: string; temperature: number; messages: { role: "user"; content: string }[] };
@@ -249,6 +262,7 @@ type ChatPrompt = { model: string; temperature: number; messages: { role: "user"
 const ticketIds = () => [A.tickets.classified, ...A.tickets.pending];
 const jobIds = () => [A.jobs.queued, A.jobs.cancelled, A.jobs.completed, A.jobs.dead, ...A.jobs.system];
 const batchIds = () => [A.batches.draft, A.batches.completed];
+const fileIds = () => [A.openai.input, A.openai.output];
 const chatPayload = (content: string) => ({
   request: { model: "sim-small", messages: [{ role: "user" as const, content }], max_tokens: 16 },
 });
@@ -259,6 +273,57 @@ const batchLine = (customId: string, content: string) => ({
 const bChat = { model: "sim-small", messages: [{ role: "user", content: "B asks about B" }], max_tokens: 16 };
 // Long enough that the cascade's draft can be accepted.
 const bCascade = { ...bChat, model: "cascade:simulator", max_tokens: 80 };
+
+/** Uploads a JSONL batch input through `POST /v1/files` (multipart, as the openai SDK sends it). */
+async function uploadFile(key: string, jsonl: string, fetchImpl: typeof recordingFetch = fetch) {
+  const form = new FormData();
+  form.append("purpose", "batch");
+  form.append("file", new Blob([jsonl]), "input.jsonl");
+  const res = await fetchImpl(`${api.url}/v1/files`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}` },
+    body: form,
+  });
+  return (await res.json()) as { id: string };
+}
+
+/** A's batch through OpenAI's `/v1/batches`, run to the end, with its output file. */
+async function seedOpenAiBatch(): Promise<Seed["openai"]> {
+  const line = (n: number) =>
+    JSON.stringify({
+      custom_id: `${MARKER}-f${n}`,
+      method: "POST",
+      url: "/v1/chat/completions",
+      body: {
+        model: "sim-small",
+        messages: [{ role: "user", content: `${MARKER} file ${n}` }],
+        max_tokens: 8,
+      },
+    });
+  const input = await uploadFile(api.a.key, `${line(1)}\n${line(2)}\n`);
+  const asA = (method: string, path: string, body?: unknown) =>
+    fetch(`${api.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${api.a.key}`, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }).then((r) => r.json() as Promise<{ id: string; status: string; output_file_id: string | null }>);
+  const batch = await asA("POST", "/v1/batches", {
+    input_file_id: input.id,
+    endpoint: "/v1/chat/completions",
+    completion_window: "24h",
+    metadata: { marker: MARKER },
+  });
+  const done = await eventually(
+    "A's OpenAI-shaped batch",
+    () => asA("GET", `/v1/batches/${batch.id}`),
+    (x) => x.status === "completed",
+  );
+  return {
+    batch: batch.id,
+    input: input.id,
+    output: done.output_file_id ?? fail("A's batch has no output file"),
+  };
+}
 
 function fail(message: string): never {
   throw new Error(message);
@@ -292,7 +357,8 @@ async function seedB(b: ReturnType<typeof trpcClient>) {
     model: "sim-small",
     requests: [batchLine("b-1", "B")],
   });
-  return { ticket: ticket!.id, job: job.id, batch: batch.id };
+  const file = await uploadFile(api.b.key, `${JSON.stringify({ custom_id: "b-f", body: bChat })}\n`);
+  return { ticket: ticket!.id, job: job.id, batch: batch.id, file: file.id };
 }
 
 async function seedA(bOwn: Seed["b"]): Promise<Seed> {
@@ -423,6 +489,7 @@ async function seedA(bOwn: Seed["b"]): Promise<Seed> {
     webhookSecret: hook.secret ?? fail("A's webhook has no secret"),
     keyId: key.id,
     tenantName: tenant.name,
+    openai: await seedOpenAiBatch(),
     b: bOwn,
   };
 }
@@ -476,6 +543,13 @@ async function snapshotOfA() {
       .selectFrom("tenantDailySpend")
       .select(["day", "spentMicros"])
       .where("tenantId", "=", tenantId)
+      .execute(),
+    files: await db.selectFrom("files").selectAll().where("tenantId", "=", tenantId).orderBy("id").execute(),
+    openaiBatches: await db
+      .selectFrom("openaiBatches")
+      .selectAll()
+      .where("tenantId", "=", tenantId)
+      .orderBy("batchId")
       .execute(),
     cache: await db
       .selectFrom("llmCache")
@@ -971,6 +1045,49 @@ const restMatrix: Record<string, Row> = {
   "POST /v1/sluice/batches/:id/submit": restById("POST", "/v1/sluice/batches/:id/submit", batchIds),
   "POST /v1/sluice/batches/:id/cancel": restById("POST", "/v1/sluice/batches/:id/cancel", batchIds),
   "DELETE /v1/sluice/batches/:id": restById("DELETE", "/v1/sluice/batches/:id", batchIds),
+  "POST /v1/files": {
+    how: "own",
+    attack: async () => {
+      const own = await uploadFile(
+        api.b.key,
+        `${JSON.stringify({ custom_id: "b-g", body: bChat })}\n`,
+        recordingFetch,
+      );
+      if (fileIds().includes(own.id)) problems.push("POST /v1/files gave B one of A's files");
+    },
+  },
+  "GET /v1/files": {
+    how: "list",
+    attack: async () => {
+      for (const purpose of ["", "?purpose=batch", "?purpose=batch_output"])
+        await ownPage("GET /v1/files", rest("GET", `/v1/files${purpose}`));
+      await ownPage("GET /v1/files", rest("GET", "/v1/files"), A.b.file);
+      await refusedAfter("GET /v1/files", fileIds(), (id) => rest("GET", `/v1/files?after=${id}`));
+    },
+  },
+  "GET /v1/files/:id": restById("GET", "/v1/files/:id", fileIds),
+  "GET /v1/files/:id/content": restById("GET", "/v1/files/:id/content", fileIds),
+  "DELETE /v1/files/:id": restById("DELETE", "/v1/files/:id", fileIds),
+  "POST /v1/batches": {
+    how: "mutation",
+    attack: () =>
+      refusedById("POST /v1/batches", fileIds(), (id) =>
+        rest("POST", "/v1/batches", {
+          input_file_id: id,
+          endpoint: "/v1/chat/completions",
+          completion_window: "24h",
+        }),
+      ),
+  },
+  "GET /v1/batches": {
+    how: "list",
+    attack: async () => {
+      await ownPage("GET /v1/batches", rest("GET", "/v1/batches"));
+      await refusedAfter("GET /v1/batches", [A.openai.batch], (id) => rest("GET", `/v1/batches?after=${id}`));
+    },
+  },
+  "GET /v1/batches/:id": restById("GET", "/v1/batches/:id", () => [A.openai.batch]),
+  "POST /v1/batches/:id/cancel": restById("POST", "/v1/batches/:id/cancel", () => [A.openai.batch]),
 };
 
 /** Every `METHOD /path` the HTTP app serves outside tRPC, read from its router. */
@@ -1002,6 +1119,8 @@ function secretsOfA(): string[] {
     ...ticketIds(),
     ...jobIds(),
     ...batchIds(),
+    ...fileIds(),
+    A.openai.batch,
   ];
   const cursors = ids.flatMap((id) =>
     ["t", "j", "b"].map((p) => Buffer.from(`${p}:${id}`).toString("base64url")),

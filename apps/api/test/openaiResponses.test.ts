@@ -279,6 +279,39 @@ describe("the Responses API through the OpenAI SDK", () => {
     expect((done.response as unknown as Sluice).sluice.requested_model).toBe("cascade:simulator");
   });
 
+  it("ends a stream the provider cuts with response.failed and an error event the SDK raises", async () => {
+    ctx.api.simulator.setFaults({ cut: 1 });
+    try {
+      const response = await fetch(`${ctx.api.url}/v1/responses`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ctx.api.a.key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o-mini", input: "Cut me off", stream: true }),
+      });
+      expect(response.status).toBe(200);
+      const events = (await response.text())
+        .split("\n\n")
+        .filter((block) => block.startsWith("event: "))
+        .map(
+          (block) =>
+            JSON.parse(block.slice(block.indexOf("data: ") + 6)) as { type: string; sequence_number: number },
+        );
+      expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+      expect(events.slice(0, 2).map((e) => e.type)).toEqual(["response.created", "response.in_progress"]);
+      const [failed, error] = events.slice(-2) as [
+        { response: { status: string; error: { code: string } } },
+        { type: string; code: string; message: string },
+      ];
+      expect(failed.response.status).toBe("failed");
+      expect([error.type, error.code]).toEqual(["error", failed.response.error.code]);
+      expect(error.message.length).toBeGreaterThan(0);
+
+      const stream = ctx.client.responses.stream({ model: "gpt-4o-mini", input: "Cut me off again" });
+      await expect(stream.finalResponse()).rejects.toBeInstanceOf(OpenAI.APIError);
+    } finally {
+      ctx.api.simulator.setFaults({});
+    }
+  });
+
   it("serves an Anthropic model and a cascade by translation", async () => {
     const claude = await ctx.client.responses.create({ model: "claude-haiku-4-5", input: "Hello Claude" });
     expect([claude.status, claude.model]).toEqual(["completed", "claude-haiku-4-5"]);

@@ -26,10 +26,12 @@ function assertExpressible(request: ProviderChatRequest): void {
   if ((request.n ?? 1) > 1) {
     throw inexpressible("n", "n > 1 is not supported; Anthropic models answer one choice", request.model);
   }
-  for (const [i, stop] of (request.stop ?? []).entries()) {
+  const stops = request.stop ?? [];
+  for (const [i, stop] of stops.entries()) {
     if (stop.trim() === "") {
+      // A lone stop may have been sent as a plain string: name the field itself then.
       throw inexpressible(
-        `stop.${i}`,
+        stops.length === 1 ? "stop" : `stop.${i}`,
         "Anthropic models refuse stop sequences that are only whitespace",
         request.model,
       );

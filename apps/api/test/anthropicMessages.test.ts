@@ -95,14 +95,16 @@ describe("POST /v1/messages through the Anthropic SDK", () => {
     expect(streamed.content[0]?.type).toBe("text");
   });
 
-  it("runs a tool loop on gpt-4o-mini: tool_use, then tool_result, then text", async () => {
+  it.each([
+    ["gpt-4o-mini", "blocking"],
+    ["claude-haiku-4-5", "blocking"],
+    ["gpt-4o-mini", "streamed"],
+    ["claude-haiku-4-5", "streamed"],
+  ])("runs a tool loop on %s (%s): tool_use, then tool_result, then text", async (model, how) => {
+    const ask = (body: Anthropic.MessageCreateParamsNonStreaming) =>
+      how === "streamed" ? client.messages.stream(body).finalMessage() : client.messages.create(body);
     const messages: Anthropic.MessageParam[] = [{ role: "user", content: "Weather in Oslo?" }];
-    const first = await client.messages.create({
-      model: "gpt-4o-mini",
-      max_tokens: 200,
-      messages,
-      tools: [weather],
-    });
+    const first = await ask({ model, max_tokens: 200, messages, tools: [weather] });
     expect(first.stop_reason).toBe("tool_use");
     const call = first.content.find((b) => b.type === "tool_use");
     if (call?.type !== "tool_use") throw new Error("expected a tool_use block");
@@ -113,12 +115,7 @@ describe("POST /v1/messages through the Anthropic SDK", () => {
       { role: "assistant", content: first.content },
       { role: "user", content: [{ type: "tool_result", tool_use_id: call.id, content: '{"temp_c": 3}' }] },
     );
-    const answer = await client.messages.create({
-      model: "gpt-4o-mini",
-      max_tokens: 200,
-      messages,
-      tools: [weather],
-    });
+    const answer = await ask({ model, max_tokens: 200, messages, tools: [weather] });
     expect(answer.stop_reason).toBe("end_turn");
     expect(answer.content.map((b) => b.type)).toEqual(["text"]);
   });

@@ -163,6 +163,28 @@ describe("cascades with tools over /v1/chat/completions", () => {
     }
   });
 
+  it("escalates a json_schema answer that is not JSON and returns the strong tier's valid one", async () => {
+    const r = await ctx.client.chat.completions.create({
+      model: "cascade:simulator",
+      // The simulator's weak models cut their JSON short when the prompt carries this marker.
+      messages: [{ role: "user", content: "Forecast for Riga as JSON [[sim:invalid-json]]" }],
+      response_format: {
+        type: "json_schema",
+        json_schema: {
+          name: "forecast",
+          schema: {
+            type: "object",
+            properties: { city: { type: "string" }, high_c: { type: "number" } },
+            required: ["city", "high_c"],
+          },
+        },
+      },
+    });
+    const answer = JSON.parse(r.choices[0]?.message.content ?? "");
+    expect([typeof answer.city, typeof answer.high_c]).toEqual(["string", "number"]);
+    expect(sluiceOf(r)).toMatchObject({ model_used: "sim-large", cascaded: true, draft_accepted: false });
+  });
+
   it("answers 400 naming the path for a tool schema that cannot be compiled, spending nothing", async () => {
     const { tenant } = await freshTenant("cascade-tools-bad-schema");
     const r = await fetch(`${ctx.api.url}/v1/chat/completions`, {

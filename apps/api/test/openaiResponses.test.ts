@@ -1,6 +1,8 @@
 import { useTestDatabase } from "@sluice/db/testing";
 import OpenAI from "openai";
+import { zodTextFormat } from "openai/helpers/zod";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { useOpenAiApi } from "./support/openaiClient.ts";
 
 const t = useTestDatabase();
@@ -202,6 +204,16 @@ describe("the Responses API through the OpenAI SDK", () => {
     expect(["billing", "other"]).toContain(parsed.category);
     expect(typeof parsed.urgent).toBe("boolean");
     expect(r.text?.format?.type).toBe("json_schema");
+  });
+
+  it("parses a zodTextFormat answer with responses.parse into a typed object", async () => {
+    const Ticket = z.object({ category: z.enum(["billing", "bug", "other"]), urgent: z.boolean() });
+    const r = await ctx.client.responses.parse({
+      model: "gpt-4o-mini",
+      input: "Classify: I was charged twice",
+      text: { format: zodTextFormat(Ticket, "ticket") },
+    });
+    expect(Ticket.parse(r.output_parsed)).toEqual(r.output_parsed);
   });
 
   it("marks a response cut by max_output_tokens incomplete", async () => {

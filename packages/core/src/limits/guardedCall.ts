@@ -4,7 +4,9 @@ import type { Completion } from "../llm/completion.ts";
 import type { LlmRuntime } from "../llm/llmRuntime.ts";
 import type { ModelCallContext } from "../llm/modelClient.ts";
 import { costMicros } from "../models/cost.ts";
+import { assertModelTakesInputs } from "../models/modelInputs.ts";
 import type { ModelRegistry } from "../models/modelRegistry.ts";
+import type { ModelSpec } from "../models/modelSpec.ts";
 import type { ProviderChatRequest, ProviderEmbeddingsRequest } from "../providers/provider.ts";
 import { countChatTokens, countTextTokens } from "../tokens/tokenCount.ts";
 import type { BudgetGuard, BudgetReservation } from "./budgetGuard.ts";
@@ -17,19 +19,27 @@ export interface Guards {
   budget: BudgetGuard;
 }
 
+/** Every model a chat request may reach: its model, or each tier of its cascade with the tier's cap. */
+function modelsReached(
+  registry: ModelRegistry,
+  cascades: CascadeRegistry,
+  request: ProviderChatRequest,
+): { model: ModelSpec; maxTokens: number | undefined }[] {
+  const cascade = cascades.resolve(request.model);
+  const tiers = cascade
+    ? cascade.tiers.map((t) => ({ id: t.model, maxTokens: t.maxTokens }))
+    : [{ id: request.model, maxTokens: undefined }];
+  return tiers.map(({ id, maxTokens }) => ({ model: registry.get(id), maxTokens }));
+}
+
 /** The most a chat request can cost: every tier it may reach, at its full output allowance. */
 export function maxChatCostMicros(
   registry: ModelRegistry,
   cascades: CascadeRegistry,
   request: ProviderChatRequest,
 ): number {
-  const cascade = cascades.resolve(request.model);
-  const models = cascade
-    ? cascade.tiers.map((t) => ({ id: t.model, maxTokens: t.maxTokens }))
-    : [{ id: request.model, maxTokens: undefined }];
   let total = 0;
-  for (const { id, maxTokens } of models) {
-    const model = registry.get(id);
+  for (const { model, maxTokens } of modelsReached(registry, cascades, request)) {
     const inputTokens = countChatTokens(
       { messages: request.messages, tools: request.tools },
       model.family,
@@ -49,6 +59,9 @@ export async function admitChat(
   tenant: Tenant,
   request: ProviderChatRequest,
 ): Promise<{ rateLimit: RateLimitState; reservation: BudgetReservation }> {
+  // A cascade's later tier that cannot take an image must refuse it before the draft tier is paid.
+  for (const { model } of modelsReached(guards.runtime.registry, guards.runtime.cascades, request))
+    assertModelTakesInputs(model, request.messages);
   const rateLimit = await guards.rateLimiter.take(
     tenant,
     countChatTokens({ messages: request.messages, tools: request.tools }, "openai"),

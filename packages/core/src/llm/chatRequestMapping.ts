@@ -1,16 +1,56 @@
 import type {
   ProviderChatRequest,
+  ProviderContentPart,
   ProviderMessage,
   ProviderTool,
   ProviderToolChoice,
   ResponseFormat,
 } from "../providers/provider.ts";
 import { type ChatMessage, type ChatRequest, maxTokensOf, messageText } from "../schemas/chatRequest.ts";
+import { type ContentPart, isTextPart, parseImageDataUrl } from "../schemas/contentParts.ts";
+import { imageSizeOfBase64 } from "../tokens/imageSize.ts";
+
+/** One validated content part in the provider-neutral shape; a data-URL image carries its pixel size. */
+export function providerPartOf(part: ContentPart): ProviderContentPart {
+  switch (part.type) {
+    case "text":
+      return { type: "text", text: part.text };
+    case "image_url": {
+      const { url, detail } = part.image_url;
+      const bytes = parseImageDataUrl(url);
+      const size = bytes && imageSizeOfBase64(bytes.data);
+      return {
+        type: "image",
+        source: bytes ? { kind: "base64", ...bytes } : { kind: "url", url },
+        ...(detail === undefined ? {} : { detail }),
+        ...(size ? { size: { width: size.width, height: size.height } } : {}),
+      };
+    }
+    case "input_audio":
+      return { type: "audio", format: part.input_audio.format, data: part.input_audio.data };
+    case "file": {
+      const { file_data, file_id, filename } = part.file;
+      return {
+        type: "file",
+        ...(filename === undefined ? {} : { filename }),
+        ...(file_data === undefined ? {} : { fileData: file_data }),
+        ...(file_id === undefined ? {} : { fileId: file_id }),
+      };
+    }
+  }
+}
+
+/** Every part in order when the content holds more than text; undefined for text-only content. */
+export function providerPartsOf(content: ChatMessage["content"]): ProviderContentPart[] | undefined {
+  if (!Array.isArray(content) || content.every(isTextPart)) return undefined;
+  return content.map(providerPartOf);
+}
 
 function providerMessageOf(message: ChatMessage): ProviderMessage {
   // A refused turn has its refusal as its only text: the model should still see what it said.
   const refusal = message.role === "assistant" && message.content == null ? message.refusal : undefined;
-  const base = { role: message.role, content: refusal ?? messageText(message) };
+  const parts = providerPartsOf(message.content);
+  const base = { role: message.role, content: refusal ?? messageText(message), ...(parts ? { parts } : {}) };
   if (message.role === "tool") return { ...base, toolCallId: message.tool_call_id };
   if (message.role !== "assistant" || message.tool_calls === undefined) return base;
   return {

@@ -1,5 +1,6 @@
 import { SluiceError } from "../errors/sluiceError.ts";
 import { costMicros, type TokenUsage } from "../models/cost.ts";
+import { assertModelTakesInputs } from "../models/modelInputs.ts";
 import type { ModelRegistry } from "../models/modelRegistry.ts";
 import type { ModelSpec } from "../models/modelSpec.ts";
 import type {
@@ -195,7 +196,11 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
   ) {
     const model = deps.registry.get(request.model);
     requireKind(model, kind);
-    if (kind === "chat") checkContext(model, request as unknown as ProviderChatRequest);
+    if (kind === "chat") {
+      const chat = request as unknown as ProviderChatRequest;
+      assertModelTakesInputs(model, chat.messages);
+      checkContext(model, chat);
+    }
     const provider = deps.providers.forModel(model);
     const signal = context.signal ?? new AbortController().signal;
     if (signal.aborted) throw abortError(signal);

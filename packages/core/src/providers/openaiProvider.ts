@@ -8,6 +8,7 @@ import type { TokenUsage } from "../models/cost.ts";
 import type { ProviderBatchLimits } from "./batchApi.ts";
 import { createJsonHttpClient } from "./jsonHttp.ts";
 import { createOpenAiBatchApi } from "./openaiBatchApi.ts";
+import { openAiContentOf } from "./openaiContentParts.ts";
 import { readChunk } from "./openaiStreamChunks.ts";
 import type {
   CallOptions,
@@ -61,7 +62,7 @@ function messageParamOf(m: ProviderMessage): ChatCompletionMessageParam {
       })),
     };
   }
-  return { role: m.role, content: m.content } as ChatCompletionMessageParam;
+  return { role: m.role, content: openAiContentOf(m) } as ChatCompletionMessageParam;
 }
 
 function toolParamsOf(request: ProviderChatRequest): Partial<ChatCompletionCreateParamsBase> {

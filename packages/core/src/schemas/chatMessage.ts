@@ -1,15 +1,18 @@
 import { z } from "zod";
+import {
+  type ContentPart,
+  contentPartLimits,
+  contentPartSchema,
+  isTextPart,
+  textPartSchema,
+} from "./contentParts.ts";
 import { boundedText, identifierSchema } from "./textFields.ts";
 
 /** Bounds on one chat message. */
 export const chatMessageLimits = {
-  /**
-   * Characters in one text (a string content or one text part). Set at the largest context window
-   * in the registry (about 1M tokens, roughly 4M characters) so it never refuses a prompt that would
-   * fit; the exact limit is the token-based context check, the HTTP body limit bounds the total.
-   */
-  textChars: 4_000_000,
-  /** Text parts in one array content. */
+  /** Characters in one text (a string content or one text part). */
+  textChars: contentPartLimits.textChars,
+  /** Parts in one array content. */
   contentParts: 100,
   /** Characters of a tool call id. */
   toolCallIdChars: 256,
@@ -17,38 +20,63 @@ export const chatMessageLimits = {
   toolCalls: 128,
 } as const;
 
-/** One `{ type: "text", text }` part; images, audio and files are not supported. */
-export const textPartSchema = z.strictObject({
-  type: z.literal("text", { error: 'must be "text" (only text parts are supported)' }),
-  text: boundedText(chatMessageLimits.textChars),
-});
+export { textPartSchema };
 
 const blank = (text: string) => text.trim().length === 0;
 
-/** Message content: a string or a non-empty array of text parts, with more than whitespace in it. */
-export const messageContentSchema = z
-  .union(
-    [
-      boundedText(chatMessageLimits.textChars),
-      z
-        .array(textPartSchema)
-        .min(1, "must have at least 1 text part")
-        .max(chatMessageLimits.contentParts, `must have at most ${chatMessageLimits.contentParts} parts`),
-    ],
-    { error: "must be a non-empty string or an array of text parts" },
-  )
-  .refine(
-    (content) => (typeof content === "string" ? !blank(content) : !content.every((part) => blank(part.text))),
-    // Only content that is otherwise valid is judged blank: one issue per problem.
-    { message: "must not be only whitespace", when: (payload) => payload.issues.length === 0 },
-  );
+function contentSchema<P extends typeof textPartSchema | typeof contentPartSchema>(part: P, what: string) {
+  return z
+    .union(
+      [
+        boundedText(chatMessageLimits.textChars),
+        z
+          .array(part)
+          .min(1, "must have at least 1 part")
+          .max(chatMessageLimits.contentParts, `must have at most ${chatMessageLimits.contentParts} parts`),
+      ],
+      { error: `must be a non-empty string or an array of ${what}` },
+    )
+    .refine(
+      // An image, audio or file part is content enough: only all-text content can be blank.
+      (content) =>
+        typeof content === "string"
+          ? !blank(content)
+          : !content.every((p: ContentPart) => isTextPart(p) && blank(p.text)),
+      // Only content that is otherwise valid is judged blank: one issue per problem.
+      { message: "must not be only whitespace", when: (payload) => payload.issues.length === 0 },
+    );
+}
+
+/** Content of text only: a string or a non-empty array of text parts, with more than whitespace in it. */
+export const textContentSchema = contentSchema(textPartSchema, "text parts");
+
+/** Message content: a string or a non-empty array of text, image, audio and file parts. */
+export const messageContentSchema = contentSchema(contentPartSchema, "content parts");
+
+// OpenAI takes images, audio and files only from the user; elsewhere they are refused by path.
+function refuseMediaOutsideUser(
+  message: { role: string; content?: MessageContent | null | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (message.role === "user" || !Array.isArray(message.content)) return;
+  for (const [index, part] of message.content.entries()) {
+    if (isTextPart(part)) continue;
+    ctx.addIssue({
+      code: "custom",
+      path: ["content", index, "type"],
+      message: `${part.type} parts are only allowed in user messages`,
+    });
+  }
+}
 
 /** A system, developer or user message. */
-export const plainMessageSchema = z.strictObject({
-  role: z.enum(["system", "developer", "user"]),
-  content: messageContentSchema,
-  name: identifierSchema.optional(),
-});
+export const plainMessageSchema = z
+  .strictObject({
+    role: z.enum(["system", "developer", "user"]),
+    content: messageContentSchema,
+    name: identifierSchema.optional(),
+  })
+  .superRefine(refuseMediaOutsideUser);
 
 /** One function call an assistant message asks for; `arguments` is JSON text, as OpenAI sends it. */
 export const toolCallSchema = z.strictObject({
@@ -76,6 +104,7 @@ export const assistantMessageSchema = z
       .optional(),
   })
   .superRefine((message, ctx) => {
+    refuseMediaOutsideUser(message, ctx);
     const noContent = message.content === undefined || message.content === null;
     if (noContent && message.tool_calls === undefined && typeof message.refusal !== "string") {
       ctx.addIssue({
@@ -86,11 +115,13 @@ export const assistantMessageSchema = z
     }
   });
 
-const toolResultMessage = z.strictObject({
-  role: z.literal("tool"),
-  content: messageContentSchema,
-  tool_call_id: boundedText(chatMessageLimits.toolCallIdChars),
-});
+const toolResultMessage = z
+  .strictObject({
+    role: z.literal("tool"),
+    content: messageContentSchema,
+    tool_call_id: boundedText(chatMessageLimits.toolCallIdChars),
+  })
+  .superRefine(refuseMediaOutsideUser);
 
 /** One message of a chat conversation, discriminated by `role`. */
 export const chatMessageSchema = z.discriminatedUnion("role", [
@@ -108,15 +139,15 @@ export type ChatRole = ChatMessage["role"];
 /** One tool call of an assistant message. */
 export type ToolCall = z.infer<typeof toolCallSchema>;
 
-/** A message's content as sent: a string or text parts. */
+/** A message's content as sent: a string or parts. */
 export type MessageContent = z.infer<typeof messageContentSchema>;
 
-/** The plain text of a message: text parts joined without a separator, absent or null content as "". */
+/** The plain text of a message: text parts joined without a separator (other parts skipped), absent or null content as "". */
 export function messageText(message: { content?: MessageContent | null | undefined }): string {
   const content = message.content;
   if (content === undefined || content === null) return "";
   if (typeof content === "string") return content;
   let joined = "";
-  for (const part of content) joined += part.text;
+  for (const part of content) if (isTextPart(part)) joined += part.text;
   return joined;
 }

@@ -205,17 +205,15 @@ describe("parseChatRequest rejects", () => {
     expect(paths(input)).toEqual([path]);
   });
 
-  it("an image part, pointing into the part rather than at the whole content", () => {
+  it("an image part without a URL, pointing into the part rather than at the whole content", () => {
     expect(issues({ ...minimal, messages: [user([{ type: "image_url", image_url: {} }])] })).toEqual([
-      { path: "messages.0.content.0.type", message: 'must be "text" (only text parts are supported)' },
-      { path: "messages.0.content.0.text", message: "is required" },
-      { path: "messages.0.content.0.image_url", message: "is not a known field" },
+      { path: "messages.0.content.0.image_url.url", message: "is required" },
     ]);
   });
 
   it("content that is neither a string nor an array, at the content", () => {
     expect(issues({ ...minimal, messages: [user(5)] })).toEqual([
-      { path: "messages.0.content", message: "must be a non-empty string or an array of text parts" },
+      { path: "messages.0.content", message: "must be a non-empty string or an array of content parts" },
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type ChatMessage, chatMessageSchema, messageContentSchema } from "./chatMessage.ts";
+import { type ChatMessage, chatMessageSchema, textContentSchema } from "./chatMessage.ts";
 import { whenFieldsValid } from "./crossFieldCheck.ts";
 import { boundedText, identifierSchema, jsonObjectSchema, modelNameSchema } from "./textFields.ts";
 import { parseOrThrow, withoutNullFields } from "./validationError.ts";
@@ -172,7 +172,7 @@ export const chatRequestSchema = z
     // Passed to OpenAI-wire providers, which take them; Anthropic models ignore them (docs/api.md).
     reasoning_effort: z.enum(["minimal", "low", "medium", "high"]).optional(),
     service_tier: z.enum(["auto", "default", "flex", "priority", "scale"]).optional(),
-    prediction: z.strictObject({ type: z.literal("content"), content: messageContentSchema }).optional(),
+    prediction: z.strictObject({ type: z.literal("content"), content: textContentSchema }).optional(),
     modalities: z
       .array(z.enum(["text", "audio"]))
       .min(1, "must have at least 1 modality")

@@ -9,6 +9,7 @@ export {
   messageText,
   plainMessageSchema,
   type ToolCall,
+  textContentSchema,
   textPartSchema,
   toolCallSchema,
 } from "./chatMessage.ts";
@@ -39,6 +40,16 @@ export {
   type Usage,
   usageSchema,
 } from "./chatResponse.ts";
+export {
+  type ContentPart,
+  contentPartLimits,
+  contentPartSchema,
+  filePartSchema,
+  imageUrlPartSchema,
+  inputAudioPartSchema,
+  isTextPart,
+  parseImageDataUrl,
+} from "./contentParts.ts";
 export { whenFieldsValid } from "./crossFieldCheck.ts";
 export { storableDate } from "./dateFields.ts";
 export {

@@ -6,6 +6,14 @@ export {
   type TokenEncoding,
   tokenCounter,
 } from "./encodings.ts";
+export { type ImageFormat, type ImageSize, imageSizeOf, imageSizeOfBase64 } from "./imageSize.ts";
+export {
+  type CostedImage,
+  imageTokens,
+  OPENAI_MAX_PATCHES,
+  OPENAI_MAX_TILES,
+} from "./imageTokens.ts";
+export { contentPartTokens } from "./partTokens.ts";
 export {
   ANTHROPIC_TOKEN_PERCENT,
   type CountableChat,

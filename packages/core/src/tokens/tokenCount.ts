@@ -1,7 +1,11 @@
+import { providerPartOf } from "../llm/chatRequestMapping.ts";
 import type { ModelFamily } from "../models/modelSpec.ts";
+import type { ProviderContentPart } from "../providers/provider.ts";
 import { type MessageContent, messageText } from "../schemas/chatMessage.ts";
 import type { ChatResponseFormat } from "../schemas/chatRequest.ts";
+import { isTextPart } from "../schemas/contentParts.ts";
 import { encodingForModel, type TextTokenCounter, tokenCounter } from "./encodings.ts";
+import { contentPartTokens } from "./partTokens.ts";
 
 // Chat framing as OpenAI counts it (the "How to count tokens with tiktoken" cookbook, valid for
 // gpt-3.5-turbo-0613 onwards, gpt-4, gpt-4o and later): every message costs 3 tokens of framing
@@ -26,6 +30,8 @@ export const ANTHROPIC_TOKEN_PERCENT = 120;
 export interface CountableMessage {
   role: string;
   content?: MessageContent | null | undefined;
+  /** Parts of a provider message (images, audio, files beside the text in `content`). */
+  parts?: readonly ProviderContentPart[] | undefined;
   name?: string | undefined;
   /** Calls of a provider message. */
   toolCalls?: readonly { name: string; arguments: string }[] | undefined;
@@ -63,7 +69,9 @@ export function countTextTokens(text: string, family: ModelFamily, model = ""): 
 /**
  * Prompt tokens of a chat (a request or just its messages): content plus per-message framing plus
  * reply priming, as OpenAI bills them. A `json_schema` response format adds its schema's tokens, an
- * estimate since OpenAI does not document how it injects it. `model` defaults to the request's.
+ * estimate since OpenAI does not document how it injects it. Images, audio and files add their own
+ * costs (see contentPartTokens; the Anthropic text estimate's margin does not apply to them).
+ * `model` defaults to the request's.
  */
 export function countChatTokens(
   chat: CountableChat | readonly CountableMessage[],
@@ -79,7 +87,21 @@ export function countChatTokens(
     total += remembered(tools, count, () => count(JSON.stringify(tools)));
   const format = request.response_format;
   if (format?.type === "json_schema") total += count(JSON.stringify(format.json_schema.schema));
-  return scaled(total, family);
+  return scaled(total, family) + mediaTokens(request.messages, family, model ?? request.model ?? "");
+}
+
+function mediaTokens(messages: readonly CountableMessage[], family: ModelFamily, model: string): number {
+  let total = 0;
+  for (const message of messages) {
+    const content = message.content;
+    if (message.parts !== undefined) {
+      for (const part of message.parts) total += contentPartTokens(part, family, model);
+    } else if (Array.isArray(content)) {
+      for (const part of content)
+        if (!isTextPart(part)) total += contentPartTokens(providerPartOf(part), family, model);
+    }
+  }
+  return total;
 }
 
 function countMessages(messages: readonly CountableMessage[], count: TextTokenCounter): number {

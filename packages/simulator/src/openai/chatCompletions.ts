@@ -4,6 +4,7 @@ import { type ChatPlan, planChat } from "../chatPlan.ts";
 import { sendError, sendJson } from "../providerErrors.ts";
 import { delayMs, type SimRequest, type SimState } from "../simContext.ts";
 import { countPromptTokens } from "../tokens.ts";
+import { messagesImageTokens } from "./imageTokens.ts";
 import {
   plannedToolCall,
   type SimToolCall,
@@ -103,7 +104,10 @@ export function prepareChat(
     };
   }
   const contents = (body.messages as { content?: unknown }[]).map((m) => contentText(m?.content));
-  const promptTokens = countPromptTokens(contents) + toolPromptTokens(body.tools);
+  const promptTokens =
+    countPromptTokens(contents) +
+    toolPromptTokens(body.tools) +
+    messagesImageTokens(model.id, body.messages as { content?: unknown }[]);
   const requested = Number(body.max_completion_tokens ?? body.max_tokens ?? 0) || undefined;
   if (promptTokens + (requested ?? 0) > model.contextWindow) {
     return {

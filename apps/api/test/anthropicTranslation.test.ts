@@ -1,3 +1,4 @@
+import { testPngDataUrl } from "@sluice/core/testing";
 import { useTestDatabase } from "@sluice/db/testing";
 import type OpenAI from "openai";
 import { describe, expect, it } from "vitest";
@@ -240,5 +241,49 @@ describe("what Anthropic cannot express", () => {
     const r = await post({ model: claude, ...fields });
     expect([r.status, r.code, r.paths]).toEqual([400, "validation_error", [path]]);
     expect(r.message).toContain(claude);
+  });
+});
+
+describe("images to an Anthropic model", () => {
+  const question = { type: "text" as const, text: "What is in this picture?" };
+  const promptTokens = async (image?: OpenAI.ChatCompletionContentPartImage) =>
+    (
+      await ctx.client.chat.completions.create({
+        model: claude,
+        max_tokens: 20,
+        messages: [{ role: "user", content: image ? [question, image] : [question] }],
+      })
+    ).usage?.prompt_tokens ?? 0;
+
+  it("sends a data-URL image as a base64 image block, counted by Anthropic's width × height / 750", async () => {
+    const base = await promptTokens();
+    const image = await promptTokens({ type: "image_url", image_url: { url: testPngDataUrl(300, 150) } });
+    expect(image - base).toBe((300 * 150) / 750);
+  });
+
+  it("sends an https image as a url image block, counted at the most an image costs", async () => {
+    const base = await promptTokens();
+    const image = await promptTokens({
+      type: "image_url",
+      image_url: { url: "https://example.com/cat.png", detail: "low" },
+    });
+    expect(image - base).toBe(1600);
+  });
+
+  it("refuses audio, which Anthropic models do not take, naming the part", async () => {
+    const r = await post({
+      model: claude,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Transcribe" },
+            { type: "input_audio", input_audio: { data: "UklGRiQAAABXQVZF", format: "wav" } },
+          ],
+        },
+      ],
+    });
+    expect([r.status, r.code]).toEqual([400, "validation_error"]);
+    expect(r.paths).toEqual(["messages.0.content.1"]);
   });
 });

@@ -196,11 +196,15 @@ describe("cascade engine", () => {
 });
 
 describe("streamed cascades", () => {
-  async function events(mode: "hold" | "optimistic", request: ProviderChatRequest) {
+  async function events(
+    mode: "hold" | "optimistic",
+    request: ProviderChatRequest,
+    overrides: Partial<CascadeSpec> = {},
+  ) {
     const out: CascadeStreamEvent[] = [];
     for await (const e of streamCascade(
       models,
-      { cascade: cascade(), request, schema: classification },
+      { cascade: cascade(overrides), request, schema: classification },
       mode,
     ))
       out.push(e);
@@ -224,6 +228,15 @@ describe("streamed cascades", () => {
     expect(retract).toMatchObject({ model: "sim-small", reason: expect.stringMatching(/^confidence/) });
     const done = es.at(-1);
     if (done?.type === "done") expect(done.result.modelUsed).toBe("sim-large");
+  });
+
+  it("shows the unsure draft again in optimistic mode when the cost cap stops escalation", async () => {
+    const es = await events("optimistic", ticketPrompt(unsure), { maxCostMicros: 100 });
+    expect(shape(es)).toEqual(["attempt", "delta", "retract", "delta", "done"]);
+    const done = es.at(-1);
+    const afterRetract = es.slice(es.findIndex((e) => e.type === "retract"));
+    const text = afterRetract.flatMap((e) => (e.type === "delta" ? [e.text] : [])).join("");
+    expect(done?.type === "done" && [done.result.outcome, done.result.content]).toEqual(["cost_cap", text]);
   });
 
   it("both modes end with a single accepted draft when the cheap tier is good", async () => {

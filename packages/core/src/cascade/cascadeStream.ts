@@ -59,7 +59,7 @@ export async function* streamCascade(
   const attempts: CascadeAttempt[] = [];
   const failures: unknown[] = [];
   const last = input.cascade.tiers.length - 1;
-  let usable: { draft: Draft; outcome: ChatOutcome; shown: boolean } | undefined;
+  let usable: { draft: Draft; outcome: ChatOutcome } | undefined;
   let stoppedBy: "cost_cap" | "latency_cap" | undefined;
 
   for (let tier = first; tier <= last; tier++) {
@@ -138,12 +138,14 @@ export async function* streamCascade(
       };
       return;
     }
-    if (!verdict.hard) usable = { draft, outcome, shown: mode === "optimistic" };
-    if (mode === "optimistic" && tier < last)
+    if (!verdict.hard) usable = { draft, outcome };
+    // Every draft that does not stand is taken back, so the screen never keeps a rejected answer.
+    if (mode === "optimistic" && (tier < last || text))
       yield { type: "retract", model: request.model, reason: verdict.reason };
   }
   if (usable) {
-    yield* answerEvents(usable.draft, usable.shown);
+    // In optimistic mode it was retracted when rejected: show it again, as in hold mode.
+    yield* answerEvents(usable.draft, false);
     yield {
       type: "done",
       result: summarise(models, input, usable, attempts, {

@@ -1,3 +1,4 @@
+import { testPngDataUrl } from "@sluice/core/testing";
 import { useTestDatabase } from "@sluice/db/testing";
 import OpenAI from "openai";
 import { zodTextFormat } from "openai/helpers/zod";
@@ -116,16 +117,62 @@ describe("the Responses API through the OpenAI SDK", () => {
     expect(r.output_text.length).toBeGreaterThan(0);
   });
 
-  it("refuses an image part by its path until chat requests carry images, and file ids always", async () => {
-    const image = (part: Record<string, unknown>) => ({
-      model: "gpt-4o-mini",
-      input: [{ role: "user", content: [{ type: "input_text", text: "What is this?" }, part] }],
+  it("passes an input_image to the model, its tokens counted in input_tokens", async () => {
+    const question = { type: "input_text" as const, text: "What is in this picture?" };
+    const ask = (model: string, ...image: OpenAI.Responses.ResponseInputImage[]) =>
+      ctx.client.responses.create({
+        model,
+        max_output_tokens: 30,
+        input: [{ role: "user", content: [question, ...image] }],
+      });
+    const plain = await ask("gpt-4o-mini");
+    const seeing = await ask("gpt-4o-mini", {
+      type: "input_image",
+      image_url: testPngDataUrl(600, 400),
+      detail: "auto",
     });
-    const byUrl = await post(image({ type: "input_image", image_url: "https://example.com/a.png" }));
-    expect([byUrl.status, byUrl.paths]).toEqual([400, ["input.0.content.1.type"]]);
-    expect(byUrl.error.message).toContain("image parts are not supported yet");
-    const byFile = await post(image({ type: "input_image", file_id: "file-1" }));
-    expect([byFile.status, byFile.paths]).toEqual([400, ["input.0.content.1.file_id"]]);
+    expect(seeing.output_text.length).toBeGreaterThan(0);
+    // As on chat completions: 600x400 is 2 tiles of 512, at gpt-4o-mini's 2833 + 5667 a tile.
+    expect((seeing.usage?.input_tokens ?? 0) - (plain.usage?.input_tokens ?? 0)).toBe(2833 + 2 * 5667);
+    const claude = await ask("claude-haiku-4-5", {
+      type: "input_image",
+      image_url: testPngDataUrl(200, 200),
+      detail: "auto",
+    });
+    expect(claude.output_text.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    [
+      "an image by file_id",
+      "user",
+      { type: "input_image", file_id: "file-1", detail: "auto" },
+      "input.0.content.1.file_id",
+    ],
+    [
+      "an http:// image URL",
+      "user",
+      { type: "input_image", image_url: "http://example.com/a.png" },
+      "input.0.content.1.image_url",
+    ],
+    [
+      "an image from the assistant",
+      "assistant",
+      { type: "input_image", image_url: testPngDataUrl(8, 8) },
+      "input.0.content.1.type",
+    ],
+    [
+      "a file by file_url",
+      "user",
+      { type: "input_file", file_url: "https://example.com/a.pdf" },
+      "input.0.content.1.file_url",
+    ],
+  ])("refuses %s with a 400 naming its path", async (_name, role, part, path) => {
+    const r = await post({
+      model: "gpt-4o-mini",
+      input: [{ role, content: [{ type: "input_text", text: "What is this?" }, part] }],
+    });
+    expect([r.status, r.paths]).toEqual([400, [path]]);
   });
 
   it.each(["gpt-4o-mini", "claude-haiku-4-5", "cascade:simulator"])(

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { chatMessageLimits } from "../schemas/chatMessage.ts";
+import { contentPartLimits, filePartSchema, imageUrlPartSchema } from "../schemas/contentParts.ts";
 import { boundedText, identifierSchema } from "../schemas/textFields.ts";
 
 /** Bounds on a Responses request's `input`. */
@@ -27,11 +28,11 @@ const outputTextPart = z.strictObject({
 
 const refusalPart = z.strictObject({ type: z.literal("refusal"), refusal: text });
 
-// Chat requests carry text parts only until image parts land there; an image is refused by name.
+// Images and files are sent by value: ids would name files this API has no store of for prompts.
 const inputImagePart = z
   .strictObject({
     type: z.literal("input_image"),
-    image_url: boundedText(chatMessageLimits.textChars).optional(),
+    image_url: imageUrlPartSchema.shape.image_url.shape.url.optional(),
     file_id: z.string().optional(),
     detail: z.enum(["auto", "low", "high"]).optional(),
   })
@@ -40,14 +41,34 @@ const inputImagePart = z
       ctx.addIssue({
         code: "custom",
         path: ["file_id"],
-        message: "is not supported (Sluice stores no files); send image_url",
+        message: "is not supported for images; send image_url (an https:// or data: URL)",
       });
     } else if (part.image_url === undefined) {
       ctx.addIssue({ code: "custom", path: ["image_url"], message: "is required" });
-    } else {
-      ctx.addIssue({ code: "custom", path: ["type"], message: "image parts are not supported yet" });
     }
   });
+
+const inputFilePart = z
+  .strictObject({
+    type: z.literal("input_file"),
+    file_data: filePartSchema.shape.file.shape.file_data,
+    filename: boundedText(contentPartLimits.filenameChars).optional(),
+    file_id: z.string().optional(),
+    file_url: z.string().optional(),
+    detail: z.enum(["auto", "low", "high"]).optional(),
+  })
+  .superRefine((part, ctx) => {
+    for (const field of ["file_id", "file_url"] as const) {
+      if (part[field] !== undefined)
+        ctx.addIssue({ code: "custom", path: [field], message: "is not supported; send file_data" });
+    }
+    if (part.file_data === undefined && part.file_id === undefined && part.file_url === undefined)
+      ctx.addIssue({ code: "custom", path: ["file_data"], message: "is required" });
+  });
+
+/** Whether a part is an image or a file (allowed only in user messages, as on chat completions). */
+export const isMediaPart = (part: ResponsesContentPart) =>
+  part.type === "input_image" || part.type === "input_file";
 
 /** One part of a message's content. */
 export const responsesContentPartSchema = z.discriminatedUnion("type", [
@@ -55,15 +76,20 @@ export const responsesContentPartSchema = z.discriminatedUnion("type", [
   outputTextPart,
   refusalPart,
   inputImagePart,
+  inputFilePart,
 ]);
 
-/** The text of one content part (a refusal reads as its text, as on chat completions). */
+/** The text of one text-like part (a refusal reads as its text, as on chat completions). */
 export function partText(part: ResponsesContentPart): string {
-  return part.type === "refusal" ? part.refusal : part.type === "input_image" ? "" : part.text;
+  if (part.type === "refusal") return part.refusal;
+  return part.type === "input_text" || part.type === "output_text" ? part.text : "";
 }
 
+// An image or a file is content enough: only all-text content can be blank.
 const notBlank = (content: string | ResponsesContentPart[]) =>
-  typeof content === "string" ? !blank(content) : !content.every((part) => blank(partText(part)));
+  typeof content === "string"
+    ? !blank(content)
+    : !content.every((part) => !isMediaPart(part) && blank(partText(part)));
 
 const messageContent = z
   .union(
@@ -82,14 +108,26 @@ const messageContent = z
   });
 
 /** A message item; `type` may be left out, as the SDK's easy input messages do. */
-const messageItem = z.strictObject({
-  type: z.literal("message"),
-  role: z.enum(["user", "assistant", "system", "developer"]),
-  content: messageContent,
-  id: itemId.optional(),
-  status: itemStatus,
-  phase: z.enum(["commentary", "final_answer"]).optional(),
-});
+const messageItem = z
+  .strictObject({
+    type: z.literal("message"),
+    role: z.enum(["user", "assistant", "system", "developer"]),
+    content: messageContent,
+    id: itemId.optional(),
+    status: itemStatus,
+    phase: z.enum(["commentary", "final_answer"]).optional(),
+  })
+  .superRefine((message, ctx) => {
+    if (message.role === "user" || typeof message.content === "string") return;
+    for (const [index, part] of message.content.entries()) {
+      if (isMediaPart(part))
+        ctx.addIssue({
+          code: "custom",
+          path: ["content", index, "type"],
+          message: `${part.type} parts are only allowed in user messages`,
+        });
+    }
+  });
 
 const functionCallItem = z.strictObject({
   type: z.literal("function_call"),

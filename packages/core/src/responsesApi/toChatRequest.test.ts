@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SluiceError } from "../errors/sluiceError.ts";
 import type { ValidationIssue } from "../schemas/validationError.ts";
+import { testPngDataUrl } from "../testing/testImages.ts";
 import { parseResponsesRequest } from "./responsesRequest.ts";
 import { toChatRequest } from "./toChatRequest.ts";
 
@@ -73,6 +74,43 @@ describe("toChatRequest", () => {
       json_schema: { name: "answer", schema, strict: true },
     });
     expect(chat.reasoning_effort).toBe("low");
+  });
+
+  it("turns input_image and input_file parts into chat image and file parts", () => {
+    const image = testPngDataUrl(4, 4);
+    const pdf = `data:application/pdf;base64,${Buffer.from("%PDF-1.4").toString("base64")}`;
+    const chat = translate({
+      input: [
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: "Compare these." },
+            { type: "input_image", image_url: image, detail: "low" },
+            { type: "input_file", file_data: pdf, filename: "a.pdf" },
+          ],
+        },
+      ],
+    });
+    expect(chat.messages[0]?.content).toEqual([
+      { type: "text", text: "Compare these." },
+      { type: "image_url", image_url: { url: image, detail: "low" } },
+      { type: "file", file: { file_data: pdf, filename: "a.pdf" } },
+    ]);
+  });
+
+  it("counts an image as content: a message of an image and blank text is not blank", () => {
+    const chat = translate({
+      input: [
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: " " },
+            { type: "input_image", image_url: testPngDataUrl(4, 4) },
+          ],
+        },
+      ],
+    });
+    expect(chat.messages).toHaveLength(1);
   });
 
   it("treats null top-level fields as absent, as OpenAI does", () => {

@@ -1,14 +1,26 @@
 import type { ChatMessage } from "../schemas/chatMessage.ts";
 import { type ChatRequest, type ChatRequestInput, chatRequestSchema } from "../schemas/chatRequest.ts";
+import type { ContentPart } from "../schemas/contentParts.ts";
 import { parseOrThrow } from "../schemas/validationError.ts";
 import { partText, type ResponsesContentPart, type ResponsesInputItem } from "./responsesInput.ts";
 import type { ResponsesRequest } from "./responsesRequest.ts";
 
 type AssistantMessage = Extract<ChatMessage, { role: "assistant" }>;
 
-function chatContent(content: string | ResponsesContentPart[]): ChatMessage["content"] & {} {
-  if (typeof content === "string") return content;
-  return content.map((part) => ({ type: "text" as const, text: partText(part) }));
+function chatPart(part: ResponsesContentPart): ContentPart {
+  if (part.type === "input_image") {
+    const detail = part.detail === undefined ? {} : { detail: part.detail };
+    return { type: "image_url", image_url: { url: part.image_url ?? "", ...detail } };
+  }
+  if (part.type === "input_file") {
+    const filename = part.filename === undefined ? {} : { filename: part.filename };
+    return { type: "file", file: { file_data: part.file_data ?? "", ...filename } };
+  }
+  return { type: "text", text: partText(part) };
+}
+
+function chatContent(content: string | ResponsesContentPart[]): string | ContentPart[] {
+  return typeof content === "string" ? content : content.map(chatPart);
 }
 
 /**

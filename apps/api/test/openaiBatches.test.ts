@@ -110,6 +110,44 @@ describe("OpenAI Files and Batches through the openai SDK", () => {
     expect(sluice.sync_cost_micros).toBeGreaterThanOrEqual(2 * expected - lines.length);
   });
 
+  it("sends requests that failed with a retriable provider error again, up to the limit, and counts the retries", async () => {
+    // `batch-error-once` fails the first time only (a transient 500); `batch-error` fails every time.
+    const input = await upload(
+      [
+        line("r1"),
+        line("r2", "sim-small", "flaky [[sim:batch-error-once]]"),
+        line("r3", "sim-small", "broken [[sim:batch-error]]"),
+      ].join("\n"),
+    );
+    const batch = await ctx.client.batches.create({
+      input_file_id: input.id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "24h",
+    });
+    const done = await finished(batch.id);
+    expect(done.status).toBe("completed");
+    expect(done.request_counts).toEqual({ total: 3, completed: 2, failed: 1 });
+    // r2 went again once and was answered; r3 went again twice (the default limit) and failed.
+    expect((done as unknown as { sluice: { retried: number } }).sluice.retried).toBe(3);
+    const output = (await (await ctx.client.files.content(done.output_file_id!)).text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(output.map((l) => l.custom_id)).toEqual(["r1", "r2"]);
+    const errors = (await (await ctx.client.files.content(done.error_file_id!)).text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(errors).toEqual([
+      expect.objectContaining({
+        custom_id: "r3",
+        response: null,
+        error: expect.objectContaining({ code: "server_error" }),
+      }),
+    ]);
+    expect((await ctx.client.files.retrieve(done.error_file_id!)).purpose).toBe("batch_errors");
+  });
+
   it("lists, retrieves and deletes files, and pages with after and limit", async () => {
     const first = await upload(`${line("x")}\n`, "first.jsonl");
     const second = await upload(`${line("y")}\n`, "second.jsonl");

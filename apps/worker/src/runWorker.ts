@@ -102,6 +102,7 @@ export async function runWorker(
       alertWebhookSecret: config.jobs.deadLetterAlert.webhookSecret,
       jobs: createJobService({ db, queue, catalog }),
       batchPollMs: config.batches.pollMs,
+      batchMaxRetries: config.batches.maxRetries,
     }),
     logger,
     concurrency: overrides.concurrency ?? config.jobs.concurrency,

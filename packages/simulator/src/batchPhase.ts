@@ -1,4 +1,4 @@
-import type { BatchTimings } from "./simContext.ts";
+import { type BatchTimings, type SimState, storeOf } from "./simContext.ts";
 
 /** Where a simulated batch is in its life. */
 export type BatchPhase = "validating" | "in_progress" | "finalizing" | "done";
@@ -36,10 +36,20 @@ export function phaseStart(createdAt: number, phase: BatchPhase, timings: BatchT
   return createdAt + timings.validatingMs + timings.inProgressMs + timings.finalizingMs;
 }
 
-/** Batch-only prompt cues: `[[sim:batch-error]]` fails the item, `[[sim:batch-expire]]` expires it (Anthropic). */
-export function batchCue(body: unknown): "error" | "expire" | undefined {
+/**
+ * Batch-only prompt cues: `[[sim:batch-error]]` fails the item (a server error) every time,
+ * `[[sim:batch-error-once]]` fails it the first time its body is seen and answers it after that
+ * (a transient failure, for retries), `[[sim:batch-expire]]` expires it (Anthropic).
+ */
+export function batchCue(body: unknown, state?: SimState): "error" | "expire" | undefined {
   const text = JSON.stringify(body ?? null);
   if (text.includes("[[sim:batch-error]]")) return "error";
+  if (text.includes("[[sim:batch-error-once]]") && state) {
+    const seen = storeOf<true>(state, "batchErrorsOnce");
+    if (seen.has(text)) return undefined;
+    seen.set(text, true);
+    return "error";
+  }
   if (text.includes("[[sim:batch-expire]]")) return "expire";
   return undefined;
 }

@@ -28,6 +28,8 @@ export interface HandlerServices extends Guards {
   jobs: JobService;
   /** Time between polls of a batch at its provider. */
   batchPollMs: number;
+  /** Follow-up provider batches for requests that failed with a retriable error (core's default if unset). */
+  batchMaxRetries?: number | undefined;
 }
 
 function pipelineContext(services: HandlerServices, tenant: Tenant, ctx: JobContext) {
@@ -50,6 +52,7 @@ export function createHandlers(services: HandlerServices): JobHandlers {
     jobs: services.jobs,
     runtime: services.runtime,
     pollIntervalMs: services.batchPollMs,
+    maxRetries: services.batchMaxRetries,
   };
   const batchAttempt = (ctx: JobContext): BatchJobAttempt => ({
     attempt: ctx.attempt,

@@ -1,6 +1,7 @@
 import {
   type Batch,
   type BatchResponseStatus,
+  countPendingRequests,
   countTierRequests,
   type Db,
   isFinalBatchStatus,
@@ -96,6 +97,33 @@ export async function finishTier(
     const batch = await lockBatch(tx, batchId);
     if (!batch || !sameRun(batch, seen) || isFinalBatchStatus(batch.status))
       return batch?.status ?? "deleted";
+    const cancelRequested = batch.status === "cancelling";
+    // Requests that failed with a retriable error go again at this tier, before any escalation.
+    if (
+      state.status === "completed" &&
+      !cancelRequested &&
+      (await countPendingRequests(tx, batchId, tierIndex)) > 0
+    ) {
+      const again = await updateBatch(tx, batchId, {
+        status: "submitted",
+        providerBatchId: null,
+        inputFileId: null,
+        outputFileId: null,
+        errorFileId: null,
+        resultsRead: 0,
+      });
+      await deps.jobs.enqueueIn(
+        tx,
+        { tenantId: null },
+        {
+          kind: "batch.submit",
+          payload: { batchId, tier: tierIndex },
+          // One submit per round: the poll sequence only grows.
+          idempotencyKey: `batch.submit:${batchId}:${tierIndex}:retry:${again.pollSeq}`,
+        },
+      );
+      return "submitted";
+    }
     const missing = MISSING[state.status];
     const batchError = state.errors
       .map((e) => (e.line === null ? e.message : `line ${e.line}: ${e.message}`))
@@ -105,7 +133,6 @@ export async function finishTier(
       message: state.status === "failed" && batchError ? batchError : missing.message,
     });
     const escalated = await countTierRequests(tx, batchId, tierIndex + 1);
-    const cancelRequested = batch.status === "cancelling";
     if (escalated > 0 && cancelRequested) {
       // Cancelled between tiers: the drafts waiting for the next tier end cancelled, with what they cost.
       await answerMissing(

@@ -35,7 +35,8 @@ async function* providerRequests(
   batch: Batch,
   target: BatchTarget,
 ): AsyncGenerator<ProviderBatchRequest> {
-  for await (const row of readBatchRequests(db, batch.id, batch.tier)) {
+  // Only the requests waiting to be sent: a retry round sends the retried ones, not the answered.
+  for await (const row of readBatchRequests(db, batch.id, batch.tier, 1000, "pending")) {
     yield { customId: row.customId, request: providerRequestOf(target, batch.tier, row.body as ChatRequest) };
   }
 }

@@ -9,6 +9,7 @@ import {
   isFinalBatchStatus,
   lockBatch,
   type NewBatchResponse,
+  retryBatchRequests,
   unansweredBatchRequests,
 } from "@sluice/db";
 import { validatorsFor } from "../cascade/cascadeEngine.ts";
@@ -18,7 +19,7 @@ import type { ModelSpec } from "../models/modelSpec.ts";
 import type { ProviderBatchResult, ProviderBatchState } from "../providers/batchApi.ts";
 import type { ProviderChatResult } from "../providers/provider.ts";
 import type { BatchTarget, BatchTier } from "./batchTarget.ts";
-import { type BatchWorkDeps, RESULT_CHUNK, sameRun } from "./batchWork.ts";
+import { type BatchWorkDeps, DEFAULT_BATCH_RETRIES, RESULT_CHUNK, sameRun } from "./batchWork.ts";
 import type { BatchAttempt } from "./publicBatch.ts";
 
 /** The answer of a request, as an OpenAI-style chat completion. */
@@ -45,6 +46,8 @@ function completionObject(model: string, result: ProviderChatResult) {
 interface ItemOutcome {
   final?: NewBatchResponse;
   escalate?: { customId: string; attempts: BatchAttempt[] };
+  /** Sent again at the same tier in a follow-up provider batch. */
+  retry?: { customId: string; attempts: BatchAttempt[] };
   /** This tier's cost of the item, at batch and at synchronous pricing. */
   cost: number;
   syncCost: number;
@@ -81,6 +84,18 @@ async function outcomeOf(
     };
     const attempts = [...known.attempts, attempt];
     const zero = { cost: 0, syncCost: 0, usage: { inputTokens: 0, outputTokens: 0 } };
+    const retriedHere = known.attempts.filter((a) => a.retried && a.tier === batch.tier).length;
+    if (
+      error &&
+      isRetriableBatchError(error) &&
+      state.status === "completed" &&
+      batch.status !== "cancelling" &&
+      retriedHere < (deps.maxRetries ?? DEFAULT_BATCH_RETRIES)
+    )
+      return {
+        retry: { customId: result.customId, attempts: [...known.attempts, { ...attempt, retried: true }] },
+        ...zero,
+      };
     if (canEscalate) return { escalate: { customId: result.customId, attempts }, ...zero };
     return {
       final: {
@@ -154,6 +169,15 @@ async function outcomeOf(
   };
 }
 
+/**
+ * A per-request provider error that another try may not repeat: rate limits, timeouts and server
+ * errors (Anthropic's `overloaded_error` is 529). Bad requests fail the same way every time.
+ */
+export function isRetriableBatchError(error: { httpStatus: number | null }): boolean {
+  const status = error.httpStatus;
+  return status !== null && (status === 408 || status === 429 || status >= 500);
+}
+
 /** JSON that `jsonb` accepts: NUL characters in provider output are dropped. */
 function storableJson(value: unknown): string {
   return JSON.stringify(value).replace(/(?<!\\)\\u0000/g, "");
@@ -195,6 +219,7 @@ export async function storeResults(
       const known = new Map(rows.map((r) => [r.customId, { ...r, attempts: r.attempts as BatchAttempt[] }]));
       const finals: NewBatchResponse[] = [];
       const escalations: { customId: string; attempts: BatchAttempt[] }[] = [];
+      const retries: { customId: string; attempts: BatchAttempt[] }[] = [];
       const costs = new Map<string, ItemOutcome>();
       for (const result of results) {
         const row = known.get(result.customId);
@@ -204,9 +229,13 @@ export async function storeResults(
         costs.set(result.customId, outcome);
         if (outcome.final) finals.push(outcome.final);
         if (outcome.escalate) escalations.push(outcome.escalate);
+        if (outcome.retry) retries.push(outcome.retry);
       }
       const inserted = await insertBatchResponses(tx, finals);
-      const moved = await escalateBatchRequests(tx, batch.id, batch.tier, escalations);
+      const moved = [
+        ...(await escalateBatchRequests(tx, batch.id, batch.tier, escalations)),
+        ...(await retryBatchRequests(tx, batch.id, batch.tier, retries)),
+      ];
       const counted = [...inserted.map((r) => r.customId), ...moved];
       const totals = { cost: 0, sync: 0, top: 0, input: 0, output: 0 };
       for (const id of counted) {

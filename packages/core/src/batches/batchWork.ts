@@ -6,6 +6,9 @@ import type { BatchRuntime } from "./batchTarget.ts";
 /** Results written per transaction while reading a finished provider batch. */
 export const RESULT_CHUNK = 500;
 
+/** Follow-up provider batches a request may get after retriable errors, unless configured. */
+export const DEFAULT_BATCH_RETRIES = 2;
+
 /** What the batch jobs need. */
 export interface BatchWorkDeps {
   db: Db;
@@ -13,6 +16,8 @@ export interface BatchWorkDeps {
   runtime: BatchRuntime;
   /** Time between polls of a submitted batch. */
   pollIntervalMs: number;
+  /** Times a request that failed with a retriable provider error is sent again (per tier). */
+  maxRetries?: number | undefined;
   /** When polls fall due (tests move it); the wall clock by default. */
   clock?: Clock | undefined;
   signal: AbortSignal;

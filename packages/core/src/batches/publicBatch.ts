@@ -91,6 +91,8 @@ export interface BatchAttempt {
   inputTokens: number;
   outputTokens: number;
   costMicros: number;
+  /** Set when this attempt failed with a retriable error and the request was sent again. */
+  retried?: boolean;
 }
 
 /** One answer of a batch. */

@@ -114,6 +114,7 @@ const envSchema = z.object({
   ),
   SLUICE_BATCH_MAX_REQUESTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).optional()),
   SLUICE_BATCH_MAX_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).optional()),
+  SLUICE_BATCH_MAX_RETRIES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10).default(2)),
   SLUICE_FILE_MAX_BYTES: z.preprocess(
     emptyAsUndefined,
     z.coerce.number().int().min(1).max(209_715_200).default(209_715_200),
@@ -188,6 +189,8 @@ export interface SluiceConfig {
     /** Caps on one batch below the providers' own limits (unset: the provider's). */
     maxRequests: number | undefined;
     maxBytes: number | undefined;
+    /** Follow-up provider batches a request gets after retriable provider errors (per tier). */
+    maxRetries: number;
   };
   /** Largest file `/v1/files` takes (bytes). */
   files: { maxBytes: number };
@@ -240,6 +243,7 @@ export function parseConfig(source: Record<string, string | undefined>): SluiceC
       pollMs: env.SLUICE_BATCH_POLL_MS,
       maxRequests: env.SLUICE_BATCH_MAX_REQUESTS,
       maxBytes: env.SLUICE_BATCH_MAX_BYTES,
+      maxRetries: env.SLUICE_BATCH_MAX_RETRIES,
     },
     files: { maxBytes: env.SLUICE_FILE_MAX_BYTES },
   };

@@ -61,16 +61,17 @@ export interface OpenAiFileObject {
 const seconds = (d: Date | null): number | null => (d ? Math.floor(d.getTime() / 1000) : null);
 
 /**
- * Sluice's status as OpenAI names it. `submitted` is the wait for the submit job: before the first
- * tier that is still OpenAI's `validating`; between the tiers of a cascade the batch is running.
+ * Sluice's status as OpenAI names it. `submitted` is the wait for the submit job: before anything
+ * was sent that is still OpenAI's `validating`; between the tiers of a cascade or before a retry
+ * round (`sentBefore`) the batch is running.
  */
-export function openAiBatchStatus(status: BatchStatus, tier: number): OpenAiBatchStatus {
+export function openAiBatchStatus(status: BatchStatus, tier: number, sentBefore = false): OpenAiBatchStatus {
   switch (status) {
     case "draft":
     case "validating":
       return "validating";
     case "submitted":
-      return tier > 0 ? "in_progress" : "validating";
+      return tier > 0 || sentBefore ? "in_progress" : "validating";
     default:
       return status;
   }
@@ -82,7 +83,8 @@ export function openAiBatchObject(
   link: OpenAiBatchLink,
   retried: number,
 ): OpenAiBatchObject {
-  const status = openAiBatchStatus(batch.status, batch.tier);
+  // A retry round waits for its submit like the first one, but the batch has been running.
+  const status = openAiBatchStatus(batch.status, batch.tier, batch.atProvider.total > 0);
   const finished = seconds(batch.finishedAt);
   const at = (s: OpenAiBatchStatus) => (status === s ? finished : null);
   const c = batch.counts;

@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import {
+  countBatchRetries,
   type Db,
   deleteFile,
   findOpenAiBatchLink,
@@ -62,11 +63,8 @@ export function createOpenAiBatchService(deps: {
   runtime: BatchRuntime;
   batches: BatchService;
   files: FileService;
-  /** Requests of a batch sent again after a retriable provider error (0 when retries are not kept). */
-  retriedOf?: (batchId: string) => Promise<number>;
 }): OpenAiBatchService {
   const { db, runtime, batches, files } = deps;
-  const retriedOf = deps.retriedOf ?? (async () => 0);
 
   const chunksOf = (file: StoredFile) => Readable.from(readFileChunks(db, file.id));
 
@@ -141,7 +139,7 @@ export function createOpenAiBatchService(deps: {
   async function view(scope: BatchScope, link: OpenAiBatchLink): Promise<OpenAiBatchObject> {
     const batch = await batches.get(scope, link.batchId);
     const withOutput = await withFiles(scope, batch, link);
-    return openAiBatchObject(batch, withOutput, await retriedOf(batch.id));
+    return openAiBatchObject(batch, withOutput, await countBatchRetries(db, batch.id));
   }
 
   async function owned(scope: BatchScope, id: string): Promise<OpenAiBatchLink> {

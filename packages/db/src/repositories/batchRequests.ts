@@ -44,18 +44,19 @@ export async function* readBatchRequests(
   batchId: string,
   tier: number,
   chunk = 1000,
+  /** Only requests in this state (the ones waiting to be sent, for a submit). */
+  status?: BatchRequestStatus,
 ): AsyncGenerator<BatchRequest> {
   let afterSeq = -1;
   for (;;) {
-    const rows = await db
+    let query = db
       .selectFrom("batchRequests")
       .selectAll()
       .where("batchId", "=", batchId)
       .where("tier", "=", tier)
-      .where("seq", ">", afterSeq)
-      .orderBy("seq")
-      .limit(chunk)
-      .execute();
+      .where("seq", ">", afterSeq);
+    if (status) query = query.where("status", "=", status);
+    const rows = await query.orderBy("seq").limit(chunk).execute();
     yield* rows;
     if (rows.length < chunk) return;
     afterSeq = rows.at(-1)!.seq;
@@ -142,4 +143,40 @@ export async function escalateBatchRequests(
     where r.batch_id = ${batchId} and r.custom_id = e.custom_id and r.tier = ${fromTier}
     returning r.custom_id`.execute(tx);
   return rows.map((r) => r.customId);
+}
+
+/**
+ * Sends requests of `tier` round again (pending, with their attempts so far), for a follow-up
+ * provider batch after a retriable error. Returns the custom ids that were still at the tier.
+ */
+export async function retryBatchRequests(
+  tx: Db,
+  batchId: string,
+  tier: number,
+  retries: { customId: string; attempts: unknown[] }[],
+): Promise<string[]> {
+  if (retries.length === 0) return [];
+  const { rows } = await sql<{ customId: string }>`
+    update batch_requests r set status = 'pending', attempts = e.attempts
+    from unnest(${retries.map((e) => e.customId)}::text[], ${retries.map((e) => JSON.stringify(e.attempts))}::jsonb[])
+      as e(custom_id, attempts)
+    where r.batch_id = ${batchId} and r.custom_id = e.custom_id and r.tier = ${tier}
+    returning r.custom_id`.execute(tx);
+  return rows.map((r) => r.customId);
+}
+
+/** How many requests of the batch's tier wait to be sent (retries, after a tier has run). */
+export async function countPendingRequests(db: Db, batchId: string, tier: number): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from batch_requests
+    where batch_id = ${batchId} and tier = ${tier} and status = 'pending'`.execute(db);
+  return rows[0]?.n ?? 0;
+}
+
+/** How many times the batch's requests were sent again after a retriable provider error. */
+export async function countBatchRetries(db: Db, batchId: string): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    select coalesce(sum((select count(*) from jsonb_array_elements(r.attempts) a where a->>'retried' = 'true')), 0)::int as n
+    from batch_requests r where r.batch_id = ${batchId}`.execute(db);
+  return rows[0]?.n ?? 0;
 }

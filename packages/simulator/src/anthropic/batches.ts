@@ -26,7 +26,7 @@ function settle(state: SimState, batch: SimMessageBatch, worked = batch.requests
       counts.canceled++;
       return { custom_id: customId, result: { type: "canceled" } };
     }
-    const cue = batchCue(params);
+    const cue = batchCue(params, state);
     if (cue === "error") {
       counts.errored++;
       return {

@@ -90,7 +90,7 @@ function settle(
       );
       continue;
     }
-    if (batchCue(line.body) === "error") {
+    if (batchCue(line.body, state) === "error") {
       const body = {
         error: { message: "The server had an error.", type: "server_error", param: null, code: null },
       };

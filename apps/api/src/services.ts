@@ -14,6 +14,7 @@ import {
   createFileService,
   createJobService,
   createLlmRuntime,
+  createMessageBatchService,
   createMessagesService,
   createOpenAiBatchService,
   createRateLimiter,
@@ -24,6 +25,7 @@ import {
   type JobService,
   jobCatalogFromConfig,
   type LlmRuntime,
+  type MessageBatchService,
   type MessagesService,
   type OpenAiBatchService,
   type RateLimiter,
@@ -53,6 +55,8 @@ export interface ApiServices {
   chat: ChatService;
   /** Anthropic's Messages API, translated onto the chat service. */
   messages: MessagesService;
+  /** Anthropic's Message Batches over `batches`. */
+  messageBatches: MessageBatchService;
   logger: Logger;
   metrics: ApiMetrics;
   /** Running chat streams, so subscribers can reconnect and resume. */
@@ -136,6 +140,7 @@ export async function startApiServices(
     budget,
     chat,
     messages: createMessagesService({ chat, registry: runtime.registry, cascades: runtime.cascades }),
+    messageBatches: createMessageBatchService({ batches }),
     logger,
     metrics,
     corsOrigins: options.corsOrigins,

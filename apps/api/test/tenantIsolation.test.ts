@@ -965,6 +965,31 @@ const restMatrix: Record<string, Row> = {
     { model: "sim-small", messages: [{ role: "user", content: "B" }] },
     "own",
   ),
+  "POST /v1/messages/batches": restOpen(
+    "POST",
+    "/v1/messages/batches",
+    {
+      requests: [
+        {
+          custom_id: "b-m",
+          params: { model: "sim-small", max_tokens: 8, messages: [{ role: "user", content: "B" }] },
+        },
+      ],
+    },
+    "own",
+  ),
+  "GET /v1/messages/batches": {
+    how: "list",
+    attack: async () => {
+      await ownPage("GET /v1/messages/batches", rest("GET", "/v1/messages/batches?limit=200"), A.b.batch);
+      await refusedAfter("GET /v1/messages/batches", batchIds(), (id) =>
+        rest("GET", `/v1/messages/batches?after_id=${id}`),
+      );
+    },
+  },
+  "GET /v1/messages/batches/:id": restById("GET", "/v1/messages/batches/:id", batchIds),
+  "POST /v1/messages/batches/:id/cancel": restById("POST", "/v1/messages/batches/:id/cancel", batchIds),
+  "GET /v1/messages/batches/:id/results": restById("GET", "/v1/messages/batches/:id/results", batchIds),
   "POST /v1/jobs": {
     how: "own",
     attack: async () => {

@@ -44,8 +44,8 @@ export function anthropicErrorOf(error: PublicError): { status: number; type: An
 }
 
 /**
- * Anthropic's error body, `{ type: "error", error: { type, message }, request_id }`; Sluice's
- * `details` (every failing path of a 400) ride along inside `error`.
+ * Anthropic's error body, `{ type: "error", error: { type, message }, request_id }`; Sluice's own
+ * `code` and `details` (every failing path of a 400) ride along inside `error`.
  */
 export function anthropicErrorBody(error: PublicError, requestId: string) {
   return {
@@ -53,6 +53,7 @@ export function anthropicErrorBody(error: PublicError, requestId: string) {
     error: {
       type: anthropicErrorOf(error).type,
       message: error.message,
+      code: error.code,
       ...(error.details ? { details: error.details } : {}),
     },
     request_id: requestId,

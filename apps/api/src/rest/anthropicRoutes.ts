@@ -1,4 +1,9 @@
+import { once } from "node:events";
 import {
+  type ErrorCode,
+  errorCodes,
+  type MessageBatch,
+  type MessageBatchResult,
   type MessageEventStream,
   type Principal,
   parseCountTokensRequest,
@@ -8,7 +13,7 @@ import {
 import { type Request, type Response, Router } from "express";
 import { anthropicApiKey } from "../auth/bearerToken.ts";
 import { anthropicErrorBody } from "../errors/anthropicErrorBody.ts";
-import { SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
+import { publicError, SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
 import { requestIdOf } from "../http/requestId.ts";
 import type { ApiServices } from "../services.ts";
 import { sluiceExtension } from "./openaiRoutes.ts";
@@ -29,13 +34,19 @@ function checkVersion(req: Request): void {
   });
 }
 
-/** Anthropic's Messages API: `POST /v1/messages`, `POST /v1/messages/count_tokens`. */
+/** Anthropic's Messages API: messages, count_tokens and Message Batches under `/v1/messages`. */
 export function anthropicRoutes(services: ApiServices): Router {
   const router = Router();
   const principalOf = async (req: Request): Promise<Principal> => {
     const principal = await services.auth.authenticate(anthropicApiKey(req.headers));
     checkVersion(req);
     return principal;
+  };
+  const scopeOf = async (req: Request) => {
+    const principal = await principalOf(req);
+    const requestId = requestIdOf(req);
+    req.res?.setHeader("request-id", requestId);
+    return { tenantId: principal.tenant.id, requestId };
   };
 
   router.post("/v1/messages", async (req, res) => {
@@ -66,6 +77,33 @@ export function anthropicRoutes(services: ApiServices): Router {
     res.json({ ...message, sluice: sluiceExtension(completion) });
   });
 
+  router.post("/v1/messages/batches", async (req, res) => {
+    const scope = await scopeOf(req);
+    res.json(withResultsUrl(req, await services.messageBatches.create(scope, req.body)));
+  });
+
+  router.get("/v1/messages/batches", async (req, res) => {
+    const page = await services.messageBatches.list(await scopeOf(req), req.query);
+    res.json({ ...page, data: page.data.map((batch) => withResultsUrl(req, batch)) });
+  });
+
+  router.get("/v1/messages/batches/:id", async (req, res) => {
+    res.json(withResultsUrl(req, await services.messageBatches.get(await scopeOf(req), req.params.id)));
+  });
+
+  router.post("/v1/messages/batches/:id/cancel", async (req, res) => {
+    res.json(withResultsUrl(req, await services.messageBatches.cancel(await scopeOf(req), req.params.id)));
+  });
+
+  router.get("/v1/messages/batches/:id/results", async (req, res) => {
+    const lines = await services.messageBatches.results(await scopeOf(req), req.params.id);
+    res.setHeader("content-type", "application/jsonl");
+    for await (const line of lines) {
+      if (!res.write(`${JSON.stringify(resultLine(line))}\n`)) await once(res, "drain");
+    }
+    res.end();
+  });
+
   router.post("/v1/messages/count_tokens", async (req, res) => {
     await principalOf(req);
     const body = parseCountTokensRequest(req.body);
@@ -74,6 +112,24 @@ export function anthropicRoutes(services: ApiServices): Router {
   });
 
   return router;
+}
+
+/** A batch with its `results_url` made absolute, as Anthropic gives it. */
+function withResultsUrl(req: Request, batch: MessageBatch): MessageBatch {
+  const path = batch.results_url;
+  return path === null ? batch : { ...batch, results_url: `${req.protocol}://${req.get("host")}${path}` };
+}
+
+/** A result line with an error in Anthropic's words. */
+function resultLine(line: MessageBatchResult) {
+  if (line.result.type !== "errored") return line;
+  const { code, message } = line.result.error;
+  const known: ErrorCode = Object.hasOwn(errorCodes, code) ? (code as ErrorCode) : "model_error";
+  const body = anthropicErrorBody(publicError(known, message), "");
+  return {
+    custom_id: line.custom_id,
+    result: { type: "errored", error: { type: "error", error: body.error } },
+  };
 }
 
 /** Writes Anthropic's SSE; a failure after the headers travels as a final `event: error`. */

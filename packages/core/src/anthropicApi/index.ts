@@ -1,4 +1,12 @@
 export {
+  createMessageBatchService,
+  MAX_MESSAGE_BATCH_REQUESTS,
+  type MessageBatch,
+  type MessageBatchResult,
+  type MessageBatchService,
+  messageBatchObject,
+} from "./messageBatches.ts";
+export {
   type AnthropicContentBlock,
   type AnthropicMessage,
   type AnthropicStopReason,

@@ -85,3 +85,45 @@ export function toAnthropicMessage(completion: Completion, id: string): Anthropi
     usage: anthropicUsage(completion.usage),
   };
 }
+
+/** What Sluice stores of an answered batch request: an OpenAI-style chat completion. */
+interface StoredCompletion {
+  id?: unknown;
+  choices?: {
+    message?: {
+      content?: unknown;
+      tool_calls?: { id: string; function: { name: string; arguments: string } }[];
+    };
+    finish_reason?: unknown;
+  }[];
+  usage?: { prompt_tokens?: unknown; completion_tokens?: unknown };
+}
+
+const FINISH_REASONS: readonly string[] = ["stop", "length", "content_filter", "tool_calls"];
+
+/** The Anthropic message of a stored chat completion (a batch's answer); `model` as the batch names it. */
+export function messageOfChatCompletion(stored: unknown, model: string): AnthropicMessage {
+  const completion = (stored ?? {}) as StoredCompletion;
+  const choice = completion.choices?.[0];
+  const content = typeof choice?.message?.content === "string" ? choice.message.content : "";
+  const calls = (choice?.message?.tool_calls ?? []).map((c) => ({
+    id: c.id,
+    name: c.function.name,
+    arguments: c.function.arguments,
+  }));
+  const finish = String(choice?.finish_reason);
+  const count = (value: unknown) => (typeof value === "number" ? value : 0);
+  return {
+    id: `msg_${String(completion.id ?? "").replace(/[^A-Za-z0-9_-]/g, "")}`,
+    type: "message",
+    role: "assistant",
+    content: blocksOf(content, calls),
+    model,
+    stop_reason: stopReasonOf(FINISH_REASONS.includes(finish) ? (finish as FinishReason) : "stop"),
+    stop_sequence: null,
+    usage: anthropicUsage({
+      inputTokens: count(completion.usage?.prompt_tokens),
+      outputTokens: count(completion.usage?.completion_tokens),
+    }),
+  };
+}

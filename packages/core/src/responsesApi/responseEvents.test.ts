@@ -75,6 +75,19 @@ describe("createResponseEventWriter", () => {
     });
   });
 
+  it("marks a function call cut by the token limit incomplete", () => {
+    const w = writer();
+    w.start();
+    w.next({ type: "tool_call", index: 0, id: "call_1", name: "get_weather", arguments: '{"ci' });
+    const events = w.next({ type: "done", finish: finish("length") });
+    expect(events.map((e) => e.type)).toEqual([
+      "response.function_call_arguments.done",
+      "response.output_item.done",
+      "response.incomplete",
+    ]);
+    expect(events[1]?.item).toMatchObject({ status: "incomplete", arguments: '{"ci' });
+  });
+
   it("fails with response.failed then error, numbered after what was sent", () => {
     const w = writer();
     const sent = [...w.start(), ...w.next({ type: "delta", text: "Hal" })];

@@ -143,10 +143,10 @@ export function createResponseEventWriter(base: ResponseBase, now: () => number)
     emit("response.function_call_arguments.delta", { ...at(call), delta: piece.arguments });
   }
 
-  function closeCalls(): void {
+  function closeCalls(status: FunctionCallItem["status"]): void {
     for (const call of calls.values()) {
       if (call.status !== "in_progress") continue;
-      call.status = "completed";
+      call.status = status;
       emit("response.function_call_arguments.done", {
         ...at(call),
         name: call.name,
@@ -159,7 +159,7 @@ export function createResponseEventWriter(base: ResponseBase, now: () => number)
   function onDone(finish: ChatStreamFinish): void {
     const state = statusOf(finish.finishReason);
     closeText(state.status);
-    closeCalls();
+    closeCalls(state.status);
     const response = responseObject(base, {
       ...state,
       output: structuredClone(output),

@@ -137,7 +137,8 @@ export function outputItems(
       call_id: call.id,
       name: call.name,
       arguments: call.arguments,
-      status: "completed",
+      // A call cut by the token limit has arguments that may not parse: it is marked incomplete.
+      status,
     });
   }
   return items;

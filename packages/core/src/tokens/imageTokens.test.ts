@@ -66,7 +66,10 @@ describe("Anthropic image tokens", () => {
     expect(anthropicImageTokens(1092, 1092)).toBe(1590);
     expect(anthropicImageTokens(4000, 4000)).toBeLessThanOrEqual(1590);
     expect(anthropicImageTokens(3136, 200)).toBe(Math.ceil((1568 * 100) / 750));
-    expect(imageTokens({}, "anthropic", "claude-haiku-4-5")).toBe(1590);
+  });
+
+  it("charge an image of unknown size Anthropic's published ceiling, 1600", () => {
+    expect(imageTokens({}, "anthropic", "claude-haiku-4-5")).toBe(1600);
   });
 
   it("ignore detail, which Anthropic does not have", () => {

@@ -35,6 +35,8 @@ export const OPENAI_MAX_PATCHES = 1536;
 export const ANTHROPIC_MAX_PIXELS = 1_192_464;
 /** Anthropic's long-edge cap in pixels. */
 export const ANTHROPIC_MAX_EDGE = 1568;
+/** Anthropic's published ceiling for one image ("about 1,600 tokens"), charged when the size is unknown. */
+export const ANTHROPIC_MAX_IMAGE_TOKENS = 1600;
 
 function openAiRule(model: string): OpenAiImageRule {
   return TILE_RULES.find(([prefix]) => model.startsWith(prefix))?.[1] ?? DEFAULT_RULE;
@@ -89,10 +91,10 @@ export function anthropicImageTokens(width: number, height: number): number {
  * Prompt tokens one image costs on a model (`model` is the provider's name, which selects OpenAI's
  * rule). An image of unknown size (an https URL: Sluice never fetches it) costs the most its rule can
  * charge: 8 tiles on OpenAI tile models (1445 tokens on gpt-4o), 1536 patches on patch models, and
- * the 1092x1092 cap on Anthropic (1590 tokens).
+ * Anthropic's published ceiling of 1600 tokens.
  */
 export function imageTokens(image: CostedImage, family: ModelFamily, model: string): number {
   if (family === "openai") return openAiImageTokens(image, model);
-  const size = image.size ?? { width: 1092, height: 1092 };
-  return anthropicImageTokens(size.width, size.height);
+  const size = image.size;
+  return size ? anthropicImageTokens(size.width, size.height) : ANTHROPIC_MAX_IMAGE_TOKENS;
 }

@@ -67,12 +67,46 @@ describe("n and logprobs on /v1/chat/completions with the official SDK", () => {
     expect(r.choices[0]).toMatchObject({ index: 0, logprobs: null, finish_reason: "stop" });
   });
 
-  it("refuses n > 1 with stream: true, naming the field", async () => {
-    const error = await refusal(
-      ctx.client.chat.completions.create({ model: "sim-small", messages, n: 2, stream: true }),
+  it("streams n > 1 choices, each chunk marked with its choice's index", async () => {
+    const whole = await ctx.client.chat.completions.create({ model: "sim-small", messages, n: 2 });
+    const stream = await ctx.client.chat.completions.create({
+      model: "sim-small",
+      messages,
+      n: 2,
+      stream: true,
+    });
+    const texts = ["", ""];
+    const finishes: (string | null)[] = [null, null];
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices) {
+        texts[choice.index] += choice.delta.content ?? "";
+        finishes[choice.index] = choice.finish_reason ?? finishes[choice.index] ?? null;
+      }
+    }
+    expect(texts).toEqual(whole.choices.map((c) => c.message.content));
+    expect(finishes).toEqual(whole.choices.map((c) => c.finish_reason));
+  });
+
+  it("refuses streamed n > 1 for Anthropic and streamed logprobs for a cascade with a 400", async () => {
+    const anthropic = await refusal(
+      ctx.client.chat.completions.create({ model: "claude-haiku-4-5", messages, n: 2, stream: true }),
     );
-    expect(error.status).toBe(400);
-    expect(error.message).toContain("n > 1 is not supported with stream: true");
+    expect([anthropic.status, anthropic.message]).toEqual([
+      400,
+      expect.stringContaining("n > 1 is not supported"),
+    ]);
+    const cascade = await refusal(
+      ctx.client.chat.completions.create({
+        model: "cascade:simulator",
+        messages,
+        logprobs: true,
+        stream: true,
+      }),
+    );
+    expect([cascade.status, cascade.message]).toEqual([
+      400,
+      expect.stringContaining("logprobs: true is not supported for cascades"),
+    ]);
   });
 
   it("refuses n > 1 and logprobs for a cascade, naming the field", async () => {

@@ -124,6 +124,29 @@ describe("streamed tool calls on /v1/chat/completions", () => {
     expect(final.choices[0]?.finish_reason).toBe("tool_calls");
   });
 
+  it("streams each of n > 1 choices' call under its own choice index", async () => {
+    const final = await ctx.client.chat.completions
+      .stream({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: "Weather in Oslo?" }],
+        tools: [weather],
+        n: 2,
+      })
+      .finalChatCompletion();
+    expect(final.choices.map((c) => [c.index, c.finish_reason])).toEqual([
+      [0, "tool_calls"],
+      [1, "tool_calls"],
+    ]);
+    for (const choice of final.choices) {
+      const call = choice.message.tool_calls?.[0];
+      expect(choice.message.content).toBeNull();
+      expect(call?.type === "function" && call.function.name).toBe("get_weather");
+      expect(
+        Object.keys(JSON.parse(call?.type === "function" ? call.function.arguments : "{}")).sort(),
+      ).toEqual(["city", "unit"]);
+    }
+  });
+
   it("runs a JS function tool to completion with runTools, non-streaming", async () => {
     const tool = weatherTool();
     const runner = ctx.client.chat.completions.runTools({

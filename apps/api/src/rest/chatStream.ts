@@ -88,30 +88,35 @@ async function writeStream(
   const asked = body.logprobs === true;
   const logprobsOf = (event: GuardedStreamEvent) =>
     asked ? { logprobs: event.type === "delta" ? choiceLogprobs(event.logprobs, true) : null } : {};
-  // With tools the answer may open with a call, whose first chunk carries the role and content null
-  // (as OpenAI's does; SDKs send that message back, and "" is not null). Without tools, send it now.
-  const textOpening = chunk([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }]);
-  let opened = body.tools === undefined;
-  if (opened) res.write(textOpening);
-  const openWithText = () => {
-    if (!opened) res.write(textOpening);
-    opened = true;
+  // Each choice opens with the role. With tools an answer may open with a call, whose first chunk
+  // carries the role and content null (as OpenAI's does; SDKs send that message back, and "" is not
+  // null), so the role waits for the choice's first text or call. Without tools, it goes now.
+  const choices = Array.from({ length: body.n ?? 1 }, (_, index) => index);
+  const opened = new Set<number>();
+  const open = (index: number, delta: Record<string, unknown>) => {
+    if (opened.has(index)) return delta;
+    opened.add(index);
+    return { role: "assistant", content: delta.tool_calls ? null : "", ...delta };
   };
+  const write = (index: number, delta: Record<string, unknown>, extra: object = {}) =>
+    res.write(chunk([{ index, delta, ...extra, finish_reason: null }]));
+  if (body.tools === undefined) for (const index of choices) write(index, open(index, {}));
   for await (const event of events) {
     if (event.type === "delta") {
-      openWithText();
-      res.write(
-        chunk([{ index: 0, delta: { content: event.text }, ...logprobsOf(event), finish_reason: null }]),
-      );
+      const index = event.choice ?? 0;
+      if (!opened.has(index)) write(index, open(index, {}));
+      write(index, { content: event.text }, logprobsOf(event));
     } else if (event.type === "tool_call") {
-      const role = opened ? {} : { role: "assistant", content: null };
-      opened = true;
-      const delta = { ...role, tool_calls: [toolCallDelta(event)] };
-      res.write(chunk([{ index: 0, delta, ...logprobsOf(event), finish_reason: null }]));
+      const index = event.choice ?? 0;
+      write(index, open(index, { tool_calls: [toolCallDelta(event)] }), logprobsOf(event));
     } else if (event.type === "done") {
-      openWithText();
-      res.write(chunk([{ index: 0, delta: {}, finish_reason: event.finish.finishReason }]));
-      if (body.stream_options?.include_usage === true) res.write(chunk([], usageFields(event.finish)));
+      const { finish } = event;
+      for (const index of choices) {
+        if (!opened.has(index)) write(index, open(index, {}));
+        const reason = finish.finishReasons?.[index] ?? finish.finishReason;
+        res.write(chunk([{ index, delta: {}, finish_reason: reason }]));
+      }
+      if (body.stream_options?.include_usage === true) res.write(chunk([], usageFields(finish)));
     }
   }
   res.end("data: [DONE]\n\n");

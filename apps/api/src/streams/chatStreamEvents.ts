@@ -8,6 +8,8 @@ export type ChatStreamData =
   | {
       type: "done";
       finishReason: string;
+      /** Every choice's finish reason in order, when `n > 1` was asked. */
+      finishReasons?: string[];
       modelUsed: string;
       costMicros: number;
       usage: { inputTokens: number; outputTokens: number };
@@ -33,6 +35,7 @@ function subscriberDone({ finish }: Extract<GuardedStreamEvent, { type: "done" }
   return {
     type: "done",
     finishReason: finish.finishReason,
+    ...(finish.finishReasons ? { finishReasons: finish.finishReasons } : {}),
     modelUsed: finish.modelUsed,
     costMicros: finish.costMicros,
     usage: finish.usage,

@@ -1,10 +1,9 @@
 import type { Tenant } from "@sluice/db";
 import type { CascadeStreamMode } from "../cascade/cascadeStream.ts";
-import { SluiceError } from "../errors/sluiceError.ts";
 import { type Guards, guardedComplete, guardedEmbed } from "../limits/guardedCall.ts";
 import type { RateLimitState } from "../limits/rateLimiter.ts";
 import { toProviderRequest } from "../llm/chatRequestMapping.ts";
-import type { Completion } from "../llm/completion.ts";
+import { assertAnswerable, type Completion } from "../llm/completion.ts";
 import type { EmbeddingsOutcome, ModelCallContext } from "../llm/modelClient.ts";
 import { type ChatRequest, chatRequestSchema } from "../schemas/chatRequest.ts";
 import { type EmbeddingsRequest, embeddingInputs } from "../schemas/embeddingsRequest.ts";
@@ -52,12 +51,10 @@ export function createChatService(guards: Guards): ChatService {
       return guardedComplete(guards, tenant, toProviderRequest(body), context);
     },
     stream(tenant, body, options) {
-      // Chat streams carry one choice's deltas; merging several would interleave their text.
-      if ((body.n ?? 1) > 1)
-        throw new SluiceError("validation_error", "n: n > 1 is not supported with stream: true", {
-          details: { field: "n" },
-        });
-      return guardedStream(guards, tenant, toProviderRequest(body), options);
+      const request = toProviderRequest(body);
+      // Refused here, before admission, so a transport answers 400 before it commits to a stream.
+      assertAnswerable(guards.runtime, request);
+      return guardedStream(guards, tenant, request, options);
     },
     embed: (tenant, body, context) =>
       guardedEmbed(

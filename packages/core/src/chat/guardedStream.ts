@@ -5,16 +5,13 @@ import { admitChat, type Guards } from "../limits/guardedCall.ts";
 import type { RateLimitState } from "../limits/rateLimiter.ts";
 import type { ModelCallContext } from "../llm/modelClient.ts";
 import type { TokenUsage } from "../models/cost.ts";
-import type {
-  FinishReason,
-  ProviderChatRequest,
-  TokenLogprob,
-  ToolCallDelta,
-} from "../providers/provider.ts";
+import type { FinishReason, ProviderChatRequest, TextDelta, ToolCallDelta } from "../providers/provider.ts";
 
 /** How a streamed answer ended, from a plain model or a cascade. */
 export interface ChatStreamFinish {
   finishReason: FinishReason;
+  /** Every choice's finish reason in order, when `n > 1` was asked. */
+  finishReasons?: FinishReason[];
   usage: TokenUsage;
   costMicros: number;
   /** The model that produced the answer. */
@@ -28,7 +25,7 @@ export interface ChatStreamFinish {
 /** Transport-neutral events of a guarded stream, in order; `done` comes last, once. */
 export type GuardedStreamEvent =
   | { type: "attempt"; tier: number; model: string }
-  | { type: "delta"; text: string; logprobs?: TokenLogprob[] }
+  | TextDelta
   | ToolCallDelta
   | { type: "retract"; model: string; reason: string }
   | { type: "done"; finish: ChatStreamFinish };
@@ -123,6 +120,7 @@ async function* chatEvents(
       type: "done",
       finish: {
         finishReason: event.finishReason,
+        ...(event.finishReasons ? { finishReasons: event.finishReasons } : {}),
         usage: event.usage,
         costMicros: event.costMicros,
         modelUsed: event.model,

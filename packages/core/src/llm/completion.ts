@@ -48,6 +48,26 @@ function assertCascadeable(request: ProviderChatRequest): void {
   );
 }
 
+/**
+ * Refuses, before anything is spent, what the addressed cascade or model cannot answer as asked
+ * (streamed or not): `n > 1` or `logprobs: true` from a cascade, `n > 1` from an Anthropic model.
+ */
+export function assertAnswerable(
+  deps: { models: ModelClient; cascades: CascadeRegistry },
+  request: ProviderChatRequest,
+): void {
+  if (deps.cascades.resolve(request.model)) {
+    assertCascadeable(request);
+    return;
+  }
+  if ((request.n ?? 1) > 1 && deps.models.registry.get(request.model).family === "anthropic") {
+    // Anthropic's API has no `n`: answering one choice (billed as one) would look like a short reply.
+    throw new SluiceError("validation_error", `n: n > 1 is not supported by ${request.model}`, {
+      details: { field: "n", model: request.model },
+    });
+  }
+}
+
 /** Completes a request whose model may be a plain model id or `cascade:<name>`; cascade runs are recorded. */
 export async function complete(
   deps: {
@@ -59,9 +79,9 @@ export async function complete(
   request: ProviderChatRequest,
   context: ModelCallContext = {},
 ): Promise<Completion> {
+  assertAnswerable(deps, request);
   const cascade = deps.cascades.resolve(request.model);
   if (cascade) {
-    assertCascadeable(request);
     const result = await runCascade(deps.models, { cascade, request, context });
     deps.onCascade?.(result);
     if (deps.db)
@@ -87,12 +107,6 @@ export async function complete(
       ],
       cascade: result,
     };
-  }
-  if ((request.n ?? 1) > 1 && deps.models.registry.get(request.model).family === "anthropic") {
-    // Anthropic's API has no `n`: answering one choice (billed as one) would look like a short reply.
-    throw new SluiceError("validation_error", `n: n > 1 is not supported by ${request.model}`, {
-      details: { field: "n", model: request.model },
-    });
   }
   const outcome = await deps.models.chat(request, context);
   const { result } = outcome;

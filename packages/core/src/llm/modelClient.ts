@@ -9,7 +9,7 @@ import type {
   ProviderChatRequest,
   ProviderChatResult,
   ProviderEmbeddingsRequest,
-  TokenLogprob,
+  TextDelta,
   ToolCallDelta,
 } from "../providers/provider.ts";
 import { abortError, isAbort } from "../providers/providerErrors.ts";
@@ -49,12 +49,14 @@ export interface ChatOutcome {
 
 /** Stream events with the accounting added to the final one. */
 export type ModelStreamEvent =
-  | { type: "delta"; text: string; logprobs?: TokenLogprob[] }
+  | TextDelta
   | ToolCallDelta
   | {
       type: "done";
       finishReason: FinishReason;
       usage: TokenUsage;
+      /** Every choice's finish reason in order, when `n > 1` was asked. */
+      finishReasons?: FinishReason[];
       model: string;
       provider: string;
       costMicros: number;

@@ -219,7 +219,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): Provider {
     { signal }: CallOptions,
   ): AsyncIterable<ChatStreamEvent> {
     const site = { provider: name, model: request.model };
-    let finishReason: FinishReason | undefined;
+    const finishReasons: FinishReason[] = [];
     let usage: TokenUsage | undefined;
     let received = false;
     try {
@@ -233,15 +233,24 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): Provider {
         usage = usageOf(chunk.usage) ?? usage;
         const reading = readChunk(chunk);
         yield* reading.events;
-        finishReason = reading.finishReason ?? finishReason;
+        for (const { choice, finishReason } of reading.finished) finishReasons[choice] = finishReason;
       }
     } catch (error) {
       throw streamFailure(error, site, signal, received);
     }
     // An aborted SDK stream may simply end: report the abort, not a truncated response.
     if (signal.aborted) throw abortError(signal);
-    if (!finishReason) throw malformedResponse(site, "the stream ended before the completion finished");
-    yield { type: "done", finishReason, usage: usage ?? { inputTokens: 0, outputTokens: 0 } };
+    const choices = Math.max(1, request.n ?? 1);
+    const finished = finishReasons.slice(0, choices).filter((r) => r !== undefined);
+    const finishReason = finishReasons[0];
+    if (!finishReason || finished.length < choices)
+      throw malformedResponse(site, "the stream ended before the completion finished");
+    yield {
+      type: "done",
+      finishReason,
+      usage: usage ?? { inputTokens: 0, outputTokens: 0 },
+      ...(choices > 1 ? { finishReasons: finished } : {}),
+    };
   }
 
   async function embed(

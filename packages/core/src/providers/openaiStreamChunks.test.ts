@@ -75,6 +75,24 @@ describe("OpenAI provider streams", () => {
   });
 });
 
+describe("OpenAI provider streams of several choices", () => {
+  it("marks each choice's text with its index and ends with every choice's finish reason", async () => {
+    const request: ProviderChatRequest = {
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "Name a colour" }],
+      n: 2,
+    };
+    const events = await collect(request);
+    const texts = ["", ""];
+    for (const e of events) if (e.type === "delta") texts[e.choice ?? 0] += e.text;
+    const whole = await provider.complete(request, { signal: new AbortController().signal });
+    expect(texts).toEqual(whole.choices.map((c) => c.content));
+    expect(events.some((e) => e.type === "delta" && e.choice === 0)).toBe(false);
+    const done = events.at(-1);
+    expect(done?.type === "done" && done.finishReasons).toEqual(["stop", "stop"]);
+  });
+});
+
 describe("readChunk", () => {
   const chunk = (choice: Partial<ChatCompletionChunk.Choice>): ChatCompletionChunk => ({
     id: "c",
@@ -101,12 +119,14 @@ describe("readChunk", () => {
         { type: "tool_call", index: 0, id: "a", name: "f", arguments: "{}" },
         { type: "tool_call", index: 1, id: "b", name: "g", arguments: '{"x":1}' },
       ],
-      finishReason: "tool_calls",
+      finished: [{ choice: 0, finishReason: "tool_calls" }],
     });
   });
 
   it("reads a provider's unknown finish reason as a finished answer", () => {
-    expect(readChunk(chunk({ finish_reason: "eos" as never })).finishReason).toBe("stop");
-    expect(readChunk({ ...chunk({}), choices: [] })).toEqual({ events: [] });
+    expect(readChunk(chunk({ finish_reason: "eos" as never })).finished).toEqual([
+      { choice: 0, finishReason: "stop" },
+    ]);
+    expect(readChunk({ ...chunk({}), choices: [] })).toEqual({ events: [], finished: [] });
   });
 });

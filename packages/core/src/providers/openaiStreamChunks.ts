@@ -1,10 +1,10 @@
 import type { ChatCompletionChunk, ChatCompletionTokenLogprob } from "openai/resources/chat/completions";
 import type { ChatStreamEvent, FinishReason, TokenLogprob } from "./provider.ts";
 
-/** What one streamed chunk's first choice says: its events, and why generation stopped if it did. */
+/** What one streamed chunk says: its events, and which choices it finished, with why. */
 export interface ChunkReading {
   events: ChatStreamEvent[];
-  finishReason?: FinishReason;
+  finished: { choice: number; finishReason: FinishReason }[];
 }
 
 const FINISH_REASONS = new Set<FinishReason>(["stop", "length", "content_filter", "tool_calls"]);
@@ -24,7 +24,13 @@ export function tokenLogprobsOf(
   }));
 }
 
-function toolCallEvents(calls: ChatCompletionChunk.Choice.Delta["tool_calls"]): ChatStreamEvent[] {
+// Choice 0 stays unmarked, so single-choice streams read exactly as before `n` was streamed.
+const choiceField = (index: number) => (index === 0 ? {} : { choice: index });
+
+function toolCallEvents(
+  calls: ChatCompletionChunk.Choice.Delta["tool_calls"],
+  choice: number,
+): ChatStreamEvent[] {
   if (!Array.isArray(calls)) return [];
   return calls.map((call, position) => ({
     type: "tool_call" as const,
@@ -35,26 +41,29 @@ function toolCallEvents(calls: ChatCompletionChunk.Choice.Delta["tool_calls"]): 
       ? { name: call.function.name }
       : {}),
     arguments: typeof call.function?.arguments === "string" ? call.function.arguments : "",
+    ...choiceField(choice),
   }));
 }
 
 /**
- * Reads the first choice of one chunk of an OpenAI-wire stream: its text (with the tokens'
- * logprobs when they were asked for), its tool-call pieces in order, and its finish reason.
+ * Reads one chunk of an OpenAI-wire stream: each choice's text (with the tokens' logprobs when
+ * they were asked for), its tool-call pieces in order, and the choices it finishes.
  */
 export function readChunk(chunk: ChatCompletionChunk): ChunkReading {
-  const choice = chunk.choices?.[0];
-  if (!choice) return { events: [] };
-  const events: ChatStreamEvent[] = [];
-  const text = typeof choice.delta?.content === "string" ? choice.delta.content : "";
-  const logprobs = tokenLogprobsOf(choice.logprobs?.content);
-  if (text.length > 0 || logprobs) {
-    events.push({ type: "delta", text, ...(logprobs ? { logprobs } : {}) });
+  const reading: ChunkReading = { events: [], finished: [] };
+  for (const [position, choice] of (chunk.choices ?? []).entries()) {
+    const index = typeof choice.index === "number" ? choice.index : position;
+    const text = typeof choice.delta?.content === "string" ? choice.delta.content : "";
+    const logprobs = tokenLogprobsOf(choice.logprobs?.content);
+    if (text.length > 0 || logprobs) {
+      reading.events.push({ type: "delta", text, ...(logprobs ? { logprobs } : {}), ...choiceField(index) });
+    }
+    reading.events.push(...toolCallEvents(choice.delta?.tool_calls, index));
+    const reason = choice.finish_reason;
+    if (!reason) continue;
+    // A reason Sluice does not know (a provider's own) still means the answer is complete.
+    const finishReason = FINISH_REASONS.has(reason as FinishReason) ? (reason as FinishReason) : "stop";
+    reading.finished.push({ choice: index, finishReason });
   }
-  events.push(...toolCallEvents(choice.delta?.tool_calls));
-  const reason = choice.finish_reason;
-  if (!reason) return { events };
-  // A reason Sluice does not know (a provider's own) still means the answer is complete.
-  const finishReason = FINISH_REASONS.has(reason as FinishReason) ? (reason as FinishReason) : "stop";
-  return { events, finishReason };
+  return reading;
 }

@@ -126,16 +126,33 @@ export interface ToolCallDelta {
   id?: string;
   name?: string;
   arguments: string;
+  /** The choice the call belongs to when `n > 1` was asked; absent means choice 0. */
+  choice?: number;
+}
+
+/** A piece of streamed text, with its tokens' logprobs when they were asked for. */
+export interface TextDelta {
+  type: "delta";
+  text: string;
+  logprobs?: TokenLogprob[];
+  /** The choice the text belongs to when `n > 1` was asked; absent means choice 0. */
+  choice?: number;
+}
+
+/** How a stream ended: the first choice's finish reason and the usage of all choices. */
+export interface StreamEnd {
+  type: "done";
+  finishReason: FinishReason;
+  usage: TokenUsage;
+  /** Every choice's finish reason in order, when `n > 1` was asked. */
+  finishReasons?: FinishReason[];
 }
 
 /**
- * Events of a streamed completion, in order: deltas (with their tokens' logprobs when asked) and
- * tool-call pieces, then exactly one `done`.
+ * Events of a streamed completion, in order: text deltas and tool-call pieces (of several choices
+ * interleaved when `n > 1`), then exactly one `done`.
  */
-export type ChatStreamEvent =
-  | { type: "delta"; text: string; logprobs?: TokenLogprob[] }
-  | ToolCallDelta
-  | { type: "done"; finishReason: FinishReason; usage: TokenUsage };
+export type ChatStreamEvent = TextDelta | ToolCallDelta | StreamEnd;
 
 /** Embeddings request. */
 export interface ProviderEmbeddingsRequest {

@@ -63,6 +63,8 @@ export async function runChatJob(
   let reported = 0;
   const toolCalls = assembleToolCalls();
   for await (const event of events) {
+    // A job's result is one answer, as its non-streamed form returns: the first choice's.
+    if ((event.type === "delta" || event.type === "tool_call") && (event.choice ?? 0) !== 0) continue;
     if (event.type === "tool_call") toolCalls.add(event);
     else if (event.type === "delta") {
       content += event.text;

@@ -1,5 +1,5 @@
 import { type FuzzContext, trpcRequest } from "./fuzzCases.ts";
-import { assertHandled, type FuzzRequest, send } from "./fuzzHttp.ts";
+import { assertHandled, type FuzzRequest, restSurfaceOf, send } from "./fuzzHttp.ts";
 import { procedureTargets } from "./fuzzTargets.ts";
 
 /** A tRPC error's public part: `{ error: { code, message }, request_id }`. */
@@ -20,7 +20,8 @@ export function fuzzClient(baseUrl: string, ctx: FuzzContext, logged: readonly s
     const outcome = await send(baseUrl, request);
     const log = logged.slice(seen).join("").slice(0, 2_000);
     const where = `${request.method} ${request.path.slice(0, 120)} ${label}`;
-    assertHandled(outcome, surface, log ? `${where}\n  logged: ${log}` : where);
+    const shape = surface === "rest" ? restSurfaceOf(request.path) : surface;
+    assertHandled(outcome, shape, log ? `${where}\n  logged: ${log}` : where);
     return outcome;
   }
 

@@ -19,6 +19,26 @@ export interface FuzzRequest {
   body?: string | Uint8Array;
 }
 
+/** Which error shape an answer must have: tRPC's, Sluice's REST envelope, or Anthropic's. */
+export type Surface = "trpc" | "rest" | "anthropic";
+
+/** The error shape a REST path answers in: Anthropic's under `/v1/messages`, Sluice's elsewhere. */
+export function restSurfaceOf(path: string): Exclude<Surface, "trpc"> {
+  return /^\/v1\/messages(?:[/?#]|$)/.test(path) ? "anthropic" : "rest";
+}
+
+/** Anthropic's error types; those of server-side failures are not expected from any input. */
+const ANTHROPIC_CLIENT_ERRORS = [
+  "invalid_request_error",
+  "authentication_error",
+  "billing_error",
+  "permission_error",
+  "not_found_error",
+  "request_too_large",
+  "rate_limit_error",
+];
+const ANTHROPIC_SERVER_ERRORS = ["api_error", "timeout_error", "overloaded_error"];
+
 /** Counts across the whole file, for the summary line. */
 export const fuzzStats = { cases: 0, serverErrors: 0 };
 
@@ -139,6 +159,29 @@ function streamProblems(e: { event: string; data: string }): string[] {
     const status = httpStatusOf(error.code as keyof typeof errorTransport);
     if (status >= 500) problems.push(`stream error ${String(error.code)}: ${String(error.message)}`);
   }
+  // Anthropic's streams end a failure with `event: error` and its own error body.
+  const anthropic = (value as { type?: unknown; error?: { type?: unknown } } | undefined)?.error?.type;
+  if (e.event === "error" && ANTHROPIC_SERVER_ERRORS.includes(String(anthropic)))
+    problems.push(`stream error ${String(anthropic)}`);
+  return problems;
+}
+
+/** Anthropic's error body `{ type: "error", error: { type, message }, request_id }`, or why not. */
+function anthropicEnvelopeProblems(value: unknown, requestId: string | null): string[] {
+  const body = value as {
+    type?: unknown;
+    error?: { type?: unknown; message?: unknown };
+    request_id?: unknown;
+  };
+  const problems: string[] = [];
+  if (body?.type !== "error") problems.push(`type is ${String(body?.type)}, not "error"`);
+  if (!ANTHROPIC_CLIENT_ERRORS.includes(String(body?.error?.type)))
+    problems.push(`no client error type (${String(body?.error?.type)})`);
+  if (typeof body?.error?.message !== "string" || body.error.message === "")
+    problems.push("no error message");
+  if (typeof body?.request_id !== "string" || body.request_id === "") problems.push("no request_id");
+  else if (requestId !== null && body.request_id !== requestId)
+    problems.push(`request_id ${body.request_id} is not the X-Request-ID ${requestId}`);
   return problems;
 }
 
@@ -173,7 +216,7 @@ function trpcEnvelopes(value: unknown): unknown[] {
  * Problems with an answer: a 5xx, a 4xx without the error envelope and request id, a stream whose
  * first events are server errors. An empty list means the API handled the input.
  */
-export function outcomeProblems(outcome: Outcome, surface: "trpc" | "rest"): string[] {
+export function outcomeProblems(outcome: Outcome, surface: Surface): string[] {
   const { status, contentType, body } = outcome;
   if (status >= 500) return [`status ${status}`];
   if (contentType.startsWith("text/event-stream")) {
@@ -186,13 +229,14 @@ export function outcomeProblems(outcome: Outcome, surface: "trpc" | "rest"): str
   const value = parse(body);
   if (value === undefined) return [`status ${status} with a body that is not JSON`];
   if (surface === "rest") return envelopeProblems(value, outcome.requestId);
+  if (surface === "anthropic") return anthropicEnvelopeProblems(value, outcome.requestId);
   const envelopes = trpcEnvelopes(value);
   if (envelopes.length === 0) return [`status ${status} without a tRPC error`];
   return envelopes.flatMap((e) => envelopeProblems(e, outcome.requestId));
 }
 
 /** Throws (for fast-check to shrink and report) when the answer has problems. */
-export function assertHandled(outcome: Outcome, surface: "trpc" | "rest", label: string): void {
+export function assertHandled(outcome: Outcome, surface: Surface, label: string): void {
   const problems = outcomeProblems(outcome, surface);
   if (problems.length > 0) {
     throw new Error(

@@ -1,15 +1,23 @@
 import {
   chatRequestLimits,
   chatRequestSchema,
+  countTokensRequestSchema,
   createBatchInputSchema,
   customIdSchema,
   embeddingsRequestSchema,
   enqueueInputSchema,
-  plainMessageSchema,
+  messagesRequestSchema,
+  responsesRequestSchema,
   ticketInputSchema,
+  withoutNullFields,
 } from "@sluice/core";
 import { z } from "zod";
 import type { TestApi } from "../testApi.ts";
+import { countTokensShape, messagesShape } from "./anthropicShapes.ts";
+import { plainMessage, textAssistantMessage } from "./messageShapes.ts";
+import { responsesShape } from "./responsesShapes.ts";
+import { generatedAs } from "./schemaArbitrary.ts";
+import { toolChatRequestShape } from "./toolShapes.ts";
 
 const {
   tools: _tools,
@@ -18,27 +26,39 @@ const {
   ...requestFields
 } = chatRequestSchema.shape;
 
-/** An assistant turn with text only: generated tool calls and tool definitions are left to their own tests. */
-const textAssistantMessage = plainMessageSchema.extend({ role: z.literal("assistant") });
+/** Chat requests without tools, with small text messages: every other field as the real schema has it. */
+const plainChatRequestShape = z.strictObject({
+  ...requestFields,
+  messages: z
+    .array(z.union([plainMessage, textAssistantMessage]))
+    .min(1)
+    .max(chatRequestLimits.messages),
+});
+
+/** Chat requests generated without tools (cascades refuse them), judged by the real schema. */
+const fuzzChatRequestSchema = generatedAs(chatRequestSchema, plainChatRequestShape);
+
+/** The chat models of the registry, which generated tool-calling requests name. */
+function chatModels(api: TestApi): string[] {
+  return api.services.runtime.registry
+    .list()
+    .filter((m) => m.kind !== "embedding")
+    .map((m) => m.id);
+}
+
+/** A REST body as OpenAI-shaped routes judge it: top-level `null` fields count as absent. */
+const withoutNulls = <T extends z.ZodType>(schema: T) => z.preprocess(withoutNullFields, schema);
 
 /**
- * Chat requests shaped so that generated ones are mostly valid and small: a `tool` message must
- * answer an earlier call, `tool_choice` and `parallel_tool_calls` need `tools`, and random tool
- * definitions (JSON Schemas up to 64 KiB, 128 of them) make huge values that are mostly refused, so
- * none of these is generated (tool calling has its own tests). Parsing still runs the real schema.
+ * The REST routes whose refused bodies must be 400s naming every bad field, each shape judged by
+ * the schema its route parses with.
  */
-export const fuzzChatRequestSchema = z
-  .strictObject({
-    ...requestFields,
-    messages: z
-      .array(z.discriminatedUnion("role", [plainMessageSchema, textAssistantMessage]))
-      .min(1)
-      .max(chatRequestLimits.messages),
-  })
-  .refine((request) => chatRequestSchema.safeParse(request).success, "must be a valid chat request");
-
-/** One line of batch input (OpenAI's batch-file shape). */
-const batchLine = z.strictObject({ custom_id: customIdSchema, body: fuzzChatRequestSchema });
+export const PATH_CHECKED_ROUTES = [
+  "POST /v1/chat/completions",
+  "POST /v1/messages",
+  "POST /v1/messages/count_tokens",
+  "POST /v1/responses",
+] as const;
 
 /**
  * Narrower schemas than the procedures' own, to shape fuzzed inputs by: each job kind with its own
@@ -51,6 +71,12 @@ export function inputShapes(api: TestApi): Record<string, unknown> {
     kinds.map((k) => enqueueInputSchema.extend({ kind: z.literal(k.kind), payload: k.payload })),
   );
   const cascades = api.services.runtime.cascades.list().map((c) => c.name);
+  const models = chatModels(api);
+  // Chat requests with and without tools (toolShapes.ts keeps tools small).
+  const shaped = z.union([plainChatRequestShape, toolChatRequestShape(models)]);
+  const chatRequest = generatedAs(chatRequestSchema, shaped);
+  /** One line of batch input (OpenAI's batch-file shape). */
+  const batchLine = z.strictObject({ custom_id: customIdSchema, body: chatRequest });
   const createBatch = createBatchInputSchema.extend({ requests: z.array(batchLine).max(3).optional() });
   const requests = z.strictObject({ requests: z.array(batchLine).min(1).max(3) });
   return {
@@ -61,7 +87,11 @@ export function inputShapes(api: TestApi): Record<string, unknown> {
     "batches.create": createBatch,
     "POST /v1/sluice/batches": createBatch,
     "batches.addRequests": requests.extend({ id: z.uuid() }),
-    "POST /v1/chat/completions": fuzzChatRequestSchema,
+    "chat.complete": chatRequest,
+    "POST /v1/chat/completions": generatedAs(withoutNulls(chatRequestSchema), shaped),
+    "POST /v1/messages": generatedAs(messagesRequestSchema, messagesShape(models)),
+    "POST /v1/messages/count_tokens": generatedAs(countTokensRequestSchema, countTokensShape(models)),
+    "POST /v1/responses": generatedAs(withoutNulls(responsesRequestSchema), responsesShape(models)),
     "POST /v1/embeddings": embeddingsRequestSchema,
     "POST /v1/sluice/batches/:id/requests": requests,
     "POST /v1/sluice/batches/:id/requests line": batchLine,

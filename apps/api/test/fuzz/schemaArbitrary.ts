@@ -6,7 +6,9 @@ interface JsonSchema {
   type?: string | string[];
   properties?: Record<string, JsonSchema>;
   required?: string[];
-  items?: JsonSchema;
+  items?: JsonSchema | false;
+  /** A tuple's leading items (`z.tuple`), followed by any number of `items`. */
+  prefixItems?: JsonSchema[];
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
   allOf?: JsonSchema[];
@@ -37,13 +39,42 @@ export interface DomainHints {
 // Generated inputs stay small: the hostile generators cover size separately.
 const MAX_GENERATED_LENGTH = 40;
 const MAX_GENERATED_ITEMS = 4;
-const MAX_DEPTH = 6;
+// Depth counts nested values (objects, arrays) and references, not union branches: a recursive
+// schema recurses through a reference, so it still ends here.
+const MAX_DEPTH = 16;
+
+/** Schemas whose inputs are generated from another, narrower schema (see {@link generatedAs}). */
+const generatedFrom = new WeakMap<object, z.ZodType>();
+
+/**
+ * A copy of `schema` that parses as `schema` does but whose inputs are generated like `narrow`'s:
+ * generated inputs stay small and mostly valid, while "is this refused?" still asks the real schema.
+ */
+export function generatedAs<T extends z.ZodType>(schema: T, narrow: z.ZodType): T {
+  const copy = schema.clone() as T;
+  generatedFrom.set(copy, narrow);
+  return copy;
+}
+
+function toJsonSchema(schema: z.ZodType): JsonSchema {
+  return z.toJSONSchema(schema, {
+    unrepresentable: "any",
+    io: "input",
+    override: ({ zodSchema, jsonSchema }) => {
+      const narrow = generatedFrom.get(zodSchema);
+      if (!narrow) return;
+      const { $schema: _dialect, ...replacement } = toJsonSchema(narrow) as Record<string, unknown>;
+      for (const key of Object.keys(jsonSchema)) delete (jsonSchema as Record<string, unknown>)[key];
+      Object.assign(jsonSchema, replacement);
+    },
+  }) as JsonSchema;
+}
 
 /** The JSON Schema of a procedure's input parser, as the client would send it (defaults optional). */
 export function inputJsonSchema(parser: unknown): JsonSchema | undefined {
   if (!(parser instanceof z.ZodType)) return undefined;
   try {
-    return z.toJSONSchema(parser, { unrepresentable: "any", io: "input" }) as JsonSchema;
+    return toJsonSchema(parser);
   } catch {
     return undefined;
   }
@@ -68,20 +99,14 @@ export function schemaArbitrary(
     if (s.const !== undefined) return fc.constant(s.const);
     if (s.enum) return fc.constantFrom(...s.enum);
     const alternatives = s.anyOf ?? s.oneOf;
-    if (alternatives?.length) return fc.oneof(...alternatives.map((a) => build(a, depth + 1)));
-    if (s.allOf?.[0]) return build(s.allOf[0], depth + 1);
+    if (alternatives?.length) return fc.oneof(...alternatives.map((a) => build(a, depth)));
+    if (s.allOf?.[0]) return build(s.allOf[0], depth);
     if (Array.isArray(s.type)) return fc.oneof(...s.type.map((type) => build({ ...s, type }, depth)));
     switch (s.type) {
       case "object":
         return objectArbitrary(s, (p) => build(p, depth + 1));
       case "array":
-        return fc.array(s.items ? build(s.items, depth + 1) : other, {
-          minLength: s.minItems ?? 0,
-          maxLength: Math.max(
-            s.minItems ?? 0,
-            Math.min(s.maxItems ?? MAX_GENERATED_ITEMS, MAX_GENERATED_ITEMS),
-          ),
-        });
+        return arrayArbitrary(s, (item) => build(item, depth + 1), other);
       case "string":
         return stringArbitrary(s, hints);
       case "integer": {
@@ -102,6 +127,23 @@ export function schemaArbitrary(
     }
   };
   return build(schema, 0);
+}
+
+function arrayArbitrary(
+  s: JsonSchema,
+  build: (item: JsonSchema) => fc.Arbitrary<unknown>,
+  other: fc.Arbitrary<unknown>,
+): fc.Arbitrary<unknown[]> {
+  const prefix = (s.prefixItems ?? []).map(build);
+  const maxLength = Math.max(
+    s.minItems ?? 0,
+    Math.min(s.maxItems ?? MAX_GENERATED_ITEMS, MAX_GENERATED_ITEMS),
+  );
+  const restMin = Math.max(0, (s.minItems ?? 0) - prefix.length);
+  const restMax = s.items === false ? 0 : Math.max(restMin, maxLength - prefix.length);
+  const rest = fc.array(s.items ? build(s.items) : other, { minLength: restMin, maxLength: restMax });
+  if (prefix.length === 0) return rest;
+  return fc.tuple(fc.tuple(...prefix), rest).map(([head, tail]) => [...head, ...tail]);
 }
 
 function objectArbitrary(s: JsonSchema, build: (p: JsonSchema) => fc.Arbitrary<unknown>) {

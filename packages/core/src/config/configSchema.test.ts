@@ -34,7 +34,8 @@ describe("parseConfig", () => {
         },
       },
       streams: { maxPerTenant: 2_000, maxSeconds: 3_600 },
-      batches: { pollMs: 30_000, maxRequests: undefined, maxBytes: undefined },
+      batches: { pollMs: 30_000, maxRequests: undefined, maxBytes: undefined, maxRetries: 2 },
+      files: { maxBytes: 209_715_200 },
     });
   });
 

@@ -126,4 +126,21 @@ describe("images on /v1/chat/completions through the OpenAI SDK", () => {
       "messages.0.content.0.type: image_url parts are only allowed in user messages",
     );
   });
+
+  it("takes a PDF file part on gpt-4o-mini and refuses audio there, naming the model", async () => {
+    const pdf = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Page >> endobj\n%%EOF").toString("base64");
+    const answer = await ask("gpt-4o-mini", {
+      type: "file",
+      file: { file_data: `data:application/pdf;base64,${pdf}`, filename: "note.pdf" },
+    });
+    expect(answer.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    expect(
+      await refused("gpt-4o-mini", { type: "input_audio", input_audio: { data: "SUQz", format: "mp3" } }),
+    ).toMatchObject({
+      status: 400,
+      code: "validation_error",
+      message: expect.stringContaining('model "gpt-4o-mini" does not take input_audio parts'),
+      paths: ["messages.0.content.1"],
+    });
+  });
 });

@@ -77,7 +77,7 @@ describe("images on /v1/chat/completions through the OpenAI SDK", () => {
   it("refuses an image to a text-only model with a 400 naming the model and the part", async () => {
     const error = await ask("sim-text", image(testPngDataUrl(8, 8))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((error as OpenAI.BadRequestError).message).toContain(
+    expect((error as Error).message).toContain(
       'messages.0.content.1: model "sim-text" does not take image_url parts (it takes text)',
     );
     expect(await refused("sim-text", image(testPngDataUrl(8, 8)))).toMatchObject({

@@ -153,7 +153,7 @@ describe("Message Batches through the Anthropic SDK", () => {
     ],
     ["a bad custom_id", [{ custom_id: "no spaces", params: ask("hi") }], "requests.0.custom_id"],
     [
-      "an image block (not carried yet)",
+      "an http:// image URL",
       [
         {
           custom_id: "a",
@@ -162,13 +162,13 @@ describe("Message Batches through the Anthropic SDK", () => {
             messages: [
               {
                 role: "user",
-                content: [{ type: "image", source: { type: "url", url: "https://example.com/cat.png" } }],
+                content: [{ type: "image", source: { type: "url", url: "http://example.com/cat.png" } }],
               },
             ],
           },
         },
       ],
-      "requests.0.params.messages.0.content.0",
+      "requests.0.params.messages.0.content.0.source.url",
     ],
   ])("answers 400 naming the path for %s", async (_name, requests, path) => {
     const r = await post("/v1/messages/batches", { requests });

@@ -48,6 +48,18 @@ async function post(path: string, body: unknown, headers: Record<string, string>
   };
 }
 
+/** A 1×1 PNG. */
+const PNG_1X1 =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+const imageTurn = (source: Record<string, string>) => ({
+  role: "user" as const,
+  content: [
+    { type: "text" as const, text: "What is in this picture?" },
+    { type: "image" as const, source },
+  ],
+});
+
 const hello = { max_tokens: 64, messages: [{ role: "user" as const, content: "Say hello to Oslo" }] };
 
 describe("POST /v1/messages through the Anthropic SDK", () => {
@@ -130,6 +142,25 @@ describe("POST /v1/messages through the Anthropic SDK", () => {
     });
     const call = message.content.find((b) => b.type === "tool_use");
     expect(call?.type === "tool_use" && [call.name, call.input]).toEqual(["get_time", {}]);
+  });
+
+  it.each(["gpt-4o-mini", "claude-haiku-4-5"])("reads an image (base64 and https) with %s", async (model) => {
+    const plain = [{ role: "user" as const, content: "What is in this picture?" }];
+    const counted = await client.messages.countTokens({ model, messages: plain });
+    const answered = await client.messages.create({ model, max_tokens: 64, messages: plain });
+    for (const source of [
+      { type: "base64", media_type: "image/png", data: PNG_1X1 },
+      { type: "url", url: "https://example.com/cat.png" },
+    ] as const) {
+      const messages = [imageTurn(source)] as Anthropic.MessageParam[];
+      expect((await client.messages.countTokens({ model, messages })).input_tokens).toBeGreaterThan(
+        counted.input_tokens,
+      );
+      const message = await client.messages.create({ model, max_tokens: 64, messages });
+      expect(message.content[0]?.type).toBe("text");
+      // The model was sent the image: its own count of the prompt grew.
+      expect(message.usage.input_tokens).toBeGreaterThan(answered.usage.input_tokens);
+    }
   });
 
   it("counts the tokens of a conversation, system and tools included", async () => {
@@ -217,21 +248,45 @@ describe("errors on /v1/messages in Anthropic's shape", () => {
       "thinking.type",
     ],
     [
-      "an image (not carried by chat requests yet)",
+      "an http:// image URL",
       {
+        ...hello,
         model: "gpt-4o-mini",
-        max_tokens: 10,
+        messages: [imageTurn({ type: "url", url: "http://example.com/a.png" })],
+      },
+      "messages.0.content.1.source.url",
+    ],
+    [
+      "image bytes of another type than declared",
+      {
+        ...hello,
+        model: "gpt-4o-mini",
+        messages: [imageTurn({ type: "base64", media_type: "image/jpeg", data: PNG_1X1 })],
+      },
+      "messages.0.content.1.source.data",
+    ],
+    [
+      "an image inside a tool_result",
+      {
+        ...hello,
+        model: "gpt-4o-mini",
         messages: [
+          ...toolTurns,
           {
             role: "user",
             content: [
-              { type: "text", text: "What is this?" },
-              { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBORw0KGgo=" } },
+              {
+                type: "tool_result",
+                tool_use_id: "toolu_1",
+                content: [
+                  { type: "image", source: { type: "base64", media_type: "image/png", data: PNG_1X1 } },
+                ],
+              },
             ],
           },
         ],
       },
-      "messages.0.content.1",
+      "messages.2.content.0.content.0",
     ],
   ])("answers 400 invalid_request_error naming the path for %s", async (_name, body, path) => {
     const r = await post("/v1/messages", body);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { chatMessageLimits } from "../schemas/chatMessage.ts";
 import { chatRequestLimits } from "../schemas/chatRequest.ts";
+import { imageUrlPartSchema } from "../schemas/contentParts.ts";
 import { whenFieldsValid } from "../schemas/crossFieldCheck.ts";
 import { boundedText, identifierSchema, jsonObjectSchema, modelNameSchema } from "../schemas/textFields.ts";
 import { parseOrThrow } from "../schemas/validationError.ts";
@@ -8,8 +9,8 @@ import { parseOrThrow } from "../schemas/validationError.ts";
 /** Bounds on an Anthropic Messages request beyond the chat request's own. */
 export const messagesRequestLimits = {
   /** Characters of a base64 image (the HTTP body limit bounds it first). */
-  imageDataChars: 4_000_000,
-  urlChars: 2_000,
+  imageDataChars: 28_000_000,
+  urlChars: 8_192,
   toolUseIdChars: chatMessageLimits.toolCallIdChars,
   /** Sluice's chat requests take at most 4 stop sequences (OpenAI's limit), so these do too. */
   stopSequences: chatRequestLimits.stopSequences,
@@ -38,24 +39,26 @@ export const textBlockSchema = z.strictObject({
   citations: z.null({ error: "must be null (citations are not supported)" }).optional(),
 });
 
-const imageSourceSchema = z.discriminatedUnion("type", [
-  z.strictObject({
-    type: z.literal("base64"),
-    media_type: z.enum(["image/jpeg", "image/png", "image/gif", "image/webp"]),
-    data: z
-      .string()
-      .min(1, "must not be empty")
-      .max(
-        messagesRequestLimits.imageDataChars,
-        `must be at most ${messagesRequestLimits.imageDataChars} characters`,
-      )
-      .regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be base64"),
-  }),
-  z.strictObject({
-    type: z.literal("url"),
-    url: z.url({ protocol: /^https?$/ }).max(messagesRequestLimits.urlChars),
-  }),
-]);
+const imageSourceSchema = z
+  .discriminatedUnion("type", [
+    z.strictObject({
+      type: z.literal("base64"),
+      media_type: z.enum(["image/jpeg", "image/png", "image/gif", "image/webp"]),
+      data: z.string().max(messagesRequestLimits.imageDataChars),
+    }),
+    z.strictObject({ type: z.literal("url"), url: z.string().max(messagesRequestLimits.urlChars) }),
+  ])
+  .superRefine((source, ctx) => {
+    // The chat request's own image rules (https only, readable bytes of the declared type), named here.
+    const url = source.type === "url" ? source.url : `data:${source.media_type};base64,${source.data}`;
+    const checked = imageUrlPartSchema.safeParse({ type: "image_url", image_url: { url } });
+    for (const issue of checked.success ? [] : checked.error.issues)
+      ctx.addIssue({
+        code: "custom",
+        path: [source.type === "url" ? "url" : "data"],
+        message: issue.message,
+      });
+  });
 
 /** `{ type: "image", source }` with a base64 or URL source. */
 export const imageBlockSchema = z.strictObject({

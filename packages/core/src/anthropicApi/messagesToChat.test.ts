@@ -101,6 +101,32 @@ describe("messagesToChatRequest", () => {
     expect(chat.messages.at(-1)).toEqual({ role: "tool", tool_call_id: "t", content: EMPTY_TOOL_RESULT });
   });
 
+  it("turns image blocks into image_url parts: base64 as a data URL, https as is", () => {
+    const png =
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+    const chat = messagesToChatRequest(
+      parseMessagesRequest({
+        model: "gpt-4o-mini",
+        max_tokens: 10,
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "image", source: { type: "base64", media_type: "image/png", data: png } },
+              { type: "image", source: { type: "url", url: "https://example.com/a.png" } },
+              { type: "text", text: "Same?" },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(chat.messages[0]?.content).toEqual([
+      { type: "image_url", image_url: { url: `data:image/png;base64,${png}` } },
+      { type: "image_url", image_url: { url: "https://example.com/a.png" } },
+      { type: "text", text: "Same?" },
+    ]);
+  });
+
   it("names a named tool_choice as a function and keeps auto and none", () => {
     const base = {
       model: "gpt-4o-mini",

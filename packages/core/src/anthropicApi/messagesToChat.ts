@@ -12,6 +12,7 @@ export const TOOL_ERROR_PREFIX = "Error: ";
 
 type Path = (string | number)[];
 type TextPart = { type: "text"; text: string };
+type UserPart = TextPart | { type: "image_url"; image_url: { url: string } };
 type Block = Exclude<AnthropicMessageParam["content"], string>[number];
 type ToolResult = Extract<Block, { type: "tool_result" }>;
 
@@ -22,10 +23,17 @@ function refuse(path: Path, message: string): never {
   });
 }
 
-// Image parts on chat requests are not there yet: a clear refusal beats answering without the image.
+// Chat requests take images from the user only: elsewhere a clear refusal beats dropping them.
 function textOnly(block: Block, path: Path): TextPart {
   if (block.type === "text") return { type: "text", text: block.text };
-  return refuse(path, `${block.type} blocks are not supported here yet`);
+  return refuse(path, `${block.type} blocks are only supported directly in user messages`);
+}
+
+function userPart(block: Block, path: Path): UserPart {
+  if (block.type !== "image") return textOnly(block, path);
+  const { source } = block;
+  const url = source.type === "url" ? source.url : `data:${source.media_type};base64,${source.data}`;
+  return { type: "image_url", image_url: { url } };
 }
 
 function toolResultText(result: ToolResult, path: Path): string {
@@ -41,12 +49,12 @@ function toolResultText(result: ToolResult, path: Path): string {
 function userMessages(content: Block[], path: Path): ChatMessage[] {
   // Chat tool messages must directly follow the assistant's calls, so results go before any text.
   const results: ChatMessage[] = [];
-  const parts: TextPart[] = [];
+  const parts: UserPart[] = [];
   for (const [at, block] of content.entries()) {
     if (block.type === "tool_result") {
       const text = toolResultText(block, [...path, at]);
       results.push({ role: "tool", tool_call_id: block.tool_use_id, content: text });
-    } else parts.push(textOnly(block, [...path, at]));
+    } else parts.push(userPart(block, [...path, at]));
   }
   return parts.length === 0 ? results : [...results, { role: "user", content: parts }];
 }

@@ -1,7 +1,10 @@
 import type { Readable } from "node:stream";
 import { z } from "zod";
+import { toProviderRequest } from "../llm/chatRequestMapping.ts";
+import { modelInputIssues } from "../models/modelInputs.ts";
 import { type ChatRequest, chatRequestSchema } from "../schemas/chatRequest.ts";
 import { issuesOf, readableIssueMessage } from "../schemas/validationError.ts";
+import type { BatchTarget } from "./batchTarget.ts";
 
 /** Custom ids as both providers accept them. */
 export const customIdSchema = z
@@ -122,4 +125,18 @@ export function parseBatchLine(
     };
   }
   return { ok: true, line: { line, customId, body: request.data, json: JSON.stringify(request.data) } };
+}
+
+// Refused at upload, before the batch is submitted and paid for; text-only lines skip the conversion.
+/** The parts of a line's messages that some tier's model cannot take (an image to a text-only model). */
+export function unsupportedParts(
+  target: BatchTarget,
+  body: ChatRequest,
+): { path: string; message: string }[] {
+  const media = body.messages.some(
+    (m) => Array.isArray(m.content) && m.content.some((p) => p.type !== "text"),
+  );
+  if (!media) return [];
+  const { messages } = toProviderRequest(body);
+  return target.tiers.flatMap((tier) => modelInputIssues(tier.model, messages));
 }

@@ -31,6 +31,7 @@ import {
   inputLines,
   MAX_LINE_BYTES,
   parseBatchLine,
+  unsupportedParts,
 } from "./batchInput.ts";
 import { type BatchRuntime, resolveBatchTarget } from "./batchTarget.ts";
 import {
@@ -222,6 +223,11 @@ export function createBatchService(deps: { db: Db; jobs: JobService; runtime: Ba
       const parsed = parseBatchLine(value, line, batch.model);
       if (!parsed.ok) {
         report(parsed.issues);
+        continue;
+      }
+      const refusedParts = unsupportedParts(target, parsed.line.body);
+      if (refusedParts.length > 0) {
+        report(refusedParts.map((issue) => ({ line, path: `body.${issue.path}`, message: issue.message })));
         continue;
       }
       const { customId, json } = parsed.line;

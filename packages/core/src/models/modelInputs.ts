@@ -17,12 +17,11 @@ const wireName: Record<ModelInput, string> = {
   file: "file",
 };
 
-/**
- * Refuses, before anything is spent, a message part the model does not take (an image sent to a
- * text-only model): a `validation_error` naming the model and each part's path
- * (`messages.N.content.M`), with the model's inputs in the details.
- */
-export function assertModelTakesInputs(model: ModelSpec, messages: readonly ProviderMessage[]): void {
+/** Every part of the messages a model does not take, by path (`messages.N.content.M`) and why. */
+export function modelInputIssues(
+  model: ModelSpec,
+  messages: readonly ProviderMessage[],
+): { path: string; message: string }[] {
   const issues: { path: string; message: string }[] = [];
   for (const [m, message] of messages.entries()) {
     for (const [p, part] of (message.parts ?? []).entries()) {
@@ -34,6 +33,16 @@ export function assertModelTakesInputs(model: ModelSpec, messages: readonly Prov
       });
     }
   }
+  return issues;
+}
+
+/**
+ * Refuses, before anything is spent, a message part the model does not take (an image sent to a
+ * text-only model): a `validation_error` naming the model and each part's path
+ * (`messages.N.content.M`), with the model's inputs in the details.
+ */
+export function assertModelTakesInputs(model: ModelSpec, messages: readonly ProviderMessage[]): void {
+  const issues = modelInputIssues(model, messages);
   const first = issues[0];
   if (!first) return;
   const more = issues.length > 1 ? `, and ${issues.length - 1} more (see details.issues)` : "";

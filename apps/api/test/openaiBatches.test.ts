@@ -3,10 +3,13 @@ import OpenAI, { toFile } from "openai";
 import { describe, expect, it } from "vitest";
 import { useOpenAiApi } from "./support/openaiClient.ts";
 
+const MAX_FILE_BYTES = 256 * 1024;
 const t = useTestDatabase();
 const ctx = useOpenAiApi(t, {
   worker: { batchPollMs: 100 },
   batchTimings: { validatingMs: 100, inProgressMs: 300, finalizingMs: 100 },
+  // A low cap, so the size check is tested without uploading 200 MB.
+  env: { SLUICE_FILE_MAX_BYTES: String(MAX_FILE_BYTES) },
 });
 
 const line = (customId: string, model = "sim-small", content = `hello ${customId}`) =>
@@ -168,6 +171,26 @@ describe("OpenAI Files and Batches through the openai SDK", () => {
     await expectStatus(ctx.client.files.retrieve(first.id), 404, /not found/);
     await expectStatus(ctx.client.files.content(first.id), 404, /not found/);
     await expectStatus(ctx.client.files.delete(first.id), 404, /not found/);
+  });
+
+  it("refuses a file over SLUICE_FILE_MAX_BYTES with a 400 naming file, and keeps nothing of it", async () => {
+    const before = await ctx.client.files.list({ purpose: "batch" });
+    const lines: string[] = [];
+    for (let i = 0; Buffer.byteLength(lines.join("\n")) <= MAX_FILE_BYTES + 1024; i++)
+      lines.push(line(`big-${i}`));
+    const error = await upload(lines.join("\n"), "big.jsonl").catch(
+      (e: InstanceType<typeof OpenAI.APIError>) => e,
+    );
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    const apiError = error as InstanceType<typeof OpenAI.APIError>;
+    expect(apiError.status).toBe(400);
+    expect(apiError.message).toMatch(new RegExp(`file: is larger than ${MAX_FILE_BYTES} bytes`));
+    expect((await ctx.client.files.list({ purpose: "batch" })).data.map((f) => f.id)).toEqual(
+      before.data.map((f) => f.id),
+    );
+    // Right at the cap is fine.
+    const exact = `${"x".repeat(MAX_FILE_BYTES - 1)}\n`;
+    expect((await upload(exact, "exact.jsonl")).bytes).toBe(MAX_FILE_BYTES);
   });
 
   it("lists and cancels batches", async () => {

@@ -112,6 +112,8 @@ describe("POST /v1/messages through the Anthropic SDK", () => {
     ["claude-haiku-4-5", "blocking"],
     ["gpt-4o-mini", "streamed"],
     ["claude-haiku-4-5", "streamed"],
+    ["cascade:simulator", "blocking"],
+    ["cascade:simulator", "streamed"],
   ])("runs a tool loop on %s (%s): tool_use, then tool_result, then text", async (model, how) => {
     const ask = (body: Anthropic.MessageCreateParamsNonStreaming) =>
       how === "streamed" ? client.messages.stream(body).finalMessage() : client.messages.create(body);

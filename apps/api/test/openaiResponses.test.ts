@@ -7,7 +7,19 @@ import { z } from "zod";
 import { useOpenAiApi } from "./support/openaiClient.ts";
 
 const t = useTestDatabase();
-const ctx = useOpenAiApi(t);
+// A model that takes text only, as an operator would configure one.
+const textOnly = {
+  id: "sim-text",
+  provider: "simulator",
+  upstream: "sim-small",
+  family: "openai",
+  inputMicrosPerMillion: 100_000,
+  outputMicrosPerMillion: 400_000,
+  contextWindow: 128_000,
+  maxOutputTokens: 1_000,
+  inputs: ["text"],
+};
+const ctx = useOpenAiApi(t, { env: { SLUICE_MODELS: JSON.stringify([textOnly]) } });
 
 const weather: OpenAI.Responses.FunctionTool = {
   type: "function",
@@ -48,6 +60,20 @@ type WireEvent = {
   message?: string;
   response?: { status: string; error: { code: string } | null };
 };
+
+/** The events of a raw streamed request, read off the wire after checking it began with 200. */
+async function streamEvents(body: unknown): Promise<WireEvent[]> {
+  const response = await fetch(`${ctx.api.url}/v1/responses`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ctx.api.a.key}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(200);
+  return (await response.text())
+    .split("\n\n")
+    .filter((block) => block.startsWith("event: "))
+    .map((block) => JSON.parse(block.slice(block.indexOf("data: ") + 6)) as WireEvent);
+}
 
 /** The event types of a stream in order, checking that sequence numbers count up from 0. */
 function typesInOrder(events: { type: string; sequence_number: number }[]): string[] {
@@ -350,16 +376,7 @@ describe("the Responses API through the OpenAI SDK", () => {
   it("ends a stream the provider cuts with response.failed and an error event the SDK raises", async () => {
     ctx.api.simulator.setFaults({ cut: 1 });
     try {
-      const response = await fetch(`${ctx.api.url}/v1/responses`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${ctx.api.a.key}`, "content-type": "application/json" },
-        body: JSON.stringify({ model: "gpt-4o-mini", input: "Cut me off", stream: true }),
-      });
-      expect(response.status).toBe(200);
-      const events = (await response.text())
-        .split("\n\n")
-        .filter((block) => block.startsWith("event: "))
-        .map((block) => JSON.parse(block.slice(block.indexOf("data: ") + 6)) as WireEvent);
+      const events = await streamEvents({ model: "gpt-4o-mini", input: "Cut me off", stream: true });
       expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
       expect(events.slice(0, 2).map((e) => e.type)).toEqual(["response.created", "response.in_progress"]);
       const [failed, error] = events.slice(-2);
@@ -414,6 +431,37 @@ describe("the Responses API through the OpenAI SDK", () => {
     const r = await post({ model: "gpt-4o-mini", ...fields });
     expect([r.status, r.error.code]).toEqual([400, "validation_error"]);
     expect(r.paths).toContain(path);
+  });
+
+  it("names its own paths for what the chat path refuses: an image to a text-only model, a tool schema a cascade cannot compile", async () => {
+    const image = await post({
+      model: "sim-text",
+      instructions: "Be brief.",
+      input: [
+        { role: "user", content: "Hello" },
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: "And this?" },
+            { type: "input_image", image_url: testPngDataUrl(8, 8) },
+          ],
+        },
+      ],
+    });
+    expect([image.status, image.paths]).toEqual([400, ["input.1.content.1"]]);
+    expect(image.error.message).toContain('model "sim-text" does not take image_url parts');
+    const tools = [weather, { type: "function", name: "f", parameters: { type: "object", required: 3 } }];
+    const schema = await post({ model: "cascade:simulator", input: "Weather in Oslo?", tools });
+    expect([schema.status, schema.paths]).toEqual([400, ["tools.1.parameters"]]);
+    // A cascade compiles the schema once it runs: a stream has begun, and ends with the error.
+    const events = await streamEvents({
+      model: "cascade:simulator",
+      input: "Weather in Oslo?",
+      tools,
+      stream: true,
+    });
+    expect(events.at(-1)).toMatchObject({ type: "error", code: "validation_error" });
+    expect(events.at(-1)?.message).toContain("tools.1.parameters: is not a usable JSON Schema");
   });
 
   it("names the field in the message the SDK raises", async () => {

@@ -1,3 +1,4 @@
+export { type MessageOrigin, responsesPathOf } from "./chatPaths.ts";
 export {
   createResponseEventWriter,
   type ResponseBase,
@@ -36,4 +37,4 @@ export {
   type ResponsesService,
   type ResponsesStream,
 } from "./responsesService.ts";
-export { toChatRequest } from "./toChatRequest.ts";
+export { type TranslatedRequest, toChatRequest, translateRequest } from "./toChatRequest.ts";

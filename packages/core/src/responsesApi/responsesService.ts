@@ -3,10 +3,11 @@ import type { ChatCallContext, ChatService } from "../chat/chatService.ts";
 import { type Clock, systemClock } from "../limits/clock.ts";
 import type { RateLimitState } from "../limits/rateLimiter.ts";
 import type { Completion } from "../llm/completion.ts";
+import { inResponsesTermsAsync, renamedError } from "./chatPaths.ts";
 import { createResponseEventWriter, type ResponseStreamEvent, responseObject } from "./responseEvents.ts";
 import { outputItems, type ResponseExtension, responseIds, statusOf } from "./responseObject.ts";
 import type { ResponsesRequest } from "./responsesRequest.ts";
-import { toChatRequest } from "./toChatRequest.ts";
+import { translateRequest } from "./toChatRequest.ts";
 
 /** How a transport calls: its call context and how it builds Sluice's extension object. */
 export interface ResponsesCallOptions {
@@ -47,9 +48,13 @@ export function createResponsesService(deps: { chat: ChatService; clock?: Clock 
   const seconds = () => Math.floor(clock.now() / 1000);
   return {
     async create(tenant, body, options) {
-      const chat = toChatRequest({ ...body, stream: false });
+      const { chat, origins } = translateRequest({ ...body, stream: false });
       const createdAt = seconds();
-      const { completion, rateLimit } = await deps.chat.complete(tenant, chat, options.context);
+      // Refusals before any spend (a model that takes no images, a tool schema a cascade cannot
+      // compile) name the chat request's paths; the caller is told its own.
+      const { completion, rateLimit } = await inResponsesTermsAsync(origins, () =>
+        deps.chat.complete(tenant, chat, options.context),
+      );
       const ids = responseIds();
       const choice = completion.choices[0] ?? {
         content: completion.content,
@@ -68,16 +73,22 @@ export function createResponsesService(deps: { chat: ChatService; clock?: Clock 
       return { response, completion, rateLimit };
     },
     async stream(tenant, body, options) {
-      const chat = toChatRequest({ ...body, stream: true });
+      const { chat, origins } = translateRequest({ ...body, stream: true });
       const writer = createResponseEventWriter(
         { ids: responseIds(), request: body, createdAt: seconds(), extension: options.extension },
         () => clock.now(),
       );
       // Cascades hold the draft until it validates: Responses clients cannot take text back.
-      const stream = await deps.chat.stream(tenant, chat, { context: options.context, mode: "hold" });
+      const stream = await inResponsesTermsAsync(origins, () =>
+        deps.chat.stream(tenant, chat, { context: options.context, mode: "hold" }),
+      );
       async function* events(): AsyncGenerator<ResponseStreamEvent, void, undefined> {
         yield* writer.start();
-        for await (const event of stream.events) yield* writer.next(event);
+        try {
+          for await (const event of stream.events) yield* writer.next(event);
+        } catch (error) {
+          throw renamedError(error, origins);
+        }
       }
       return { rateLimit: stream.rateLimit, events: events(), fail: writer.fail, abandon: stream.abandon };
     },

@@ -2,6 +2,7 @@ import type { ChatMessage } from "../schemas/chatMessage.ts";
 import { type ChatRequest, type ChatRequestInput, chatRequestSchema } from "../schemas/chatRequest.ts";
 import type { ContentPart } from "../schemas/contentParts.ts";
 import { parseOrThrow } from "../schemas/validationError.ts";
+import { inResponsesTerms, type MessageOrigin } from "./chatPaths.ts";
 import { partText, type ResponsesContentPart, type ResponsesInputItem } from "./responsesInput.ts";
 import type { ResponsesRequest } from "./responsesRequest.ts";
 
@@ -24,13 +25,23 @@ function chatContent(content: string | ResponsesContentPart[]): string | Content
 }
 
 /**
- * Input items as chat messages. Consecutive `function_call` items (and the assistant message right
- * before them) become one assistant message with `tool_calls`, as chat completions carry a turn.
+ * Input items as chat messages, with each message's origin. Consecutive `function_call` items (and
+ * the assistant message right before them) become one assistant message with `tool_calls`, as
+ * chat completions carry a turn.
  */
-function messagesOf(items: ResponsesInputItem[]): ChatMessage[] {
+function messagesOf(items: ResponsesInputItem[]): { messages: ChatMessage[]; origins: MessageOrigin[] } {
   const messages: ChatMessage[] = [];
+  const origins: MessageOrigin[] = [];
+  const push = (message: ChatMessage, index: number) => {
+    messages.push(message);
+    origins.push({
+      path: `input.${index}`,
+      calls: [],
+      content: message.role === "tool" ? "output" : "content",
+    });
+  };
   let assistant: AssistantMessage | undefined;
-  for (const item of items) {
+  for (const [index, item] of items.entries()) {
     if (item.type === "function_call") {
       const call = {
         id: item.call_id,
@@ -41,26 +52,27 @@ function messagesOf(items: ResponsesInputItem[]): ChatMessage[] {
         assistant.tool_calls = [...(assistant.tool_calls ?? []), call];
       } else {
         assistant = { role: "assistant", content: null, tool_calls: [call] };
-        messages.push(assistant);
+        push(assistant, index);
       }
+      origins.at(-1)?.calls.push(`input.${index}`);
       continue;
     }
     if (item.type === "function_call_output") {
       const output = typeof item.output === "string" ? item.output : item.output.map((p) => p.text).join("");
-      messages.push({ role: "tool", tool_call_id: item.call_id, content: output });
+      push({ role: "tool", tool_call_id: item.call_id, content: output }, index);
       assistant = undefined;
       continue;
     }
     const content = chatContent(item.content);
     if (item.role === "assistant") {
       assistant = { role: "assistant", content };
-      messages.push(assistant);
+      push(assistant, index);
     } else {
-      messages.push({ role: item.role, content });
+      push({ role: item.role, content }, index);
       assistant = undefined;
     }
   }
-  return messages;
+  return { messages, origins };
 }
 
 function responseFormatOf(format: NonNullable<ResponsesRequest["text"]>["format"]) {
@@ -88,24 +100,35 @@ function toolsOf(request: ResponsesRequest): ChatRequestInput["tools"] {
   }));
 }
 
+const oneText = (path: string): MessageOrigin => ({ path, calls: [], content: "" });
+
+/** A chat request and, for each of its messages, where it came from in the Responses request. */
+export interface TranslatedRequest {
+  chat: ChatRequest;
+  origins: MessageOrigin[];
+}
+
 /**
  * The chat request a Responses request means: `instructions` as the first system message, input
  * items as messages, `max_output_tokens` as `max_completion_tokens`, `text.format` as
- * `response_format`. The result passes the chat rules too (tools on streams and cascades, ...).
+ * `response_format`. The result passes the chat rules too; what they refuse is named by its path
+ * in the Responses request.
  */
-export function toChatRequest(request: ResponsesRequest): ChatRequest {
-  const input: ChatMessage[] =
+export function translateRequest(request: ResponsesRequest): TranslatedRequest {
+  const input: { messages: ChatMessage[]; origins: MessageOrigin[] } =
     typeof request.input === "string"
-      ? [{ role: "user", content: request.input }]
+      ? { messages: [{ role: "user", content: request.input }], origins: [oneText("input")] }
       : messagesOf(request.input);
+  const instructions = request.instructions;
+  const origins = instructions === undefined ? input.origins : [oneText("instructions"), ...input.origins];
   const choice = request.tool_choice;
   const responseFormat = responseFormatOf(request.text?.format);
   const chat: ChatRequestInput = {
     model: request.model,
     messages:
-      request.instructions === undefined
-        ? input
-        : [{ role: "system", content: request.instructions }, ...input],
+      instructions === undefined
+        ? input.messages
+        : [{ role: "system", content: instructions }, ...input.messages],
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     ...(request.top_p === undefined ? {} : { top_p: request.top_p }),
     ...(request.max_output_tokens === undefined ? {} : { max_completion_tokens: request.max_output_tokens }),
@@ -125,5 +148,13 @@ export function toChatRequest(request: ResponsesRequest): ChatRequest {
     ...(request.user === undefined ? {} : { user: request.user }),
     ...(request.metadata === undefined ? {} : { metadata: request.metadata }),
   };
-  return parseOrThrow(chatRequestSchema, chat, "responses request");
+  return {
+    chat: inResponsesTerms(origins, () => parseOrThrow(chatRequestSchema, chat, "responses request")),
+    origins,
+  };
+}
+
+/** The chat request a Responses request means (see {@link translateRequest}). */
+export function toChatRequest(request: ResponsesRequest): ChatRequest {
+  return translateRequest(request).chat;
 }

@@ -86,7 +86,8 @@ describe("streamed tool calls on /v1/chat/completions", () => {
     messages.push(
       {
         role: "assistant",
-        content: null,
+        // What clients rebuild from upstreams whose opening chunk has content "": OpenAI takes it.
+        content: "",
         tool_calls: [{ id, type: "function", function: { name: "get_weather", arguments: args } }],
       },
       { role: "tool", tool_call_id: id, content: '{"temp_c": 3}' },

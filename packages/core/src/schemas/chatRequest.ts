@@ -243,7 +243,27 @@ export type ChatResponseFormat = z.infer<typeof responseFormatSchema>;
  * Top-level `null` fields count as absent, as OpenAI treats them.
  */
 export function parseChatRequest(input: unknown): ChatRequest {
-  return parseOrThrow(chatRequestSchema, withoutNullFields(input), "chat completion request");
+  return parseOrThrow(
+    chatRequestSchema,
+    withoutEmptyCallContent(withoutNullFields(input)),
+    "chat completion request",
+  );
+}
+
+// OpenAI takes `content: ""` on an assistant turn that calls tools, and SDKs send it back so when
+// their stream reader saw an empty opening chunk: it means no text, not blank text.
+function withoutEmptyCallContent(input: unknown): unknown {
+  const messages = (input as { messages?: unknown } | null)?.messages;
+  if (!Array.isArray(messages)) return input;
+  const isEmptyCall = (m: unknown) => {
+    const message = m as { role?: unknown; content?: unknown; tool_calls?: unknown } | null;
+    return message?.role === "assistant" && message.content === "" && Array.isArray(message.tool_calls);
+  };
+  if (!messages.some(isEmptyCall)) return input;
+  return {
+    ...(input as object),
+    messages: messages.map((m) => (isEmptyCall(m) ? { ...m, content: null } : m)),
+  };
 }
 
 /** The completion-token cap a request asks for: `max_completion_tokens`, else `max_tokens`. */

@@ -30,6 +30,22 @@ function paths(input: unknown): string[] {
 }
 
 describe("parseChatRequest with tools", () => {
+  it("reads an empty content on an assistant turn that calls tools as no content, as OpenAI does", () => {
+    const request = parseChatRequest({
+      ...withTools,
+      messages: [
+        { role: "user", content: "weather in Oslo?" },
+        { role: "assistant", content: "", tool_calls: [call] },
+        { role: "tool", tool_call_id: "call_1", content: '{"temp":3}' },
+      ],
+    });
+    const turn = request.messages[1];
+    expect(turn?.role === "assistant" && [turn.content, turn.tool_calls?.length]).toEqual([null, 1]);
+    expect(paths({ ...withTools, messages: [{ role: "assistant", content: "" }] })).toEqual([
+      "messages.0.content",
+    ]);
+  });
+
   it("accepts tools on a stream (tool calls stream as deltas)", () => {
     const request = parseChatRequest({ ...withTools, stream: true, tool_choice: "required" });
     expect([request.stream, request.tools?.length]).toEqual([true, 1]);

@@ -96,6 +96,30 @@ describe("POST /v1/messages through the Anthropic SDK", () => {
     expect(new Set(kinds.slice(3, -3))).toEqual(new Set(["content_block_delta"]));
   });
 
+  it("ends a stream the provider cuts with event: error, which the SDK raises", async () => {
+    api.simulator.setFaults({ cut: 1 });
+    try {
+      const response = await fetch(`${api.url}/v1/messages`, {
+        method: "POST",
+        headers: { "x-api-key": api.a.key, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o-mini", stream: true, ...hello }),
+      });
+      const text = await response.text();
+      const kinds = [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+      expect(kinds[0]).toBe("message_start");
+      expect(kinds.at(-1)).toBe("error");
+      expect(kinds).not.toContain("message_stop");
+      const last = JSON.parse(text.trim().split("\n").at(-1)?.slice("data: ".length) ?? "{}");
+      expect(last).toMatchObject({ type: "error", error: { type: "api_error" } });
+      expect(last.request_id).toBe(response.headers.get("x-request-id"));
+
+      const stream = client.messages.stream({ model: "gpt-4o-mini", ...hello, system: "Cut again" });
+      await expect(stream.finalMessage()).rejects.toBeInstanceOf(Anthropic.APIError);
+    } finally {
+      api.simulator.setFaults({});
+    }
+  });
+
   it("answers through a cascade named as the model, blocking and streamed", async () => {
     const message = await client.messages.create({ model: "cascade:simulator", ...hello });
     expect(message.model).toBe("cascade:simulator");

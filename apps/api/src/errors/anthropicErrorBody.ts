@@ -63,6 +63,7 @@ export function anthropicErrorBody(error: PublicError, requestId: string) {
 /** Answers a request under `/v1/messages` no route took: 404 in Anthropic's shape. */
 export function anthropicNoRoute(req: Request, res: Response): void {
   const pub = publicError("not_found", `no route for ${req.method} ${req.originalUrl.split("?")[0]}`);
+  res.setHeader("request-id", requestIdOf(req));
   res.status(pub.status).json(anthropicErrorBody(pub, requestIdOf(req)));
 }
 

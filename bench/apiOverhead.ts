@@ -4,6 +4,7 @@
 // request (two function tools and a tool_choice) is measured too, for the simulator, Sluice and the floor.
 // Run: pnpm bench:api   (uses DATABASE_URL, or an embedded Postgres in a temp dir)
 // A short smoke run: BENCH_SECONDS=1 BENCH_ROUNDS=1 BENCH_LATENCY_REQUESTS=200 pnpm bench:api
+// Profiling: BENCH_SLUICE_ONLY=1 (or =tools for the tool-calling request) loads Sluice alone.
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -293,7 +294,8 @@ try {
   ];
   const all: Target[] = [
     ...contenders.map((c): Target => ({ ...c, request: "plain", body: PLAIN_BODY })),
-    // Portkey passes tools through untouched; the question is what tools cost Sluice over the floor.
+    // The question here is what a tool-calling request costs Sluice beyond the floor (the simulator
+    // answering it is their baseline), so Portkey is left out of this half.
     ...contenders
       .filter((c) => c.contender !== "portkey")
       .map((c): Target => ({ ...c, request: "tools", body: TOOLS_BODY })),

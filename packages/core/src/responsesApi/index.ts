@@ -1,10 +1,5 @@
 export { type MessageOrigin, responsesPathOf } from "./chatPaths.ts";
-export {
-  createResponseEventWriter,
-  type ResponseBase,
-  type ResponseStreamEvent,
-  responseObject,
-} from "./responseEvents.ts";
+export { createResponseEventWriter, type ResponseStreamEvent } from "./responseEvents.ts";
 export {
   type FunctionCallItem,
   type OutputItem,
@@ -12,10 +7,13 @@ export {
   type OutputText,
   outputItems,
   outputText,
+  type ResponseBase,
   type ResponseExtension,
   type ResponseIds,
+  type ResponseObject,
   type ResponseOutcome,
   responseIds,
+  responseObject,
 } from "./responseObject.ts";
 export {
   type ResponsesContentPart,

@@ -1,64 +1,20 @@
 import type { ChatStreamFinish, GuardedStreamEvent } from "../chat/guardedStream.ts";
-import type { TokenUsage } from "../models/cost.ts";
 import type { ToolCallDelta } from "../providers/provider.ts";
 import {
   type FunctionCallItem,
   type OutputItem,
   type OutputMessageItem,
   type OutputText,
-  outputText,
-  type ResponseExtension,
-  type ResponseIds,
-  requestEcho,
-  responseUsage,
+  type ResponseBase,
+  responseObject,
   statusOf,
 } from "./responseObject.ts";
-import type { ResponsesRequest } from "./responsesRequest.ts";
 
 /** One server-sent event of a streamed response, numbered in order by `sequence_number`. */
 export interface ResponseStreamEvent {
   type: string;
   sequence_number: number;
   [field: string]: unknown;
-}
-
-/** What every response object of one request shares. */
-export interface ResponseBase {
-  ids: ResponseIds;
-  request: ResponsesRequest;
-  /** Seconds since the epoch. */
-  createdAt: number;
-  extension: ResponseExtension;
-}
-
-/** A response object in any state: in progress (no usage yet), finished, or failed. */
-export function responseObject(
-  base: ResponseBase,
-  state: {
-    status: "in_progress" | "completed" | "incomplete" | "failed";
-    output: OutputItem[];
-    incomplete_details?: { reason: string } | null;
-    error?: { code: string; message: string } | null;
-    usage?: TokenUsage;
-    completedAt?: number;
-    sluice?: Record<string, unknown>;
-  },
-) {
-  return {
-    id: base.ids.response,
-    object: "response",
-    created_at: base.createdAt,
-    status: state.status,
-    ...(state.completedAt === undefined ? {} : { completed_at: state.completedAt }),
-    error: state.error ?? null,
-    incomplete_details: state.incomplete_details ?? null,
-    model: base.request.model,
-    output: state.output,
-    output_text: outputText(state.output),
-    usage: state.usage === undefined ? null : responseUsage(state.usage),
-    ...requestEcho(base.request),
-    ...(state.sluice === undefined ? {} : { sluice: state.sluice }),
-  };
 }
 
 /**

@@ -150,3 +150,45 @@ export function outputText(items: OutputItem[]): string {
   for (const item of items) if (item.type === "message") for (const part of item.content) text += part.text;
   return text;
 }
+
+/** What every response object of one request shares. */
+export interface ResponseBase {
+  ids: ResponseIds;
+  request: ResponsesRequest;
+  /** Seconds since the epoch. */
+  createdAt: number;
+  extension: ResponseExtension;
+}
+
+/** A response object in any state: in progress (no usage yet), finished, or failed. */
+export function responseObject(
+  base: ResponseBase,
+  state: {
+    status: "in_progress" | "completed" | "incomplete" | "failed";
+    output: OutputItem[];
+    incomplete_details?: { reason: string } | null;
+    error?: { code: string; message: string } | null;
+    usage?: TokenUsage;
+    completedAt?: number;
+    sluice?: Record<string, unknown>;
+  },
+) {
+  return {
+    id: base.ids.response,
+    object: "response",
+    created_at: base.createdAt,
+    status: state.status,
+    ...(state.completedAt === undefined ? {} : { completed_at: state.completedAt }),
+    error: state.error ?? null,
+    incomplete_details: state.incomplete_details ?? null,
+    model: base.request.model,
+    output: state.output,
+    output_text: outputText(state.output),
+    usage: state.usage === undefined ? null : responseUsage(state.usage),
+    ...requestEcho(base.request),
+    ...(state.sluice === undefined ? {} : { sluice: state.sluice }),
+  };
+}
+
+/** A response object as `POST /v1/responses` answers it. */
+export type ResponseObject = ReturnType<typeof responseObject>;

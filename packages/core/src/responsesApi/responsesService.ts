@@ -4,8 +4,15 @@ import { type Clock, systemClock } from "../limits/clock.ts";
 import type { RateLimitState } from "../limits/rateLimiter.ts";
 import type { Completion } from "../llm/completion.ts";
 import { inResponsesTermsAsync, renamedError } from "./chatPaths.ts";
-import { createResponseEventWriter, type ResponseStreamEvent, responseObject } from "./responseEvents.ts";
-import { outputItems, type ResponseExtension, responseIds, statusOf } from "./responseObject.ts";
+import { createResponseEventWriter, type ResponseStreamEvent } from "./responseEvents.ts";
+import {
+  outputItems,
+  type ResponseExtension,
+  type ResponseObject,
+  responseIds,
+  responseObject,
+  statusOf,
+} from "./responseObject.ts";
 import type { ResponsesRequest } from "./responsesRequest.ts";
 import { translateRequest } from "./toChatRequest.ts";
 
@@ -34,7 +41,7 @@ export interface ResponsesService {
     body: ResponsesRequest,
     options: ResponsesCallOptions,
   ): Promise<{
-    response: ReturnType<typeof responseObject>;
+    response: ResponseObject;
     completion: Completion;
     rateLimit: RateLimitState;
   }>;

@@ -33,28 +33,33 @@ const request = {
 
 type ToolCallResult = { id: string; name: string; arguments: string };
 
+/** Every event of one `chat.stream` subscription, up to its end. */
+function subscribe(body: typeof request & { n?: number }): Promise<ChatStreamData[]> {
+  const trpc = eventSourceClient<AppRouter>({
+    url: `${api.url}/trpc`,
+    headers: { authorization: `Bearer ${api.a.key}` },
+  });
+  return new Promise<ChatStreamData[]>((resolve, reject) => {
+    const seen: ChatStreamData[] = [];
+    const sub = trpc.chat.stream.subscribe(
+      { streamId: randomUUID(), request: body, mode: "hold" },
+      {
+        onData: ({ data }) => {
+          seen.push(data);
+          if (data.type === "done" || data.type === "error") {
+            sub.unsubscribe();
+            resolve(seen);
+          }
+        },
+        onError: reject,
+      },
+    );
+  });
+}
+
 describe("streamed tool calls beyond REST", () => {
   it("carries tool_call events to chat.stream subscribers", async () => {
-    const trpc = eventSourceClient<AppRouter>({
-      url: `${api.url}/trpc`,
-      headers: { authorization: `Bearer ${api.a.key}` },
-    });
-    const events = await new Promise<ChatStreamData[]>((resolve, reject) => {
-      const seen: ChatStreamData[] = [];
-      const sub = trpc.chat.stream.subscribe(
-        { streamId: randomUUID(), request, mode: "hold" },
-        {
-          onData: ({ data }) => {
-            seen.push(data);
-            if (data.type === "done" || data.type === "error") {
-              sub.unsubscribe();
-              resolve(seen);
-            }
-          },
-          onError: reject,
-        },
-      );
-    });
+    const events = await subscribe(request);
     const pieces = events.flatMap((e) => (e.type === "tool_call" ? [e] : []));
     expect(pieces[0]).toMatchObject({ index: 0, name: "get_weather", arguments: "" });
     expect(pieces[0]?.id).toMatch(/^call/);
@@ -63,14 +68,23 @@ describe("streamed tool calls beyond REST", () => {
     expect(events.at(-1)).toMatchObject({ type: "done", finishReason: "tool_calls" });
   });
 
+  it("marks each choice's events for subscribers of an n > 1 stream", async () => {
+    const events = await subscribe({ ...request, n: 2 });
+    const choices = new Set(events.flatMap((e) => (e.type === "tool_call" ? [e.choice ?? 0] : [])));
+    expect([...choices].sort()).toEqual([0, 1]);
+    expect(events.at(-1)).toMatchObject({ type: "done", finishReasons: ["tool_calls", "tool_calls"] });
+  });
+
   it.each([
-    ["streamed", true],
-    ["whole", false],
-  ])("leaves a %s chat job's tool calls in its result", async (_name, stream) => {
+    ["streamed", true, 1],
+    ["whole", false, 1],
+    // A job answers one choice, streamed or not: the first one's calls, not both choices' mixed.
+    ["streamed n: 2", true, 2],
+  ])("leaves a %s chat job's tool calls in its result", async (_name, stream, n) => {
     const res = await fetch(`${api.url}/v1/jobs`, {
       method: "POST",
       headers: { authorization: `Bearer ${api.a.key}`, "content-type": "application/json" },
-      body: JSON.stringify({ kind: "chat.complete", payload: { request, stream } }),
+      body: JSON.stringify({ kind: "chat.complete", payload: { request: { ...request, n }, stream } }),
     });
     expect(res.status).toBe(202);
     const { status_url } = (await res.json()) as { status_url: string };

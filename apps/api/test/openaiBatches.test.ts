@@ -167,6 +167,14 @@ describe("OpenAI Files and Batches through the openai SDK", () => {
       filename: "first.jsonl",
     });
     expect(await (await ctx.client.files.content(first.id)).text()).toBe(`${line("x")}\n`);
+    // Any name comes back as it was given, and its download still names it.
+    const named = await upload(`${line("z")}\n`, "données (q) 日本.jsonl");
+    expect(named.filename).toBe("données (q) 日本.jsonl");
+    const download = await ctx.client.files.content(named.id);
+    const disposition = download.headers.get("content-disposition") ?? "";
+    expect(decodeURIComponent(disposition.split("filename*=UTF-8''")[1] ?? "")).toBe(
+      "données (q) 日本.jsonl",
+    );
     expect(await ctx.client.files.delete(first.id)).toEqual({ id: first.id, object: "file", deleted: true });
     await expectStatus(ctx.client.files.retrieve(first.id), 404, /not found/);
     await expectStatus(ctx.client.files.content(first.id), 404, /not found/);

@@ -30,7 +30,8 @@ async function* readPart(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> 
 export function multipartUpload(req: Request): Promise<FileUpload> {
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers: req.headers, limits: FIELD_LIMITS });
+    // Form clients (undici's FormData among them) send file names as raw UTF-8.
+    parser = busboy({ headers: req.headers, limits: FIELD_LIMITS, defParamCharset: "utf8" });
   } catch {
     throw new SluiceError(
       "validation_error",

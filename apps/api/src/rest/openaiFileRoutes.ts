@@ -7,6 +7,16 @@ import { requestIdOf } from "../http/requestId.ts";
 import type { ApiServices } from "../services.ts";
 import { multipartUpload } from "./multipartUpload.ts";
 
+/** An attachment header for any stored name: printable ASCII as is, the exact name RFC 5987-encoded. */
+function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  const exact = encodeURIComponent(filename).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${exact}`;
+}
+
 /**
  * OpenAI's Files API: `POST /v1/files` (multipart `file` + `purpose`), `GET /v1/files`,
  * `GET /v1/files/:id`, `GET /v1/files/:id/content`, `DELETE /v1/files/:id`.
@@ -55,7 +65,7 @@ export function openaiFileRoutes(services: ApiServices): Router {
     const { file, chunks } = await services.files.content(await scopeOf(req), id(req));
     res.status(200).setHeader("content-type", "application/octet-stream");
     res.setHeader("content-length", String(file.bytes));
-    res.setHeader("content-disposition", `attachment; filename="${file.filename.replaceAll('"', "")}"`);
+    res.setHeader("content-disposition", contentDisposition(file.filename));
     // Backpressure and a client that goes away are the pipeline's to handle.
     await pipeline(Readable.from(chunks), res).catch(() => res.destroy());
   });

@@ -168,20 +168,21 @@ export function createOpenAiBatchService(deps: {
         model,
         ...(input.metadata ? { metadata: input.metadata } : {}),
       });
+      try {
+        await batches.addRequests(scope, draft.id, chunksOf(file));
+        await batches.submit(scope, draft.id);
+      } catch (error) {
+        // Nothing of a refused input stays.
+        await batches.deleteDraft(scope, draft.id).catch(() => undefined);
+        throw error;
+      }
+      // Linked once submitted: OpenAI's listing never shows a batch that was refused or left a draft.
       const link = await insertOpenAiBatchLink(db, {
         batchId: draft.id,
         tenantId: scope.tenantId,
         endpoint: input.endpoint,
         inputFileId: file.id,
       });
-      try {
-        await batches.addRequests(scope, draft.id, chunksOf(file));
-        await batches.submit(scope, draft.id);
-      } catch (error) {
-        // Nothing of a refused input stays: the draft goes, and its link with it.
-        await batches.deleteDraft(scope, draft.id).catch(() => undefined);
-        throw error;
-      }
       return view(scope, link);
     },
     async get(scope, id) {

@@ -123,6 +123,17 @@ describe("the Responses API through the OpenAI SDK", () => {
     expect((r as unknown as Sluice).sluice.model_used).toBe("gpt-4o-mini");
   });
 
+  it("goes through the chat path: an answer cached by chat completions serves the same Responses request", async () => {
+    const prompt = "Cache me across APIs";
+    await ctx.client.chat.completions.create({
+      model: "gpt-4o-mini",
+      temperature: 0,
+      messages: [{ role: "user", content: prompt }],
+    });
+    const r = await ctx.client.responses.create({ model: "gpt-4o-mini", temperature: 0, input: prompt });
+    expect((r as unknown as { sluice: { cache_hit: boolean } }).sluice.cache_hit).toBe(true);
+  });
+
   it("takes message items with text parts and an earlier assistant turn", async () => {
     const r = await ctx.client.responses.create({
       model: "gpt-4o-mini",

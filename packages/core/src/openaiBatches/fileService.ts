@@ -43,7 +43,7 @@ export interface FileUpload {
 
 /** Uploading, listing, reading and deleting a tenant's files. */
 export interface FileService {
-  /** Stores an upload, a chunk at a time, in one transaction: a refused upload leaves nothing. */
+  /** Stores an upload a chunk at a time; it is shown once whole, and a refused upload leaves nothing. */
   upload(scope: BatchScope, upload: FileUpload): Promise<StoredFile>;
   list(scope: BatchScope, query: unknown): Promise<{ items: StoredFile[]; hasMore: boolean }>;
   get(scope: BatchScope, id: string): Promise<StoredFile>;
@@ -121,19 +121,24 @@ export function createFileService(deps: { db: Db; maxBytes: number }): FileServi
       }
       const filename = parseOrThrow(boundedText(255), upload.file.filename || "upload.jsonl", "file name");
       const { file } = upload;
-      return db.transaction().execute(async (tx) => {
-        // The purpose may come after the file in the form: stored first, checked before commit.
-        const row = await insertFile(tx, {
-          tenantId: scope.tenantId,
-          purpose: "batch",
-          filename,
-          status: "uploaded",
-        });
-        const bytes = await writeChunks(tx, row.id, file.content, maxBytes);
+      // No transaction: a slow client must not hold a pooled connection while it sends. The row
+      // stays `uploaded` (never shown) until whole; a refused or broken upload is deleted.
+      const row = await insertFile(db, {
+        tenantId: scope.tenantId,
+        purpose: "batch",
+        filename,
+        status: "uploaded",
+      });
+      try {
+        const bytes = await writeChunks(db, row.id, file.content, maxBytes);
+        // The purpose may come after the file in the form: checked once the form is read.
         parseOrThrow(uploadFieldsSchema, await upload.fields(), "file upload");
         if (bytes === 0) throw fieldError("file", "is empty");
-        return finishFile(tx, row.id, bytes);
-      });
+        return await finishFile(db, row.id, bytes);
+      } catch (error) {
+        await deleteFile(db, scope.tenantId, row.id).catch(() => undefined);
+        throw error;
+      }
     },
     async list(scope, query) {
       const q = parseOrThrow(fileListQuerySchema, query ?? {}, "file query");

@@ -38,7 +38,7 @@ export async function finishFile(db: Db, id: string, bytes: number): Promise<Sto
     .executeTakeFirstOrThrow();
 }
 
-/** A tenant's file; undefined for another tenant's or an unknown id. */
+/** A tenant's whole file; undefined for another tenant's, an unknown id or one still uploading. */
 export async function findFile(db: Db, tenantId: string, id: string): Promise<StoredFile | undefined> {
   if (!FILE_ID.test(id)) return undefined;
   return db
@@ -46,6 +46,7 @@ export async function findFile(db: Db, tenantId: string, id: string): Promise<St
     .selectAll()
     .where("id", "=", id)
     .where("tenantId", "=", tenantId)
+    .where("status", "=", "processed")
     .executeTakeFirst();
 }
 
@@ -69,7 +70,11 @@ export async function listFiles(
   tenantId: string,
   options: { limit: number; purpose?: FilePurpose | undefined; after?: string | undefined },
 ): Promise<AfterPage<StoredFile>> {
-  let query = db.selectFrom("files").selectAll().where("tenantId", "=", tenantId);
+  let query = db
+    .selectFrom("files")
+    .selectAll()
+    .where("tenantId", "=", tenantId)
+    .where("status", "=", "processed");
   if (options.purpose) query = query.where("purpose", "=", options.purpose);
   if (options.after !== undefined) {
     const from = await findFile(db, tenantId, options.after);
@@ -86,7 +91,7 @@ export async function listFiles(
   return { items: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
 }
 
-/** Deletes a tenant's file and its content; false when it is not theirs (or unknown). */
+/** Deletes a tenant's file and its content (also one still uploading); false when it is not theirs. */
 export async function deleteFile(db: Db, tenantId: string, id: string): Promise<boolean> {
   if (!FILE_ID.test(id)) return false;
   const result = await db

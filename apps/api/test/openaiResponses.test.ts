@@ -36,10 +36,10 @@ const weather: OpenAI.Responses.FunctionTool = {
 type Sluice = { sluice: { model_used: string; requested_model: string; cost_micros: number } };
 
 /** The status, error and issue paths of a raw request, to read Sluice's validation issues. */
-async function post(body: unknown) {
+async function post(body: unknown, key = ctx.api.a.key) {
   const response = await fetch(`${ctx.api.url}/v1/responses`, {
     method: "POST",
-    headers: { authorization: `Bearer ${ctx.api.a.key}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
     body: JSON.stringify(body),
   });
   const json = (await response.json()) as {
@@ -47,6 +47,7 @@ async function post(body: unknown) {
   };
   return {
     status: response.status,
+    retryAfter: response.headers.get("retry-after"),
     error: json.error,
     paths: (json.error?.details?.issues ?? []).map((i) => i.path),
   };
@@ -473,6 +474,21 @@ describe("the Responses API through the OpenAI SDK", () => {
     });
     expect(events.at(-1)).toMatchObject({ type: "error", code: "validation_error" });
     expect(events.at(-1)?.message).toContain("tools.1.parameters: is not a usable JSON Schema");
+  });
+
+  it("refuses past the tenant's rate limit (429) and budget (402) before a stream begins", async () => {
+    const limited = await ctx.api.tenant("responses-limited", "tenant", { rateLimitRpm: 1 });
+    expect((await post({ model: "gpt-4o-mini", input: "hi" }, limited.key)).status).toBe(200);
+    const second = await post({ model: "gpt-4o-mini", input: "hi", stream: true }, limited.key);
+    expect([second.status, second.error.code]).toEqual([429, "rate_limit_exceeded"]);
+    expect(Number(second.retryAfter)).toBeGreaterThan(0);
+
+    const poor = await ctx.api.tenant("responses-poor", "tenant", { dailyBudgetMicros: 3_000 });
+    const costly = { model: "claude-opus-4-1", input: "hi", max_output_tokens: 32_000 };
+    for (const stream of [false, true]) {
+      const broke = await post({ ...costly, stream }, poor.key);
+      expect([broke.status, broke.error.code]).toEqual([402, "budget_exceeded"]);
+    }
   });
 
   it("names the field in the message the SDK raises", async () => {

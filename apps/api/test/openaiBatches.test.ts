@@ -151,6 +151,29 @@ describe("OpenAI Files and Batches through the openai SDK", () => {
     expect((await ctx.client.files.retrieve(done.error_file_id!)).purpose).toBe("batch_errors");
   });
 
+  it("runs a cascade named as every line's model", async () => {
+    const input = await upload(
+      ["c1", "c2"]
+        .map((id) => line(id, "cascade:simulator", `cascade ${id}: please summarise the refund policy`))
+        .join("\n"),
+    );
+    const batch = await ctx.client.batches.create({
+      input_file_id: input.id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "24h",
+    });
+    const done = await finished(batch.id);
+    expect(done.status).toBe("completed");
+    expect(done.request_counts).toEqual({ total: 2, completed: 2, failed: 0 });
+    expect((done as unknown as { sluice: { model: string } }).sluice.model).toBe("cascade:simulator");
+    const output = (await (await ctx.client.files.content(done.output_file_id!)).text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(output.map((l) => l.custom_id)).toEqual(["c1", "c2"]);
+    for (const l of output) expect(l.response.body.choices[0].message.role).toBe("assistant");
+  });
+
   it("lists, retrieves and deletes files, and pages with after and limit", async () => {
     const first = await upload(`${line("x")}\n`, "first.jsonl");
     const second = await upload(`${line("y")}\n`, "second.jsonl");

@@ -1,20 +1,13 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { useTestDatabase } from "@sluice/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApi, type TestApi } from "./testApi.ts";
+import { describe, expect, it } from "vitest";
+import { postAnthropic, useAnthropicApi } from "./support/anthropicClient.ts";
 
 const t = useTestDatabase();
-let api: TestApi;
-let client: Anthropic;
-
-beforeAll(async () => {
-  api = await startTestApi(t, {
-    worker: { batchPollMs: 100 },
-    batchTimings: { validatingMs: 100, inProgressMs: 400, finalizingMs: 100 },
-  });
-  client = new Anthropic({ apiKey: api.a.key, baseURL: api.url, maxRetries: 0 });
+const ctx = useAnthropicApi(t, {
+  worker: { batchPollMs: 100 },
+  batchTimings: { validatingMs: 100, inProgressMs: 400, finalizingMs: 100 },
 });
-afterAll(() => api.close());
 
 const ask = (content: string, model = "gpt-4o-mini") => ({
   model,
@@ -25,30 +18,17 @@ const ask = (content: string, model = "gpt-4o-mini") => ({
 /** Waits (polling the API) until the batch has ended. */
 async function ended(id: string) {
   await expect
-    .poll(async () => (await client.messages.batches.retrieve(id)).processing_status, {
+    .poll(async () => (await ctx.client.messages.batches.retrieve(id)).processing_status, {
       timeout: 20_000,
       interval: 100,
     })
     .toBe("ended");
-  return client.messages.batches.retrieve(id);
-}
-
-async function post(path: string, body: unknown) {
-  const response = await fetch(`${api.url}${path}`, {
-    method: "POST",
-    headers: { "x-api-key": api.a.key, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const json = (await response.json()) as {
-    type: string;
-    error: { type: string; details?: { issues?: { path: string }[] } };
-  };
-  return { status: response.status, json, paths: (json.error?.details?.issues ?? []).map((i) => i.path) };
+  return ctx.client.messages.batches.retrieve(id);
 }
 
 describe("Message Batches through the Anthropic SDK", () => {
   it.each(["gpt-4o-mini", "claude-haiku-4-5"])("runs a batch for %s and reads its results", async (model) => {
-    const batch = await client.messages.batches.create({
+    const batch = await ctx.client.messages.batches.create({
       requests: [
         { custom_id: "first", params: ask("Say hello to Oslo", model) },
         { custom_id: "second", params: { ...ask("Say hello to Bergen", model), system: "Be brief." } },
@@ -64,10 +44,10 @@ describe("Message Batches through the Anthropic SDK", () => {
     const done = await ended(batch.id);
     expect(done.request_counts).toEqual({ processing: 0, succeeded: 2, errored: 0, canceled: 0, expired: 0 });
     expect(done.ended_at).not.toBeNull();
-    expect(done.results_url).toBe(`${api.url}/v1/messages/batches/${batch.id}/results`);
+    expect(done.results_url).toBe(`${ctx.api.url}/v1/messages/batches/${batch.id}/results`);
 
     const results: Anthropic.Messages.MessageBatchIndividualResponse[] = [];
-    for await (const line of await client.messages.batches.results(batch.id)) results.push(line);
+    for await (const line of await ctx.client.messages.batches.results(batch.id)) results.push(line);
     expect(results.map((r) => r.custom_id)).toEqual(["first", "second"]);
     for (const { result } of results) {
       if (result.type !== "succeeded") throw new Error(`expected success, got ${result.type}`);
@@ -81,17 +61,17 @@ describe("Message Batches through the Anthropic SDK", () => {
     const made = [];
     for (const n of [1, 2, 3])
       made.push(
-        await client.messages.batches.create({
+        await ctx.client.messages.batches.create({
           requests: [{ custom_id: `p${n}`, params: ask(`page ${n}`) }],
         }),
       );
-    const first = await client.messages.batches.list({ limit: 2 });
+    const first = await ctx.client.messages.batches.list({ limit: 2 });
     expect(first.data.map((b) => b.id)).toEqual([made[2]?.id, made[1]?.id]);
     expect(first.has_more).toBe(true);
-    const second = await client.messages.batches.list({ limit: 2, after_id: first.last_id ?? "" });
+    const second = await ctx.client.messages.batches.list({ limit: 2, after_id: first.last_id ?? "" });
     expect(second.data[0]?.id).toBe(made[0]?.id);
 
-    const other = new Anthropic({ apiKey: api.b.key, baseURL: api.url, maxRetries: 0 });
+    const other = new Anthropic({ apiKey: ctx.api.b.key, baseURL: ctx.api.url, maxRetries: 0 });
     const theirs = await other.messages.batches.list({ limit: 100 });
     expect(theirs.data.map((b) => b.id)).not.toContain(made[0]?.id);
     await expect(other.messages.batches.retrieve(made[0]?.id ?? "")).rejects.toBeInstanceOf(
@@ -101,31 +81,32 @@ describe("Message Batches through the Anthropic SDK", () => {
   });
 
   it("cancels a running batch, which ends with its requests canceled or answered", async () => {
-    const batch = await client.messages.batches.create({
+    const batch = await ctx.client.messages.batches.create({
       requests: [
         { custom_id: "a", params: ask("cancel me") },
         { custom_id: "b", params: ask("and me") },
       ],
     });
-    const cancelling = await client.messages.batches.cancel(batch.id);
+    const cancelling = await ctx.client.messages.batches.cancel(batch.id);
     expect(cancelling.processing_status).toBe("canceling");
     expect(cancelling.cancel_initiated_at).not.toBeNull();
     const done = await ended(batch.id);
     const { canceled, succeeded } = done.request_counts;
     expect(canceled + succeeded).toBe(2);
     const kinds = [];
-    for await (const line of await client.messages.batches.results(batch.id)) kinds.push(line.result.type);
+    for await (const line of await ctx.client.messages.batches.results(batch.id))
+      kinds.push(line.result.type);
     expect(kinds.sort()).toEqual(
       [...Array(canceled).fill("canceled"), ...Array(succeeded).fill("succeeded")].sort(),
     );
   });
 
   it("refuses results before the batch has ended, in Anthropic's shape", async () => {
-    const batch = await client.messages.batches.create({
+    const batch = await ctx.client.messages.batches.create({
       requests: [{ custom_id: "x", params: ask("slow") }],
     });
-    const early = await fetch(`${api.url}/v1/messages/batches/${batch.id}/results`, {
-      headers: { "x-api-key": api.a.key },
+    const early = await fetch(`${ctx.api.url}/v1/messages/batches/${batch.id}/results`, {
+      headers: { "x-api-key": ctx.api.a.key },
     });
     expect(early.status).toBe(409);
     expect(((await early.json()) as { error: { type: string } }).error.type).toBe("invalid_request_error");
@@ -170,8 +151,34 @@ describe("Message Batches through the Anthropic SDK", () => {
       ],
       "requests.0.params.messages.0.content.0.source.url",
     ],
+    [
+      "an image inside a tool_result (refused by the translation)",
+      [
+        {
+          custom_id: "a",
+          params: {
+            ...ask("hi"),
+            messages: [
+              { role: "user", content: "hi" },
+              { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "f", input: {} }] },
+              {
+                role: "user",
+                content: [
+                  {
+                    type: "tool_result",
+                    tool_use_id: "t1",
+                    content: [{ type: "image", source: { type: "url", url: "https://example.com/cat.png" } }],
+                  },
+                ],
+              },
+            ],
+          },
+        },
+      ],
+      "requests.0.params.messages.2.content.0.content.0",
+    ],
   ])("answers 400 naming the path for %s", async (_name, requests, path) => {
-    const r = await post("/v1/messages/batches", { requests });
+    const r = await postAnthropic(ctx.api, "/v1/messages/batches", { requests });
     expect([r.status, r.json.type, r.json.error.type]).toEqual([400, "error", "invalid_request_error"]);
     expect(r.paths).toContain(path);
   });

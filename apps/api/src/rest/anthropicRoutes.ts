@@ -37,6 +37,11 @@ function checkVersion(req: Request): void {
 /** Anthropic's Messages API: messages, count_tokens and Message Batches under `/v1/messages`. */
 export function anthropicRoutes(services: ApiServices): Router {
   const router = Router();
+  // Anthropic's clients read the request id from `request-id`, errors included.
+  router.use("/v1/messages", (req, res, next) => {
+    res.setHeader("request-id", requestIdOf(req));
+    next();
+  });
   const principalOf = async (req: Request): Promise<Principal> => {
     const principal = await services.auth.authenticate(anthropicApiKey(req.headers));
     checkVersion(req);
@@ -44,16 +49,13 @@ export function anthropicRoutes(services: ApiServices): Router {
   };
   const scopeOf = async (req: Request) => {
     const principal = await principalOf(req);
-    const requestId = requestIdOf(req);
-    req.res?.setHeader("request-id", requestId);
-    return { tenantId: principal.tenant.id, requestId };
+    return { tenantId: principal.tenant.id, requestId: requestIdOf(req) };
   };
 
   router.post("/v1/messages", async (req, res) => {
     const principal = await principalOf(req);
     const body = parseMessagesRequest(req.body);
     const requestId = requestIdOf(req);
-    res.setHeader("request-id", requestId);
     const controller = new AbortController();
     res.on("close", () => {
       if (!res.writableFinished) controller.abort();
@@ -107,7 +109,6 @@ export function anthropicRoutes(services: ApiServices): Router {
   router.post("/v1/messages/count_tokens", async (req, res) => {
     await principalOf(req);
     const body = parseCountTokensRequest(req.body);
-    res.setHeader("request-id", requestIdOf(req));
     res.json(services.messages.countTokens(body));
   });
 

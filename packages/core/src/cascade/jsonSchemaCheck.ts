@@ -1,8 +1,23 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import { RE2JS } from "re2js";
 import { SluiceError } from "../errors/sluiceError.ts";
 
 /** Checks a value against one JSON Schema: the first problem as `path: message`, or undefined when valid. */
 export type JsonSchemaCheck = (value: unknown) => string | undefined;
+
+/**
+ * `pattern` and `patternProperties` come from tenants' requests and are run on model output: matched
+ * in linear time (RE2 semantics) so no pattern can stall the process. Patterns RE2 cannot express
+ * (lookaround, backreferences) make the schema unusable, a 400 naming it.
+ */
+const linearRegExp = Object.assign(
+  (pattern: string) => {
+    const compiled = RE2JS.compile(pattern);
+    // Ajv shares one compiled pattern per distinct `toString()`: it must name the pattern.
+    return { test: (text: string) => compiled.matcher(text).find(), toString: () => `re2:${pattern}` };
+  },
+  { code: 'require("re2js").RE2JS.compile' },
+);
 
 // Request schemas are written for OpenAI, which tolerates keywords and formats Ajv would refuse in
 // strict mode; the gate here is types, required fields, enums and bounds. `addUsedSchema: false`
@@ -13,6 +28,7 @@ const ajv = new Ajv2020({
   validateFormats: false,
   addUsedSchema: false,
   logger: false,
+  code: { regExp: linearRegExp },
 });
 
 /** Compiled schemas by their JSON text, oldest first; bounded because each request brings its own. */

@@ -144,6 +144,25 @@ describe("POST /v1/messages through the Anthropic SDK", () => {
     }
   });
 
+  it("answers JSON matching output_config.format's schema", async () => {
+    const schema = {
+      type: "object",
+      properties: { city: { type: "string" }, population: { type: "integer" } },
+      required: ["city", "population"],
+      additionalProperties: false,
+    };
+    const message = await ctx.client.messages.create({
+      model: "gpt-4o-mini",
+      ...hello,
+      output_config: { format: { type: "json_schema", schema } },
+    });
+    const text = message.content[0];
+    if (text?.type !== "text") throw new Error("expected a text block");
+    const parsed = JSON.parse(text.text) as Record<string, unknown>;
+    expect(Object.keys(parsed).sort()).toEqual(["city", "population"]);
+    expect(Number.isInteger(parsed.population)).toBe(true);
+  });
+
   it("counts the tokens of a conversation, system and tools included", async () => {
     const base = { model: "claude-haiku-4-5", messages: hello.messages };
     const plain = await ctx.client.messages.countTokens(base);

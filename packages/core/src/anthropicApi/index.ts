@@ -6,6 +6,7 @@ export {
   type MessageBatchService,
   messageBatchObject,
 } from "./messageBatches.ts";
+export { messagesRequestLimits } from "./messageBlocks.ts";
 export {
   type AnthropicContentBlock,
   type AnthropicMessage,
@@ -25,7 +26,6 @@ export {
   type CountTokensRequest,
   countTokensRequestSchema,
   type MessagesRequest,
-  messagesRequestLimits,
   messagesRequestSchema,
   parseCountTokensRequest,
   parseMessagesRequest,

@@ -22,8 +22,17 @@ import type { ApiContext } from "./trpc/init.ts";
 import { plainSuperjson } from "./trpc/plainSuperjson.ts";
 import { subscriptionStreams } from "./trpc/subscriptionStreams.ts";
 
-/** Largest request body accepted (bytes). */
+/** Largest request body accepted (bytes), except on the model routes below. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Largest body of a model call (bytes): room for a 32 MB file or a 20 MB image as base64 plus the
+ * conversation; each part's own bound is checked by the request schema.
+ */
+export const MAX_MODEL_BODY_BYTES = 48 * 1024 * 1024;
+
+/** Routes whose bodies carry images, audio and files inline. */
+const MODEL_ROUTES = ["/v1/chat/completions", "/v1/messages", "/v1/responses"];
 
 /** Builds the HTTP application over the API's services. */
 export function createApp(services: ApiServices): Express {
@@ -69,6 +78,8 @@ export function createApp(services: ApiServices): Express {
         eagerGeneration ? {} : { headers: { "content-type": "application/json" } },
     }),
   );
+  // Parsed here first, the body is left alone by the general parser below.
+  app.use(MODEL_ROUTES, express.json({ limit: MAX_MODEL_BODY_BYTES }));
   app.use(express.json({ limit: MAX_BODY_BYTES }));
   app.use(anthropicRoutes(services));
   // Anthropic's paths answer misses and failures (unreadable bodies included) in Anthropic's shape.

@@ -1,6 +1,7 @@
 import { useTestDatabase } from "@sluice/db/testing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_MODEL_BODY_BYTES } from "../src/app.ts";
 import { startTestApi, type TestApi } from "./testApi.ts";
 
 const t = useTestDatabase();
@@ -69,7 +70,7 @@ describe("metrics and HTTP hygiene", () => {
       headers: { authorization: `Bearer ${api.a.key}`, "content-type": "application/json" },
       body: JSON.stringify({
         model: "sim-small",
-        messages: [{ role: "user", content: "x".repeat(3 * 1024 * 1024) }],
+        messages: [{ role: "user", content: "x".repeat(MAX_MODEL_BODY_BYTES) }],
       }),
     });
     expect(huge.status).toBe(413);

@@ -1,4 +1,5 @@
-import { testPngDataUrl } from "@sluice/core/testing";
+import { crc32 } from "node:zlib";
+import { testPng, testPngDataUrl } from "@sluice/core/testing";
 import { useTestDatabase } from "@sluice/db/testing";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
@@ -51,7 +52,27 @@ async function refused(model: string, ...parts: unknown[]) {
   };
 }
 
+/** A real PNG grown to about `bytes` by an ancillary chunk readers skip, as photos carry metadata. */
+function heavyPngDataUrl(width: number, height: number, bytes: number): string {
+  const png = testPng(width, height);
+  const data = Buffer.alloc(bytes, 0x61);
+  const type = Buffer.from("tEXt");
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([type, data])));
+  const iend = png.subarray(png.length - 12);
+  const grown = Buffer.concat([png.subarray(0, png.length - 12), length, type, data, crc, iend]);
+  return `data:image/png;base64,${grown.toString("base64")}`;
+}
+
 describe("images on /v1/chat/completions through the OpenAI SDK", () => {
+  it("takes an image of several megabytes inline, beyond the 2 MiB limit of other routes", async () => {
+    const plain = await ask("gpt-4o-mini");
+    const seeing = await ask("gpt-4o-mini", image(heavyPngDataUrl(600, 400, 6 * 1024 * 1024)));
+    expect((seeing.usage?.prompt_tokens ?? 0) - (plain.usage?.prompt_tokens ?? 0)).toBe(2833 + 2 * 5667);
+  });
+
   it("answers an image to gpt-4o-mini, its prompt_tokens including the image's cost", async () => {
     const plain = await ask("gpt-4o-mini");
     // 600x400 fits 768 on its short side as is: 2 tiles of 512, at gpt-4o-mini's 2833 + 5667 a tile.

@@ -94,3 +94,18 @@ export function messagesShape(models: readonly string[]) {
     stop_sequences: z.array(z.string().min(1).max(8)).max(2).optional(),
   });
 }
+
+/** A Message Batches body: a few requests for one model (a batch runs one), none streaming. */
+export function messageBatchShape(model: string) {
+  return z.strictObject({
+    requests: z
+      .array(
+        z.strictObject({
+          custom_id: z.enum(["req-a", "req-b", "req-c"]),
+          params: messagesShape([model]).omit({ stream: true }),
+        }),
+      )
+      .min(1)
+      .max(2),
+  });
+}

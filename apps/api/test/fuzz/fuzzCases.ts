@@ -27,8 +27,11 @@ export interface FuzzContext {
 /** Percent-encodes any string, lone surrogates included (they become U+FFFD). */
 const encode = (s: string) => encodeURIComponent(s.toWellFormed());
 
-/** Where to cut a body short, now and then (truncated JSON). */
-const cutAt = fc.option(fc.nat(), { freq: 8, nil: undefined });
+/**
+ * Where to cut a body short, now and then (truncated JSON): one case in 8. (`fc.option`'s `freq` is
+ * how rarely it gives nil, so `fc.option(fc.nat(), { freq: 8 })` cut 7 bodies in 8.)
+ */
+const cutAt = fc.oneof({ arbitrary: fc.constant(undefined), weight: 7 }, { arbitrary: fc.nat(), weight: 1 });
 
 const OTHER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 /** Printable ASCII only: fetch refuses other header values before anything is sent. */

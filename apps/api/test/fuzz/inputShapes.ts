@@ -13,7 +13,7 @@ import {
 } from "@sluice/core";
 import { z } from "zod";
 import type { TestApi } from "../testApi.ts";
-import { countTokensShape, messagesShape } from "./anthropicShapes.ts";
+import { countTokensShape, messageBatchShape, messagesShape } from "./anthropicShapes.ts";
 import { plainMessage, textAssistantMessage } from "./messageShapes.ts";
 import { responsesShape } from "./responsesShapes.ts";
 import { generatedAs } from "./schemaArbitrary.ts";
@@ -91,6 +91,7 @@ export function inputShapes(api: TestApi): Record<string, unknown> {
     "POST /v1/chat/completions": generatedAs(withoutNulls(chatRequestSchema), shaped),
     "POST /v1/messages": generatedAs(messagesRequestSchema, messagesShape(models)),
     "POST /v1/messages/count_tokens": generatedAs(countTokensRequestSchema, countTokensShape(models)),
+    "POST /v1/messages/batches": messageBatchShape("sim-small"),
     "POST /v1/responses": generatedAs(withoutNulls(responsesRequestSchema), responsesShape(models)),
     "POST /v1/embeddings": embeddingsRequestSchema,
     "POST /v1/sluice/batches/:id/requests": requests,

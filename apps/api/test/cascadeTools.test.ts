@@ -202,6 +202,23 @@ describe("cascades with tools over /v1/chat/completions", () => {
     const body = (await r.json()) as { error: { code: string; details?: { issues?: { path: string }[] } } };
     expect([r.status, body.error.code]).toEqual([400, "validation_error"]);
     expect(body.error.details?.issues?.map((i) => i.path)).toEqual(["tools.1.function.parameters"]);
+    // Streamed, the same schema is refused before the stream answers 200.
+    const streamed = await fetch(`${ctx.api.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tenant.key}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "cascade:simulator",
+        messages: ask,
+        stream: true,
+        response_format: {
+          type: "json_schema",
+          json_schema: { name: "answer", schema: { type: "object", properties: 5 } },
+        },
+      }),
+    });
+    const refusal = (await streamed.json()) as { error: { details?: { issues?: { path: string }[] } } };
+    expect(streamed.status).toBe(400);
+    expect(refusal.error.details?.issues?.map((i) => i.path)).toEqual(["response_format.json_schema.schema"]);
     expect(await loggedCosts(tenant.id)).toEqual({});
   });
 });

@@ -1,5 +1,6 @@
 import type { Tenant } from "@sluice/db";
 import type { CascadeRegistry } from "../cascade/cascadeRegistry.ts";
+import { responseSchemaValidator, toolCallValidator } from "../cascade/requestContractValidators.ts";
 import type { Completion } from "../llm/completion.ts";
 import type { LlmRuntime } from "../llm/llmRuntime.ts";
 import type { ModelCallContext } from "../llm/modelClient.ts";
@@ -62,6 +63,12 @@ export async function admitChat(
   // A cascade's later tier that cannot take an image must refuse it before the draft tier is paid.
   for (const { model } of modelsReached(guards.runtime.registry, guards.runtime.cascades, request))
     assertModelTakesInputs(model, request.messages);
+  // A cascade checks drafts against the request's schemas: one that cannot compile is refused here,
+  // before anything is spent and before a stream has answered 200 (compiled once, cached by text).
+  if (guards.runtime.cascades.resolve(request.model)) {
+    toolCallValidator(request);
+    responseSchemaValidator(request);
+  }
   const rateLimit = await guards.rateLimiter.take(
     tenant,
     countChatTokens({ messages: request.messages, tools: request.tools }, "openai"),

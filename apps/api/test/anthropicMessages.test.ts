@@ -15,6 +15,21 @@ const ctx = useAnthropicApi(t);
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   postAnthropic(ctx.api, path, body, headers);
 
+describe("GET /v1/models through the Anthropic SDK", () => {
+  it("lists models and cascades in Anthropic's shape, with the key in x-api-key", async () => {
+    const ids: string[] = [];
+    for await (const model of ctx.client.models.list()) {
+      expect(model.type).toBe("model");
+      ids.push(model.id);
+    }
+    expect(ids).toEqual(expect.arrayContaining(["claude-haiku-4-5", "gpt-4o-mini", "cascade:simulator"]));
+    const anonymous = await fetch(`${ctx.api.url}/v1/models`, {
+      headers: { "anthropic-version": "2023-06-01" },
+    });
+    expect(anonymous.status).toBe(401);
+  });
+});
+
 describe("POST /v1/messages through the Anthropic SDK", () => {
   it.each(["claude-haiku-4-5", "gpt-4o-mini"])("answers a message from %s", async (model) => {
     const message = await ctx.client.messages.create({ model, ...hello });

@@ -1,6 +1,6 @@
 import { type Principal, parseChatRequest, parseEmbeddingsRequest } from "@sluice/core";
 import { type Request, Router } from "express";
-import { bearerToken } from "../auth/bearerToken.ts";
+import { anthropicApiKey, bearerToken } from "../auth/bearerToken.ts";
 import { requestIdOf } from "../http/requestId.ts";
 import type { ApiServices } from "../services.ts";
 import { completionChoices } from "./chatChoices.ts";
@@ -33,14 +33,25 @@ export function openaiRoutes(services: ApiServices): Router {
     services.auth.authenticate(bearerToken(req.headers));
 
   router.get("/v1/models", async (req, res) => {
-    await principalOf(req);
-    const models = services.runtime.registry
-      .list()
-      .map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.provider }));
-    const cascades = services.runtime.cascades
-      .list()
-      .map((c) => ({ id: `cascade:${c.name}`, object: "model", created: 0, owned_by: "sluice" }));
-    res.json({ object: "list", data: [...models, ...cascades] });
+    // Anthropic's SDK sends `anthropic-version` and its key in `x-api-key`, and reads its own shape.
+    const anthropic = req.headers["anthropic-version"] !== undefined;
+    await services.auth.authenticate(anthropic ? anthropicApiKey(req.headers) : bearerToken(req.headers));
+    const ids = [
+      ...services.runtime.registry.list().map((m) => ({ id: m.id, owner: m.provider })),
+      ...services.runtime.cascades.list().map((c) => ({ id: `cascade:${c.name}`, owner: "sluice" })),
+    ];
+    if (!anthropic) {
+      const data = ids.map(({ id, owner }) => ({ id, object: "model", created: 0, owned_by: owner }));
+      res.json({ object: "list", data });
+      return;
+    }
+    const data = ids.map(({ id }) => ({
+      type: "model",
+      id,
+      display_name: id,
+      created_at: "1970-01-01T00:00:00Z",
+    }));
+    res.json({ data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
   });
 
   router.post("/v1/chat/completions", async (req, res) => {

@@ -11,6 +11,7 @@ import { cancelBatch, createBatch, getBatch, listBatches } from "./openai/batche
 import { chatCompletions } from "./openai/chatCompletions.ts";
 import { embeddings } from "./openai/embeddings.ts";
 import { getFile, getFileContent, uploadFile } from "./openai/files.ts";
+import { responses } from "./openai/responses.ts";
 import { sendError, sendJson, type Wire } from "./providerErrors.ts";
 import type { SimRequest } from "./simContext.ts";
 
@@ -50,6 +51,7 @@ const routes: Route[] = [
     faultable: true,
     handle: chatCompletions,
   },
+  { method: "POST", pattern: /^\/v1\/responses$/, wire: "openai", faultable: true, handle: responses },
   { method: "POST", pattern: /^\/v1\/embeddings$/, wire: "openai", faultable: true, handle: embeddings },
   { method: "GET", pattern: /^\/v1\/models$/, wire: "openai", faultable: false, handle: listModels },
   { method: "GET", pattern: /^\/v1\/models\/([^/]+)$/, wire: "openai", faultable: false, handle: getModel },

@@ -39,6 +39,8 @@ export interface RunningSimulator {
   setFaults(faults: FaultConfig): void;
   /** Replaces the invalid tool-call rate for the requests that follow. */
   setInvalidToolCallRate(rate: number): void;
+  /** How many requests each route path has received (`POST /v1/responses` → 2), to see which API served a call. */
+  readonly served: ReadonlyMap<string, number>;
   /** Requests received whose response has not ended yet (tests wait on it for a call under way). */
   readonly openRequests: number;
   close(): Promise<void>;
@@ -74,6 +76,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   let closing = false;
   let counter = 0;
   let openRequests = 0;
+  const served = new Map<string, number>();
   const seed = options.seed ?? 42;
   const tickets = ticketDataset(seed);
   const state: SimState = {
@@ -115,6 +118,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       });
     }
     if (!found) return sendError(res, wire, 404, `Unknown request URL: ${req.method} ${url.pathname}`);
+    const route = `${req.method} ${url.pathname}`;
+    served.set(route, (served.get(route) ?? 0) + 1);
     const rawBody = await readBody(req);
     let body: unknown;
     const type = req.headers["content-type"] ?? "";
@@ -187,6 +192,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     setInvalidToolCallRate: (rate) => {
       state.invalidToolCallRate = rate;
     },
+    served,
     get openRequests() {
       return openRequests;
     },

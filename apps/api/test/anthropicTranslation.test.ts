@@ -3,20 +3,13 @@ import { useTestDatabase } from "@sluice/db/testing";
 import type OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { useOpenAiApi } from "./support/openaiClient.ts";
+import { chatWeatherTool, weatherParameters } from "./support/weatherTool.ts";
 
 const t = useTestDatabase();
 const ctx = useOpenAiApi(t);
 
 const claude = "claude-haiku-4-5";
-const weatherParameters = {
-  type: "object",
-  properties: { city: { type: "string" }, unit: { type: "string", enum: ["c", "f"] } },
-  required: ["city", "unit"],
-};
-const weather: OpenAI.ChatCompletionTool = {
-  type: "function",
-  function: { name: "get_weather", description: "Current weather in a city", parameters: weatherParameters },
-};
+const weather = chatWeatherTool;
 const clock: OpenAI.ChatCompletionTool = { type: "function", function: { name: "get_time" } };
 
 type Sluice = { sluice: { model_used: string; cost_micros: number } };

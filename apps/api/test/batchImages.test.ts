@@ -1,4 +1,4 @@
-import { testPngDataUrl } from "@sluice/core/testing";
+import { testPngDataUrl, textOnlyModelEntry } from "@sluice/core/testing";
 import { useTestDatabase } from "@sluice/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "./testApi.ts";
@@ -6,21 +6,8 @@ import { startTestApi, type TestApi } from "./testApi.ts";
 const t = useTestDatabase();
 let api: TestApi;
 
-// A model that takes text only, as an operator would configure one.
-const textOnly = {
-  id: "sim-text",
-  provider: "simulator",
-  upstream: "sim-small",
-  family: "openai",
-  inputMicrosPerMillion: 100_000,
-  outputMicrosPerMillion: 400_000,
-  contextWindow: 128_000,
-  maxOutputTokens: 1_000,
-  inputs: ["text"],
-};
-
 beforeAll(async () => {
-  api = await startTestApi(t, { env: { SLUICE_MODELS: JSON.stringify([textOnly]) } });
+  api = await startTestApi(t, { env: { SLUICE_MODELS: JSON.stringify([textOnlyModelEntry]) } });
 });
 afterAll(() => api.close());
 

@@ -1,24 +1,12 @@
 import { crc32 } from "node:zlib";
-import { testPng, testPngDataUrl } from "@sluice/core/testing";
+import { testPng, testPngDataUrl, textOnlyModelEntry } from "@sluice/core/testing";
 import { useTestDatabase } from "@sluice/db/testing";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { useOpenAiApi } from "./support/openaiClient.ts";
 
 const t = useTestDatabase();
-// A model that takes text only, as an operator would configure one.
-const textOnly = {
-  id: "sim-text",
-  provider: "simulator",
-  upstream: "sim-small",
-  family: "openai",
-  inputMicrosPerMillion: 100_000,
-  outputMicrosPerMillion: 400_000,
-  contextWindow: 128_000,
-  maxOutputTokens: 1_000,
-  inputs: ["text"],
-};
-const ctx = useOpenAiApi(t, { env: { SLUICE_MODELS: JSON.stringify([textOnly]) } });
+const ctx = useOpenAiApi(t, { env: { SLUICE_MODELS: JSON.stringify([textOnlyModelEntry]) } });
 
 const question: OpenAI.ChatCompletionContentPartText = { type: "text", text: "What is in this picture?" };
 const image = (url: string, detail?: "low" | "high"): OpenAI.ChatCompletionContentPartImage => ({

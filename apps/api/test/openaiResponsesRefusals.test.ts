@@ -1,4 +1,4 @@
-import { testPngDataUrl } from "@sluice/core/testing";
+import { testPngDataUrl, textOnlyModelEntry } from "@sluice/core/testing";
 import { useTestDatabase } from "@sluice/db/testing";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
@@ -6,19 +6,7 @@ import { useOpenAiApi } from "./support/openaiClient.ts";
 import { postResponses, weatherTool } from "./support/responsesRequests.ts";
 
 const t = useTestDatabase();
-// A model that takes text only, as an operator would configure one.
-const textOnly = {
-  id: "sim-text",
-  provider: "simulator",
-  upstream: "sim-small",
-  family: "openai",
-  inputMicrosPerMillion: 100_000,
-  outputMicrosPerMillion: 400_000,
-  contextWindow: 128_000,
-  maxOutputTokens: 1_000,
-  inputs: ["text"],
-};
-const ctx = useOpenAiApi(t, { env: { SLUICE_MODELS: JSON.stringify([textOnly]) } });
+const ctx = useOpenAiApi(t, { env: { SLUICE_MODELS: JSON.stringify([textOnlyModelEntry]) } });
 
 describe("what /v1/responses refuses, and how it says so", () => {
   it.each([

@@ -2,22 +2,12 @@ import { useTestDatabase } from "@sluice/db/testing";
 import type OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { useOpenAiApi } from "./support/openaiClient.ts";
+import { chatWeatherTool } from "./support/weatherTool.ts";
 
 const t = useTestDatabase();
 const ctx = useOpenAiApi(t);
 
-const weather: OpenAI.ChatCompletionTool = {
-  type: "function",
-  function: {
-    name: "get_weather",
-    description: "Current weather in a city",
-    parameters: {
-      type: "object",
-      properties: { city: { type: "string" }, unit: { type: "string", enum: ["c", "f"] } },
-      required: ["city", "unit"],
-    },
-  },
-};
+const weather = chatWeatherTool;
 const clock: OpenAI.ChatCompletionTool = { type: "function", function: { name: "get_time" } };
 
 /** The body and status of a raw request, to read Sluice's validation issues. */

@@ -4,16 +4,12 @@ import { zodResponseFormat } from "openai/helpers/zod";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { useOpenAiApi } from "./support/openaiClient.ts";
+import { weatherParameters as sharedWeatherParameters } from "./support/weatherTool.ts";
 
 const t = useTestDatabase();
 const ctx = useOpenAiApi(t);
 
-const weatherParameters = {
-  type: "object",
-  properties: { city: { type: "string" }, unit: { type: "string", enum: ["c", "f"] } },
-  required: ["city", "unit"],
-  additionalProperties: false,
-};
+const weatherParameters = { ...sharedWeatherParameters, additionalProperties: false };
 const weather: OpenAI.ChatCompletionTool = {
   type: "function",
   function: { name: "get_weather", description: "Current weather in a city", parameters: weatherParameters },

@@ -3,6 +3,7 @@ import { useTestDatabase } from "@sluice/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppRouter } from "../src/root.ts";
 import type { ChatStreamData } from "../src/streams/chatStreamEvents.ts";
+import { weatherParameters } from "./support/weatherTool.ts";
 import { eventSourceClient, startTestApi, type TestApi } from "./testApi.ts";
 
 // The surfaces besides REST that read a guarded stream: tRPC subscriptions and streamed chat jobs.
@@ -16,14 +17,7 @@ afterAll(() => api.close());
 
 const weather = {
   type: "function" as const,
-  function: {
-    name: "get_weather",
-    parameters: {
-      type: "object",
-      properties: { city: { type: "string" }, unit: { type: "string", enum: ["c", "f"] } },
-      required: ["city", "unit"],
-    },
-  },
+  function: { name: "get_weather", parameters: weatherParameters },
 };
 const request = {
   model: "gpt-4o-mini",

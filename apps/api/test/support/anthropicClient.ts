@@ -2,6 +2,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import type { useTestDatabase } from "@sluice/db/testing";
 import { afterAll, beforeAll } from "vitest";
 import { startTestApi, type TestApi } from "../testApi.ts";
+import { weatherParameters } from "./weatherTool.ts";
 
 /**
  * A test API over the file's database and the official `@anthropic-ai/sdk` pointed at it with
@@ -57,11 +58,7 @@ export async function postAnthropic(
 export const weatherTool: Anthropic.Tool = {
   name: "get_weather",
   description: "Current weather in a city",
-  input_schema: {
-    type: "object",
-    properties: { city: { type: "string" }, unit: { type: "string", enum: ["c", "f"] } },
-    required: ["city", "unit"],
-  },
+  input_schema: { ...weatherParameters, type: "object" },
 };
 
 /** A 1×1 PNG. */

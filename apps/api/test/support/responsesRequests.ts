@@ -1,16 +1,13 @@
 import type OpenAI from "openai";
 import type { TestApi } from "../testApi.ts";
+import { weatherParameters } from "./weatherTool.ts";
 
 /** A function tool with required arguments, as the suites of `/v1/responses` declare it. */
 export const weatherTool: OpenAI.Responses.FunctionTool = {
   type: "function",
   name: "get_weather",
   description: "Current weather in a city",
-  parameters: {
-    type: "object",
-    properties: { city: { type: "string" }, unit: { type: "string", enum: ["c", "f"] } },
-    required: ["city", "unit"],
-  },
+  parameters: weatherParameters,
   strict: true,
 };
 

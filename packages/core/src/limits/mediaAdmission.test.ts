@@ -8,6 +8,7 @@ import { createLlmRuntime, type LlmRuntime } from "../llm/llmRuntime.ts";
 import { costMicros } from "../models/cost.ts";
 import { parseChatRequest } from "../schemas/chatRequest.ts";
 import { testPngDataUrl } from "../testing/testImages.ts";
+import { simulatorModelEntry } from "../testing/testModels.ts";
 import { countChatTokens } from "../tokens/tokenCount.ts";
 import { type BudgetGuard, createBudgetGuard } from "./budgetGuard.ts";
 import { admitChat, type Guards, guardedComplete } from "./guardedCall.ts";
@@ -22,17 +23,8 @@ let tenant: Tenant;
 /** Every amount the real budget guard was asked to reserve, in order. */
 const reserved: number[] = [];
 
-const model = (id: string, fields: Record<string, unknown>) => ({
-  id,
-  provider: "simulator",
-  upstream: "sim-small",
-  family: "openai",
-  inputMicrosPerMillion: 100_000,
-  outputMicrosPerMillion: 400_000,
-  contextWindow: 128_000,
-  maxOutputTokens: 100,
-  ...fields,
-});
+const model = (id: string, fields: Record<string, unknown>) =>
+  simulatorModelEntry(id, { maxOutputTokens: 100, ...fields });
 
 beforeAll(async () => {
   sim = await startSimulator({ latency: "none" });

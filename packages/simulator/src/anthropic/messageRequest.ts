@@ -1,4 +1,9 @@
-import { plannedToolCall, toolCallTokens, toolPromptTokens } from "../openai/toolCalls.ts";
+import {
+  plannedToolCall,
+  type ToolPlanContext,
+  toolCallTokens,
+  toolPromptTokens,
+} from "../openai/toolCalls.ts";
 import { imageSourceTokens } from "./imageTokens.ts";
 
 type Block = { type?: unknown } & Record<string, unknown>;
@@ -157,14 +162,7 @@ function openAiShaped(body: { tools?: unknown; tool_choice?: unknown; messages: 
 /** The tool the simulated model calls, or undefined when it answers in text. */
 export function plannedToolUse(
   body: { tools?: unknown; tool_choice?: unknown; messages: Turn[] },
-  context: {
-    model: string;
-    quality: number;
-    invalidRate: number;
-    prompt: string;
-    seed: number;
-    nextId: () => string;
-  },
+  context: ToolPlanContext,
 ): SimToolUse | undefined {
   const call = plannedToolCall(openAiShaped(body), context);
   if (!call) return undefined;

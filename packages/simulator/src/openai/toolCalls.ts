@@ -82,22 +82,22 @@ function brokenArguments(args: unknown, parameters: unknown, random: () => numbe
   return JSON.stringify(object).slice(0, -1);
 }
 
+/** What a planned call depends on: the model and its quality, the prompt, the seed, and an id source. */
+export interface ToolPlanContext {
+  model: string;
+  quality: number;
+  invalidRate: number;
+  prompt: string;
+  seed: number;
+  nextId: () => string;
+}
+
 /**
  * The call the simulated model answers with, or undefined when it answers with text. With an
  * `invalidRate`, weaker models sometimes write arguments that break the tool's schema (see
  * {@link invalidToolCallChance}); like everything else, the same request and seed give the same call.
  */
-export function plannedToolCall(
-  body: ToolsBody,
-  context: {
-    model: string;
-    quality: number;
-    invalidRate: number;
-    prompt: string;
-    seed: number;
-    nextId: () => string;
-  },
-): SimToolCall | undefined {
+export function plannedToolCall(body: ToolsBody, context: ToolPlanContext): SimToolCall | undefined {
   const tool = chosenTool(body, functionsOf(body.tools));
   if (!tool) return undefined;
   const random = seededRandom(

@@ -1,5 +1,7 @@
 import type { Readable } from "node:stream";
 import { z } from "zod";
+import { responseSchemaValidator, toolCallValidator } from "../cascade/requestContractValidators.ts";
+import { isSluiceError } from "../errors/sluiceError.ts";
 import { toProviderRequest } from "../llm/chatRequestMapping.ts";
 import { modelInputIssues } from "../models/modelInputs.ts";
 import { type ChatRequest, chatRequestSchema } from "../schemas/chatRequest.ts";
@@ -127,12 +129,32 @@ export function parseBatchLine(
   return { ok: true, line: { line, customId, body: request.data, json: JSON.stringify(request.data) } };
 }
 
+/** A cascade's tool and response schemas must compile, or its drafts could never be checked. */
+function uncheckableSchemas(target: BatchTarget, body: ChatRequest): { path: string; message: string }[] {
+  if (!target.cascade || (body.tools === undefined && body.response_format === undefined)) return [];
+  const request = toProviderRequest(body);
+  try {
+    toolCallValidator(request);
+    responseSchemaValidator(request);
+    return [];
+  } catch (error) {
+    if (!isSluiceError(error) || error.code !== "validation_error") throw error;
+    const issues = (error.details?.issues ?? []) as { path: string; message: string }[];
+    return issues.length > 0 ? issues : [{ path: "(body)", message: error.message }];
+  }
+}
+
 // Refused at upload, before the batch is submitted and paid for; text-only lines skip the conversion.
-/** The parts of a line's messages that some tier's model cannot take (an image to a text-only model). */
+/**
+ * The parts of a line that some tier cannot take: an image to a text-only model, or (cascades) a
+ * tool or response schema the draft check cannot compile.
+ */
 export function unsupportedParts(
   target: BatchTarget,
   body: ChatRequest,
 ): { path: string; message: string }[] {
+  const schemas = uncheckableSchemas(target, body);
+  if (schemas.length > 0) return schemas;
   const media = body.messages.some(
     (m) => Array.isArray(m.content) && m.content.some((p) => p.type !== "text"),
   );

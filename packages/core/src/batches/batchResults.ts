@@ -12,36 +12,13 @@ import {
   retryBatchRequests,
   unansweredBatchRequests,
 } from "@sluice/db";
-import { validatorsFor } from "../cascade/cascadeEngine.ts";
-import { validateDraft } from "../cascade/validators.ts";
 import { costMicros } from "../models/cost.ts";
 import type { ModelSpec } from "../models/modelSpec.ts";
 import type { ProviderBatchResult, ProviderBatchState } from "../providers/batchApi.ts";
-import type { ProviderChatResult } from "../providers/provider.ts";
+import { type BatchRequestContract, completionObject, reviewBatchDraft } from "./batchDraft.ts";
 import type { BatchTarget, BatchTier } from "./batchTarget.ts";
 import { type BatchWorkDeps, DEFAULT_BATCH_RETRIES, RESULT_CHUNK, sameRun } from "./batchWork.ts";
 import type { BatchAttempt } from "./publicBatch.ts";
-
-/** The answer of a request, as an OpenAI-style chat completion. */
-function completionObject(model: string, result: ProviderChatResult) {
-  return {
-    id: result.id,
-    object: "chat.completion",
-    created: Math.floor(Date.now() / 1000),
-    model,
-    choices: result.choices.map((c, index) => ({
-      index,
-      message: { role: "assistant", content: c.content, refusal: null },
-      logprobs: c.logprobs ? { content: c.logprobs } : null,
-      finish_reason: c.finishReason,
-    })),
-    usage: {
-      prompt_tokens: result.usage.inputTokens,
-      completion_tokens: result.usage.outputTokens,
-      total_tokens: result.usage.inputTokens + result.usage.outputTokens,
-    },
-  };
-}
 
 interface ItemOutcome {
   final?: NewBatchResponse;
@@ -62,7 +39,7 @@ async function outcomeOf(
   tier: BatchTier,
   state: ProviderBatchState,
   result: ProviderBatchResult,
-  known: { seq: number; attempts: BatchAttempt[] },
+  known: { seq: number; attempts: BatchAttempt[]; contract: BatchRequestContract },
 ): Promise<ItemOutcome> {
   const base = { batchId: batch.id, customId: result.customId, seq: known.seq };
   const model = tier.model;
@@ -118,15 +95,12 @@ async function outcomeOf(
   let reason = "answered";
   const lastTier = batch.tier >= target.tiers.length - 1;
   if (target.cascade && !lastTier) {
-    const verdict = await validateDraft(
-      {
-        model: model.id,
-        content: result.result.content,
-        finishReason: result.result.finishReason,
-        ...(result.result.logprobs ? { logprobs: result.result.logprobs } : {}),
-      },
-      validatorsFor({ cascade: target.cascade }),
-      { signal: deps.signal },
+    const verdict = await reviewBatchDraft(
+      target.cascade,
+      model.id,
+      result.result,
+      known.contract,
+      deps.signal,
     );
     accepted = verdict.accept;
     reason = verdict.reason;

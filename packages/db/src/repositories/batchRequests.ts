@@ -103,6 +103,11 @@ export interface KnownBatchRequest {
   tier: number;
   /** The tiers tried so far (JSON as stored). */
   attempts: unknown[];
+  /**
+   * What the request itself demands of an answer: its `tools`, `tool_choice` and `response_format`
+   * (null when absent), so drafts are checked without reading whole bodies back.
+   */
+  contract: Record<string, unknown>;
 }
 
 /** The batch's requests among these custom ids (unknown ids are left out). */
@@ -113,7 +118,10 @@ export async function batchRequestsByCustomId(
 ): Promise<KnownBatchRequest[]> {
   if (customIds.length === 0) return [];
   const { rows } = await sql<KnownBatchRequest>`
-    select custom_id, seq, attempts, tier from batch_requests
+    select custom_id, seq, attempts, tier,
+      jsonb_build_object('tools', body->'tools', 'tool_choice', body->'tool_choice',
+        'response_format', body->'response_format') as contract
+    from batch_requests
     where batch_id = ${batchId} and custom_id = any(${customIds}::text[])`.execute(db);
   return rows;
 }

@@ -150,4 +150,51 @@ describe("OpenAI files and batches", () => {
     expect(page.data[0]?.id).toBe(batch.id);
     expect(page.data).toHaveLength(2);
   });
+
+  it("breaks the tool calls of every line when the create call sends x-sim-invalid-tool-calls", async () => {
+    const toolLine = (id: string) =>
+      JSON.stringify({
+        custom_id: id,
+        method: "POST",
+        url: "/v1/chat/completions",
+        body: {
+          model: "sim-small",
+          messages: [{ role: "user", content: `Weather in city ${id}?` }],
+          tools: [
+            {
+              type: "function",
+              function: {
+                name: "get_weather",
+                parameters: {
+                  type: "object",
+                  properties: { city: { type: "string" } },
+                  required: ["city"],
+                },
+              },
+            },
+          ],
+          tool_choice: "required",
+        },
+      });
+    const argumentsOf = async (headers: Record<string, string>) => {
+      const file = await upload([toolLine("t1"), toolLine("t2")]);
+      const batch = await client.batches.create(
+        { input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" },
+        { headers },
+      );
+      clock.advance(12_000);
+      const done = await client.batches.retrieve(batch.id);
+      const output = await readJsonl(done.output_file_id);
+      return output.map((o) => o.response.body.choices[0].message.tool_calls[0].function.arguments as string);
+    };
+    const valid = (text: string) => {
+      try {
+        return typeof JSON.parse(text).city === "string";
+      } catch {
+        return false;
+      }
+    };
+    expect((await argumentsOf({})).map(valid)).toEqual([true, true]);
+    expect((await argumentsOf({ "x-sim-invalid-tool-calls": "1" })).map(valid)).toEqual([false, false]);
+  });
 });

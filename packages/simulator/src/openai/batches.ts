@@ -1,7 +1,7 @@
 import { batchCue, batchPhase, phaseStart, requestsProcessed } from "../batchPhase.ts";
 import { sendError, sendJson } from "../providerErrors.ts";
 import { type SimRequest, type SimState, storeOf } from "../simContext.ts";
-import { completionObject, prepareChat } from "./chatCompletions.ts";
+import { completionObject, invalidRateHeader, prepareChat } from "./chatCompletions.ts";
 import { computeEmbeddings } from "./embeddings.ts";
 import { fileStore, saveFile } from "./files.ts";
 
@@ -23,6 +23,8 @@ interface SimBatch {
   /** Line-level problems found while validating: the batch fails. */
   errors: { code: string; message: string; line: number }[];
   cancelAt?: number;
+  /** The `x-sim-invalid-tool-calls` rate sent with the create call: it applies to every line. */
+  invalidToolCallRate?: number | undefined;
   result?: { outputFileId: string | null; errorFileId: string | null; completed: number; failed: number };
 }
 
@@ -108,7 +110,7 @@ function settle(
       batch.endpoint === "/v1/embeddings"
         ? computeEmbeddings(state, line.body)
         : (() => {
-            const chat = prepareChat(state, line.body);
+            const chat = prepareChat(state, line.body, { invalidToolCallRate: batch.invalidToolCallRate });
             return "status" in chat
               ? { ok: false as const, ...chat }
               : { ok: true as const, body: completionObject(chat) };
@@ -293,6 +295,7 @@ export function createBatch(ctx: SimRequest) {
     metadata:
       body.metadata && typeof body.metadata === "object" ? (body.metadata as Record<string, string>) : null,
     createdAt: ctx.state.clock.now(),
+    invalidToolCallRate: invalidRateHeader(ctx),
     ...parseInput(file.content.toString("utf8"), body.endpoint),
   };
   batches(ctx.state).set(batch.id, batch);

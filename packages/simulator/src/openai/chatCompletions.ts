@@ -176,7 +176,8 @@ export function completionObject(chat: PreparedChat) {
 }
 
 // Like the fault headers, lets one request ask for broken tool calls without reconfiguring.
-function invalidRateHeader(ctx: SimRequest): number | undefined {
+/** The `x-sim-invalid-tool-calls` rate of a request, when it sends a valid one. */
+export function invalidRateHeader(ctx: SimRequest): number | undefined {
   const rate = Number(ctx.req.headers["x-sim-invalid-tool-calls"]);
   return rate >= 0 && rate <= 1 ? rate : undefined;
 }

@@ -37,14 +37,14 @@ describe("the Responses API through the OpenAI SDK", () => {
     expect(sluiceOf(r).model_used).toBe("gpt-4o-mini");
   });
 
-  it("goes through the chat path: an answer cached by chat completions serves the same Responses request", async () => {
+  it("translates for a model served over chat: an answer cached by chat completions serves the same Responses request", async () => {
     const prompt = "Cache me across APIs";
     await ctx.client.chat.completions.create({
-      model: "gpt-4o-mini",
+      model: "claude-haiku-4-5",
       temperature: 0,
       messages: [{ role: "user", content: prompt }],
     });
-    const r = await ctx.client.responses.create({ model: "gpt-4o-mini", temperature: 0, input: prompt });
+    const r = await ctx.client.responses.create({ model: "claude-haiku-4-5", temperature: 0, input: prompt });
     expect(sluiceOf(r).cache_hit).toBe(true);
   });
 

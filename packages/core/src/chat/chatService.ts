@@ -1,16 +1,48 @@
 import type { Tenant } from "@sluice/db";
 import type { CascadeStreamMode } from "../cascade/cascadeStream.ts";
-import { type Guards, guardedComplete, guardedEmbed } from "../limits/guardedCall.ts";
+import {
+  type GuardedResponsesStream,
+  type Guards,
+  guardedComplete,
+  guardedEmbed,
+  guardedResponses,
+  guardedResponsesStream,
+} from "../limits/guardedCall.ts";
 import type { RateLimitState } from "../limits/rateLimiter.ts";
 import { toProviderRequest } from "../llm/chatRequestMapping.ts";
 import { assertAnswerable, type Completion } from "../llm/completion.ts";
 import type { EmbeddingsOutcome, ModelCallContext } from "../llm/modelClient.ts";
+import type { ResponsesOutcome } from "../llm/modelResponses.ts";
+import type { ProviderResponsesBody } from "../providers/provider.ts";
 import { type ChatRequest, chatRequestSchema } from "../schemas/chatRequest.ts";
 import { type EmbeddingsRequest, embeddingInputs } from "../schemas/embeddingsRequest.ts";
 import { type GuardedStream, guardedStream } from "./guardedStream.ts";
 
 /** Who calls and how, as a transport knows it. */
 export type ChatCallContext = Omit<ModelCallContext, "tenantId">;
+
+/** A Responses request for a native call: the body sent upstream and the same request as chat. */
+export interface NativeResponsesRequest {
+  chat: ChatRequest;
+  body: ProviderResponsesBody;
+}
+
+/** OpenAI's Responses API served natively, under the same guards as chat. */
+export interface NativeResponsesService {
+  /** True for a plain model (not a cascade) whose provider serves the Responses API. */
+  supports(model: string): boolean;
+  create(
+    tenant: Tenant,
+    request: NativeResponsesRequest,
+    context: ChatCallContext,
+  ): Promise<{ outcome: ResponsesOutcome; rateLimit: RateLimitState }>;
+  /** Admits a stream (throws the refusal before any event) and returns the provider's events. */
+  stream(
+    tenant: Tenant,
+    request: NativeResponsesRequest,
+    context: ChatCallContext,
+  ): Promise<GuardedResponsesStream>;
+}
 
 /** Chat, cascades and embeddings under the tenant's rate limit and budget, for every transport. */
 export interface ChatService {
@@ -39,6 +71,8 @@ export interface ChatService {
     body: Pick<EmbeddingsRequest, "model" | "input" | "dimensions">,
     context: ChatCallContext,
   ): Promise<{ outcome: EmbeddingsOutcome; rateLimit: RateLimitState }>;
+  /** The Responses API for models served natively (others are translated onto chat by the caller). */
+  responses: NativeResponsesService;
 }
 
 /** Builds the chat service from the guards every paid call passes. */
@@ -67,5 +101,14 @@ export function createChatService(guards: Guards): ChatService {
         },
         context,
       ),
+    responses: {
+      supports: (model) =>
+        guards.runtime.cascades.resolve(model) === undefined &&
+        guards.runtime.models.responses.supports(model),
+      create: (tenant, { chat, body }, context) =>
+        guardedResponses(guards, tenant, { chat: toProviderRequest(chat), body }, context),
+      stream: (tenant, { chat, body }, context) =>
+        guardedResponsesStream(guards, tenant, { chat: toProviderRequest(chat), body }, context),
+    },
   };
 }

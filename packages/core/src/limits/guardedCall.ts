@@ -4,6 +4,7 @@ import { responseSchemaValidator, toolCallValidator } from "../cascade/requestCo
 import type { Completion } from "../llm/completion.ts";
 import type { LlmRuntime } from "../llm/llmRuntime.ts";
 import type { ModelCallContext } from "../llm/modelClient.ts";
+import type { ModelResponsesEvent, NativeResponsesCall, ResponsesOutcome } from "../llm/modelResponses.ts";
 import { costMicros } from "../models/cost.ts";
 import { assertModelTakesInputs } from "../models/modelInputs.ts";
 import type { ModelRegistry } from "../models/modelRegistry.ts";
@@ -96,6 +97,72 @@ export async function guardedComplete(
   } finally {
     await reservation.settle(spent);
   }
+}
+
+/**
+ * A native Responses call under the tenant's rate limit and budget. Admission reads the same request
+ * as chat (`call.chat`), so rate-limit tokens, the reservation and the input checks match chat's.
+ */
+export async function guardedResponses(
+  guards: Guards,
+  tenant: Tenant,
+  call: NativeResponsesCall,
+  context: ModelCallContext,
+): Promise<{ outcome: ResponsesOutcome; rateLimit: RateLimitState }> {
+  const { rateLimit, reservation } = await admitChat(guards, tenant, call.chat);
+  let spent = 0;
+  try {
+    const outcome = await guards.runtime.models.responses.create(call, { ...context, tenantId: tenant.id });
+    spent = outcome.costMicros;
+    return { outcome, rateLimit };
+  } finally {
+    await reservation.settle(spent);
+  }
+}
+
+/** An admitted native Responses stream; settles its reservation exactly once, as a chat stream does. */
+export interface GuardedResponsesStream {
+  rateLimit: RateLimitState;
+  /** Iterate once; ending early (break, return, throw) settles with what was spent. */
+  events: AsyncGenerator<ModelResponsesEvent, void, undefined>;
+  /** Gives the reservation back when the events will never be read; safe to call always. */
+  abandon(): Promise<void>;
+}
+
+/** Admits a native Responses stream (throws the refusal before any event) and returns its events. */
+export async function guardedResponsesStream(
+  guards: Guards,
+  tenant: Tenant,
+  call: NativeResponsesCall,
+  context: ModelCallContext,
+): Promise<GuardedResponsesStream> {
+  const { rateLimit, reservation } = await admitChat(guards, tenant, call.chat);
+  let settled: Promise<void> | undefined;
+  let started = false;
+  const settle = (spent: number) => {
+    settled ??= reservation.settle(spent);
+    return settled;
+  };
+  async function* events(): AsyncGenerator<ModelResponsesEvent, void, undefined> {
+    started = true;
+    let spent = 0;
+    try {
+      for await (const event of guards.runtime.models.responses.stream(call, {
+        ...context,
+        tenantId: tenant.id,
+      })) {
+        if (event.type === "done") spent = event.costMicros;
+        yield event;
+      }
+    } finally {
+      await settle(spent);
+    }
+  }
+  return {
+    rateLimit,
+    events: events(),
+    abandon: () => (started ? (settled ?? Promise.resolve()) : settle(0)),
+  };
 }
 
 /** Embeddings under the tenant's rate limit and budget. */

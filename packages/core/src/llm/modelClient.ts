@@ -17,6 +17,7 @@ import type { ProviderRegistry } from "../providers/providerRegistry.ts";
 import { assertFitsContext } from "../tokens/contextCheck.ts";
 import { countChatTokens } from "../tokens/tokenCount.ts";
 import type { CallLogWriter } from "./callLogWriter.ts";
+import { createModelResponses, type ModelResponses } from "./modelResponses.ts";
 import type { CacheMode, ResponseCache } from "./responseCache.ts";
 
 /** Runs a call under a model's resilience policy (timeouts, retries, breaker, bulkhead). */
@@ -80,6 +81,8 @@ export interface ModelClient {
   chat(request: ProviderChatRequest, context?: ModelCallContext): Promise<ChatOutcome>;
   stream(request: ProviderChatRequest, context?: ModelCallContext): AsyncIterable<ModelStreamEvent>;
   embed(request: ProviderEmbeddingsRequest, context?: ModelCallContext): Promise<EmbeddingsOutcome>;
+  /** OpenAI's Responses API, for models whose provider serves it natively. */
+  readonly responses: ModelResponses;
   readonly registry: ModelRegistry;
 }
 
@@ -308,5 +311,15 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     }
   }
 
-  return { chat, stream, embed, registry: deps.registry };
+  const responses = createModelResponses({
+    providerOf: (modelId) => {
+      const model = deps.registry.find(modelId);
+      return model ? deps.providers.forModel(model) : undefined;
+    },
+    prepare: (request, context) => prepare(request, "chat", context),
+    log: (model, provider, context, fields) => log("chat", model, provider, context, fields),
+    resilience,
+    now,
+  });
+  return { chat, stream, embed, responses, registry: deps.registry };
 }

@@ -9,6 +9,7 @@ import type { ProviderBatchLimits } from "./batchApi.ts";
 import { createJsonHttpClient } from "./jsonHttp.ts";
 import { createOpenAiBatchApi } from "./openaiBatchApi.ts";
 import { openAiContentOf } from "./openaiContentParts.ts";
+import { createOpenAiResponsesApi } from "./openaiResponses.ts";
 import { readChunk } from "./openaiStreamChunks.ts";
 import type {
   CallOptions,
@@ -284,5 +285,6 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): Provider {
     baseUrl: options.baseUrl,
     ...(options.batchLimits ? { limits: options.batchLimits } : {}),
   });
-  return { name, family: "openai", complete, stream, embed, batches, close: () => json.close() };
+  const responses = createOpenAiResponsesApi(client, name);
+  return { name, family: "openai", complete, stream, embed, responses, batches, close: () => json.close() };
 }

@@ -167,6 +167,32 @@ export interface ProviderEmbeddingsResult {
   usage: TokenUsage;
 }
 
+/** A Responses API body (OpenAI's wire format, stateless), addressed to the provider's own model name. */
+export type ProviderResponsesBody = { model: string } & Record<string, unknown>;
+
+/** A Responses object or stream event as the provider sent it. */
+export type ProviderResponsesObject = { type?: string } & Record<string, unknown>;
+
+/** A finished Responses call: the provider's response object and its usage. */
+export interface ProviderResponsesResult {
+  response: ProviderResponsesObject;
+  usage: TokenUsage;
+}
+
+/**
+ * Events of a streamed Responses call: the provider's events in order, the last (`response.completed`
+ * or `response.incomplete`) as `done` with its usage.
+ */
+export type ProviderResponsesEvent =
+  | { type: "event"; event: ProviderResponsesObject & { type: string } }
+  | { type: "done"; event: ProviderResponsesObject & { type: string }; usage: TokenUsage };
+
+/** OpenAI's Responses API, served natively by providers that speak it. */
+export interface ProviderResponsesApi {
+  create(body: ProviderResponsesBody, options: CallOptions): Promise<ProviderResponsesResult>;
+  stream(body: ProviderResponsesBody, options: CallOptions): AsyncIterable<ProviderResponsesEvent>;
+}
+
 /** Options of every provider call. */
 export interface CallOptions {
   signal: AbortSignal;
@@ -180,6 +206,8 @@ export interface Provider {
   complete(request: ProviderChatRequest, options: CallOptions): Promise<ProviderChatResult>;
   stream(request: ProviderChatRequest, options: CallOptions): AsyncIterable<ChatStreamEvent>;
   embed(request: ProviderEmbeddingsRequest, options: CallOptions): Promise<ProviderEmbeddingsResult>;
+  /** The Responses API (`/v1/responses`), when the provider serves it natively. */
+  readonly responses?: ProviderResponsesApi;
   /** The provider's asynchronous Batch API, when it has one. */
   readonly batches?: ProviderBatchApi;
   /** Closes kept-alive connections. */

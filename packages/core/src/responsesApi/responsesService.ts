@@ -2,13 +2,15 @@ import type { Tenant } from "@sluice/db";
 import type { ChatCallContext, ChatService } from "../chat/chatService.ts";
 import { type Clock, systemClock } from "../limits/clock.ts";
 import type { RateLimitState } from "../limits/rateLimiter.ts";
-import type { Completion } from "../llm/completion.ts";
+import type { ProviderResponsesObject } from "../providers/provider.ts";
 import { inResponsesTermsAsync, renamedError } from "./chatPaths.ts";
+import { createNativeEventWriter, nativeOutcome, nativeResponse, upstreamBody } from "./nativeResponses.ts";
 import { createResponseEventWriter, type ResponseStreamEvent } from "./responseEvents.ts";
 import {
   outputItems,
   type ResponseExtension,
   type ResponseObject,
+  type ResponseOutcome,
   responseIds,
   responseObject,
   statusOf,
@@ -33,7 +35,10 @@ export interface ResponsesStream {
   abandon(): Promise<void>;
 }
 
-/** The Responses API (`/v1/responses`) served by translation onto the chat service. */
+/**
+ * The Responses API (`/v1/responses`): served natively by models whose provider speaks it, and by
+ * translation onto chat for the others (Anthropic models, cascades). Both pass the chat service's guards.
+ */
 export interface ResponsesService {
   /** One response object, from a model or `cascade:<name>`. */
   create(
@@ -41,8 +46,8 @@ export interface ResponsesService {
     body: ResponsesRequest,
     options: ResponsesCallOptions,
   ): Promise<{
-    response: ResponseObject;
-    completion: Completion;
+    response: ResponseObject | ProviderResponsesObject;
+    outcome: ResponseOutcome;
     rateLimit: RateLimitState;
   }>;
   /** Admits a stream (throws the refusal before any event) and returns its Responses events. */
@@ -56,6 +61,17 @@ export function createResponsesService(deps: { chat: ChatService; clock?: Clock 
   return {
     async create(tenant, body, options) {
       const { chat, origins } = translateRequest({ ...body, stream: false });
+      if (deps.chat.responses.supports(body.model)) {
+        const { outcome, rateLimit } = await inResponsesTermsAsync(origins, () =>
+          deps.chat.responses.create(tenant, { chat, body: upstreamBody(body) }, options.context),
+        );
+        const base = { id: responseIds().response, request: body, extension: options.extension };
+        return {
+          response: nativeResponse(outcome, base),
+          outcome: nativeOutcome({ ...outcome, model: outcome.model.id }, body),
+          rateLimit,
+        };
+      }
       const createdAt = seconds();
       // Refusals before any spend (a model that takes no images, a tool schema a cascade cannot
       // compile) name the chat request's paths; the caller is told its own.
@@ -77,10 +93,24 @@ export function createResponsesService(deps: { chat: ChatService; clock?: Clock 
           sluice: options.extension(completion),
         },
       );
-      return { response, completion, rateLimit };
+      return { response, outcome: { ...completion }, rateLimit };
     },
     async stream(tenant, body, options) {
       const { chat, origins } = translateRequest({ ...body, stream: true });
+      if (deps.chat.responses.supports(body.model)) {
+        const native = await inResponsesTermsAsync(origins, () =>
+          deps.chat.responses.stream(tenant, { chat, body: upstreamBody(body) }, options.context),
+        );
+        const writer = createNativeEventWriter({
+          id: responseIds().response,
+          request: body,
+          extension: options.extension,
+        });
+        async function* passed(): AsyncGenerator<ResponseStreamEvent, void, undefined> {
+          for await (const event of native.events) yield writer.next(event);
+        }
+        return { rateLimit: native.rateLimit, events: passed(), fail: writer.fail, abandon: native.abandon };
+      }
       const writer = createResponseEventWriter(
         { ids: responseIds(), request: body, createdAt: seconds(), extension: options.extension },
         () => clock.now(),

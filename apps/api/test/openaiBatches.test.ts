@@ -132,6 +132,11 @@ describe("OpenAI Files and Batches through the openai SDK", () => {
     expect(done.request_counts).toEqual({ total: 3, completed: 2, failed: 1 });
     // r2 went again once and was answered; r3 went again twice (the default limit) and failed.
     expect((done as unknown as { sluice: { retried: number } }).sluice.retried).toBe(3);
+    // Sluice's own view of the batch counts them too.
+    const own = await fetch(`${ctx.api.url}/v1/sluice/batches/${batch.id}`, {
+      headers: { authorization: `Bearer ${ctx.api.a.key}` },
+    });
+    expect(((await own.json()) as { retried: number }).retried).toBe(3);
     const output = (await (await ctx.client.files.content(done.output_file_id!)).text())
       .trim()
       .split("\n")

@@ -294,6 +294,8 @@ export interface BatchesTable {
   /** Requests of the tier now at the provider, and how many it reports done (succeeded or failed). */
   providerTotalCount: ColumnType<number, number | undefined, number>;
   providerDoneCount: ColumnType<number, number | undefined, number>;
+  /** Requests sent again in a follow-up provider batch after a retriable provider error. */
+  retriedCount: ColumnType<number, number | undefined, number>;
   jobId: string | null;
   createdAt: CreatedAt;
   submittedAt: NullableTimestamp;

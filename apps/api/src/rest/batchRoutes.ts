@@ -26,6 +26,7 @@ export function restBatch(b: PublicBatch) {
     webhook_url: b.webhookUrl,
     metadata: b.metadata,
     request_counts: b.counts,
+    retried: b.retried,
     usage: { input_tokens: b.usage.inputTokens, output_tokens: b.usage.outputTokens },
     cost_micros: b.costMicros,
     sync_cost_micros: b.syncCostMicros,

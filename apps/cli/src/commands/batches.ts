@@ -52,6 +52,7 @@ function showBatch(b: Batch): void {
     ["errored", b.counts.errored],
     ["expired", b.counts.expired],
     ["cancelled", b.counts.cancelled],
+    ["retried", b.retried],
     ["tokens in / out", `${b.usage.inputTokens} / ${b.usage.outputTokens}`],
     ["cost $ (batch pricing)", formatMicros(b.costMicros)],
     ["synchronous $", formatMicros(b.syncCostMicros)],

@@ -20,6 +20,7 @@ function batch(fields: Partial<PublicBatch>): PublicBatch {
     metadata: {},
     counts: { total: 5, succeeded: 1, errored: 1, expired: 0, cancelled: 0 },
     atProvider: { total: 5, done: 2 },
+    retried: 0,
     usage: { inputTokens: 0, outputTokens: 0 },
     costMicros: 0,
     syncCostMicros: 0,

@@ -206,10 +206,8 @@ export async function storeResults(
         if (outcome.retry) retries.push(outcome.retry);
       }
       const inserted = await insertBatchResponses(tx, finals);
-      const moved = [
-        ...(await escalateBatchRequests(tx, batch.id, batch.tier, escalations)),
-        ...(await retryBatchRequests(tx, batch.id, batch.tier, retries)),
-      ];
+      const retried = await retryBatchRequests(tx, batch.id, batch.tier, retries);
+      const moved = [...(await escalateBatchRequests(tx, batch.id, batch.tier, escalations)), ...retried];
       const counted = [...inserted.map((r) => r.customId), ...moved];
       const totals = { cost: 0, sync: 0, top: 0, input: 0, output: 0 };
       for (const id of counted) {
@@ -230,6 +228,7 @@ export async function storeResults(
         syncCostMicros: totals.sync,
         topTierCostMicros: totals.top,
         resultsRead: read,
+        retried: retried.length,
       });
     });
   };

@@ -8,9 +8,16 @@ export { isFinalBatchStatus };
 /** How often a watcher looks at its batch, unless told otherwise. */
 export const BATCH_WATCH_POLL_MS = 500;
 
-/** What makes a batch worth showing again: its status, tier, counts, progress at the provider or cost. */
+/** What makes a batch worth showing again: its status, tier, counts, progress at the provider, retries or cost. */
 function changeKey(batch: PublicBatch): string {
-  return JSON.stringify([batch.status, batch.tier, batch.counts, batch.atProvider, batch.costMicros]);
+  return JSON.stringify([
+    batch.status,
+    batch.tier,
+    batch.counts,
+    batch.atProvider,
+    batch.retried,
+    batch.costMicros,
+  ]);
 }
 
 /**

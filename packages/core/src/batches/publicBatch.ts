@@ -22,6 +22,8 @@ export interface PublicBatch {
    * worked through (answered or failed). Answers reach `counts` once the provider batch has ended.
    */
   atProvider: { total: number; done: number };
+  /** Requests sent again in a follow-up provider batch after a retriable provider error. */
+  retried: number;
   usage: { inputTokens: number; outputTokens: number };
   /** At batch pricing. */
   costMicros: number;
@@ -58,6 +60,7 @@ export function publicBatch(batch: Batch): PublicBatch {
       cancelled: batch.cancelledCount,
     },
     atProvider: { total: batch.providerTotalCount, done: batch.providerDoneCount },
+    retried: batch.retriedCount,
     usage: { inputTokens: batch.inputTokens, outputTokens: batch.outputTokens },
     costMicros: batch.costMicros,
     syncCostMicros: batch.syncCostMicros,

@@ -1,6 +1,5 @@
 import { Readable } from "node:stream";
 import {
-  countBatchRetries,
   type Db,
   deleteFile,
   findOpenAiBatchLink,
@@ -139,7 +138,7 @@ export function createOpenAiBatchService(deps: {
   async function view(scope: BatchScope, link: OpenAiBatchLink): Promise<OpenAiBatchObject> {
     const batch = await batches.get(scope, link.batchId);
     const withOutput = await withFiles(scope, batch, link);
-    return openAiBatchObject(batch, withOutput, await countBatchRetries(db, batch.id));
+    return openAiBatchObject(batch, withOutput, batch.retried);
   }
 
   async function owned(scope: BatchScope, id: string): Promise<OpenAiBatchLink> {

@@ -9,6 +9,7 @@ import * as budgetLeases from "./20261201T130000_budgetLeases.ts";
 import * as jobEventsKeys from "./20261201T140000_jobEventsKeys.ts";
 import * as batchProviderCounts from "./20261201T160000_batchProviderCounts.ts";
 import * as filesAndOpenAiBatches from "./20261207T210000_filesAndOpenAiBatches.ts";
+import * as batchRetriedCount from "./20261207T220000_batchRetriedCount.ts";
 
 /** Every migration, keyed by its timestamped name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   "20261201T140000_jobEventsKeys": jobEventsKeys,
   "20261201T160000_batchProviderCounts": batchProviderCounts,
   "20261207T210000_filesAndOpenAiBatches": filesAndOpenAiBatches,
+  "20261207T220000_batchRetriedCount": batchRetriedCount,
 };

@@ -122,6 +122,8 @@ export interface BatchTally {
   topTierCostMicros?: number;
   /** Provider results read so far (never moves back). */
   resultsRead?: number;
+  /** Requests sent again after a retriable provider error. */
+  retried?: number;
 }
 
 /** Adds to a batch's answer counts, tokens and costs in one statement. */
@@ -139,6 +141,7 @@ export async function addToBatchTotals(tx: Db, batchId: string, tally: BatchTall
       sync_cost_micros = sync_cost_micros + ${tally.syncCostMicros ?? 0},
       top_tier_cost_micros = top_tier_cost_micros + ${tally.topTierCostMicros ?? 0},
       results_read = greatest(results_read, ${tally.resultsRead ?? 0}),
+      retried_count = retried_count + ${tally.retried ?? 0},
       updated_at = now()
     where id = ${batchId}`.execute(tx);
 }

@@ -1,7 +1,7 @@
 import { costMicros } from "@sluice/core";
 import { listLlmCallsByRequest } from "@sluice/db";
 import { useTestDatabase } from "@sluice/db/testing";
-import type OpenAI from "openai";
+import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { useOpenAiApi } from "./support/openaiClient.ts";
 import { postResponses, sluiceOf, streamResponses } from "./support/responsesRequests.ts";
@@ -121,6 +121,29 @@ describe("/v1/responses served natively for OpenAI-family models", () => {
       const [failed, error] = events.slice(-2);
       expect([failed?.type, failed?.response?.status]).toEqual(["response.failed", "failed"]);
       expect([error?.type, error?.code]).toEqual(["error", failed?.response?.error?.code]);
+    } finally {
+      ctx.api.simulator.setFaults({});
+    }
+  });
+
+  // Its own model, so the failures it provokes open no breaker the other cases go through.
+  it("opens with response.created when the provider fails before its first event", async () => {
+    ctx.api.simulator.setFaults({ malformed: 1 });
+    try {
+      const { status, events } = await streamResponses(ctx.api, {
+        model: "gpt-4.1-nano",
+        input: "Broken from the start",
+        stream: true,
+      });
+      expect(status).toBe(200);
+      expect(events.map((e) => [e.sequence_number, e.type])).toEqual([
+        [0, "response.created"],
+        [1, "response.failed"],
+        [2, "error"],
+      ]);
+      expect([events[1]?.response?.error?.code, events[2]?.code]).toEqual(["model_error", "model_error"]);
+      const stream = ctx.client.responses.stream({ model: "gpt-4.1-nano", input: "Broken again" });
+      await expect(stream.finalResponse()).rejects.toBeInstanceOf(OpenAI.APIError);
     } finally {
       ctx.api.simulator.setFaults({});
     }

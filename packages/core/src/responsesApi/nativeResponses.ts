@@ -1,7 +1,12 @@
 import type { ModelResponsesEvent, ResponsesOutcome } from "../llm/modelResponses.ts";
 import type { ProviderResponsesBody, ProviderResponsesObject } from "../providers/provider.ts";
 import type { ResponseStreamEvent } from "./responseEvents.ts";
-import type { ResponseExtension, ResponseOutcome } from "./responseObject.ts";
+import {
+  type ResponseBase,
+  type ResponseExtension,
+  type ResponseOutcome,
+  responseObject,
+} from "./responseObject.ts";
 import type { ResponsesRequest } from "./responsesRequest.ts";
 
 /** The body sent to a provider that serves the Responses API: the request as validated, never stored upstream. */
@@ -45,15 +50,13 @@ export function nativeResponse(
 /**
  * Passes a provider's Responses events through, numbered by Sluice from 0, with the response objects
  * they carry under Sluice's id and the model as asked; the last carries Sluice's extension. A failure
- * after the stream began ends it with `response.failed` + `error`, numbered after what was sent.
+ * after the stream began ends it with `response.failed` + `error`, numbered after what was sent (and
+ * opened by `response.created` when the provider failed before its first event, as clients expect).
  */
-export function createNativeEventWriter(base: {
-  id: string;
-  request: ResponsesRequest;
-  extension: ResponseExtension;
-}) {
+export function createNativeEventWriter(base: ResponseBase) {
+  const id = base.ids.response;
   let sequence = 0;
-  let latest: unknown = { object: "response", status: "in_progress", output: [] };
+  let latest: unknown = responseObject(base, { status: "in_progress", output: [] });
   const output: unknown[] = [];
   const numbered = (event: Record<string, unknown> & { type: string }): ResponseStreamEvent => ({
     ...event,
@@ -67,12 +70,17 @@ export function createNativeEventWriter(base: {
       if (event.response === undefined) return numbered(event);
       latest = event.response;
       const sluice = source.type === "done" ? base.extension(nativeOutcome(source, base.request)) : undefined;
-      return numbered({ ...event, response: asSluice(event.response, base.id, base.request, sluice) });
+      return numbered({ ...event, response: asSluice(event.response, id, base.request, sluice) });
     },
     /** The closing events of a stream that failed after it began. */
     fail(error: { code: string; message: string }): ResponseStreamEvent[] {
-      const response = { ...asSluice(latest, base.id, base.request), status: "failed", error, output };
+      const opening =
+        sequence === 0
+          ? [numbered({ type: "response.created", response: asSluice(latest, id, base.request) })]
+          : [];
+      const response = { ...asSluice(latest, id, base.request), status: "failed", error, output };
       return [
+        ...opening,
         numbered({ type: "response.failed", response }),
         numbered({ type: "error", code: error.code, message: error.message, param: null }),
       ];

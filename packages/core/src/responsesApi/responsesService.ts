@@ -102,8 +102,9 @@ export function createResponsesService(deps: { chat: ChatService; clock?: Clock 
           deps.chat.responses.stream(tenant, { chat, body: upstreamBody(body) }, options.context),
         );
         const writer = createNativeEventWriter({
-          id: responseIds().response,
+          ids: responseIds(),
           request: body,
+          createdAt: seconds(),
           extension: options.extension,
         });
         async function* passed(): AsyncGenerator<ResponseStreamEvent, void, undefined> {

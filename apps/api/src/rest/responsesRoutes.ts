@@ -57,7 +57,7 @@ async function writeStream(
   }
 }
 
-/** OpenAI-compatible `POST /v1/responses`, served by translation onto the chat service. */
+/** OpenAI-compatible `POST /v1/responses`: native for OpenAI-family models, translated onto chat for the others. */
 export function responsesRoutes(services: ApiServices): Router {
   const router = Router();
   const responses: ResponsesService = createResponsesService({ chat: services.chat });

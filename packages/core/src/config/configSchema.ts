@@ -28,7 +28,12 @@ const jsonValue = <T extends z.ZodType>(schema: T, what: string) =>
     }
   }, schema.optional());
 
-const extraProviderSchema = z.strictObject({ baseUrl: z.url(), apiKey: z.string().optional() });
+const extraProviderSchema = z.strictObject({
+  baseUrl: z.url(),
+  apiKey: z.string().optional(),
+  /** Whether the endpoint serves OpenAI's Responses API (`/responses`); most compatible servers do not. */
+  responsesApi: z.boolean().optional(),
+});
 
 const envSchema = z.object({
   DATABASE_URL: z.preprocess(
@@ -142,7 +147,10 @@ export interface SluiceConfig {
     openai: { apiKey: string | undefined; baseUrl: string | undefined };
     anthropic: { apiKey: string | undefined; baseUrl: string | undefined };
     /** Extra OpenAI-compatible endpoints by name (vLLM, Ollama, Together, Groq…). */
-    extra: Record<string, { baseUrl: string; apiKey?: string | undefined }>;
+    extra: Record<
+      string,
+      { baseUrl: string; apiKey?: string | undefined; responsesApi?: boolean | undefined }
+    >;
     /** The LLM simulator, used for every model whose provider has no key. */
     simulatorUrl: string | undefined;
   };
@@ -203,7 +211,8 @@ export function parseConfig(source: Record<string, string | undefined>): SluiceC
     throw new ConfigError(
       parsed.error.issues.map((issue) => ({
         variable: String(issue.path[0] ?? "environment"),
-        message: issue.message,
+        // Inside a JSON variable, say where: `ollama.responsesApi: expected boolean…`.
+        message: issue.path.length > 1 ? `${issue.path.slice(1).join(".")}: ${issue.message}` : issue.message,
       })),
     );
   }

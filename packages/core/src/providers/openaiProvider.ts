@@ -42,6 +42,8 @@ export interface OpenAiProviderOptions {
   timeoutMs?: number;
   /** Overrides OpenAI's Batch API limits (50,000 requests, 200 MB). */
   batchLimits?: Partial<ProviderBatchLimits>;
+  /** Whether `/v1/responses` is served natively by this endpoint (default true); else by translation onto chat. */
+  responsesApi?: boolean;
 }
 
 const FINISH_REASONS = new Set<FinishReason>(["stop", "length", "content_filter", "tool_calls"]);
@@ -285,6 +287,15 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): Provider {
     baseUrl: options.baseUrl,
     ...(options.batchLimits ? { limits: options.batchLimits } : {}),
   });
-  const responses = createOpenAiResponsesApi(client, name);
-  return { name, family: "openai", complete, stream, embed, responses, batches, close: () => json.close() };
+  const responses = options.responsesApi === false ? undefined : createOpenAiResponsesApi(client, name);
+  return {
+    name,
+    family: "openai",
+    complete,
+    stream,
+    embed,
+    ...(responses ? { responses } : {}),
+    batches,
+    close: () => json.close(),
+  };
 }

@@ -73,6 +73,8 @@ export function createProviderRegistry(
         name,
         apiKey: extra.apiKey ?? "none",
         baseUrl: extra.baseUrl,
+        // vLLM, Ollama and most compatible servers have no Responses API: translate unless told.
+        responsesApi: extra.responsesApi ?? false,
         ...timeout,
         ...openAiLimits,
       }),

@@ -1,4 +1,4 @@
-import { useTestDatabase } from "@sluice/db/testing";
+import { sql, useTestDatabase } from "@sluice/db/testing";
 import OpenAI, { toFile } from "openai";
 import { describe, expect, it } from "vitest";
 import { useOpenAiApi } from "./support/openaiClient.ts";
@@ -177,6 +177,34 @@ describe("OpenAI Files and Batches through the openai SDK", () => {
       .map((l) => JSON.parse(l));
     expect(output.map((l) => l.custom_id)).toEqual(["c1", "c2"]);
     for (const l of output) expect(l.response.body.choices[0].message.role).toBe("assistant");
+  });
+
+  it("creates, links and submits a batch all at once: a failure while linking leaves no batch, running or not", async () => {
+    const input = await upload(`${line("l1")}\n${line("l2")}\n`, "unlinked.jsonl");
+    // The link insert fails as a crash at that point would: whatever ran before it must not stay.
+    await sql`create function refuse_link() returns trigger language plpgsql as
+      $$ begin raise exception 'link refused'; end $$`.execute(t.db);
+    await sql`create trigger refuse_link before insert on openai_batches
+      for each row execute function refuse_link()`.execute(t.db);
+    try {
+      await expectStatus(
+        ctx.client.batches.create({
+          input_file_id: input.id,
+          endpoint: "/v1/chat/completions",
+          completion_window: "24h",
+        }),
+        500,
+        /internal/i,
+      );
+    } finally {
+      await sql`drop trigger refuse_link on openai_batches`.execute(t.db);
+      await sql`drop function refuse_link()`.execute(t.db);
+    }
+    const own = await fetch(`${ctx.api.url}/v1/sluice/batches?limit=200`, {
+      headers: { authorization: `Bearer ${ctx.api.a.key}` },
+    });
+    const names = ((await own.json()) as { data: { name: string }[] }).data.map((b) => b.name);
+    expect(names).not.toContain("unlinked.jsonl");
   });
 
   it("lists, retrieves and deletes files, and pages with after and limit", async () => {

@@ -6,17 +6,14 @@ import {
   type Db,
   deleteDraftBatch,
   ensureTenantWebhookSecret,
-  existingCustomIds,
   findBatch,
   InvalidCursorError,
   insertBatch,
-  insertBatchRequests,
   isFinalBatchStatus,
   listBatches,
   listBatchRequests,
   listBatchResponses,
   lockBatch,
-  type NewBatchRequest,
   updateBatch,
 } from "@sluice/db";
 import { z } from "zod";
@@ -25,14 +22,8 @@ import type { JobService } from "../jobs/jobService.ts";
 import { generateWebhookSecret } from "../jobs/webhookSignature.ts";
 import { boundedText, webhookUrlSchema } from "../schemas/textFields.ts";
 import { parseOrThrow } from "../schemas/validationError.ts";
-import {
-  type BatchInputSource,
-  type BatchLineIssue,
-  inputLines,
-  MAX_LINE_BYTES,
-  parseBatchLine,
-  unsupportedParts,
-} from "./batchInput.ts";
+import { addBatchLines } from "./batchAdmission.ts";
+import type { BatchInputSource } from "./batchInput.ts";
 import { type BatchRuntime, resolveBatchTarget } from "./batchTarget.ts";
 import {
   type PublicBatch,
@@ -43,14 +34,7 @@ import {
   publicBatchResponse,
 } from "./publicBatch.ts";
 
-/** Most line issues one rejected input reports (the count says how many there were). */
-export const MAX_REPORTED_ISSUES = 100;
-/** Bad lines after which an input is no longer read. */
-const MAX_ISSUES_READ = 1000;
-/** What a provider's line adds around a request body (`{"custom_id":…,"method":"POST","url":…,"body":}`). */
-const LINE_ENVELOPE_BYTES = 80;
-/** Rows inserted per statement while adding requests. */
-const INSERT_CHUNK = 1000;
+export { MAX_REPORTED_ISSUES } from "./batchAdmission.ts";
 
 /** What callers send to create a batch. */
 export const createBatchInputSchema = z.strictObject({
@@ -105,9 +89,21 @@ export interface BatchStats {
   savingsMicros: number;
 }
 
+/** What a caller creating a batch from elsewhere (an uploaded file) adds to the create's transaction. */
+export interface BatchCreateOptions {
+  /** Requests to add, read inside the create's transaction (a stream of JSONL, say). */
+  source?: BatchInputSource;
+  /** Runs right after the batch row is inserted, in the same transaction (links it elsewhere). */
+  onCreated?: (tx: Db, batch: Batch) => Promise<void>;
+}
+
 /** Creating, filling, submitting and reading batches; the worker runs them. */
 export interface BatchService {
-  create(scope: BatchScope, input: unknown): Promise<PublicBatch>;
+  /**
+   * Creates a batch; with `requests` or `options.source` it is filled, and with `submit` submitted,
+   * all in one transaction: a failure (or a crash) at any step leaves no trace of it.
+   */
+  create(scope: BatchScope, input: unknown, options?: BatchCreateOptions): Promise<PublicBatch>;
   /** Adds requests to a draft: all of them, or none (every bad line reported with its number). */
   addRequests(
     scope: BatchScope,
@@ -151,21 +147,6 @@ function notFound(id: string): SluiceError {
   return new SluiceError("not_found", `batch ${id} not found`, { details: { batchId: id } });
 }
 
-function rejected(issues: BatchLineIssue[], count: number): SluiceError {
-  const first = issues[0]!;
-  const more = count > 1 ? `, and ${count - 1} more (see details.issues)` : "";
-  return new SluiceError(
-    "validation_error",
-    `Invalid batch requests: line ${first.line}: ${first.path}: ${first.message}${more}. Nothing was added.`,
-    {
-      details: {
-        issues: issues.map((i) => ({ ...i, path: `line ${i.line}: ${i.path}` })),
-        issueCount: count,
-      },
-    },
-  );
-}
-
 /** Creates the batch service. */
 export function createBatchService(deps: { db: Db; jobs: JobService; runtime: BatchRuntime }): BatchService {
   const { db, jobs, runtime } = deps;
@@ -174,90 +155,6 @@ export function createBatchService(deps: { db: Db; jobs: JobService; runtime: Ba
     const batch = await findBatch(tx, scope.tenantId, id);
     if (!batch) throw notFound(id);
     return batch;
-  }
-
-  /** Validates and stores lines inside `tx`; throws (so the transaction rolls back) on any bad line. */
-  async function addLines(tx: Db, batch: Batch, source: BatchInputSource): Promise<number> {
-    const target = resolveBatchTarget(runtime, batch.model);
-    const issues: BatchLineIssue[] = [];
-    let issueCount = 0;
-    const report = (list: BatchLineIssue[]) => {
-      issueCount += list.length;
-      for (const i of list) if (issues.length < MAX_REPORTED_ISSUES) issues.push(i);
-    };
-    const seen = new Set<string>();
-    let count = batch.requestCount;
-    let bytes = batch.requestBytes;
-    let added = 0;
-    let chunk: (NewBatchRequest & { line: number })[] = [];
-    const flush = async () => {
-      const existing = await existingCustomIds(
-        tx,
-        batch.id,
-        chunk.map((r) => r.customId),
-      );
-      for (const r of chunk)
-        if (existing.has(r.customId))
-          report([{ line: r.line, path: "custom_id", message: `"${r.customId}" is already in this batch` }]);
-      if (issueCount === 0) await insertBatchRequests(tx, batch.id, chunk);
-      chunk = [];
-    };
-    let rawBytes = 0;
-    for await (const { line, value, bytes: lineBytes } of inputLines(source)) {
-      rawBytes += lineBytes;
-      // However bad the input, no more of it is read than a full batch could hold.
-      if (rawBytes > target.limits.maxBytes * 2 || issueCount >= MAX_ISSUES_READ) {
-        report([
-          {
-            line,
-            path: "(line)",
-            message: "the input is too large or has too many bad lines; reading stopped here",
-          },
-        ]);
-        break;
-      }
-      if (value === undefined) {
-        report([{ line, path: "(line)", message: `is longer than ${MAX_LINE_BYTES} bytes` }]);
-        break;
-      }
-      const parsed = parseBatchLine(value, line, batch.model);
-      if (!parsed.ok) {
-        report(parsed.issues);
-        continue;
-      }
-      const refusedParts = unsupportedParts(target, parsed.line.body);
-      if (refusedParts.length > 0) {
-        report(refusedParts.map((issue) => ({ line, path: `body.${issue.path}`, message: issue.message })));
-        continue;
-      }
-      const { customId, json } = parsed.line;
-      if (seen.has(customId)) {
-        report([{ line, path: "custom_id", message: `"${customId}" appears more than once` }]);
-        continue;
-      }
-      seen.add(customId);
-      count++;
-      // As the provider receives it: the body plus its line's envelope (custom id, method, url).
-      bytes += Buffer.byteLength(json) + Buffer.byteLength(customId) + LINE_ENVELOPE_BYTES;
-      if (count > target.limits.maxRequests || bytes > target.limits.maxBytes) {
-        const what =
-          count > target.limits.maxRequests
-            ? `at most ${target.limits.maxRequests} requests`
-            : `at most ${target.limits.maxBytes} bytes of requests`;
-        report([{ line, path: "(line)", message: `the batch would exceed its provider's limit: ${what}` }]);
-        // Nothing past the limit can be added: stop reading.
-        break;
-      }
-      chunk.push({ line, customId, seq: count - 1, body: json });
-      added++;
-      if (chunk.length >= INSERT_CHUNK) await flush();
-    }
-    if (chunk.length > 0) await flush();
-    if (issueCount > 0) throw rejected(issues, issueCount);
-    if (added === 0)
-      throw new SluiceError("validation_error", "Invalid batch requests: the input has no requests.");
-    await updateBatch(tx, batch.id, { requestCount: count, requestBytes: bytes });
-    return added;
   }
 
   async function enqueueSubmit(tx: Db, batch: Batch): Promise<void> {
@@ -289,7 +186,7 @@ export function createBatchService(deps: { db: Db; jobs: JobService; runtime: Ba
   }
 
   return {
-    async create(scope, raw) {
+    async create(scope, raw, options = {}) {
       const input = parseOrThrow(createBatchInputSchema, raw, "batch");
       const target = resolveBatchTarget(runtime, input.model);
       const batch = await db.transaction().execute(async (tx) => {
@@ -305,8 +202,13 @@ export function createBatchService(deps: { db: Db; jobs: JobService; runtime: Ba
           webhookUrl: input.webhookUrl ?? null,
           metadata: JSON.stringify(input.metadata),
         });
+        await options.onCreated?.(tx, created);
         if (input.requests && input.requests.length > 0) {
-          await addLines(tx, created, input.requests);
+          await addBatchLines(tx, runtime, created, input.requests);
+          created = (await lockBatch(tx, created.id))!;
+        }
+        if (options.source) {
+          await addBatchLines(tx, runtime, created, options.source);
           created = (await lockBatch(tx, created.id))!;
         }
         return input.submit ? submitLocked(tx, created) : created;
@@ -325,7 +227,7 @@ export function createBatchService(deps: { db: Db; jobs: JobService; runtime: Ba
               details: { batchId: id, status: batch.status },
             },
           );
-        const added = await addLines(tx, batch, source);
+        const added = await addBatchLines(tx, runtime, batch, source);
         return { added, batch: publicBatch((await lockBatch(tx, batch.id))!) };
       });
     },

@@ -162,27 +162,30 @@ export function createOpenAiBatchService(deps: {
           },
         );
       const model = await modelOf(file);
-      const draft = await batches.create(scope, {
-        name: file.filename.slice(0, 200),
-        model,
-        ...(input.metadata ? { metadata: input.metadata } : {}),
-      });
-      try {
-        await batches.addRequests(scope, draft.id, chunksOf(file));
-        await batches.submit(scope, draft.id);
-      } catch (error) {
-        // Nothing of a refused input stays.
-        await batches.deleteDraft(scope, draft.id).catch(() => undefined);
-        throw error;
-      }
-      // Linked once submitted: OpenAI's listing never shows a batch that was refused or left a draft.
-      const link = await insertOpenAiBatchLink(db, {
-        batchId: draft.id,
-        tenantId: scope.tenantId,
-        endpoint: input.endpoint,
-        inputFileId: file.id,
-      });
-      return view(scope, link);
+      // Created, linked, filled and submitted in one transaction: a refused input leaves nothing, and
+      // no crash can leave a running batch that /v1/batches does not list.
+      let link: OpenAiBatchLink | undefined;
+      await batches.create(
+        scope,
+        {
+          name: file.filename.slice(0, 200),
+          model,
+          submit: true,
+          ...(input.metadata ? { metadata: input.metadata } : {}),
+        },
+        {
+          source: chunksOf(file),
+          onCreated: async (tx, batch) => {
+            link = await insertOpenAiBatchLink(tx, {
+              batchId: batch.id,
+              tenantId: scope.tenantId,
+              endpoint: input.endpoint,
+              inputFileId: file.id,
+            });
+          },
+        },
+      );
+      return view(scope, link!);
     },
     async get(scope, id) {
       return view(scope, await owned(scope, id));

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createTestClock } from "@sluice/core/testing";
-import { insertTenant } from "@sluice/db";
+import { insertFile, insertFileChunk, insertTenant } from "@sluice/db";
 import { sql, useTestDatabase } from "@sluice/db/testing";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
@@ -87,6 +87,53 @@ describe("worker maintenance", () => {
       await expect
         .poll(async () => (await t.db.selectFrom("rateLimitWindows").select("requests").execute()).length)
         .toBe(1);
+    } finally {
+      maintenance.stop();
+    }
+  });
+
+  it("deletes uploads left unfinished for over an hour, with their content, keeping recent and whole files", async () => {
+    const tenant = await insertTenant(t.db, { name: "uploads" });
+    const clock = createTestClock(Date.UTC(2026, 5, 15, 12));
+    const now = clock.now();
+    const file = async (filename: string, status: "uploaded" | "processed", ageMs: number) => {
+      const row = await insertFile(t.db, {
+        tenantId: tenant.id,
+        purpose: "batch",
+        filename,
+        status,
+        createdAt: new Date(now - ageMs),
+      });
+      await insertFileChunk(t.db, row.id, 0, Buffer.from(filename));
+      return row.id;
+    };
+    const cutOff = await file("cut-off.jsonl", "uploaded", 2 * 3_600_000);
+    await file("uploading.jsonl", "uploaded", 10 * 60_000);
+    await file("whole.jsonl", "processed", 2 * 3_600_000);
+
+    const maintenance = startMaintenance({
+      db: t.db,
+      queues: [],
+      eventRetentionDays: 14,
+      logger: pino({ level: "silent" }),
+      retentionCheckMs: 60_000,
+      clock,
+    });
+    try {
+      clock.advance(60_000);
+      await expect
+        .poll(async () =>
+          (await t.db.selectFrom("files").select("filename").orderBy("filename").execute()).map(
+            (f) => f.filename,
+          ),
+        )
+        .toEqual(["uploading.jsonl", "whole.jsonl"]);
+      const chunks = await t.db
+        .selectFrom("fileChunks")
+        .select("fileId")
+        .where("fileId", "=", cutOff)
+        .execute();
+      expect(chunks).toEqual([]);
     } finally {
       maintenance.stop();
     }

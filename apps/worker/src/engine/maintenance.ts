@@ -3,6 +3,7 @@ import {
   analyzeQueueTable,
   type Db,
   deleteBudgetLeasesBefore,
+  deleteIncompleteUploadsBefore,
   deleteJobEventsBefore,
   deleteRateLimitWindowsBefore,
   staleQueueTables,
@@ -21,7 +22,8 @@ function every(clock: Clock, ms: number, fn: () => void): () => void {
 
 /**
  * Background upkeep of a worker: job-event retention, settled budget leases of past days, rate-limit
- * windows of past hours, and fresh planner statistics for the queues.
+ * windows of past hours, file uploads cut off over an hour ago, and fresh planner statistics for the
+ * queues.
  */
 export function startMaintenance(options: {
   db: Db;
@@ -30,7 +32,7 @@ export function startMaintenance(options: {
   logger: Logger;
   /** How often statistics are checked (default 5 s). */
   statisticsCheckMs?: number;
-  /** How often old events, budget leases and rate windows are deleted (default 10 min). */
+  /** How often old events, budget leases, rate windows and cut-off uploads are deleted (default 10 min). */
   retentionCheckMs?: number;
   /** Decides what is old and when checks run (tests move it). */
   clock?: Clock;
@@ -69,8 +71,14 @@ export function startMaintenance(options: {
       // A window counts one minute; an hour back leaves room for clocks that disagree.
       const windows = await deleteRateLimitWindowsBefore(options.db, new Date(now - 3_600_000));
       if (windows > 0) options.logger.debug({ deleted: windows }, "deleted old rate-limit windows");
+      // An upload still unfinished after an hour lost its API process mid-way: nothing will finish it.
+      const uploads = await deleteIncompleteUploadsBefore(options.db, new Date(now - 3_600_000));
+      if (uploads > 0) options.logger.info({ deleted: uploads }, "deleted file uploads that were cut off");
     } catch (error) {
-      options.logger.warn({ err: error }, "could not delete old job events, budget leases or rate windows");
+      options.logger.warn(
+        { err: error },
+        "could not delete old job events, budget leases, rate windows or cut-off uploads",
+      );
     }
   }
   void refreshStatistics();

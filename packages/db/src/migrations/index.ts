@@ -10,6 +10,7 @@ import * as jobEventsKeys from "./20261201T140000_jobEventsKeys.ts";
 import * as batchProviderCounts from "./20261201T160000_batchProviderCounts.ts";
 import * as filesAndOpenAiBatches from "./20261207T210000_filesAndOpenAiBatches.ts";
 import * as batchRetriedCount from "./20261207T220000_batchRetriedCount.ts";
+import * as filesUploadingIndex from "./20261207T230000_filesUploadingIndex.ts";
 
 /** Every migration, keyed by its timestamped name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   "20261201T160000_batchProviderCounts": batchProviderCounts,
   "20261207T210000_filesAndOpenAiBatches": filesAndOpenAiBatches,
   "20261207T220000_batchRetriedCount": batchRetriedCount,
+  "20261207T230000_filesUploadingIndex": filesUploadingIndex,
 };

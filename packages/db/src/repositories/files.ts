@@ -102,6 +102,20 @@ export async function deleteFile(db: Db, tenantId: string, id: string): Promise<
   return result.numDeletedRows > 0n;
 }
 
+/**
+ * Deletes up to `limit` files still `uploaded` (hidden, never finished: their upload was cut off by
+ * a crash) created before `before`, with their content. Returns how many went.
+ */
+export async function deleteIncompleteUploadsBefore(db: Db, before: Date, limit = 1000): Promise<number> {
+  const { rows } = await sql<{ id: string }>`
+    delete from files where id in (
+      select id from files where status = 'uploaded' and created_at < ${before}
+      order by created_at limit ${limit}
+      for update skip locked)
+    returning id`.execute(db);
+  return rows.length;
+}
+
 /** Links a batch to the OpenAI-style input file it was created from. */
 export async function insertOpenAiBatchLink(db: Db, link: NewOpenAiBatchLink): Promise<OpenAiBatchLink> {
   return db.insertInto("openaiBatches").values(link).returningAll().executeTakeFirstOrThrow();

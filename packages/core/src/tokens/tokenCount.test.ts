@@ -94,6 +94,27 @@ describe("countChatTokens", () => {
     );
   });
 
+  it("counts repeated tool definitions and schemas the same from request to request, and tells different ones apart", () => {
+    const messages = [{ role: "user" as const, content: "hi" }];
+    const tool = (name: string) => [
+      { type: "function" as const, function: { name, parameters: { type: "object", properties: {} } } },
+    ];
+    const plain = countChatTokens({ messages }, "openai", "gpt-4o");
+    const first = countChatTokens({ messages, tools: tool("get_weather") }, "openai", "gpt-4o");
+    // A new request object with the same definitions: counted from the text, not the object.
+    expect(countChatTokens({ messages, tools: tool("get_weather") }, "openai", "gpt-4o")).toBe(first);
+    expect(first - plain).toBe(countTextTokens(JSON.stringify(tool("get_weather")), "openai", "gpt-4o"));
+    const other = countChatTokens({ messages, tools: tool("get_weather_in_the_city") }, "openai", "gpt-4o");
+    expect(other).toBeGreaterThan(first);
+    const schema = { type: "object", properties: { answer: { type: "string" } } };
+    const format = { type: "json_schema" as const, json_schema: { name: "a", schema } };
+    const withSchema = countChatTokens({ messages, response_format: format }, "openai", "gpt-4o");
+    expect(withSchema - plain).toBe(countTextTokens(JSON.stringify(schema), "openai", "gpt-4o"));
+    expect(countChatTokens({ messages, response_format: { ...format } }, "openai", "gpt-4o")).toBe(
+      withSchema,
+    );
+  });
+
   it("counts a name as its tokens plus one, and text parts as their text", () => {
     const plain = countChatTokens({ messages: [{ role: "user", content: "hello world" }] }, "openai");
     const named = countChatTokens(

@@ -84,9 +84,10 @@ export function countChatTokens(
   const tools = request.tools;
   // OpenAI does not document how it injects tools; their JSON is a close estimate.
   if (tools !== undefined && tools.length > 0)
-    total += remembered(tools, count, () => count(JSON.stringify(tools)));
+    total += remembered(tools, count, () => countDefinition(JSON.stringify(tools), count));
   const format = request.response_format;
-  if (format?.type === "json_schema") total += count(JSON.stringify(format.json_schema.schema));
+  if (format?.type === "json_schema")
+    total += countDefinition(JSON.stringify(format.json_schema.schema), count);
   return scaled(total, family) + mediaTokens(request.messages, family, model ?? request.model ?? "");
 }
 
@@ -126,6 +127,25 @@ function remembered(list: readonly object[], count: TextTokenCounter, compute: (
   if (known !== undefined) return known;
   const total = compute();
   memo.set(count, total);
+  return total;
+}
+
+// Tool definitions and response schemas repeat from request to request (an agent sends the same
+// tools every turn): their counts are kept by JSON text across requests, a bounded few per encoding.
+const definitionCounts = new WeakMap<TextTokenCounter, Map<string, number>>();
+const MAX_DEFINITIONS = 256;
+
+function countDefinition(json: string, count: TextTokenCounter): number {
+  let known = definitionCounts.get(count);
+  if (!known) {
+    known = new Map();
+    definitionCounts.set(count, known);
+  }
+  const hit = known.get(json);
+  if (hit !== undefined) return hit;
+  const total = count(json);
+  if (known.size >= MAX_DEFINITIONS) known.delete(known.keys().next().value as string);
+  known.set(json, total);
   return total;
 }
 

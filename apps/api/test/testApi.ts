@@ -147,7 +147,9 @@ export async function startTestApiOnEmbeddedPostgres(options: Parameters<typeof 
   fs.chmodSync(root, 0o755);
   const dataDir = path.join(root, "pg");
   let server: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir, ephemeral: true });
-  const db = createDb(server.urlFor("sluice"), { connectionTimeoutMillis: 1_000 });
+  // While the server is down a connection is refused at once; the timeout only bounds a connect the
+  // server is slow to answer, which on a loaded two-core machine can take over a second.
+  const db = createDb(server.urlFor("sluice"), { connectionTimeoutMillis: 4_000 });
   await migrateToLatest(db);
   await installQueueSchema(db);
   const api = await startTestApi({ db, url: server.urlFor("sluice") }, options);

@@ -69,10 +69,15 @@ describe("batches repository", () => {
 
   it("moves rejected drafts up a tier once, with their attempts, and counts each tier", async () => {
     const batch = await newBatch("escalation");
+    const tools = [{ type: "function", function: { name: "get_weather" } }];
     await insertBatchRequests(
       t.db,
       batch.id,
-      ["a", "b", "c"].map((customId, seq) => ({ customId, seq, body: "{}" })),
+      ["a", "b", "c"].map((customId, seq) => ({
+        customId,
+        seq,
+        body: customId === "a" ? JSON.stringify({ tools, tool_choice: "required" }) : "{}",
+      })),
     );
     const attempts = [{ tier: 0, accepted: false }];
     const escalations = ["a", "b"].map((customId) => ({ customId, attempts }));
@@ -83,8 +88,21 @@ describe("batches repository", () => {
     expect(await countTierRequests(t.db, batch.id, 1)).toBe(2);
     const known = await batchRequestsByCustomId(t.db, batch.id, ["a", "c", "unknown"]);
     expect(known.toSorted((x, y) => x.seq - y.seq)).toEqual([
-      { customId: "a", seq: 0, tier: 1, attempts },
-      { customId: "c", seq: 2, tier: 0, attempts: [] },
+      {
+        customId: "a",
+        seq: 0,
+        tier: 1,
+        attempts,
+        // What the body demands of an answer comes back with it, for checking drafts.
+        contract: { tools, tool_choice: "required", response_format: null },
+      },
+      {
+        customId: "c",
+        seq: 2,
+        tier: 0,
+        attempts: [],
+        contract: { tools: null, tool_choice: null, response_format: null },
+      },
     ]);
     expect(await batchRequestsByCustomId(t.db, batch.id, ["unknown"])).toEqual([]);
   });

@@ -19,6 +19,7 @@ import { countChatTokens } from "../tokens/tokenCount.ts";
 import type { CallLogWriter } from "./callLogWriter.ts";
 import { createModelResponses, type ModelResponses } from "./modelResponses.ts";
 import type { CacheMode, ResponseCache } from "./responseCache.ts";
+import { firstItemUnderPolicy } from "./streamOpening.ts";
 
 /** Runs a call under a model's resilience policy (timeouts, retries, breaker, bulkhead). */
 export interface ResilienceExecutor {
@@ -250,25 +251,15 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     let ttftMs: number | null = null;
     let iterator: AsyncIterator<ChatStreamEvent> | undefined;
     try {
-      // The policy covers the call up to its first event; once text flows, a retry would repeat it.
-      const first = await resilience.execute(
+      let next = await firstItemUnderPolicy(
+        resilience,
         model.id,
-        async (attemptSignal) => {
-          const linked = new AbortController();
-          const follow = () => linked.abort(signal.reason);
-          const cancelAttempt = () => linked.abort(attemptSignal.reason);
-          signal.addEventListener("abort", follow, { once: true });
-          attemptSignal.addEventListener("abort", cancelAttempt, { once: true });
-          try {
-            iterator = provider.stream(upstream, { signal: linked.signal })[Symbol.asyncIterator]();
-            return await iterator.next();
-          } finally {
-            attemptSignal.removeEventListener("abort", cancelAttempt);
-          }
+        signal,
+        (linked) => provider.stream(upstream, { signal: linked }),
+        (opened) => {
+          iterator = opened;
         },
-        { signal },
       );
-      let next = first;
       while (!next.done) {
         const event = next.value;
         if (event.type === "delta" || event.type === "tool_call") {

@@ -9,6 +9,7 @@ import type {
   ProviderResponsesObject,
 } from "../providers/provider.ts";
 import type { ModelCallContext, ResilienceExecutor } from "./modelClient.ts";
+import { firstItemUnderPolicy } from "./streamOpening.ts";
 
 /**
  * A Responses call served natively: the body sent upstream (Sluice's model id in `model`), and the
@@ -106,24 +107,14 @@ export function createModelResponses(deps: ModelResponsesDeps): ModelResponses {
       let ttftMs: number | null = null;
       let iterator: AsyncIterator<ProviderResponsesEvent> | undefined;
       try {
-        // The policy covers the call up to its first event; once events flow, a retry would repeat them.
-        let next = await resilience.execute(
+        let next = await firstItemUnderPolicy(
+          resilience,
           model.id,
-          async (attemptSignal) => {
-            // The attempt's signal only guards the first event (the policy may abort it on return).
-            const linked = new AbortController();
-            const follow = () => linked.abort(signal.reason);
-            const cancelAttempt = () => linked.abort(attemptSignal.reason);
-            signal.addEventListener("abort", follow, { once: true });
-            attemptSignal.addEventListener("abort", cancelAttempt, { once: true });
-            try {
-              iterator = api.stream(upstream, { signal: linked.signal })[Symbol.asyncIterator]();
-              return await iterator.next();
-            } finally {
-              attemptSignal.removeEventListener("abort", cancelAttempt);
-            }
+          signal,
+          (linked) => api.stream(upstream, { signal: linked }),
+          (opened) => {
+            iterator = opened;
           },
-          { signal },
         );
         while (!next.done) {
           const item = next.value;

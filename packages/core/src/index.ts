@@ -49,6 +49,7 @@ export {
   maxChatCostMicros,
 } from "./limits/guardedCall.ts";
 export { createRateLimiter, type RateLimiter, type RateLimitState } from "./limits/rateLimiter.ts";
+export { type SpendPrincipal, spendPrincipalOf, tenantPrincipal } from "./limits/spendPrincipal.ts";
 export { type CallLogWriter, type CallLogWriterOptions, createCallLogWriter } from "./llm/callLogWriter.ts";
 export { toProviderRequest } from "./llm/chatRequestMapping.ts";
 export { type Completion, complete } from "./llm/completion.ts";

@@ -5,10 +5,11 @@ import {
   type MessageBatch,
   type MessageBatchResult,
   type MessageEventStream,
-  type Principal,
   parseCountTokensRequest,
   parseMessagesRequest,
+  type Principal,
   SluiceError,
+  spendPrincipalOf,
 } from "@sluice/core";
 import { type Request, type Response, Router } from "express";
 import { anthropicApiKey } from "../auth/bearerToken.ts";
@@ -66,12 +67,12 @@ export function anthropicRoutes(services: ApiServices): Router {
       const onShutdown = () => controller.abort();
       services.shutdown?.addEventListener("abort", onShutdown, { once: true });
       res.once("close", () => services.shutdown?.removeEventListener("abort", onShutdown));
-      const stream = await services.messages.stream(principal.tenant, body, context);
+      const stream = await services.messages.stream(spendPrincipalOf(principal), body, context);
       await writeStream(services, stream, requestId, res);
       return;
     }
     const { message, completion, rateLimit } = await services.messages.create(
-      principal.tenant,
+      spendPrincipalOf(principal),
       body,
       context,
     );

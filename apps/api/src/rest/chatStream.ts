@@ -1,9 +1,10 @@
-import type {
-  ChatRequest,
-  ChatStreamFinish,
-  GuardedStream,
-  GuardedStreamEvent,
-  Principal,
+import {
+  type ChatRequest,
+  type ChatStreamFinish,
+  type GuardedStream,
+  type GuardedStreamEvent,
+  type Principal,
+  spendPrincipalOf,
 } from "@sluice/core";
 import type { Response } from "express";
 import { errorBody, SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
@@ -52,7 +53,7 @@ export async function streamChatCompletion(
   options: { requestId: string; signal: AbortSignal },
   res: Response,
 ): Promise<void> {
-  const stream = await services.chat.stream(principal.tenant, body, {
+  const stream = await services.chat.stream(spendPrincipalOf(principal), body, {
     context: { requestId: options.requestId, signal: options.signal },
     mode: "hold",
   });

@@ -1,4 +1,4 @@
-import { type Principal, parseChatRequest, parseEmbeddingsRequest } from "@sluice/core";
+import { parseChatRequest, parseEmbeddingsRequest, type Principal, spendPrincipalOf } from "@sluice/core";
 import { type Request, Router } from "express";
 import { anthropicApiKey, bearerToken } from "../auth/bearerToken.ts";
 import { requestIdOf } from "../http/requestId.ts";
@@ -70,7 +70,7 @@ export function openaiRoutes(services: ApiServices): Router {
       await streamChatCompletion(services, principal, body, { requestId, signal: controller.signal }, res);
       return;
     }
-    const { completion, rateLimit } = await services.chat.complete(principal.tenant, body, {
+    const { completion, rateLimit } = await services.chat.complete(spendPrincipalOf(principal), body, {
       requestId,
       signal: controller.signal,
     });
@@ -93,7 +93,7 @@ export function openaiRoutes(services: ApiServices): Router {
   router.post("/v1/embeddings", async (req, res) => {
     const principal = await principalOf(req);
     const body = parseEmbeddingsRequest(req.body);
-    const { outcome, rateLimit } = await services.chat.embed(principal.tenant, body, {
+    const { outcome, rateLimit } = await services.chat.embed(spendPrincipalOf(principal), body, {
       requestId: requestIdOf(req),
     });
     res.set(rateLimitHeaders(rateLimit));

@@ -4,6 +4,7 @@ import {
   type ResponsesRequest,
   type ResponsesService,
   type ResponsesStream,
+  spendPrincipalOf,
 } from "@sluice/core";
 import { type Request, type Response, Router } from "express";
 import { bearerToken } from "../auth/bearerToken.ts";
@@ -71,11 +72,11 @@ export function responsesRoutes(services: ApiServices): Router {
       extension: sluiceExtension,
     };
     if (body.stream) {
-      const stream = await responses.stream(principal.tenant, body, options);
+      const stream = await responses.stream(spendPrincipalOf(principal), body, options);
       await writeStream(services, stream, requestId, res);
       return;
     }
-    const { response, rateLimit } = await responses.create(principal.tenant, body, options);
+    const { response, rateLimit } = await responses.create(spendPrincipalOf(principal), body, options);
     res.set(rateLimitHeaders(rateLimit));
     res.json(response);
   });

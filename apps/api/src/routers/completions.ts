@@ -1,4 +1,4 @@
-import { chatRequestSchema, embeddingsRequestSchema, SluiceError } from "@sluice/core";
+import { chatRequestSchema, embeddingsRequestSchema, SluiceError, spendPrincipalOf } from "@sluice/core";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import { z } from "zod";
 import { SHUTTING_DOWN } from "../errors/publicError.ts";
@@ -65,7 +65,7 @@ const streamProcedure = tenantProcedure.input(streamInput).subscription(async fu
 export const chatRouter = {
   stream: streamProcedure,
   complete: tenantProcedure.input(chatRequestSchema).mutation(async ({ ctx, input, signal }) => {
-    const { completion } = await ctx.chat.complete(ctx.principal.tenant, input, {
+    const { completion } = await ctx.chat.complete(spendPrincipalOf(ctx.principal), input, {
       requestId: ctx.requestId,
       ...(signal ? { signal } : {}),
     });
@@ -81,10 +81,15 @@ export const cascadeRouter = {
   run: tenantProcedure
     .input(z.strictObject({ name: z.string().min(1), request: z.unknown() }))
     .mutation(async ({ ctx, input, signal }) => {
-      const { completion } = await ctx.chat.runCascade(ctx.principal.tenant, input.name, input.request, {
-        requestId: ctx.requestId,
-        ...(signal ? { signal } : {}),
-      });
+      const { completion } = await ctx.chat.runCascade(
+        spendPrincipalOf(ctx.principal),
+        input.name,
+        input.request,
+        {
+          requestId: ctx.requestId,
+          ...(signal ? { signal } : {}),
+        },
+      );
       return completion;
     }),
 } satisfies TRPCRouterRecord;
@@ -92,7 +97,7 @@ export const cascadeRouter = {
 /** `embeddings.*`. */
 export const embeddingsRouter = {
   create: tenantProcedure.input(embeddingsRequestSchema).mutation(async ({ ctx, input, signal }) => {
-    const { outcome } = await ctx.chat.embed(ctx.principal.tenant, input, {
+    const { outcome } = await ctx.chat.embed(spendPrincipalOf(ctx.principal), input, {
       requestId: ctx.requestId,
       ...(signal ? { signal } : {}),
     });

@@ -1,4 +1,10 @@
-import { type ChatRequest, type GuardedStreamEvent, type Principal, toSluiceError } from "@sluice/core";
+import {
+  type ChatRequest,
+  type GuardedStreamEvent,
+  type Principal,
+  spendPrincipalOf,
+  toSluiceError,
+} from "@sluice/core";
 import { toPublicError } from "../errors/publicError.ts";
 import type { ApiServices } from "../services.ts";
 
@@ -27,7 +33,10 @@ export async function produceChatStream(
   requestId: string,
   emit: (data: ChatStreamData) => void,
 ): Promise<void> {
-  const { events } = await services.chat.stream(principal.tenant, body, { context: { requestId }, mode });
+  const { events } = await services.chat.stream(spendPrincipalOf(principal), body, {
+    context: { requestId },
+    mode,
+  });
   for await (const event of events) emit(event.type === "done" ? subscriberDone(event) : event);
 }
 

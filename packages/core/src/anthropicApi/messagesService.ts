@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { Tenant } from "@sluice/db";
 import type { CascadeRegistry } from "../cascade/cascadeRegistry.ts";
 import type { ChatCallContext, ChatService } from "../chat/chatService.ts";
 import type { RateLimitState } from "../limits/rateLimiter.ts";
+import type { SpendPrincipal } from "../limits/spendPrincipal.ts";
 import { toProviderRequest } from "../llm/chatRequestMapping.ts";
 import type { Completion } from "../llm/completion.ts";
 import type { ModelRegistry } from "../models/modelRegistry.ts";
@@ -26,12 +26,16 @@ export interface MessageEventStream {
 export interface MessagesService {
   /** One message from a model or `cascade:<name>`. */
   create(
-    tenant: Tenant,
+    principal: SpendPrincipal,
     request: MessagesRequest,
     context: ChatCallContext,
   ): Promise<{ message: AnthropicMessage; completion: Completion; rateLimit: RateLimitState }>;
   /** Admits a stream (throws the refusal before any event) and returns Anthropic's events. */
-  stream(tenant: Tenant, request: MessagesRequest, context: ChatCallContext): Promise<MessageEventStream>;
+  stream(
+    principal: SpendPrincipal,
+    request: MessagesRequest,
+    context: ChatCallContext,
+  ): Promise<MessageEventStream>;
   /** Prompt tokens of a conversation for its model (a cascade counts for its first tier). */
   countTokens(request: CountTokensRequest): { input_tokens: number };
 }
@@ -56,12 +60,12 @@ export function createMessagesService(deps: {
   }
 
   return {
-    async create(tenant, request, context) {
+    async create(principal, request, context) {
       const chat = messagesToChatRequest(request);
-      const { completion, rateLimit } = await deps.chat.complete(tenant, chat, context);
+      const { completion, rateLimit } = await deps.chat.complete(principal, chat, context);
       return { message: toAnthropicMessage(completion, messageId(context)), completion, rateLimit };
     },
-    async stream(tenant, request, context) {
+    async stream(principal, request, context) {
       const chat = messagesToChatRequest(request);
       const encoder = createMessageStreamEncoder({
         id: messageId(context),
@@ -69,7 +73,7 @@ export function createMessagesService(deps: {
         inputTokens: inputTokens(chat),
       });
       // Anthropic clients cannot take text back either: cascades stream only the accepted answer.
-      const stream = await deps.chat.stream(tenant, chat, { context, mode: "hold" });
+      const stream = await deps.chat.stream(principal, chat, { context, mode: "hold" });
       async function* events(): AsyncGenerator<AnthropicStreamEvent, void, undefined> {
         yield* encoder.start();
         for await (const event of stream.events) yield* encoder.push(event);

@@ -1,4 +1,3 @@
-import type { Tenant } from "@sluice/db";
 import type { CascadeStreamMode } from "../cascade/cascadeStream.ts";
 import {
   type GuardedResponsesStream,
@@ -9,6 +8,7 @@ import {
   guardedResponsesStream,
 } from "../limits/guardedCall.ts";
 import type { RateLimitState } from "../limits/rateLimiter.ts";
+import type { SpendPrincipal } from "../limits/spendPrincipal.ts";
 import { toProviderRequest } from "../llm/chatRequestMapping.ts";
 import { assertAnswerable, type Completion } from "../llm/completion.ts";
 import type { EmbeddingsOutcome, ModelCallContext } from "../llm/modelClient.ts";
@@ -32,13 +32,13 @@ export interface NativeResponsesService {
   /** True for a plain model (not a cascade) whose provider serves the Responses API. */
   supports(model: string): boolean;
   create(
-    tenant: Tenant,
+    principal: SpendPrincipal,
     request: NativeResponsesRequest,
     context: ChatCallContext,
   ): Promise<{ outcome: ResponsesOutcome; rateLimit: RateLimitState }>;
   /** Admits a stream (throws the refusal before any event) and returns the provider's events. */
   stream(
-    tenant: Tenant,
+    principal: SpendPrincipal,
     request: NativeResponsesRequest,
     context: ChatCallContext,
   ): Promise<GuardedResponsesStream>;
@@ -48,26 +48,26 @@ export interface NativeResponsesService {
 export interface ChatService {
   /** One completion from a model or `cascade:<name>`. */
   complete(
-    tenant: Tenant,
+    principal: SpendPrincipal,
     body: ChatRequest,
     context: ChatCallContext,
   ): Promise<{ completion: Completion; rateLimit: RateLimitState }>;
   /** Runs the named cascade on a request whose other fields are validated here. */
   runCascade(
-    tenant: Tenant,
+    principal: SpendPrincipal,
     name: string,
     request: unknown,
     context: ChatCallContext,
   ): Promise<{ completion: Completion; rateLimit: RateLimitState }>;
   /** Admits a stream (throws the refusal before any event) and returns its events. */
   stream(
-    tenant: Tenant,
+    principal: SpendPrincipal,
     body: ChatRequest,
     options: { context: ChatCallContext; mode: CascadeStreamMode },
   ): Promise<GuardedStream>;
   /** Embeds one or many inputs. */
   embed(
-    tenant: Tenant,
+    principal: SpendPrincipal,
     body: Pick<EmbeddingsRequest, "model" | "input" | "dimensions">,
     context: ChatCallContext,
   ): Promise<{ outcome: EmbeddingsOutcome; rateLimit: RateLimitState }>;
@@ -78,22 +78,23 @@ export interface ChatService {
 /** Builds the chat service from the guards every paid call passes. */
 export function createChatService(guards: Guards): ChatService {
   return {
-    complete: (tenant, body, context) => guardedComplete(guards, tenant, toProviderRequest(body), context),
-    runCascade(tenant, name, request, context) {
+    complete: (principal, body, context) =>
+      guardedComplete(guards, principal, toProviderRequest(body), context),
+    runCascade(principal, name, request, context) {
       const fields = typeof request === "object" && request !== null ? request : {};
       const body = chatRequestSchema.parse({ ...fields, model: `cascade:${name}` });
-      return guardedComplete(guards, tenant, toProviderRequest(body), context);
+      return guardedComplete(guards, principal, toProviderRequest(body), context);
     },
-    stream(tenant, body, options) {
+    stream(principal, body, options) {
       const request = toProviderRequest(body);
       // Refused here, before admission, so a transport answers 400 before it commits to a stream.
       assertAnswerable(guards.runtime, request);
-      return guardedStream(guards, tenant, request, options);
+      return guardedStream(guards, principal, request, options);
     },
-    embed: (tenant, body, context) =>
+    embed: (principal, body, context) =>
       guardedEmbed(
         guards,
-        tenant,
+        principal,
         {
           model: body.model,
           input: embeddingInputs(body),
@@ -105,10 +106,10 @@ export function createChatService(guards: Guards): ChatService {
       supports: (model) =>
         guards.runtime.cascades.resolve(model) === undefined &&
         guards.runtime.models.responses.supports(model),
-      create: (tenant, { chat, body }, context) =>
-        guardedResponses(guards, tenant, { chat: toProviderRequest(chat), body }, context),
-      stream: (tenant, { chat, body }, context) =>
-        guardedResponsesStream(guards, tenant, { chat: toProviderRequest(chat), body }, context),
+      create: (principal, { chat, body }, context) =>
+        guardedResponses(guards, principal, { chat: toProviderRequest(chat), body }, context),
+      stream: (principal, { chat, body }, context) =>
+        guardedResponsesStream(guards, principal, { chat: toProviderRequest(chat), body }, context),
     },
   };
 }

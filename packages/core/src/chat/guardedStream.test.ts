@@ -62,7 +62,7 @@ describe("guarded stream", () => {
     settles = [];
     const tenant = await insertTenant(t.db, { name: "gs-broke", dailyBudgetMicros: 0 });
     await expect(
-      guardedStream(guards, tenant, ask("sim-small"), { context: {}, mode: "hold" }),
+      guardedStream(guards, { tenant }, ask("sim-small"), { context: {}, mode: "hold" }),
     ).rejects.toMatchObject({ code: "budget_exceeded" });
     expect(settles).toEqual([]);
   });
@@ -70,7 +70,7 @@ describe("guarded stream", () => {
   it("streams a model's deltas, ends with its finish, and settles once with the real cost", async () => {
     settles = [];
     const tenant = await insertTenant(t.db, { name: "gs-plain", rateLimitRpm: 50 });
-    const stream = await guardedStream(guards, tenant, ask("sim-small"), { context: {}, mode: "hold" });
+    const stream = await guardedStream(guards, { tenant }, ask("sim-small"), { context: {}, mode: "hold" });
     expect(stream.rateLimit.limitRequests).toBe(50);
     const seen = await collect(stream.events);
     const done = seen.at(-1);
@@ -86,7 +86,7 @@ describe("guarded stream", () => {
   it("runs a cascade in hold mode: attempts, the accepted text, and a finish carrying the run", async () => {
     settles = [];
     const tenant = await insertTenant(t.db, { name: "gs-cascade" });
-    const stream = await guardedStream(guards, tenant, ask("cascade:simulator"), {
+    const stream = await guardedStream(guards, { tenant }, ask("cascade:simulator"), {
       context: {},
       mode: "hold",
     });
@@ -108,22 +108,22 @@ describe("guarded stream", () => {
       name: "gs-leaves",
       dailyBudgetMicros: max + Math.floor(max / 2),
     });
-    const first = await guardedStream(guards, tenant, request, { context: {}, mode: "hold" });
-    await expect(guardedStream(guards, tenant, request, { context: {}, mode: "hold" })).rejects.toMatchObject(
-      {
-        code: "budget_exceeded",
-      },
-    );
+    const first = await guardedStream(guards, { tenant }, request, { context: {}, mode: "hold" });
+    await expect(
+      guardedStream(guards, { tenant }, request, { context: {}, mode: "hold" }),
+    ).rejects.toMatchObject({
+      code: "budget_exceeded",
+    });
     for await (const event of first.events) if (event.type === "delta") break;
     expect(settles).toEqual([0]);
-    const second = await guardedStream(guards, tenant, request, { context: {}, mode: "hold" });
+    const second = await guardedStream(guards, { tenant }, request, { context: {}, mode: "hold" });
     await second.abandon();
   });
 
   it("settles a stream that is never read once, however often it is abandoned", async () => {
     settles = [];
     const tenant = await insertTenant(t.db, { name: "gs-abandoned" });
-    const stream = await guardedStream(guards, tenant, ask("sim-small"), { context: {}, mode: "hold" });
+    const stream = await guardedStream(guards, { tenant }, ask("sim-small"), { context: {}, mode: "hold" });
     await stream.abandon();
     await stream.abandon();
     expect(settles).toEqual([0]);
@@ -133,7 +133,7 @@ describe("guarded stream", () => {
     settles = [];
     const tenant = await insertTenant(t.db, { name: "gs-aborted" });
     const controller = new AbortController();
-    const stream = await guardedStream(guards, tenant, ask("sim-small"), {
+    const stream = await guardedStream(guards, { tenant }, ask("sim-small"), {
       context: { signal: controller.signal },
       mode: "hold",
     });
@@ -153,7 +153,7 @@ describe("guarded stream", () => {
     settles = [];
     const tenant = await insertTenant(t.db, { name: "gs-model-fails" });
     // Its own model: the failures may open that model's breaker, which no other test uses.
-    const stream = await guardedStream(guards, tenant, ask("sim-medium"), { context: {}, mode: "hold" });
+    const stream = await guardedStream(guards, { tenant }, ask("sim-medium"), { context: {}, mode: "hold" });
     sim.setFaults({ "500": 1 });
     try {
       await expect(collect(stream.events)).rejects.toMatchObject({ code: "model_error" });
@@ -166,7 +166,7 @@ describe("guarded stream", () => {
   it("keeps the real cost when abandon is called after reading began", async () => {
     settles = [];
     const tenant = await insertTenant(t.db, { name: "gs-late-abandon" });
-    const stream = await guardedStream(guards, tenant, ask("sim-small"), { context: {}, mode: "hold" });
+    const stream = await guardedStream(guards, { tenant }, ask("sim-small"), { context: {}, mode: "hold" });
     const seen: GuardedStreamEvent[] = [];
     for await (const event of stream.events) {
       seen.push(event);

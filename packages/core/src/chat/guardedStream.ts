@@ -1,8 +1,8 @@
-import type { Tenant } from "@sluice/db";
 import type { CascadeResult } from "../cascade/cascadeResult.ts";
 import { type CascadeStreamMode, streamCascade } from "../cascade/cascadeStream.ts";
 import { admitChat, type Guards } from "../limits/guardedCall.ts";
 import type { RateLimitState } from "../limits/rateLimiter.ts";
+import type { SpendPrincipal } from "../limits/spendPrincipal.ts";
 import type { ModelCallContext } from "../llm/modelClient.ts";
 import type { TokenUsage } from "../models/cost.ts";
 import type { FinishReason, ProviderChatRequest, TextDelta, ToolCallDelta } from "../providers/provider.ts";
@@ -50,18 +50,18 @@ export interface GuardedStream {
  */
 export async function guardedStream(
   guards: Guards,
-  tenant: Tenant,
+  principal: SpendPrincipal,
   request: ProviderChatRequest,
   options: { context: ModelCallContext; mode: CascadeStreamMode },
 ): Promise<GuardedStream> {
-  const { rateLimit, reservation } = await admitChat(guards, tenant, request);
+  const { rateLimit, reservation } = await admitChat(guards, principal, request);
   let settled: Promise<void> | undefined;
   let started = false;
   const settle = (spent: number) => {
     settled ??= reservation.settle(spent);
     return settled;
   };
-  const context = { ...options.context, tenantId: tenant.id };
+  const context = { ...options.context, tenantId: principal.tenant.id };
   async function* events(): AsyncGenerator<GuardedStreamEvent, void, undefined> {
     started = true;
     let spent = 0;

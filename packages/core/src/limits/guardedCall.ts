@@ -1,4 +1,3 @@
-import type { Tenant } from "@sluice/db";
 import type { CascadeRegistry } from "../cascade/cascadeRegistry.ts";
 import { responseSchemaValidator, toolCallValidator } from "../cascade/requestContractValidators.ts";
 import type { Completion } from "../llm/completion.ts";
@@ -13,6 +12,7 @@ import type { ProviderChatRequest, ProviderEmbeddingsRequest } from "../provider
 import { countChatTokens, countTextTokens } from "../tokens/tokenCount.ts";
 import type { BudgetGuard, BudgetReservation } from "./budgetGuard.ts";
 import type { RateLimiter, RateLimitState } from "./rateLimiter.ts";
+import type { SpendPrincipal } from "./spendPrincipal.ts";
 
 /** What guarded calls need. */
 export interface Guards {
@@ -58,7 +58,7 @@ export function maxChatCostMicros(
 /** Admits a chat under the tenant's rate limit and reserves its maximum cost; settle the reservation. */
 export async function admitChat(
   guards: Guards,
-  tenant: Tenant,
+  principal: SpendPrincipal,
   request: ProviderChatRequest,
 ): Promise<{ rateLimit: RateLimitState; reservation: BudgetReservation }> {
   // A cascade's later tier that cannot take an image must refuse it before the draft tier is paid.
@@ -71,11 +71,11 @@ export async function admitChat(
     responseSchemaValidator(request);
   }
   const rateLimit = await guards.rateLimiter.take(
-    tenant,
+    principal.tenant,
     countChatTokens({ messages: request.messages, tools: request.tools }, "openai"),
   );
   const reservation = await guards.budget.reserve(
-    tenant,
+    principal.tenant,
     maxChatCostMicros(guards.runtime.registry, guards.runtime.cascades, request),
   );
   return { rateLimit, reservation };
@@ -84,14 +84,14 @@ export async function admitChat(
 /** Chat under the tenant's rate limit and budget: the reservation is settled with the real cost. */
 export async function guardedComplete(
   guards: Guards,
-  tenant: Tenant,
+  principal: SpendPrincipal,
   request: ProviderChatRequest,
   context: ModelCallContext,
 ): Promise<{ completion: Completion; rateLimit: RateLimitState }> {
-  const { rateLimit, reservation } = await admitChat(guards, tenant, request);
+  const { rateLimit, reservation } = await admitChat(guards, principal, request);
   let spent = 0;
   try {
-    const completion = await guards.runtime.complete(request, { ...context, tenantId: tenant.id });
+    const completion = await guards.runtime.complete(request, { ...context, tenantId: principal.tenant.id });
     spent = completion.costMicros;
     return { completion, rateLimit };
   } finally {
@@ -105,14 +105,17 @@ export async function guardedComplete(
  */
 export async function guardedResponses(
   guards: Guards,
-  tenant: Tenant,
+  principal: SpendPrincipal,
   call: NativeResponsesCall,
   context: ModelCallContext,
 ): Promise<{ outcome: ResponsesOutcome; rateLimit: RateLimitState }> {
-  const { rateLimit, reservation } = await admitChat(guards, tenant, call.chat);
+  const { rateLimit, reservation } = await admitChat(guards, principal, call.chat);
   let spent = 0;
   try {
-    const outcome = await guards.runtime.models.responses.create(call, { ...context, tenantId: tenant.id });
+    const outcome = await guards.runtime.models.responses.create(call, {
+      ...context,
+      tenantId: principal.tenant.id,
+    });
     spent = outcome.costMicros;
     return { outcome, rateLimit };
   } finally {
@@ -132,11 +135,11 @@ export interface GuardedResponsesStream {
 /** Admits a native Responses stream (throws the refusal before any event) and returns its events. */
 export async function guardedResponsesStream(
   guards: Guards,
-  tenant: Tenant,
+  principal: SpendPrincipal,
   call: NativeResponsesCall,
   context: ModelCallContext,
 ): Promise<GuardedResponsesStream> {
-  const { rateLimit, reservation } = await admitChat(guards, tenant, call.chat);
+  const { rateLimit, reservation } = await admitChat(guards, principal, call.chat);
   let settled: Promise<void> | undefined;
   let started = false;
   const settle = (spent: number) => {
@@ -149,7 +152,7 @@ export async function guardedResponsesStream(
     try {
       for await (const event of guards.runtime.models.responses.stream(call, {
         ...context,
-        tenantId: tenant.id,
+        tenantId: principal.tenant.id,
       })) {
         if (event.type === "done") spent = event.costMicros;
         yield event;
@@ -168,7 +171,7 @@ export async function guardedResponsesStream(
 /** Embeddings under the tenant's rate limit and budget. */
 export async function guardedEmbed(
   guards: Guards,
-  tenant: Tenant,
+  principal: SpendPrincipal,
   request: ProviderEmbeddingsRequest,
   context: ModelCallContext,
 ) {
@@ -177,14 +180,14 @@ export async function guardedEmbed(
     (sum, text) => sum + countTextTokens(text, model.family, model.upstream),
     0,
   );
-  const rateLimit = await guards.rateLimiter.take(tenant, tokens);
+  const rateLimit = await guards.rateLimiter.take(principal.tenant, tokens);
   const reservation = await guards.budget.reserve(
-    tenant,
+    principal.tenant,
     costMicros(model, { inputTokens: tokens, outputTokens: 0 }) + 1,
   );
   let spent = 0;
   try {
-    const outcome = await guards.runtime.models.embed(request, { ...context, tenantId: tenant.id });
+    const outcome = await guards.runtime.models.embed(request, { ...context, tenantId: principal.tenant.id });
     spent = outcome.costMicros;
     return { outcome, rateLimit };
   } finally {

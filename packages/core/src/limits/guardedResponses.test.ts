@@ -54,7 +54,7 @@ describe("guarded native Responses calls", () => {
     settles = [];
     const tenant = await insertTenant(t.db, { name: "gr-create" });
     const served = sim.served.get("POST /v1/responses") ?? 0;
-    const { outcome } = await guardedResponses(guards, tenant, call(), {});
+    const { outcome } = await guardedResponses(guards, { tenant }, call(), {});
     expect(sim.served.get("POST /v1/responses")).toBe(served + 1);
     expect(outcome.costMicros).toBe(costMicros(runtime.registry.get("gpt-4o-mini"), outcome.usage));
     expect(settles).toEqual([outcome.costMicros]);
@@ -64,10 +64,10 @@ describe("guarded native Responses calls", () => {
     settles = [];
     const tenant = await insertTenant(t.db, { name: "gr-broke", dailyBudgetMicros: 0 });
     const served = sim.served.get("POST /v1/responses") ?? 0;
-    await expect(guardedResponses(guards, tenant, call(), {})).rejects.toMatchObject({
+    await expect(guardedResponses(guards, { tenant }, call(), {})).rejects.toMatchObject({
       code: "budget_exceeded",
     });
-    await expect(guardedResponsesStream(guards, tenant, call(), {})).rejects.toMatchObject({
+    await expect(guardedResponsesStream(guards, { tenant }, call(), {})).rejects.toMatchObject({
       code: "budget_exceeded",
     });
     expect(sim.served.get("POST /v1/responses") ?? 0).toBe(served);
@@ -77,7 +77,7 @@ describe("guarded native Responses calls", () => {
   it("streams the provider's events and settles once with the real cost", async () => {
     settles = [];
     const tenant = await insertTenant(t.db, { name: "gr-stream" });
-    const stream = await guardedResponsesStream(guards, tenant, call(), {});
+    const stream = await guardedResponsesStream(guards, { tenant }, call(), {});
     const types: string[] = [];
     let cost = -1;
     for await (const event of stream.events) {
@@ -93,11 +93,11 @@ describe("guarded native Responses calls", () => {
   it("settles once with nothing spent when the reader leaves early or never reads", async () => {
     settles = [];
     const tenant = await insertTenant(t.db, { name: "gr-leave" });
-    const left = await guardedResponsesStream(guards, tenant, call(), {});
+    const left = await guardedResponsesStream(guards, { tenant }, call(), {});
     for await (const event of left.events) if (event.event.type === "response.output_text.delta") break;
     await left.abandon();
     expect(settles).toEqual([0]);
-    const unread = await guardedResponsesStream(guards, tenant, call(), {});
+    const unread = await guardedResponsesStream(guards, { tenant }, call(), {});
     await unread.abandon();
     await unread.abandon();
     expect(settles).toEqual([0, 0]);

@@ -83,8 +83,8 @@ describe("admitting chats with images", () => {
     const plain = ask("sim-small");
     const seeing = ask("sim-small", image(testPngDataUrl(1024, 1024)));
     reserved.length = 0;
-    await (await admitChat(guards, tenant, plain)).reservation.settle(0);
-    await (await admitChat(guards, tenant, seeing)).reservation.settle(0);
+    await (await admitChat(guards, { tenant }, plain)).reservation.settle(0);
+    await (await admitChat(guards, { tenant }, seeing)).reservation.settle(0);
     const spec = runtime.registry.get("sim-small");
     const textTokens = countChatTokens(plain.messages, "openai", "sim-small");
     expect(countChatTokens(seeing.messages, "openai", "sim-small")).toBe(textTokens + 765);
@@ -95,10 +95,10 @@ describe("admitting chats with images", () => {
   });
 
   it("answers with the simulator's count of the image in the prompt tokens", async () => {
-    const plain = await guardedComplete(guards, tenant, ask("sim-small"), {});
+    const plain = await guardedComplete(guards, { tenant }, ask("sim-small"), {});
     const seeing = await guardedComplete(
       guards,
-      tenant,
+      { tenant },
       ask("sim-small", image(testPngDataUrl(1024, 1024))),
       {},
     );
@@ -106,9 +106,9 @@ describe("admitting chats with images", () => {
   });
 
   it("refuses an image that pushes the prompt past the context window, before any call", async () => {
-    await guardedComplete(guards, tenant, ask("small-window"), { requestId: "fits" });
+    await guardedComplete(guards, { tenant }, ask("small-window"), { requestId: "fits" });
     const error = await refusal(
-      guardedComplete(guards, tenant, ask("small-window", image("https://example.com/cat.png")), {
+      guardedComplete(guards, { tenant }, ask("small-window", image("https://example.com/cat.png")), {
         requestId: "too-big",
       }),
     );
@@ -122,7 +122,7 @@ describe("admitting chats with images", () => {
   it("refuses an image a cascade's later tier cannot take before the first tier is paid", async () => {
     reserved.length = 0;
     const error = await refusal(
-      guardedComplete(guards, tenant, ask("cascade:sees-then-reads", image(testPngDataUrl(8, 8))), {
+      guardedComplete(guards, { tenant }, ask("cascade:sees-then-reads", image(testPngDataUrl(8, 8))), {
         requestId: "cascade-image",
       }),
     );

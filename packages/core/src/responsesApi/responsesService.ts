@@ -1,7 +1,7 @@
-import type { Tenant } from "@sluice/db";
 import type { ChatCallContext, ChatService } from "../chat/chatService.ts";
 import { type Clock, systemClock } from "../limits/clock.ts";
 import type { RateLimitState } from "../limits/rateLimiter.ts";
+import type { SpendPrincipal } from "../limits/spendPrincipal.ts";
 import type { ProviderResponsesObject } from "../providers/provider.ts";
 import { inResponsesTermsAsync, renamedError } from "./chatPaths.ts";
 import { createNativeEventWriter, nativeOutcome, nativeResponse, upstreamBody } from "./nativeResponses.ts";
@@ -42,7 +42,7 @@ export interface ResponsesStream {
 export interface ResponsesService {
   /** One response object, from a model or `cascade:<name>`. */
   create(
-    tenant: Tenant,
+    principal: SpendPrincipal,
     body: ResponsesRequest,
     options: ResponsesCallOptions,
   ): Promise<{
@@ -51,7 +51,11 @@ export interface ResponsesService {
     rateLimit: RateLimitState;
   }>;
   /** Admits a stream (throws the refusal before any event) and returns its Responses events. */
-  stream(tenant: Tenant, body: ResponsesRequest, options: ResponsesCallOptions): Promise<ResponsesStream>;
+  stream(
+    principal: SpendPrincipal,
+    body: ResponsesRequest,
+    options: ResponsesCallOptions,
+  ): Promise<ResponsesStream>;
 }
 
 /** Builds the Responses service over the chat service, so every call passes the same guards. */
@@ -59,11 +63,11 @@ export function createResponsesService(deps: { chat: ChatService; clock?: Clock 
   const clock = deps.clock ?? systemClock;
   const seconds = () => Math.floor(clock.now() / 1000);
   return {
-    async create(tenant, body, options) {
+    async create(principal, body, options) {
       const { chat, origins } = translateRequest({ ...body, stream: false });
       if (deps.chat.responses.supports(body.model)) {
         const { outcome, rateLimit } = await inResponsesTermsAsync(origins, () =>
-          deps.chat.responses.create(tenant, { chat, body: upstreamBody(body) }, options.context),
+          deps.chat.responses.create(principal, { chat, body: upstreamBody(body) }, options.context),
         );
         const base = { id: responseIds().response, request: body, extension: options.extension };
         return {
@@ -76,7 +80,7 @@ export function createResponsesService(deps: { chat: ChatService; clock?: Clock 
       // Refusals before any spend (a model that takes no images, a tool schema a cascade cannot
       // compile) name the chat request's paths; the caller is told its own.
       const { completion, rateLimit } = await inResponsesTermsAsync(origins, () =>
-        deps.chat.complete(tenant, chat, options.context),
+        deps.chat.complete(principal, chat, options.context),
       );
       const ids = responseIds();
       const choice = completion.choices[0] ?? {
@@ -95,11 +99,11 @@ export function createResponsesService(deps: { chat: ChatService; clock?: Clock 
       );
       return { response, outcome: { ...completion }, rateLimit };
     },
-    async stream(tenant, body, options) {
+    async stream(principal, body, options) {
       const { chat, origins } = translateRequest({ ...body, stream: true });
       if (deps.chat.responses.supports(body.model)) {
         const native = await inResponsesTermsAsync(origins, () =>
-          deps.chat.responses.stream(tenant, { chat, body: upstreamBody(body) }, options.context),
+          deps.chat.responses.stream(principal, { chat, body: upstreamBody(body) }, options.context),
         );
         const writer = createNativeEventWriter({
           ids: responseIds(),
@@ -118,7 +122,7 @@ export function createResponsesService(deps: { chat: ChatService; clock?: Clock 
       );
       // Cascades hold the draft until it validates: Responses clients cannot take text back.
       const stream = await inResponsesTermsAsync(origins, () =>
-        deps.chat.stream(tenant, chat, { context: options.context, mode: "hold" }),
+        deps.chat.stream(principal, chat, { context: options.context, mode: "hold" }),
       );
       async function* events(): AsyncGenerator<ResponseStreamEvent, void, undefined> {
         yield* writer.start();

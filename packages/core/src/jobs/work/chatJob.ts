@@ -43,7 +43,7 @@ export async function runChatJob(
   const request = toProviderRequest(body);
   const context = { tenantId: tenant.id, jobId: ctx.jobId, signal: ctx.signal };
   if (!ctx.stream || guards.runtime.cascades.resolve(request.model)) {
-    const { completion } = await guardedComplete(guards, tenant, request, context);
+    const { completion } = await guardedComplete(guards, { tenant }, request, context);
     return {
       content: completion.content,
       finishReason: completion.finishReason,
@@ -58,7 +58,7 @@ export async function runChatJob(
   }
   const model = guards.runtime.registry.get(request.model);
   const allowance = Math.max(1, request.maxTokens ?? model.maxOutputTokens);
-  const { events } = await guardedStream(guards, tenant, request, { context, mode: "hold" });
+  const { events } = await guardedStream(guards, { tenant }, request, { context, mode: "hold" });
   let content = "";
   let reported = 0;
   const toolCalls = assembleToolCalls();

@@ -27,7 +27,7 @@ export async function runEmbeddingsJob(
     const chunk = payload.inputs.slice(start, start + payload.chunkSize);
     const { outcome } = await guardedEmbed(
       guards,
-      tenant,
+      { tenant },
       {
         model: payload.model,
         input: chunk,

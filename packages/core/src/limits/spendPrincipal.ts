@@ -1,0 +1,22 @@
+import type { Tenant } from "@sluice/db";
+
+/**
+ * Who a paid call is charged to: always a tenant; the API key that made it, when one did (jobs and
+ * admin tools act for the tenant alone); the end user the caller named, when it named one. The rate
+ * limiter and the budget check every scope that is present and has a limit.
+ */
+export interface SpendPrincipal {
+  tenant: Tenant;
+  apiKey?: { id: string };
+  endUser?: string;
+}
+
+/** The principal of a call made for a tenant with no key (jobs, batches, admin tools). */
+export function tenantPrincipal(tenant: Tenant): SpendPrincipal {
+  return { tenant };
+}
+
+/** The principal of a call made with an API key (the authenticated caller of a transport). */
+export function spendPrincipalOf(caller: { tenant: Tenant; key: { id: string } }): SpendPrincipal {
+  return { tenant: caller.tenant, apiKey: caller.key };
+}

@@ -23,7 +23,10 @@ const CODES = Object.keys(errorCodes) as [ErrorCode, ...ErrorCode[]];
 const EXPECTED: Record<ErrorCode, [number, TRPCError["code"]]> = {
   validation_error: [400, "BAD_REQUEST"],
   unauthorized: [401, "UNAUTHORIZED"],
+  key_expired: [401, "UNAUTHORIZED"],
+  key_rotated: [401, "UNAUTHORIZED"],
   forbidden: [403, "FORBIDDEN"],
+  model_not_allowed: [403, "FORBIDDEN"],
   not_found: [404, "NOT_FOUND"],
   conflict: [409, "CONFLICT"],
   rate_limit_exceeded: [429, "TOO_MANY_REQUESTS"],

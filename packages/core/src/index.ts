@@ -7,8 +7,16 @@ export {
   hashApiKey,
   type Principal,
   requireAdmin,
+  rotateApiKey,
 } from "./auth/apiKeys.ts";
 export { type Authenticator, createAuthenticator } from "./auth/authenticator.ts";
+export {
+  type ApiKeyPolicy,
+  assertModelAllowed,
+  endUserOf,
+  MAX_END_USER_LENGTH,
+  modelAllowed,
+} from "./auth/keyPolicy.ts";
 export { ensureStackKeys, type StackKeys } from "./auth/stackKeys.ts";
 export * from "./batches/index.ts";
 export * from "./cascade/index.ts";
@@ -48,7 +56,13 @@ export {
   guardedEmbed,
   maxChatCostMicros,
 } from "./limits/guardedCall.ts";
-export { createRateLimiter, type RateLimiter, type RateLimitState } from "./limits/rateLimiter.ts";
+export {
+  createRateLimiter,
+  type KeyRateLimits,
+  type RateLimiter,
+  type RateLimitState,
+  type RateLimitSubject,
+} from "./limits/rateLimiter.ts";
 export { type SpendPrincipal, spendPrincipalOf, tenantPrincipal } from "./limits/spendPrincipal.ts";
 export { type CallLogWriter, type CallLogWriterOptions, createCallLogWriter } from "./llm/callLogWriter.ts";
 export { toProviderRequest } from "./llm/chatRequestMapping.ts";

@@ -49,6 +49,7 @@ export {
 export { createPgListener, type PgListener, type PgListenerOptions } from "./queue/pgListener.ts";
 export { analyzeQueueTable, staleQueueTables } from "./queue/queueStatistics.ts";
 export { assignedTransactionId, transactionStatus } from "./queue/transactionOutcome.ts";
+export * from "./repositories/apiKeyRateLimits.ts";
 export * from "./repositories/apiKeys.ts";
 export * from "./repositories/batches.ts";
 export * from "./repositories/batchRequests.ts";

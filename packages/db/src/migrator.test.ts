@@ -10,6 +10,7 @@ import { dropDatabase, withAdminClient } from "./testing/templateDatabase.ts";
 
 const adminUrl = inject("sluiceAdminUrl");
 const ALL_TABLES = [
+  "api_key_rate_windows",
   "api_keys",
   "batch_requests",
   "batch_responses",

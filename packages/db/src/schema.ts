@@ -46,6 +46,27 @@ export interface ApiKeysTable {
   lastUsedAt: NullableTimestamp;
   revokedAt: NullableTimestamp;
   createdAt: CreatedAt;
+  /** The key's own limits, on top of its tenant's; null when it has none. */
+  rateLimitRpm: ColumnType<number | null, number | null | undefined, number | null>;
+  rateLimitTpm: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Model and cascade patterns (`gpt-4o*`, `support-*`) the key may call; null allows every one. */
+  allowedModels: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
+  /** After this the key is refused (`key_expired`). */
+  expiresAt: NullableTimestamp;
+  /** Free-form JSON object the key's owner attaches (size-capped at the API). */
+  metadata: ColumnType<Record<string, unknown>, string | undefined, string>;
+  /** The hash a rotation replaced: still accepted until `previousValidUntil`, then `key_rotated`. */
+  previousKeyHash: ColumnType<string | null, string | null | undefined, string | null>;
+  previousValidUntil: NullableTimestamp;
+  rotatedAt: NullableTimestamp;
+}
+
+/** `api_key_rate_windows`: requests and tokens per key per one-minute window. */
+export interface ApiKeyRateWindowsTable {
+  apiKeyId: string;
+  windowStart: Date;
+  requests: number;
+  tokens: number;
 }
 
 /** JSON stored in a jsonb column. */
@@ -84,6 +105,10 @@ export interface LlmCallsTable {
   errorCode: string | null;
   /** The process that made the call (its budget lease holder). */
   holder: string | null;
+  /** The API key that made the call (null for jobs and tools acting for the tenant). */
+  apiKeyId: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The end user the caller named (`user`, `X-Sluice-User`, Anthropic `metadata.user_id`). */
+  endUser: ColumnType<string | null, string | null | undefined, string | null>;
   createdAt: CreatedAt;
 }
 
@@ -340,6 +365,7 @@ export interface BatchResponsesTable {
 export interface Database {
   tenants: TenantsTable;
   apiKeys: ApiKeysTable;
+  apiKeyRateWindows: ApiKeyRateWindowsTable;
   llmCache: LlmCacheTable;
   llmCalls: LlmCallsTable;
   tickets: TicketsTable;

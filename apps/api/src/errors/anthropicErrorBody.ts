@@ -23,7 +23,10 @@ export type AnthropicErrorType =
 const ANTHROPIC_TYPES: Record<ErrorCode, { type: AnthropicErrorType; status?: number }> = {
   validation_error: { type: "invalid_request_error" },
   unauthorized: { type: "authentication_error" },
+  key_expired: { type: "authentication_error" },
+  key_rotated: { type: "authentication_error" },
   forbidden: { type: "permission_error" },
+  model_not_allowed: { type: "permission_error" },
   not_found: { type: "not_found_error" },
   conflict: { type: "invalid_request_error" },
   rate_limit_exceeded: { type: "rate_limit_error" },

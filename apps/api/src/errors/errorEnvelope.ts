@@ -7,7 +7,10 @@ import type { TRPCError } from "@trpc/server";
 export const errorTransport = {
   validation_error: { status: 400, trpc: "BAD_REQUEST" },
   unauthorized: { status: 401, trpc: "UNAUTHORIZED" },
+  key_expired: { status: 401, trpc: "UNAUTHORIZED" },
+  key_rotated: { status: 401, trpc: "UNAUTHORIZED" },
   forbidden: { status: 403, trpc: "FORBIDDEN" },
+  model_not_allowed: { status: 403, trpc: "FORBIDDEN" },
   not_found: { status: 404, trpc: "NOT_FOUND" },
   conflict: { status: 409, trpc: "CONFLICT" },
   rate_limit_exceeded: { status: 429, trpc: "TOO_MANY_REQUESTS" },

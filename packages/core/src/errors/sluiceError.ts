@@ -6,7 +6,13 @@
 export const errorCodes = {
   validation_error: { retriable: false, clientFault: true },
   unauthorized: { retriable: false, clientFault: true },
+  /** A key past its expiry time. */
+  key_expired: { retriable: false, clientFault: true },
+  /** A key's old secret after its rotation grace period. */
+  key_rotated: { retriable: false, clientFault: true },
   forbidden: { retriable: false, clientFault: true },
+  /** A model or cascade outside the key's allowed patterns. */
+  model_not_allowed: { retriable: false, clientFault: true },
   not_found: { retriable: false, clientFault: true },
   conflict: { retriable: false, clientFault: true },
   rate_limit_exceeded: { retriable: true, clientFault: true },

@@ -1,4 +1,11 @@
-import { type Db, leaseRateLimit, releaseRateLimit, type Tenant } from "@sluice/db";
+import {
+  type Db,
+  leaseKeyRateLimit,
+  leaseRateLimit,
+  releaseKeyRateLimit,
+  releaseRateLimit,
+  type Tenant,
+} from "@sluice/db";
 import { SluiceError } from "../errors/sluiceError.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { createKeyedQueue } from "./keyedQueue.ts";
@@ -14,10 +21,27 @@ export interface RateLimitState {
   resetAt: number;
 }
 
-/** Per-tenant requests/minute and tokens/minute, shared by every process through Postgres. */
+/** The limits of an API key, on top of its tenant's (null = none of its own). */
+export interface KeyRateLimits {
+  id: string;
+  rateLimitRpm?: number | null;
+  rateLimitTpm?: number | null;
+}
+
+/** Who a request is counted against: its tenant, and its key when the key has limits. */
+export interface RateLimitSubject {
+  tenant: Tenant;
+  apiKey?: KeyRateLimits | undefined;
+}
+
+/** Per-tenant and per-key requests/minute and tokens/minute, shared by every process through Postgres. */
 export interface RateLimiter {
-  /** Counts one request of `tokens` prompt tokens; over the limit → `rate_limit_exceeded`. */
-  take(tenant: Tenant, tokens: number): Promise<RateLimitState>;
+  /**
+   * Counts one request of `tokens` prompt tokens against the tenant and, when it has limits, the
+   * key; over either → `rate_limit_exceeded` and neither is charged. A bare tenant is a subject
+   * without a key.
+   */
+  take(subject: RateLimitSubject | Tenant, tokens: number): Promise<RateLimitState>;
   /** Gives unused leases back (call before the process exits). */
   close(): Promise<void>;
 }
@@ -27,7 +51,16 @@ interface Cost {
   tokens: number;
 }
 
+/** One counted thing: a tenant or a key, with its limits. */
+interface Scope {
+  kind: "tenant" | "key";
+  id: string;
+  rpm: number | null;
+  tpm: number | null;
+}
+
 interface WindowLease {
+  scope: Scope;
   windowStart: number;
   requests: number;
   tokens: number;
@@ -35,11 +68,26 @@ interface WindowLease {
   lastUsedAt: number;
 }
 
+function scopesOf(subject: RateLimitSubject | Tenant): Scope[] {
+  const { tenant, apiKey } = "tenant" in subject ? subject : { tenant: subject, apiKey: undefined };
+  const scopes: Scope[] = [];
+  if (apiKey && ((apiKey.rateLimitRpm ?? null) !== null || (apiKey.rateLimitTpm ?? null) !== null))
+    scopes.push({
+      kind: "key",
+      id: apiKey.id,
+      rpm: apiKey.rateLimitRpm ?? null,
+      tpm: apiKey.rateLimitTpm ?? null,
+    });
+  if (tenant.rateLimitRpm !== null || tenant.rateLimitTpm !== null)
+    scopes.push({ kind: "tenant", id: tenant.id, rpm: tenant.rateLimitRpm, tpm: tenant.rateLimitTpm });
+  return scopes;
+}
+
 /**
  * Requests and tokens per minute are counted in Postgres, so limits hold across any number of
- * processes. Each process leases a slice of a tenant's window (a share of the limit, never more
- * than is left) and counts requests against it locally, so a busy tenant costs one round trip per
- * slice instead of one per request. Slices left unused go back after `idleReleaseMs`.
+ * processes. Each process leases a slice of a tenant's (or key's) window (a share of the limit,
+ * never more than is left) and counts requests against it locally, so a busy tenant costs one
+ * round trip per slice instead of one per request. Slices left unused go back after `idleReleaseMs`.
  */
 export function createRateLimiter(db: Db, options: LeaseOptions & { clock?: Clock } = {}): RateLimiter {
   const clock = options.clock ?? systemClock;
@@ -48,16 +96,18 @@ export function createRateLimiter(db: Db, options: LeaseOptions & { clock?: Cloc
   const serial = createKeyedQueue();
   let idleTimer: NodeJS.Timeout | undefined;
 
-  function overLimit(tenant: Tenant, state: RateLimitState, now: number): SluiceError {
+  function overLimit(scope: Scope, resetAt: number, now: number): SluiceError {
+    const who = scope.kind === "key" ? "API key" : "tenant";
     return new SluiceError(
       "rate_limit_exceeded",
-      "rate limit exceeded for this tenant; retry after the window resets",
+      `rate limit exceeded for this ${who}; retry after the window resets`,
       {
-        retryAfterMs: state.resetAt - now,
+        retryAfterMs: resetAt - now,
         details: {
-          limitRequestsPerMinute: tenant.rateLimitRpm,
-          limitTokensPerMinute: tenant.rateLimitTpm,
-          resetAt: new Date(state.resetAt).toISOString(),
+          scope: scope.kind,
+          limitRequestsPerMinute: scope.rpm,
+          limitTokensPerMinute: scope.tpm,
+          resetAt: new Date(resetAt).toISOString(),
         },
       },
     );
@@ -78,12 +128,15 @@ export function createRateLimiter(db: Db, options: LeaseOptions & { clock?: Cloc
     return true;
   }
 
-  async function release(tenantId: string, lease: WindowLease): Promise<void> {
-    const { requests, tokens } = lease;
+  async function release(lease: WindowLease): Promise<void> {
+    const { requests, tokens, scope } = lease;
     lease.requests = 0;
     lease.tokens = 0;
     if (requests === 0 && tokens === 0) return;
-    await releaseRateLimit(db, { tenantId, windowStart: new Date(lease.windowStart), requests, tokens });
+    const windowStart = new Date(lease.windowStart);
+    if (scope.kind === "key")
+      await releaseKeyRateLimit(db, { apiKeyId: scope.id, windowStart, requests, tokens });
+    else await releaseRateLimit(db, { tenantId: scope.id, windowStart, requests, tokens });
   }
 
   function scheduleIdleRelease(): void {
@@ -92,60 +145,87 @@ export function createRateLimiter(db: Db, options: LeaseOptions & { clock?: Cloc
       idleTimer = undefined;
       const now = clock.now();
       const idleSince = performance.now() - idleReleaseMs;
-      for (const [tenantId, lease] of leases) {
+      for (const [name, lease] of leases) {
         if (lease.lastUsedAt > idleSince) continue;
-        leases.delete(tenantId);
+        leases.delete(name);
         // A window that has ended needs nothing back; a current one gets its unused slice back.
-        if (lease.windowStart + WINDOW_MS > now)
-          void serial.run(tenantId, () => release(tenantId, lease)).catch(() => {});
+        if (lease.windowStart + WINDOW_MS > now) void serial.run(name, () => release(lease)).catch(() => {});
       }
       if (leases.size > 0) scheduleIdleRelease();
     }, idleReleaseMs);
     idleTimer.unref();
   }
 
-  async function take(tenant: Tenant, tokens: number): Promise<RateLimitState> {
+  async function lease(scope: Scope, windowStart: number, need: Cost) {
+    const common = {
+      windowStart: new Date(windowStart),
+      needRequests: need.requests,
+      needTokens: need.tokens,
+      wantRequests: Math.max(need.requests, Math.floor((scope.rpm ?? 0) * share)),
+      wantTokens: Math.max(need.tokens, Math.floor((scope.tpm ?? 0) * share)),
+      maxRequests: scope.rpm,
+      maxTokens: scope.tpm,
+    };
+    return scope.kind === "key"
+      ? leaseKeyRateLimit(db, { apiKeyId: scope.id, ...common })
+      : leaseRateLimit(db, { tenantId: scope.id, ...common });
+  }
+
+  /** Takes one scope's cost, leasing more of its window when the local slice is short. */
+  async function takeScope(scope: Scope, tokens: number, windowStart: number, now: number): Promise<Cost> {
+    // Only limited dimensions are counted.
+    const cost = { requests: scope.rpm === null ? 0 : 1, tokens: scope.tpm === null ? 0 : tokens };
+    const name = `${scope.kind}:${scope.id}`;
+    const resetAt = windowStart + WINDOW_MS;
+    if (takeLocally(leases.get(name), windowStart, cost)) return cost;
+    await serial.run(name, async () => {
+      // Another request may have refilled the lease while this one waited.
+      const current = leases.get(name);
+      if (takeLocally(current, windowStart, cost)) return;
+      const fresh =
+        current?.windowStart === windowStart
+          ? current
+          : { scope, windowStart, requests: 0, tokens: 0, lastUsedAt: performance.now() };
+      // Limits changed since the lease was taken apply from the next lease.
+      fresh.scope = scope;
+      const grant = await lease(scope, windowStart, {
+        requests: Math.max(0, cost.requests - fresh.requests),
+        tokens: Math.max(0, cost.tokens - fresh.tokens),
+      });
+      if (!grant) throw overLimit(scope, resetAt, now);
+      fresh.requests += grant.requests;
+      fresh.tokens += grant.tokens;
+      leases.set(name, fresh);
+      if (!takeLocally(fresh, windowStart, cost)) throw overLimit(scope, resetAt, now);
+      scheduleIdleRelease();
+    });
+    return cost;
+  }
+
+  async function take(subject: RateLimitSubject | Tenant, tokens: number): Promise<RateLimitState> {
     const now = clock.now();
     const windowStart = Math.floor(now / WINDOW_MS) * WINDOW_MS;
+    const tenant = "tenant" in subject ? subject.tenant : subject;
     const state = {
       limitRequests: tenant.rateLimitRpm,
       limitTokens: tenant.rateLimitTpm,
       resetAt: windowStart + WINDOW_MS,
     };
-    if (tenant.rateLimitRpm === null && tenant.rateLimitTpm === null) return state;
-    // Only limited dimensions are counted.
-    const cost = {
-      requests: tenant.rateLimitRpm === null ? 0 : 1,
-      tokens: tenant.rateLimitTpm === null ? 0 : tokens,
-    };
-    if (takeLocally(leases.get(tenant.id), windowStart, cost)) return state;
-    await serial.run(tenant.id, async () => {
-      // Another request may have refilled the lease while this one waited.
-      const current = leases.get(tenant.id);
-      if (takeLocally(current, windowStart, cost)) return;
-      const fresh =
-        current?.windowStart === windowStart
-          ? current
-          : { windowStart, requests: 0, tokens: 0, lastUsedAt: performance.now() };
-      const needRequests = Math.max(0, cost.requests - fresh.requests);
-      const needTokens = Math.max(0, cost.tokens - fresh.tokens);
-      const grant = await leaseRateLimit(db, {
-        tenantId: tenant.id,
-        windowStart: new Date(windowStart),
-        needRequests,
-        needTokens,
-        wantRequests: Math.max(needRequests, Math.floor((tenant.rateLimitRpm ?? 0) * share)),
-        wantTokens: Math.max(needTokens, Math.floor((tenant.rateLimitTpm ?? 0) * share)),
-        maxRequests: tenant.rateLimitRpm,
-        maxTokens: tenant.rateLimitTpm,
-      });
-      if (!grant) throw overLimit(tenant, state, now);
-      fresh.requests += grant.requests;
-      fresh.tokens += grant.tokens;
-      leases.set(tenant.id, fresh);
-      if (!takeLocally(fresh, windowStart, cost)) throw overLimit(tenant, state, now);
-      scheduleIdleRelease();
-    });
+    const taken: { scope: Scope; cost: Cost }[] = [];
+    try {
+      for (const scope of scopesOf(subject))
+        taken.push({ scope, cost: await takeScope(scope, tokens, windowStart, now) });
+    } catch (error) {
+      // All or nothing: what an earlier scope counted goes back to this process's slice.
+      for (const { scope, cost } of taken) {
+        const held = leases.get(`${scope.kind}:${scope.id}`);
+        if (held?.windowStart === windowStart) {
+          held.requests += cost.requests;
+          held.tokens += cost.tokens;
+        }
+      }
+      throw error;
+    }
     return state;
   }
 
@@ -157,9 +237,7 @@ export function createRateLimiter(db: Db, options: LeaseOptions & { clock?: Cloc
       const now = clock.now();
       const pending = [...leases].filter(([, lease]) => lease.windowStart + WINDOW_MS > now);
       leases.clear();
-      await Promise.allSettled(
-        pending.map(([tenantId, lease]) => serial.run(tenantId, () => release(tenantId, lease))),
-      );
+      await Promise.allSettled(pending.map(([name, lease]) => serial.run(name, () => release(lease))));
     },
   };
 }

@@ -2,20 +2,15 @@ import { sql } from "kysely";
 import type { Db } from "../createDb.ts";
 import { withConstraintErrors } from "../errors.ts";
 import type { ApiKey, ApiKeyRole, Tenant } from "../schema.ts";
+import { findTenantById } from "./tenants.ts";
 
-/** An API key row without its hash, safe to show. */
-export type ApiKeySummary = Omit<ApiKey, "keyHash">;
+/** An API key row without its hashes, safe to show. */
+export type ApiKeySummary = Omit<ApiKey, "keyHash" | "previousKeyHash">;
 
-const summaryColumns = [
-  "id",
-  "tenantId",
-  "role",
-  "keyPrefix",
-  "name",
-  "lastUsedAt",
-  "revokedAt",
-  "createdAt",
-] as const;
+/** A stored row without its hashes (every other column, whichever parts of Sluice add them). */
+function summary({ keyHash: _hash, previousKeyHash: _previous, ...key }: ApiKey): ApiKeySummary {
+  return key;
+}
 
 /** Constraints of the API keys table that callers react to. */
 export const apiKeyConstraints = {
@@ -25,81 +20,82 @@ export const apiKeyConstraints = {
   uniqueHash: "api_keys_key_hash_key",
 } as const;
 
+/** A key's own limits and attributes; null clears one, absent leaves it as it is. */
+export interface ApiKeyPolicyFields {
+  rateLimitRpm?: number | null;
+  rateLimitTpm?: number | null;
+  allowedModels?: string[] | null;
+  expiresAt?: Date | null;
+  metadata?: Record<string, unknown>;
+  /** The key's own budgets per UTC day and month (micro-dollars), on top of its tenant's. */
+  dailyBudgetMicros?: number | null;
+  monthlyBudgetMicros?: number | null;
+}
+
+/** The fields as columns: metadata goes to jsonb as text. */
+function policyValues<T extends ApiKeyPolicyFields>(fields: T) {
+  const { metadata, ...rest } = fields;
+  return { ...rest, ...(metadata === undefined ? {} : { metadata: JSON.stringify(metadata) }) };
+}
+
 /**
  * Stores a key by its SHA-256 hex digest (the plaintext never reaches the database). An unknown
  * tenant raises a `DbConstraintError` (`foreign_key_violation` on `apiKeyConstraints.tenant`).
  */
 export async function insertApiKey(
   db: Db,
-  input: { tenantId: string; role: ApiKeyRole; keyPrefix: string; keyHash: string; name?: string },
+  input: {
+    tenantId: string;
+    role: ApiKeyRole;
+    keyPrefix: string;
+    keyHash: string;
+    name?: string;
+  } & ApiKeyPolicyFields,
 ): Promise<ApiKeySummary> {
   return withConstraintErrors(() =>
     db
       .insertInto("apiKeys")
-      .values({ ...input, name: input.name ?? "" })
-      .returning(summaryColumns)
-      .executeTakeFirstOrThrow(),
+      .values({ ...policyValues(input), name: input.name ?? "" })
+      .returningAll()
+      .executeTakeFirstOrThrow()
+      .then(summary),
   );
 }
 
-/** The live key with this hash and its tenant: not revoked, tenant not disabled. */
-export async function findActiveKeyByHash(
-  db: Db,
-  keyHash: string,
-): Promise<{ key: ApiKeySummary; tenant: Tenant } | undefined> {
+/** A key found by a presented hash: `previous` when the hash is one a rotation replaced. */
+export interface FoundApiKey {
+  key: ApiKeySummary;
+  tenant: Tenant;
+  previous: boolean;
+}
+
+/**
+ * The unrevoked key whose current or replaced (rotated) hash this is, with its live tenant; expiry
+ * and the rotation grace are judged by the caller, so it can say which one refused the key.
+ */
+export async function findActiveKeyByHash(db: Db, keyHash: string): Promise<FoundApiKey | undefined> {
   const row = await db
-    .selectFrom("apiKeys as k")
-    .innerJoin("tenants as t", "t.id", "k.tenantId")
-    .select([
-      "k.id as keyId",
-      "k.tenantId",
-      "k.role",
-      "k.keyPrefix",
-      "k.name as keyName",
-      "k.lastUsedAt",
-      "k.revokedAt",
-      "k.createdAt as keyCreatedAt",
-    ])
-    .select([
-      "t.name",
-      "t.dailyBudgetMicros",
-      "t.rateLimitRpm",
-      "t.rateLimitTpm",
-      "t.disabledAt",
-      "t.webhookUrl",
-      "t.webhookSecret",
-      "t.createdAt",
-      "t.updatedAt",
-    ])
-    .where("k.keyHash", "=", keyHash)
-    .where("k.revokedAt", "is", null)
-    .where("t.disabledAt", "is", null)
+    .selectFrom("apiKeys")
+    .selectAll()
+    .where((eb) => eb.or([eb("keyHash", "=", keyHash), eb("previousKeyHash", "=", keyHash)]))
+    .where("revokedAt", "is", null)
     .executeTakeFirst();
   if (!row) return undefined;
-  return {
-    key: {
-      id: row.keyId,
-      tenantId: row.tenantId,
-      role: row.role,
-      keyPrefix: row.keyPrefix,
-      name: row.keyName,
-      lastUsedAt: row.lastUsedAt,
-      revokedAt: row.revokedAt,
-      createdAt: row.keyCreatedAt,
-    },
-    tenant: {
-      id: row.tenantId,
-      name: row.name,
-      dailyBudgetMicros: row.dailyBudgetMicros,
-      rateLimitRpm: row.rateLimitRpm,
-      rateLimitTpm: row.rateLimitTpm,
-      disabledAt: row.disabledAt,
-      webhookUrl: row.webhookUrl,
-      webhookSecret: row.webhookSecret,
-      createdAt: row.createdAt,
-      updatedAt: row.updatedAt,
-    },
-  };
+  const tenant = await findTenantById(db, row.tenantId);
+  if (!tenant || tenant.disabledAt !== null) return undefined;
+  return { key: summary(row), tenant, previous: row.keyHash !== keyHash };
+}
+
+/** The key with this id (revoked too), scoped to a tenant when one is given. */
+export async function findApiKeyById(
+  db: Db,
+  id: string,
+  options: { tenantId?: string } = {},
+): Promise<ApiKeySummary | undefined> {
+  let query = db.selectFrom("apiKeys").selectAll().where("id", "=", id);
+  if (options.tenantId) query = query.where("tenantId", "=", options.tenantId);
+  const row = await query.executeTakeFirst();
+  return row && summary(row);
 }
 
 /** A tenant's keys, newest first; revoked ones only when asked. */
@@ -110,12 +106,56 @@ export async function listApiKeys(
 ): Promise<ApiKeySummary[]> {
   let query = db
     .selectFrom("apiKeys")
-    .select(summaryColumns)
+    .selectAll()
     .where("tenantId", "=", tenantId)
     .orderBy("createdAt", "desc")
     .orderBy("id", "desc");
   if (!options.includeRevoked) query = query.where("revokedAt", "is", null);
-  return query.execute();
+  return (await query.execute()).map(summary);
+}
+
+/** Changes a key's name, limits, models, expiry or metadata (only the fields given). */
+export async function updateApiKey(
+  db: Db,
+  id: string,
+  fields: ApiKeyPolicyFields & { name?: string },
+): Promise<ApiKeySummary | undefined> {
+  const values = policyValues(fields);
+  if (Object.keys(values).length === 0) return findApiKeyById(db, id);
+  const row = await db
+    .updateTable("apiKeys")
+    .set(values)
+    .where("id", "=", id)
+    .returningAll()
+    .executeTakeFirst();
+  return row && summary(row);
+}
+
+/**
+ * Gives an unrevoked key a new secret: the hash it had stays accepted until `graceMs` from now
+ * (Postgres's clock), then is refused as rotated; a hash from an earlier rotation is forgotten.
+ */
+export async function rotateApiKey(
+  db: Db,
+  id: string,
+  input: { keyPrefix: string; keyHash: string; graceMs: number },
+): Promise<ApiKeySummary | undefined> {
+  return withConstraintErrors(() =>
+    db
+      .updateTable("apiKeys")
+      .set((eb) => ({
+        previousKeyHash: eb.ref("keyHash"),
+        keyHash: input.keyHash,
+        keyPrefix: input.keyPrefix,
+        previousValidUntil: sql<Date>`now() + make_interval(secs => ${input.graceMs / 1000})`,
+        rotatedAt: sql<Date>`now()`,
+      }))
+      .where("id", "=", id)
+      .where("revokedAt", "is", null)
+      .returningAll()
+      .executeTakeFirst()
+      .then((row) => row && summary(row)),
+  );
 }
 
 /** Revokes a key (idempotent); scoped to a tenant when one is given. */
@@ -129,7 +169,8 @@ export async function revokeApiKey(
     .set({ revokedAt: sql<Date>`coalesce(revoked_at, now())` })
     .where("id", "=", id);
   if (options.tenantId) query = query.where("tenantId", "=", options.tenantId);
-  return query.returning(summaryColumns).executeTakeFirst();
+  const row = await query.returningAll().executeTakeFirst();
+  return row && summary(row);
 }
 
 /** Records use of a key, at most once a minute per key so hot keys do not write on every request. */

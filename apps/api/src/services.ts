@@ -150,7 +150,7 @@ export async function startApiServices(
     files,
     openaiBatches: createOpenAiBatchService({ db, runtime, batches, files }),
     deadLetters: createDeadLetterService({ db, queue, catalog }),
-    tickets: createTicketService({ db, runtime, jobs }),
+    tickets: createTicketService({ db, guards: { runtime, rateLimiter, budget }, jobs }),
     stats: createStatsService({ db, ...clock }),
     jobEvents,
     streamGate: createStreamGate(config.streams),

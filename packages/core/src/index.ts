@@ -63,6 +63,7 @@ export {
   type RateLimitState,
   type RateLimitSubject,
 } from "./limits/rateLimiter.ts";
+export { gatedModels } from "./limits/gatedModels.ts";
 export { type SpendPrincipal, spendPrincipalOf, tenantPrincipal } from "./limits/spendPrincipal.ts";
 export { type CallLogWriter, type CallLogWriterOptions, createCallLogWriter } from "./llm/callLogWriter.ts";
 export { toProviderRequest } from "./llm/chatRequestMapping.ts";

@@ -1,13 +1,14 @@
-import { boundedText, webhookUrlSchema } from "@sluice/core";
+import { boundedText, type Principal, spendPrincipalOf, webhookUrlSchema } from "@sluice/core";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { tenantProcedure } from "../trpc/init.ts";
 
 /** The caller of a ticket use case: the tenant, the request and its cancellation. */
-const callerOf = (
-  ctx: { principal: { tenant: { id: string } }; requestId: string },
-  signal?: AbortSignal,
-) => ({ tenantId: ctx.principal.tenant.id, requestId: ctx.requestId, ...(signal ? { signal } : {}) });
+const callerOf = (ctx: { principal: Principal; requestId: string }, signal?: AbortSignal) => ({
+  principal: spendPrincipalOf(ctx.principal),
+  requestId: ctx.requestId,
+  ...(signal ? { signal } : {}),
+});
 
 /** `tickets.*`: every operation of the classifier, scoped to the caller's tenant. */
 export const ticketsRouter = {

@@ -2,6 +2,7 @@ import {
   type BatchJobAttempt,
   deliverWebhook,
   type Guards,
+  gatedModels,
   type JobService,
   type LlmRuntime,
   runBatchPollJob,
@@ -36,7 +37,7 @@ function pipelineContext(services: HandlerServices, tenant: Tenant, ctx: JobCont
   return {
     tenantId: tenant.id,
     db: services.db,
-    models: services.runtime.models,
+    models: gatedModels(services, { tenant }),
     cascades: services.runtime.cascades,
     signal: ctx.signal,
     logger: ctx.logger,

@@ -96,6 +96,26 @@ export function classifyTickets(
   );
 }
 
+const GATE_CODES = ["budget_exceeded", "rate_limit_exceeded"] as const;
+
+/**
+ * The spend gate's refusal among a run's items, if any (a budget refusal before a rate limit):
+ * callers turn it into the run's own failure rather than a success that classified nothing.
+ */
+export function gateRefusal(results: ItemResult<{ ticketId: string }, unknown>[]): SluiceError | undefined {
+  for (const code of GATE_CODES) {
+    const refused = results.filter((r) => !r.ok && r.error.code === code);
+    const first = refused[0];
+    if (!first || first.ok) continue;
+    return new SluiceError(
+      code,
+      `${refused.length} of ${results.length} tickets were refused: ${first.error.message}`,
+      { details: { refused: refused.length, total: results.length } },
+    );
+  }
+  return undefined;
+}
+
 /** Classifies up to `limit` of the tenant's unclassified tickets, oldest first. */
 export async function classifyPendingTickets(
   ctx: PipelineContext,

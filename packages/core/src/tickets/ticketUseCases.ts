@@ -1,7 +1,9 @@
 import type { Db, Ticket, TicketPage } from "@sluice/db";
 import type { JobService } from "../jobs/jobService.ts";
 import type { PublicJob } from "../jobs/publicJob.ts";
-import type { LlmRuntime } from "../llm/llmRuntime.ts";
+import { gatedModels } from "../limits/gatedModels.ts";
+import type { Guards } from "../limits/guardedCall.ts";
+import type { SpendPrincipal } from "../limits/spendPrincipal.ts";
 import type { ItemResult, PipelineContext } from "../pipelines/pipeline.ts";
 import { classifyTicketText } from "./classifyTicketText.ts";
 import type { ClassifiedTicket } from "./ticketClassifier.ts";
@@ -10,14 +12,15 @@ import {
   classifyTicket,
   classifyTickets,
   createTickets,
+  gateRefusal,
   getTicket,
   listTickets,
   ticketStats,
 } from "./ticketService.ts";
 
-/** Who asks, as a transport knows it: the tenant, the request and its cancellation. */
+/** Who asks, as a transport knows it: the principal charged, the request and its cancellation. */
 export interface TicketCaller {
-  tenantId: string;
+  principal: SpendPrincipal;
   requestId?: string;
   signal?: AbortSignal;
 }
@@ -50,14 +53,18 @@ export interface TicketService {
 
 const silentLogger = { info() {}, warn() {}, error() {} };
 
-/** Builds the ticket service from the database, the model runtime and the job service. */
-export function createTicketService(deps: { db: Db; runtime: LlmRuntime; jobs: JobService }): TicketService {
-  const { db, runtime, jobs } = deps;
-  const scope = (caller: TicketCaller) => ({ db, tenantId: caller.tenantId });
+/**
+ * Builds the ticket service from the database, the guards and the job service. Every classification
+ * reaches models through the gate, charged to the caller's principal.
+ */
+export function createTicketService(deps: { db: Db; guards: Guards; jobs: JobService }): TicketService {
+  const { db, guards, jobs } = deps;
+  const runtime = guards.runtime;
+  const scope = (caller: TicketCaller) => ({ db, tenantId: caller.principal.tenant.id });
   const pipeline = (caller: TicketCaller): PipelineContext => ({
-    tenantId: caller.tenantId,
+    tenantId: caller.principal.tenant.id,
     db,
-    models: runtime.models,
+    models: gatedModels(guards, caller.principal),
     cascades: runtime.cascades,
     signal: caller.signal ?? new AbortController().signal,
     logger: silentLogger,
@@ -68,11 +75,17 @@ export function createTicketService(deps: { db: Db; runtime: LlmRuntime; jobs: J
     get: (caller, id) => getTicket(scope(caller), id),
     list: (caller, query) => listTickets(scope(caller), query ?? {}),
     classify: (caller, id) => classifyTicket(pipeline(caller), runtime.classifierModel, id),
-    classifyMany: (caller, ids) => classifyTickets(pipeline(caller), runtime.classifierModel, ids),
+    async classifyMany(caller, ids) {
+      const results = await classifyTickets(pipeline(caller), runtime.classifierModel, ids);
+      // Nothing classified because the gate refused: the call is refused (402 / 429), not a success.
+      const refusal = results.some((r) => r.ok) ? undefined : gateRefusal(results);
+      if (refusal) throw refusal;
+      return results;
+    },
     async classifyPending(caller, options) {
       const { job } = await jobs.enqueue(
         {
-          tenantId: caller.tenantId,
+          tenantId: caller.principal.tenant.id,
           ...(caller.requestId === undefined ? {} : { requestId: caller.requestId }),
         },
         {
@@ -85,8 +98,10 @@ export function createTicketService(deps: { db: Db; runtime: LlmRuntime; jobs: J
       return job;
     },
     async classifyText(caller, ticket) {
-      const outcome = await classifyTicketText(runtime, runtime.classifierModel, ticket, {
-        tenantId: caller.tenantId,
+      const models = gatedModels(guards, caller.principal);
+      const deps = { models, cascades: runtime.cascades };
+      const outcome = await classifyTicketText(deps, runtime.classifierModel, ticket, {
+        tenantId: caller.principal.tenant.id,
         ...(caller.requestId === undefined ? {} : { requestId: caller.requestId }),
         ...(caller.signal ? { signal: caller.signal } : {}),
       });

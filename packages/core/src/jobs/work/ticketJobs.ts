@@ -2,7 +2,12 @@ import { findTicket, findTickets } from "@sluice/db";
 import { SluiceError } from "../../errors/sluiceError.ts";
 import type { PipelineContext } from "../../pipelines/pipeline.ts";
 import { type ClassifiedTicket, classifiedTicketOf } from "../../tickets/ticketClassifier.ts";
-import { classifyPendingTickets, classifyTicket, classifyTickets } from "../../tickets/ticketService.ts";
+import {
+  classifyPendingTickets,
+  classifyTicket,
+  classifyTickets,
+  gateRefusal,
+} from "../../tickets/ticketService.ts";
 
 /**
  * `tickets.classify`: classifies the ticket unless it already is (a retried or re-run job finds
@@ -39,6 +44,10 @@ export async function runClassifyBatchJob(
       : ids.length === 0
         ? []
         : await classifyTickets(ctx, model, ids);
+  // Refused by the spend gate: the job fails as refused (budget: for good; rate limit: retried
+  // later), and a later attempt skips what this one classified.
+  const refusal = gateRefusal(results);
+  if (refusal) throw refusal;
   const failures = results.flatMap((r) => (r.ok ? [] : [{ ticketId: r.input.ticketId, ...r.error }]));
   if (results.length === 0) ctx.progress?.(100, "nothing to classify");
   return {

@@ -54,6 +54,7 @@ export * from "./repositories/apiKeys.ts";
 export * from "./repositories/batches.ts";
 export * from "./repositories/batchRequests.ts";
 export * from "./repositories/cascadeRuns.ts";
+export * from "./repositories/budgetLeases.ts";
 export * from "./repositories/databaseServer.ts";
 export * from "./repositories/deadLetters.ts";
 export * from "./repositories/files.ts";

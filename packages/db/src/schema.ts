@@ -25,6 +25,12 @@ export interface TenantsTable {
   id: Generated<string>;
   name: string;
   dailyBudgetMicros: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Budget per UTC calendar month, besides the daily one (the tighter wins). */
+  monthlyBudgetMicros: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Budget of each end user of the tenant per UTC day. */
+  endUserDailyBudgetMicros: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Share (0..1] of every budget at which a soft alert goes out, once per period; null = none. */
+  budgetAlertShare: ColumnType<number | null, number | null | undefined, number | null>;
   rateLimitRpm: ColumnType<number | null, number | null | undefined, number | null>;
   rateLimitTpm: ColumnType<number | null, number | null | undefined, number | null>;
   disabledAt: NullableTimestamp;
@@ -46,6 +52,9 @@ export interface ApiKeysTable {
   lastUsedAt: NullableTimestamp;
   revokedAt: NullableTimestamp;
   createdAt: CreatedAt;
+  /** The key's own budgets, on top of its tenant's; null when it has none. */
+  dailyBudgetMicros: ColumnType<number | null, number | null | undefined, number | null>;
+  monthlyBudgetMicros: ColumnType<number | null, number | null | undefined, number | null>;
   /** The key's own limits, on top of its tenant's; null when it has none. */
   rateLimitRpm: ColumnType<number | null, number | null | undefined, number | null>;
   rateLimitTpm: ColumnType<number | null, number | null | undefined, number | null>;
@@ -328,6 +337,45 @@ export interface BatchesTable {
   updatedAt: Timestamp;
 }
 
+/** A budget other than a tenant's day: a tenant's month, a key's day or month, an end user's day. */
+export type BudgetScopeKind = "tenant_month" | "key_day" | "key_month" | "user_day";
+
+/** `budget_spend`: reserved and settled spend of one budget scope in one period (like tenant_daily_spend). */
+export interface BudgetSpendTable {
+  tenantId: string;
+  scope: BudgetScopeKind;
+  /** '' for the tenant itself, the key's id, or the end user's name. */
+  subject: string;
+  /** The period's first day (`YYYY-MM-DD`). */
+  period: string;
+  reservedMicros: Generated<number>;
+  spentMicros: Generated<number>;
+}
+
+/** `budget_scope_leases`: one process's slice of a `budget_spend` period (like budget_leases). */
+export interface BudgetScopeLeasesTable {
+  tenantId: string;
+  scope: BudgetScopeKind;
+  subject: string;
+  period: string;
+  holder: string;
+  reservedMicros: Generated<number>;
+  spentMicros: Generated<number>;
+  createdAt: CreatedAt;
+  expiresAt: Date;
+}
+
+/** `budget_alerts`: budgets whose period spend crossed the tenant's alert share (one row, one alert). */
+export interface BudgetAlertsTable {
+  tenantId: string;
+  scope: "tenant_day" | BudgetScopeKind;
+  subject: string;
+  period: string;
+  budgetMicros: number;
+  spentMicros: number;
+  createdAt: CreatedAt;
+}
+
 /** States of one request of a batch. */
 export type BatchRequestStatus = "pending" | "submitted" | "succeeded" | "errored" | "expired" | "cancelled";
 
@@ -374,6 +422,9 @@ export interface Database {
   rateLimitWindows: RateLimitWindowsTable;
   tenantDailySpend: TenantDailySpendTable;
   budgetLeases: BudgetLeasesTable;
+  budgetSpend: BudgetSpendTable;
+  budgetScopeLeases: BudgetScopeLeasesTable;
+  budgetAlerts: BudgetAlertsTable;
   jobs: JobsTable;
   jobEvents: JobEventsTable;
   webhookDeliveries: WebhookDeliveriesTable;

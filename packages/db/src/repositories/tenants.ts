@@ -6,6 +6,10 @@ import type { Tenant } from "../schema.ts";
 /** Limits a tenant can have; null means unlimited. */
 export interface TenantLimits {
   dailyBudgetMicros?: number | null | undefined;
+  monthlyBudgetMicros?: number | null | undefined;
+  endUserDailyBudgetMicros?: number | null | undefined;
+  /** Share (0..1] of each budget at which a soft alert goes out once per period. */
+  budgetAlertShare?: number | null | undefined;
   rateLimitRpm?: number | null | undefined;
   rateLimitTpm?: number | null | undefined;
 }
@@ -27,6 +31,9 @@ export async function insertTenant(db: Db, input: { name: string } & TenantLimit
       .values({
         name: input.name,
         dailyBudgetMicros: input.dailyBudgetMicros ?? null,
+        monthlyBudgetMicros: input.monthlyBudgetMicros ?? null,
+        endUserDailyBudgetMicros: input.endUserDailyBudgetMicros ?? null,
+        budgetAlertShare: input.budgetAlertShare ?? null,
         rateLimitRpm: input.rateLimitRpm ?? null,
         rateLimitTpm: input.rateLimitTpm ?? null,
       })

@@ -63,7 +63,7 @@ describe("budget leases across processes", () => {
     const clock = createTestClock(Date.now());
     const guard = createBudgetGuard(t.db, { leaseShare: 0, clock });
     const rest = BUDGET - atKill.spentMicros;
-    await expect(guard.reserve(tenant, rest)).rejects.toMatchObject({ code: "budget_exceeded" });
+    await expect(guard.reserve({ tenant }, rest)).rejects.toMatchObject({ code: "budget_exceeded" });
     // …granted once it expired (1.5 s later on the clock, no real wait), less whatever the dead
     // worker logged and never wrote.
     clock.advance(1_500);
@@ -73,7 +73,7 @@ describe("budget leases across processes", () => {
     const cost = Number(logged.rows[0]!.cost);
     expect(cost).toBeGreaterThan(0);
     const afterKill = BUDGET - Math.max(atKill.spentMicros, cost);
-    const r = await guard.reserve(tenant, afterKill);
+    const r = await guard.reserve({ tenant }, afterKill);
     const now = await dailySpend(t.db, h.tenant.id, today());
     expect(now.reservedMicros).toBe(afterKill);
     expect(now.spentMicros).toBe(Math.max(atKill.spentMicros, cost));

@@ -1,30 +1,38 @@
 import { randomUUID } from "node:crypto";
-import { type Db, leaseBudget, settleBudget, type Tenant } from "@sluice/db";
-import { SluiceError } from "../errors/sluiceError.ts";
-import { formatMicros } from "../models/cost.ts";
+import { type BudgetHolder, type Db, leaseBudget, settleBudget } from "@sluice/db";
+import { budgetExceeded, budgetKey, budgetsOf, isCurrentPeriod, type ScopedBudget } from "./budgetScopes.ts";
 import { type Clock, scheduleOn, systemClock, wallClockOffsetMs } from "./clock.ts";
 import { createKeyedQueue } from "./keyedQueue.ts";
 import { type LeaseOptions, leaseOptions } from "./leaseOptions.ts";
+import type { SpendPrincipal } from "./spendPrincipal.ts";
 
 /** A reservation to settle once the real cost is known. */
 export interface BudgetReservation {
   settle(actualMicros: number): Promise<void>;
 }
 
-/** Daily budgets shared by every process through Postgres. */
+/** Told when a budget's period spend reaches its alert share (see `createBudgetAlerter`). */
+export interface BudgetAlerts {
+  crossed(budget: ScopedBudget, spentMicros: number): Promise<void>;
+}
+
+/** Budgets (tenant day and month, key day and month, end-user day) shared by every process through Postgres. */
 export interface BudgetGuard {
-  /** Reserves the most a call can cost; the budget cannot cover it → `budget_exceeded`. */
-  reserve(tenant: Tenant, maxCostMicros: number): Promise<BudgetReservation>;
+  /**
+   * Reserves the most a call can cost against every budget of `principal` that has a limit, all or
+   * nothing; a budget that cannot cover it → `budget_exceeded` naming that budget.
+   */
+  reserve(principal: SpendPrincipal, maxCostMicros: number): Promise<BudgetReservation>;
   /** Writes settled spend to Postgres now (it is otherwise written within `flushIntervalMs`). */
   flush(): Promise<void>;
   /** Settles what is pending and gives unused leases back (call before the process exits). */
   close(): Promise<void>;
 }
 
-/** A process's slice of one tenant's budget for one day. */
-interface DayLease {
-  tenantId: string;
-  day: string;
+/** A process's slice of one budget for one period. */
+interface ScopeLease {
+  /** The budget and period, with the limits last seen for it. */
+  budget: ScopedBudget;
   /** Leased and not yet reserved by a request (may dip below 0 when a call costs a rounding more). */
   left: number;
   /** Settled spend not yet written. */
@@ -48,16 +56,28 @@ interface DayLease {
    * came out of may have been reclaimed by another process meanwhile.
    */
   generation: number;
+  /** This process already asked to raise the period's soft alert (Postgres decides who raises it). */
+  alertAsked: boolean;
+}
+
+/** A reservation's part in one lease. */
+interface Held {
+  lease: ScopeLease;
+  generation: number;
 }
 
 const noReservation: BudgetReservation = { settle: async () => {} };
 
 /**
  * Before a model call, its maximum possible cost is reserved; after it, the reservation is settled
- * with the real cost. Reservations come out of a slice of the tenant's daily budget that this
- * process leased from Postgres with an atomic conditional update (never more than is unreserved
- * and unspent), so all processes together never overspend, and a busy tenant costs one round trip
- * per slice. Settled spend is written in batches; unused slices go back when idle or on close.
+ * with the real cost. A call counts against every budget of its principal that has a limit (see
+ * `budgetsOf`): each reservation comes out of a slice of each budget's period that this process
+ * leased from Postgres with an atomic conditional update (never more than is unreserved and
+ * unspent), so all processes together never overspend any budget, and a busy tenant costs one round
+ * trip per slice. A budget that cannot cover the call refuses it, and what the others had reserved
+ * for it goes back at once. Settled spend is written in batches; unused slices go back when idle or
+ * on close. A write that takes a period's spend to the tenant's alert share asks `alerts` to raise
+ * the soft alert (once per period across processes, decided in Postgres).
  *
  * Each slice is held in Postgres under this process's `holder` id with an expiry, renewed every
  * quarter of `leaseTtlMs` while the process lives. A slice is used locally only within half its
@@ -76,6 +96,8 @@ export function createBudgetGuard(
     holder?: string;
     /** How long a slice lives in Postgres without renewal (default 30 s). */
     leaseTtlMs?: number;
+    /** Raises soft alerts (none when absent). */
+    alerts?: BudgetAlerts;
     onError?: (error: unknown) => void;
   } = {},
 ): BudgetGuard {
@@ -87,18 +109,26 @@ export function createBudgetGuard(
   if (!(ttlMs >= 100)) throw new RangeError(`leaseTtlMs must be at least 100, got ${ttlMs}`);
   /** Between flushes while slices are held: soon enough to release idle ones and renew the rest. */
   const heldFlushMs = Math.min(Math.max(flushIntervalMs, idleReleaseMs), ttlMs / 4);
-  const leases = new Map<string, DayLease>();
+  const leases = new Map<string, ScopeLease>();
+  const pendingWrites = new Set<ScopeLease>();
   const serial = createKeyedQueue();
   /** Cancels the arranged write, when one is arranged. */
   let cancelFlush: (() => void) | undefined;
   let flushDueAt = 0;
   let writing: Promise<void> = Promise.resolve();
 
-  function usable(lease: DayLease): boolean {
+  const key = (lease: ScopeLease) => budgetKey(lease.budget);
+
+  function holderOf(lease: ScopeLease): BudgetHolder {
+    const { tenantId, period, scope, subject } = lease.budget;
+    return { tenantId, day: period, scope, subject, holder, ttlMs, clockOffsetMs: wallClockOffsetMs(clock) };
+  }
+
+  function usable(lease: ScopeLease): boolean {
     return clock.now() - lease.renewedAt < ttlMs / 2;
   }
 
-  function takeLocally(lease: DayLease | undefined, amount: number): boolean {
+  function takeLocally(lease: ScopeLease | undefined, amount: number): boolean {
     if (!lease || lease.left < amount || !usable(lease)) return false;
     lease.left -= amount;
     lease.inFlight += 1;
@@ -107,32 +137,50 @@ export function createBudgetGuard(
   }
 
   /** Gives back the unused part of a stale slice: Postgres caps the release at what it still holds. */
-  function retire(lease: DayLease): void {
+  function retire(lease: ScopeLease): void {
     if (lease.left > 0) lease.releasePending += lease.left;
     lease.left = 0;
     lease.generation += 1;
   }
 
-  function reservation(lease: DayLease, amount: number): BudgetReservation {
+  /** Ends one reservation's part in a lease, returning what it did not spend. */
+  function finish(held: Held, amount: number, spent: number): void {
+    const { lease, generation } = held;
+    const unused = amount - spent;
+    if (unused > 0 && generation !== lease.generation) lease.releasePending += unused;
+    else lease.left += unused;
+    lease.spentPending += spent;
+    lease.inFlight -= 1;
+    lease.lastUsedAt = performance.now();
+  }
+
+  /** A refused reservation gives back what other budgets reserved for it, to Postgres when unused. */
+  function giveBack(held: Held[], amount: number): void {
+    for (const h of held) {
+      finish(h, amount, 0);
+      if (h.lease.inFlight > 0) continue;
+      if (h.lease.left > 0) h.lease.releasePending += h.lease.left;
+      h.lease.left = 0;
+      if (leases.get(key(h.lease)) === h.lease) leases.delete(key(h.lease));
+      pendingWrites.add(h.lease);
+    }
+    if (held.length > 0) scheduleFlush();
+  }
+
+  function reservation(held: Held[], amount: number): BudgetReservation {
     let settled = false;
-    const generation = lease.generation;
     return {
       settle: async (actualMicros) => {
         if (settled) return;
         settled = true;
         const actual = Math.max(0, Math.ceil(actualMicros));
-        const unused = amount - actual;
-        if (unused > 0 && generation !== lease.generation) lease.releasePending += unused;
-        else lease.left += unused;
-        lease.spentPending += actual;
-        lease.inFlight -= 1;
-        lease.lastUsedAt = performance.now();
+        for (const h of held) finish(h, amount, actual);
         scheduleFlush();
       },
     };
   }
 
-  async function writeLease(lease: DayLease): Promise<void> {
+  async function writeLease(lease: ScopeLease): Promise<void> {
     // Not renewed in time: what it holds may have been reclaimed; draw on nothing of it again.
     if (!usable(lease)) retire(lease);
     const spent = lease.spentPending;
@@ -142,16 +190,13 @@ export function createBudgetGuard(
     if (spent === 0 && released === 0 && !renewalDue) return;
     lease.spentPending = 0;
     lease.releasePending = 0;
+    let periodSpent: number;
     try {
-      await settleBudget(db, {
-        tenantId: lease.tenantId,
-        day: lease.day,
-        holder,
-        ttlMs,
-        clockOffsetMs: wallClockOffsetMs(clock),
+      ({ spentMicros: periodSpent } = await settleBudget(db, {
+        ...holderOf(lease),
         reservedMicros: spent + released,
         spentMicros: spent,
-      });
+      }));
       lease.renewedAt = started;
     } catch (error) {
       // Kept for the next write: settled spend is never dropped.
@@ -160,24 +205,37 @@ export function createBudgetGuard(
       options.onError?.(error);
       throw error;
     }
+    await raiseAlert(lease, periodSpent);
   }
 
-  /** Moves unused slices of idle leases (and of past days) to be given back. */
-  function collectIdle(force: boolean): void {
-    const now = performance.now();
-    const today = dayOf(clock.now());
-    for (const [key, lease] of leases) {
-      const idle =
-        lease.inFlight === 0 && (force || lease.day !== today || now - lease.lastUsedAt >= idleReleaseMs);
-      if (!idle) continue;
-      if (lease.left > 0) lease.releasePending += lease.left;
-      lease.left = 0;
-      leases.delete(key);
-      pendingWrites.add(lease);
+  /** Asks for the period's soft alert once its spend reaches the share; a failed ask is retried later. */
+  async function raiseAlert(lease: ScopeLease, periodSpent: number): Promise<void> {
+    const { alertAtMicros } = lease.budget;
+    if (!options.alerts || lease.alertAsked || alertAtMicros === null || periodSpent < alertAtMicros) return;
+    lease.alertAsked = true;
+    try {
+      await options.alerts.crossed(lease.budget, periodSpent);
+    } catch (error) {
+      lease.alertAsked = false;
+      options.onError?.(error);
     }
   }
 
-  const pendingWrites = new Set<DayLease>();
+  /** Moves unused slices of idle leases (and of past periods) to be given back. */
+  function collectIdle(force: boolean): void {
+    const now = performance.now();
+    const at = clock.now();
+    for (const [k, lease] of leases) {
+      const idle =
+        lease.inFlight === 0 &&
+        (force || !isCurrentPeriod(lease.budget, at) || now - lease.lastUsedAt >= idleReleaseMs);
+      if (!idle) continue;
+      if (lease.left > 0) lease.releasePending += lease.left;
+      lease.left = 0;
+      leases.delete(k);
+      pendingWrites.add(lease);
+    }
+  }
 
   function flush(force = false): Promise<void> {
     cancelFlush?.();
@@ -207,22 +265,20 @@ export function createBudgetGuard(
     cancelFlush = scheduleOn(clock, () => void flush(), delay);
   }
 
-  async function reserve(tenant: Tenant, maxCostMicros: number): Promise<BudgetReservation> {
-    if (tenant.dailyBudgetMicros === null) return noReservation;
-    const budget = tenant.dailyBudgetMicros;
-    const day = dayOf(clock.now());
-    const amount = Math.max(0, Math.ceil(maxCostMicros));
-    const leaseKey = `${tenant.id}|${day}`;
+  /** Takes `amount` of a budget's period out of this process's slice, leasing more when it is short. */
+  function take(budget: ScopedBudget, amount: number): ScopeLease | Promise<ScopeLease> {
+    const leaseKey = budgetKey(budget);
     const existing = leases.get(leaseKey);
-    if (existing && takeLocally(existing, amount)) return reservation(existing, amount);
+    if (existing) existing.budget = budget;
+    if (existing && takeLocally(existing, amount)) return existing;
     return serial.run(leaseKey, async () => {
       const current = leases.get(leaseKey);
-      if (current && takeLocally(current, amount)) return reservation(current, amount);
+      if (current) current.budget = budget;
+      if (current && takeLocally(current, amount)) return current;
       // Not renewed in time (Postgres unreachable, say): another process may have reclaimed it.
       if (current && !usable(current)) retire(current);
-      const lease = current ?? {
-        tenantId: tenant.id,
-        day,
+      const lease: ScopeLease = current ?? {
+        budget,
         left: 0,
         spentPending: 0,
         releasePending: 0,
@@ -230,28 +286,45 @@ export function createBudgetGuard(
         lastUsedAt: performance.now(),
         renewedAt: 0,
         generation: 0,
+        alertAsked: false,
       };
       const need = amount - lease.left;
-      const want = Math.max(need, Math.min(Math.floor(budget * share), amount * 64));
+      const want = Math.max(need, Math.min(Math.floor(budget.budgetMicros * share), amount * 64));
       const started = clock.now();
       const grant = await leaseBudget(db, {
-        tenantId: tenant.id,
-        day,
-        holder,
-        ttlMs,
-        clockOffsetMs: wallClockOffsetMs(clock),
+        ...holderOf(lease),
         needMicros: need,
         wantMicros: want,
-        budgetMicros: budget,
+        budgetMicros: budget.budgetMicros,
       });
-      if (grant === null) throw budgetExceeded(budget, amount, day);
+      if (grant === null) throw budgetExceeded(budget, amount);
       lease.left += grant;
       lease.renewedAt = started;
       leases.set(leaseKey, lease);
-      if (!takeLocally(lease, amount)) throw budgetExceeded(budget, amount, day);
+      if (!takeLocally(lease, amount)) throw budgetExceeded(budget, amount);
       scheduleFlush(heldFlushMs);
-      return reservation(lease, amount);
+      return lease;
     });
+  }
+
+  async function reserve(principal: SpendPrincipal, maxCostMicros: number): Promise<BudgetReservation> {
+    const budgets = budgetsOf(principal, clock.now());
+    if (budgets.length === 0) return noReservation;
+    const amount = Math.max(0, Math.ceil(maxCostMicros));
+    // A budget smaller than the call refuses it before any other is touched.
+    for (const budget of budgets) if (amount > budget.budgetMicros) throw budgetExceeded(budget, amount);
+    const held: Held[] = [];
+    try {
+      for (const budget of budgets) {
+        const taken = take(budget, amount);
+        const lease = taken instanceof Promise ? await taken : taken;
+        held.push({ lease, generation: lease.generation });
+      }
+    } catch (error) {
+      giveBack(held, amount);
+      throw error;
+    }
+    return reservation(held, amount);
   }
 
   return {
@@ -259,27 +332,4 @@ export function createBudgetGuard(
     flush: () => flush(false),
     close: () => flush(true),
   };
-}
-
-function key(lease: DayLease): string {
-  return `${lease.tenantId}|${lease.day}`;
-}
-
-const DAY_MS = 86_400_000;
-let cachedDay = { start: 0, end: 0, day: "" };
-
-/** The UTC day of a time, as `YYYY-MM-DD` (remembered for the current day: it is asked per request). */
-function dayOf(epochMs: number): string {
-  if (epochMs >= cachedDay.start && epochMs < cachedDay.end) return cachedDay.day;
-  const start = Math.floor(epochMs / DAY_MS) * DAY_MS;
-  cachedDay = { start, end: start + DAY_MS, day: new Date(start).toISOString().slice(0, 10) };
-  return cachedDay.day;
-}
-
-function budgetExceeded(budget: number, amount: number, day: string): SluiceError {
-  return new SluiceError(
-    "budget_exceeded",
-    `the daily budget of $${formatMicros(budget)} cannot cover this request (up to $${formatMicros(amount)})`,
-    { details: { dailyBudgetMicros: budget, requestMaxMicros: amount, day } },
-  );
 }

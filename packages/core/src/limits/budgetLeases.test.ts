@@ -66,15 +66,15 @@ describe("budget leases", () => {
 
     const guard = createBudgetGuard(t.db, { clock, leaseShare: 0 });
     // Before it expires, the slice is the dead process's: 450 are free, 600 do not fit.
-    await expect(guard.reserve(tenant, 600)).rejects.toMatchObject({ code: "budget_exceeded" });
+    await expect(guard.reserve({ tenant }, 600)).rejects.toMatchObject({ code: "budget_exceeded" });
     // An hour later on the clock (no real wait): the slice has expired.
     clock.advance(3_600_000);
     // After: 450 come back, less the 250 it logged but never wrote, which are booked as spent.
-    const r = await guard.reserve(tenant, 600);
+    const r = await guard.reserve({ tenant }, 600);
     expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 600, spentMicros: 350 });
     expect(await leaseOf(tenant.id, dead)).toEqual({ reservedMicros: 0, spentMicros: 350 });
     // Spend adds up to the call log: nothing of the dead process's is free to spend again.
-    await expect(guard.reserve(tenant, 60)).rejects.toMatchObject({ code: "budget_exceeded" });
+    await expect(guard.reserve({ tenant }, 60)).rejects.toMatchObject({ code: "budget_exceeded" });
     await r.settle(600);
     await guard.close();
     expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 0, spentMicros: 950 });
@@ -116,14 +116,14 @@ describe("budget leases", () => {
     const holder = randomUUID();
     const clock = morning();
     const longCall = createBudgetGuard(t.db, { clock, holder, leaseTtlMs: 200, leaseShare: 0 });
-    const r = await longCall.reserve(tenant, 700);
+    const r = await longCall.reserve({ tenant }, 700);
     // Many times its time to live later, the slice is still held: its renewals ran as the clock moved.
     for (let i = 0; i < 16; i++) {
       clock.advance(50);
       await longCall.flush();
     }
     const other = createBudgetGuard(t.db, { clock, leaseShare: 0 });
-    await expect(other.reserve(tenant, 400)).rejects.toMatchObject({ code: "budget_exceeded" });
+    await expect(other.reserve({ tenant }, 400)).rejects.toMatchObject({ code: "budget_exceeded" });
     expect(await leaseOf(tenant.id, holder)).toEqual({ reservedMicros: 700, spentMicros: 0 });
     await r.settle(650);
     await longCall.close();
@@ -164,13 +164,13 @@ describe("budget leases", () => {
       const clock = morning();
       const a = createBudgetGuard(cutOff, { clock, leaseTtlMs: 400, leaseShare: 1, onError: () => {} });
       // A takes the whole budget as its slice and has a call of 100 in flight.
-      const call = await a.reserve(tenant, 100);
+      const call = await a.reserve({ tenant }, 100);
       expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 1_000, spentMicros: 0 });
       // A loses the database past its slice's expiry; B reclaims the slice and reserves most of it.
       proxy.cut();
       clock.advance(700);
       const b = createBudgetGuard(t.db, { clock, leaseShare: 0 });
-      const bCall = await b.reserve(tenant, 800);
+      const bCall = await b.reserve({ tenant }, 800);
       proxy.restore();
       // A's call ends and its spend is written once A reaches the database again.
       await call.settle(50);
@@ -184,7 +184,7 @@ describe("budget leases", () => {
         )
         .toBe(50);
       // What A held before is gone: it must ask Postgres, where 150 are left.
-      await expect(a.reserve(tenant, 300)).rejects.toMatchObject({ code: "budget_exceeded" });
+      await expect(a.reserve({ tenant }, 300)).rejects.toMatchObject({ code: "budget_exceeded" });
       expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 800, spentMicros: 50 });
       await bCall.settle(800);
       await Promise.all([a.close(), b.close()]);

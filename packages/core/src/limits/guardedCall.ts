@@ -75,7 +75,7 @@ export async function admitChat(
     countChatTokens({ messages: request.messages, tools: request.tools }, "openai"),
   );
   const reservation = await guards.budget.reserve(
-    principal.tenant,
+    principal,
     maxChatCostMicros(guards.runtime.registry, guards.runtime.cascades, request),
   );
   return { rateLimit, reservation };
@@ -182,7 +182,7 @@ export async function guardedEmbed(
   );
   const rateLimit = await guards.rateLimiter.take(principal.tenant, tokens);
   const reservation = await guards.budget.reserve(
-    principal.tenant,
+    principal,
     costMicros(model, { inputTokens: tokens, outputTokens: 0 }) + 1,
   );
   let spent = 0;

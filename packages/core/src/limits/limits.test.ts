@@ -106,15 +106,15 @@ describe("budget guard", () => {
   it("reserves the maximum, settles the real cost, and refuses with 402 when the budget cannot cover a request", async () => {
     const tenant = await insertTenant(t.db, { name: "b-1", dailyBudgetMicros: 1_000 });
     const guard = createBudgetGuard(t.db, { clock });
-    const r = await guard.reserve(tenant, 600);
+    const r = await guard.reserve({ tenant }, 600);
     expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 600, spentMicros: 0 });
-    await expect(guard.reserve(tenant, 500)).rejects.toMatchObject({ code: "budget_exceeded" });
+    await expect(guard.reserve({ tenant }, 500)).rejects.toMatchObject({ code: "budget_exceeded" });
     await r.settle(120);
     await r.settle(120);
     await guard.flush();
     // 480 stays leased to this process until it is idle or closes.
     expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 480, spentMicros: 120 });
-    const big = await guard.reserve(tenant, 880);
+    const big = await guard.reserve({ tenant }, 880);
     await big.settle(880);
     await guard.close();
     expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 0, spentMicros: 1_000 });
@@ -123,10 +123,10 @@ describe("budget guard", () => {
   it("serves reservations from its lease without a round trip per request", async () => {
     const tenant = await insertTenant(t.db, { name: "b-4", dailyBudgetMicros: 1_000_000 });
     const guard = createBudgetGuard(t.db, { clock });
-    const first = await guard.reserve(tenant, 100);
+    const first = await guard.reserve({ tenant }, 100);
     // One lease of 64 requests' worth (capped at 1/20 of the budget) covers the next ones.
     expect((await dailySpend(t.db, tenant.id, day)).reservedMicros).toBe(6_400);
-    const rest = await Promise.all(Array.from({ length: 63 }, () => guard.reserve(tenant, 100)));
+    const rest = await Promise.all(Array.from({ length: 63 }, () => guard.reserve({ tenant }, 100)));
     expect((await dailySpend(t.db, tenant.id, day)).reservedMicros).toBe(6_400);
     await Promise.all([first, ...rest].map((r) => r.settle(40)));
     await guard.close();
@@ -136,7 +136,7 @@ describe("budget guard", () => {
   it("gives an idle lease back on its own", async () => {
     const tenant = await insertTenant(t.db, { name: "b-5", dailyBudgetMicros: 1_000_000 });
     const guard = createBudgetGuard(t.db, { idleReleaseMs: 20 });
-    await (await guard.reserve(tenant, 100)).settle(30);
+    await (await guard.reserve({ tenant }, 100)).settle(30);
     await expect
       .poll(async () => dailySpend(t.db, tenant.id, new Date().toISOString().slice(0, 10)), {
         timeout: 2_000,
@@ -149,7 +149,7 @@ describe("budget guard", () => {
     const tenant: Tenant = await insertTenant(t.db, { name: "b-2", dailyBudgetMicros: 10_000 });
     const guards = [0, 1, 2].map(() => createBudgetGuard(t.db, { clock, leaseShare: 0.2 }));
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 60 }, (_, i) => guards[i % 3]!.reserve(tenant, 700)),
+      Array.from({ length: 60 }, (_, i) => guards[i % 3]!.reserve({ tenant }, 700)),
     );
     const granted = outcomes.filter((o) => o.status === "fulfilled");
     expect(granted.length).toBeLessThanOrEqual(14);
@@ -170,10 +170,10 @@ describe("budget guard", () => {
     const tenant = await insertTenant(t.db, { name: "b-6", dailyBudgetMicros: 1_000 });
     const clock = createTestClock(new Date(`${day}T23:59:00Z`));
     const guard = createBudgetGuard(t.db, { clock, leaseShare: 1 });
-    await (await guard.reserve(tenant, 900)).settle(900);
-    await expect(guard.reserve(tenant, 200)).rejects.toMatchObject({ code: "budget_exceeded" });
+    await (await guard.reserve({ tenant }, 900)).settle(900);
+    await expect(guard.reserve({ tenant }, 200)).rejects.toMatchObject({ code: "budget_exceeded" });
     clock.advance(60_000);
-    await (await guard.reserve(tenant, 200)).settle(150);
+    await (await guard.reserve({ tenant }, 200)).settle(150);
     await guard.close();
     expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 0, spentMicros: 900 });
     expect(await dailySpend(t.db, tenant.id, "2026-11-25")).toEqual({ reservedMicros: 0, spentMicros: 150 });
@@ -182,7 +182,7 @@ describe("budget guard", () => {
   it("lets unlimited tenants through without touching the table", async () => {
     const tenant = await insertTenant(t.db, { name: "b-3" });
     const guard = createBudgetGuard(t.db, { clock });
-    await (await guard.reserve(tenant, 1e9)).settle(5);
+    await (await guard.reserve({ tenant }, 1e9)).settle(5);
     await guard.close();
     expect(await dailySpend(t.db, tenant.id, day)).toEqual({ reservedMicros: 0, spentMicros: 0 });
   });

@@ -7,7 +7,8 @@ import type { Tenant } from "@sluice/db";
  */
 export interface SpendPrincipal {
   tenant: Tenant;
-  apiKey?: { id: string };
+  /** The key and its own budgets (null or absent: none), checked besides the tenant's. */
+  apiKey?: { id: string; dailyBudgetMicros?: number | null; monthlyBudgetMicros?: number | null };
   endUser?: string;
 }
 
@@ -17,6 +18,6 @@ export function tenantPrincipal(tenant: Tenant): SpendPrincipal {
 }
 
 /** The principal of a call made with an API key (the authenticated caller of a transport). */
-export function spendPrincipalOf(caller: { tenant: Tenant; key: { id: string } }): SpendPrincipal {
+export function spendPrincipalOf(caller: { tenant: Tenant; key: NonNullable<SpendPrincipal["apiKey"]> }): SpendPrincipal {
   return { tenant: caller.tenant, apiKey: caller.key };
 }

@@ -49,7 +49,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("spent_micros", "bigint", (c) => c.notNull().defaultTo(0).check(sql`spent_micros >= 0`))
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("expires_at", "timestamptz", (c) => c.notNull())
-    .addPrimaryKeyConstraint("budget_scope_leases_pkey", ["tenant_id", "scope", "subject", "period", "holder"])
+    .addPrimaryKeyConstraint("budget_scope_leases_pkey", [
+      "tenant_id",
+      "scope",
+      "subject",
+      "period",
+      "holder",
+    ])
     .execute();
 
   // One row per budget and period whose spend crossed the tenant's alert share: the first process
@@ -73,7 +79,11 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable("budget_alerts").execute();
   await db.schema.dropTable("budget_scope_leases").execute();
   await db.schema.dropTable("budget_spend").execute();
-  await db.schema.alterTable("api_keys").dropColumn("monthly_budget_micros").dropColumn("daily_budget_micros").execute();
+  await db.schema
+    .alterTable("api_keys")
+    .dropColumn("monthly_budget_micros")
+    .dropColumn("daily_budget_micros")
+    .execute();
   await db.schema
     .alterTable("tenants")
     .dropColumn("budget_alert_share")

@@ -37,7 +37,12 @@ interface Ledger {
 }
 
 /** A tenant's day keeps its historical tables; every other budget shares `budget_spend`. */
-function ledgerOf(input: { tenantId: string; day: string; scope?: BudgetScopeName | undefined; subject?: string | undefined }): Ledger {
+function ledgerOf(input: {
+  tenantId: string;
+  day: string;
+  scope?: BudgetScopeName | undefined;
+  subject?: string | undefined;
+}): Ledger {
   const scope = input.scope ?? "tenant_day";
   if (scope === "tenant_day") {
     return {
@@ -246,7 +251,12 @@ export async function dailySpend(
 /** Reserved and spent micro-dollars of one budget in one period (zeros when nothing was asked of it). */
 export async function periodSpend(
   db: Db,
-  period: { tenantId: string; day: string; scope?: BudgetScopeName | undefined; subject?: string | undefined },
+  period: {
+    tenantId: string;
+    day: string;
+    scope?: BudgetScopeName | undefined;
+    subject?: string | undefined;
+  },
 ): Promise<{ reservedMicros: number; spentMicros: number }> {
   const ledger = ledgerOf(period);
   const { rows } = await sql<{ reservedMicros: number; spentMicros: number }>`

@@ -65,6 +65,7 @@ export async function runWorker(
     superviseIntervalSeconds: config.jobs.superviseSeconds,
     applicationName: "sluice-worker-queue",
     synchronousCommit: false,
+    finishedRetentionSeconds: config.retention.queueDays * 86_400,
     onError: (error) => logger.warn({ err: error }, "job queue error"),
   });
   await queue.ensureQueues(catalog.queues());
@@ -110,6 +111,9 @@ export async function runWorker(
     pollMs: config.jobs.pollMs,
     shutdownGraceMs: config.jobs.shutdownGraceMs,
     eventRetentionDays: config.jobs.eventRetentionDays,
+    retention: config.retention,
+    onRowsDeleted: (table, rows) => metrics.onRowsDeleted(table, rows),
+    onMaintenancePass: (outcome) => metrics.onMaintenancePass(outcome),
     onEnd: (attempt, end, ms) => metrics.onEnd(attempt, end, ms),
     onDead: (job) => {
       metrics.onDead(job.kind);

@@ -29,6 +29,7 @@ const ALL_TABLES = [
   "jobs",
   "llm_cache",
   "llm_calls",
+  "llm_usage_daily",
   "openai_batches",
   "rate_limit_windows",
   "tenant_daily_spend",

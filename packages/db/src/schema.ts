@@ -121,6 +121,29 @@ export interface LlmCallsTable {
   createdAt: CreatedAt;
 }
 
+/** `llm_usage_daily`: call-log rows past their retention, summed per UTC day and key (see usageRollup.ts). */
+export interface LlmUsageDailyTable {
+  day: ColumnType<string, string, string>;
+  tenantId: string | null;
+  model: string;
+  provider: string;
+  kind: string;
+  apiKeyId: string | null;
+  endUser: string | null;
+  /** Calls answered through a provider batch. */
+  batch: ColumnType<boolean, boolean | undefined, boolean>;
+  calls: number;
+  errors: number;
+  cacheHits: number;
+  inputTokens: number;
+  outputTokens: number;
+  costMicros: number;
+  cachedInputTokens: number;
+  cachedOutputTokens: number;
+  latencyMs: number;
+  updatedAt: CreatedAt;
+}
+
 /** Ticket urgencies. */
 export type TicketUrgency = "critical" | "high" | "medium" | "low";
 /** Ticket categories. */
@@ -416,6 +439,7 @@ export interface Database {
   apiKeyRateWindows: ApiKeyRateWindowsTable;
   llmCache: LlmCacheTable;
   llmCalls: LlmCallsTable;
+  llmUsageDaily: LlmUsageDailyTable;
   tickets: TicketsTable;
   cascadeRuns: CascadeRunsTable;
   cascadeAttempts: CascadeAttemptsTable;

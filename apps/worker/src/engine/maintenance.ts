@@ -1,14 +1,13 @@
 import { type Clock, scheduleOn, systemClock } from "@sluice/core";
-import {
-  analyzeQueueTable,
-  type Db,
-  deleteBudgetLeasesBefore,
-  deleteIncompleteUploadsBefore,
-  deleteJobEventsBefore,
-  deleteRateLimitWindowsBefore,
-  staleQueueTables,
-} from "@sluice/db";
+import { analyzeQueueTable, type Db, staleQueueTables } from "@sluice/db";
 import type { Logger } from "pino";
+import {
+  DEFAULT_RETENTION,
+  type RetentionOutcome,
+  type RetentionSettings,
+  type RetentionTable,
+  runRetentionPass,
+} from "./retentionPass.ts";
 
 /** Runs `fn` every `ms` on `clock` until the returned function is called. */
 function every(clock: Clock, ms: number, fn: () => void): () => void {
@@ -21,21 +20,28 @@ function every(clock: Clock, ms: number, fn: () => void): () => void {
 }
 
 /**
- * Background upkeep of a worker: job-event retention, settled budget leases of past days, rate-limit
- * windows of past hours, file uploads cut off over an hour ago, and fresh planner statistics for the
- * queues.
+ * Background upkeep of a worker: fresh planner statistics for the queues, and a retention pass (one
+ * worker at a time, see {@link runRetentionPass}) that deletes expired cache entries, rolls old call-log
+ * rows into daily usage, and deletes finished jobs, job events, webhook deliveries, settled budget
+ * leases of past days, rate-limit windows of past hours and file uploads cut off over an hour ago.
  */
 export function startMaintenance(options: {
   db: Db;
   queues: string[];
   eventRetentionDays: number;
+  /** The other retentions (default {@link DEFAULT_RETENTION}); `jobEventsDays` is `eventRetentionDays`. */
+  retention?: Partial<Omit<RetentionSettings, "jobEventsDays">>;
   logger: Logger;
   /** How often statistics are checked (default 5 s). */
   statisticsCheckMs?: number;
-  /** How often old events, budget leases, rate windows and cut-off uploads are deleted (default 10 min). */
+  /** How often the retention pass runs (default 10 min). */
   retentionCheckMs?: number;
   /** Decides what is old and when checks run (tests move it). */
   clock?: Clock;
+  /** Told after rows of a table were deleted (the worker's metric). */
+  onDeleted?: (table: RetentionTable, rows: number) => void;
+  /** Told how each retention pass ended: ran, skipped (another worker's pass held the lock) or failed. */
+  onPass?: (outcome: "ran" | "skipped" | "failed") => void;
 }) {
   const clock = options.clock ?? systemClock;
   let analyzing = false;
@@ -57,29 +63,37 @@ export function startMaintenance(options: {
       analyzing = false;
     }
   }
-  async function deleteOldRows(): Promise<void> {
-    const now = clock.now();
+  const settings: RetentionSettings = {
+    ...DEFAULT_RETENTION,
+    ...options.retention,
+    jobEventsDays: options.eventRetentionDays,
+  };
+  let stopped = false;
+  let passing: Promise<RetentionOutcome | undefined> | undefined;
+  async function pass(): Promise<RetentionOutcome | undefined> {
     try {
-      const before = new Date(now - options.eventRetentionDays * 86_400_000);
-      const deleted = await deleteJobEventsBefore(options.db, before);
-      if (deleted > 0) options.logger.info({ deleted, before }, "deleted old job events");
-      // Yesterday's slices may still be settling; older settled ones are history.
-      const leasesBefore = new Date(now - 2 * 86_400_000).toISOString().slice(0, 10);
-      const leases = await deleteBudgetLeasesBefore(options.db, leasesBefore);
-      if (leases > 0)
-        options.logger.info({ deleted: leases, before: leasesBefore }, "deleted old budget leases");
-      // A window counts one minute; an hour back leaves room for clocks that disagree.
-      const windows = await deleteRateLimitWindowsBefore(options.db, new Date(now - 3_600_000));
-      if (windows > 0) options.logger.debug({ deleted: windows }, "deleted old rate-limit windows");
-      // An upload still unfinished after an hour lost its API process mid-way: nothing will finish it.
-      const uploads = await deleteIncompleteUploadsBefore(options.db, new Date(now - 3_600_000));
-      if (uploads > 0) options.logger.info({ deleted: uploads }, "deleted file uploads that were cut off");
+      const outcome = await runRetentionPass({
+        db: options.db,
+        settings,
+        now: clock.now(),
+        logger: options.logger,
+        stopping: () => stopped,
+        ...(options.onDeleted ? { onDeleted: options.onDeleted } : {}),
+      });
+      options.onPass?.(outcome.ran ? "ran" : "skipped");
+      return outcome;
     } catch (error) {
-      options.logger.warn(
-        { err: error },
-        "could not delete old job events, budget leases, rate windows or cut-off uploads",
-      );
+      options.onPass?.("failed");
+      options.logger.warn({ err: error }, "retention pass failed");
+      return undefined;
     }
+  }
+  /** Runs a retention pass now, or joins the one running in this process. */
+  function deleteOldRows(): Promise<RetentionOutcome | undefined> {
+    passing ??= pass().finally(() => {
+      passing = undefined;
+    });
+    return passing;
   }
   void refreshStatistics();
   const stopStatistics = every(clock, options.statisticsCheckMs ?? 5_000, () => void refreshStatistics());
@@ -87,9 +101,10 @@ export function startMaintenance(options: {
   return {
     /** Checks statistics now (after a burst of enqueues, say). */
     refreshStatistics,
-    /** Deletes what is past retention now. */
+    /** Deletes what is past retention now (undefined: the pass failed). */
     deleteOldRows,
     stop() {
+      stopped = true;
       stopStatistics();
       stopRetention();
     },

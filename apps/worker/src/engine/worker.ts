@@ -23,6 +23,7 @@ import { createAttemptRunner } from "./attemptRunner.ts";
 import { createJobClaimer } from "./jobClaimer.ts";
 import { startMaintenance } from "./maintenance.ts";
 import { type QueueRunner, startQueueRunner } from "./queueRunner.ts";
+import type { RetentionSettings, RetentionTable } from "./retentionPass.ts";
 import { createSlots } from "./slots.ts";
 
 /** Options of {@link startWorker}. */
@@ -55,6 +56,11 @@ export interface WorkerOptions {
   /** How often running jobs are checked for a cancel that was missed (default 2 s). */
   cancelCheckMs?: number;
   eventRetentionDays: number;
+  /** The other retentions and how often their pass runs (defaults: the configuration's). */
+  retention?: Partial<Omit<RetentionSettings, "jobEventsDays">> & { intervalMs?: number };
+  /** Told after maintenance deleted rows of a table, and how each of its passes ended. */
+  onRowsDeleted?: (table: RetentionTable, rows: number) => void;
+  onMaintenancePass?: (outcome: "ran" | "skipped" | "failed") => void;
   /** Told about every job that died. */
   onDead?: (job: Job) => void;
   /** Told how every attempt ended. */
@@ -183,6 +189,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     queues: kinds,
     eventRetentionDays: options.eventRetentionDays,
     logger: options.logger,
+    ...(options.retention ? { retention: options.retention } : {}),
+    ...(options.retention?.intervalMs ? { retentionCheckMs: options.retention.intervalMs } : {}),
+    ...(options.onRowsDeleted ? { onDeleted: options.onRowsDeleted } : {}),
+    ...(options.onMaintenancePass ? { onPass: options.onMaintenancePass } : {}),
   });
 
   const fetchers = Math.max(1, options.fetchers ?? 2);

@@ -1,4 +1,4 @@
-import type { AttemptEnd, DeadLetterAlert, RunningAttempt } from "@sluice/core";
+import type { AttemptEnd, BudgetAlert, DeadLetterAlert, RunningAttempt } from "@sluice/core";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /** A worker's Prometheus series. */
@@ -28,6 +28,24 @@ export function createWorkerMetrics() {
     help: "Times dead letters passed the alert threshold within a window",
     registers: [registry],
   });
+  const budgetAlerts = new Counter({
+    name: "sluice_budget_alerts_total",
+    help: "Soft budget alerts raised by this process (once per budget and period across processes), by budget",
+    labelNames: ["budget"] as const,
+    registers: [registry],
+  });
+  const rowsDeleted = new Counter({
+    name: "sluice_retention_rows_deleted_total",
+    help: "Rows maintenance deleted past their retention, by table (llm_calls: rolled into daily usage)",
+    labelNames: ["table"] as const,
+    registers: [registry],
+  });
+  const maintenancePasses = new Counter({
+    name: "sluice_maintenance_passes_total",
+    help: "Retention passes by outcome (skipped: another worker's pass held the lock)",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
   let countRunning = () => 0;
   new Gauge({
     name: "sluice_jobs_running",
@@ -53,6 +71,15 @@ export function createWorkerMetrics() {
     },
     onAlert(_alert: DeadLetterAlert): void {
       alerts.inc();
+    },
+    onBudgetAlert(alert: BudgetAlert): void {
+      budgetAlerts.inc({ budget: alert.budget });
+    },
+    onRowsDeleted(table: string, rows: number): void {
+      rowsDeleted.inc({ table }, rows);
+    },
+    onMaintenancePass(outcome: "ran" | "skipped" | "failed"): void {
+      maintenancePasses.inc({ outcome });
     },
   };
 }

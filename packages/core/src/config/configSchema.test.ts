@@ -33,6 +33,14 @@ describe("parseConfig", () => {
           webhookSecret: undefined,
         },
       },
+      retention: {
+        intervalMs: 600_000,
+        chunkRows: 5_000,
+        jobsDays: 30,
+        queueDays: 7,
+        webhookDeliveriesDays: 14,
+        llmCallsDays: 90,
+      },
       streams: { maxPerTenant: 2_000, maxSeconds: 3_600 },
       batches: { pollMs: 30_000, maxRequests: undefined, maxBytes: undefined, maxRetries: 2 },
       files: { maxBytes: 209_715_200 },
@@ -52,6 +60,17 @@ describe("parseConfig", () => {
   it("reads the budget lease time in seconds and refuses one under 0.1 s", () => {
     expect(parseConfig({ SLUICE_BUDGET_LEASE_SECONDS: "1.5" }).budgetLeaseMs).toBe(1_500);
     expect(() => parseConfig({ SLUICE_BUDGET_LEASE_SECONDS: "0" })).toThrow(/SLUICE_BUDGET_LEASE_SECONDS/);
+  });
+
+  it("reads retentions in days, decimals allowed, and refuses zero", () => {
+    const config = parseConfig({
+      SLUICE_LLM_CALLS_RETENTION_DAYS: "0.002",
+      SLUICE_JOB_EVENTS_RETENTION_DAYS: "1.5",
+    });
+    expect(config.retention.llmCallsDays).toBe(0.002);
+    expect(config.jobs.eventRetentionDays).toBe(1.5);
+    expect(() => parseConfig({ SLUICE_JOBS_RETENTION_DAYS: "0" })).toThrow(/SLUICE_JOBS_RETENTION_DAYS/);
+    expect(parseConfig({ SLUICE_MAINTENANCE_INTERVAL_SECONDS: "2.5" }).retention.intervalMs).toBe(2_500);
   });
 
   it("parses extra providers and model overrides from JSON, rejecting bad JSON by name", () => {

@@ -28,6 +28,10 @@ const jsonValue = <T extends z.ZodType>(schema: T, what: string) =>
     }
   }, schema.optional());
 
+// Days, decimals allowed (0.002 ≈ 3 minutes) for soaks and tests; at least about nine seconds.
+const retentionDays = (days: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().min(0.0001).max(36_500).default(days));
+
 const extraProviderSchema = z.strictObject({
   baseUrl: z.url(),
   apiKey: z.string().optional(),
@@ -97,9 +101,18 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number().int().min(0).max(600_000).default(20_000),
   ),
-  SLUICE_JOB_EVENTS_RETENTION_DAYS: z.preprocess(
+  SLUICE_JOB_EVENTS_RETENTION_DAYS: retentionDays(14),
+  SLUICE_JOBS_RETENTION_DAYS: retentionDays(30),
+  SLUICE_QUEUE_RETENTION_DAYS: retentionDays(7),
+  SLUICE_WEBHOOK_DELIVERIES_RETENTION_DAYS: retentionDays(14),
+  SLUICE_LLM_CALLS_RETENTION_DAYS: retentionDays(90),
+  SLUICE_MAINTENANCE_INTERVAL_SECONDS: z.preprocess(
     emptyAsUndefined,
-    z.coerce.number().int().min(1).max(3650).default(14),
+    z.coerce.number().min(1).max(86_400).default(600),
+  ),
+  SLUICE_MAINTENANCE_CHUNK_ROWS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(1_000_000).default(5_000),
   ),
   SLUICE_DEAD_LETTER_ALERT_THRESHOLD: z.preprocess(
     emptyAsUndefined,
@@ -184,6 +197,22 @@ export interface SluiceConfig {
       webhookSecret: string | undefined;
     };
   };
+  /**
+   * What the workers' maintenance keeps, in days (one worker at a time runs it, every `intervalMs`).
+   * Job events' retention is `jobs.eventRetentionDays`; cache rows go when their TTL ends.
+   */
+  retention: {
+    intervalMs: number;
+    /** Rows one statement deletes at most, so a backlog never holds long locks. */
+    chunkRows: number;
+    /** Finished jobs (completed, cancelled, dead), with their events, deliveries and dead-letter rows. */
+    jobsDays: number;
+    /** pg-boss's own copies of finished jobs (its `deleteAfterSeconds`). */
+    queueDays: number;
+    webhookDeliveriesDays: number;
+    /** Call-log rows older than this are rolled into daily usage (`llm_usage_daily`) and deleted. */
+    llmCallsDays: number;
+  };
   /** Long-lived streams (subscriptions, SSE) one API process holds. */
   streams: {
     /** Open at once per tenant; more are refused with 429. */
@@ -246,6 +275,14 @@ export function parseConfig(source: Record<string, string | undefined>): SluiceC
         webhookUrl: env.SLUICE_ALERT_WEBHOOK_URL,
         webhookSecret: env.SLUICE_ALERT_WEBHOOK_SECRET,
       },
+    },
+    retention: {
+      intervalMs: Math.round(env.SLUICE_MAINTENANCE_INTERVAL_SECONDS * 1000),
+      chunkRows: env.SLUICE_MAINTENANCE_CHUNK_ROWS,
+      jobsDays: env.SLUICE_JOBS_RETENTION_DAYS,
+      queueDays: env.SLUICE_QUEUE_RETENTION_DAYS,
+      webhookDeliveriesDays: env.SLUICE_WEBHOOK_DELIVERIES_RETENTION_DAYS,
+      llmCallsDays: env.SLUICE_LLM_CALLS_RETENTION_DAYS,
     },
     streams: { maxPerTenant: env.SLUICE_MAX_STREAMS_PER_TENANT, maxSeconds: env.SLUICE_MAX_STREAM_SECONDS },
     batches: {

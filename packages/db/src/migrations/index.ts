@@ -11,6 +11,7 @@ import * as batchProviderCounts from "./20261201T160000_batchProviderCounts.ts";
 import * as filesAndOpenAiBatches from "./20261207T210000_filesAndOpenAiBatches.ts";
 import * as batchRetriedCount from "./20261207T220000_batchRetriedCount.ts";
 import * as filesUploadingIndex from "./20261207T230000_filesUploadingIndex.ts";
+import * as usageDailyAndRetention from "./20261208T010000_usageDailyAndRetention.ts";
 import * as budgetPeriods from "./20261208T030000_budgetPeriods.ts";
 import * as virtualKeys from "./20261208T040000_virtualKeys.ts";
 
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   "20261207T210000_filesAndOpenAiBatches": filesAndOpenAiBatches,
   "20261207T220000_batchRetriedCount": batchRetriedCount,
   "20261207T230000_filesUploadingIndex": filesUploadingIndex,
+  "20261208T010000_usageDailyAndRetention": usageDailyAndRetention,
   "20261208T030000_budgetPeriods": budgetPeriods,
   "20261208T040000_virtualKeys": virtualKeys,
 };

@@ -62,6 +62,12 @@ export interface JobQueueOptions {
    */
   synchronousCommit?: boolean;
   onError?: (error: Error) => void;
+  /**
+   * How long pg-boss keeps its copies of finished jobs (each queue's `deleteAfterSeconds`, set by
+   * `ensureQueues`; default pg-boss's 7 days). A supervising process then sweeps them every quarter
+   * of that, at most daily (pg-boss's default sweep is daily).
+   */
+  finishedRetentionSeconds?: number;
 }
 
 /** Where pg-boss holds a job: waiting, between attempts, running, or settled. */
@@ -147,6 +153,14 @@ export async function startJobQueue(options: JobQueueOptions): Promise<JobQueue>
     schedule: false,
     migrate: false,
     ...(options.synchronousCommit === false ? { options: "-c synchronous_commit=off" } : {}),
+    ...(options.finishedRetentionSeconds
+      ? {
+          maintenanceIntervalSeconds: Math.min(
+            86_400,
+            Math.max(1, Math.round(options.finishedRetentionSeconds / 4)),
+          ),
+        }
+      : {}),
     // Expired attempts are looked for in the monitor pass, claimed per queue once per monitor interval.
     ...(options.superviseIntervalSeconds
       ? {
@@ -157,10 +171,10 @@ export async function startJobQueue(options: JobQueueOptions): Promise<JobQueue>
   });
   boss.on("error", options.onError ?? (() => {}));
   await boss.start();
-  return wrapBoss(boss);
+  return wrapBoss(boss, options.finishedRetentionSeconds);
 }
 
-function wrapBoss(boss: PgBoss): JobQueue {
+function wrapBoss(boss: PgBoss, finishedRetentionSeconds: number | undefined): JobQueue {
   return {
     async ensureQueues(definitions) {
       const existing = new Set((await boss.getQueues()).map((q) => q.name));
@@ -175,6 +189,7 @@ function wrapBoss(boss: PgBoss): JobQueue {
           retryBackoff: d.retryBackoff,
           ...(d.retryBackoff ? { retryDelayMax: d.retryDelayMaxSeconds } : {}),
           expireInSeconds: d.expireInSeconds,
+          ...(finishedRetentionSeconds ? { deleteAfterSeconds: Math.round(finishedRetentionSeconds) } : {}),
         };
         if (existing.has(d.name)) await boss.updateQueue(d.name, options);
         else

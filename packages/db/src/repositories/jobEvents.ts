@@ -128,8 +128,20 @@ export async function listEventsOfJobs(
   return rows;
 }
 
-/** Deletes events older than `before`; returns how many. */
-export async function deleteJobEventsBefore(db: Db, before: Date): Promise<number> {
-  const result = await db.deleteFrom("jobEvents").where("createdAt", "<", before).executeTakeFirst();
-  return Number(result.numDeletedRows);
+/**
+ * Deletes events older than `before`, at most `limit` (default all) in one statement; returns how
+ * many. The log has no primary-key index: rows are picked by their physical address.
+ */
+export async function deleteJobEventsBefore(db: Db, before: Date, limit?: number): Promise<number> {
+  if (limit === undefined) {
+    const result = await db.deleteFrom("jobEvents").where("createdAt", "<", before).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+  const { rows } = await sql<{ n: number }>`
+    with gone as (
+      delete from job_events where ctid = any(array(
+        select ctid from job_events where created_at < ${before} limit ${limit}))
+      returning 1)
+    select count(*)::int as n from gone`.execute(db);
+  return Number(rows[0]?.n ?? 0);
 }

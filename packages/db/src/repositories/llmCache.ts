@@ -50,11 +50,13 @@ export async function putCacheEntry(
     .execute();
 }
 
-/** Deletes expired entries; returns how many. */
-export async function deleteExpiredCacheEntries(db: Db): Promise<number> {
-  const result = await db
-    .deleteFrom("llmCache")
-    .where("expiresAt", "<=", sql<Date>`now()`)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+/** Deletes up to `limit` entries expired at `now`; returns how many. */
+export async function deleteExpiredCacheEntries(db: Db, now: Date, limit = 5_000): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    with gone as (
+      delete from llm_cache where key in (
+        select key from llm_cache where expires_at <= ${now} limit ${limit} for update skip locked)
+      returning 1)
+    select count(*)::int as n from gone`.execute(db);
+  return Number(rows[0]?.n ?? 0);
 }

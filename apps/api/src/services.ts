@@ -8,6 +8,7 @@ import {
   createAdminService,
   createAuthenticator,
   createBatchService,
+  createBudgetAlerter,
   createBudgetGuard,
   createChatService,
   createDeadLetterService,
@@ -21,6 +22,7 @@ import {
   createStatsService,
   createTicketService,
   type DeadLetterService,
+  describeBudgetAlert,
   type FileService,
   type JobService,
   jobCatalogFromConfig,
@@ -123,6 +125,15 @@ export async function startApiServices(
     // Its leases and its call-log rows carry the same id (see createBudgetGuard).
     holder: runtime.holder,
     leaseTtlMs: config.budgetLeaseMs,
+    alerts: createBudgetAlerter({
+      db,
+      queue,
+      catalog,
+      onAlert: (alert) => {
+        metrics.onBudgetAlert(alert);
+        logger.warn({ alert }, describeBudgetAlert(alert));
+      },
+    }),
     onError: (error) => logger.error({ err: error }, "budget spend could not be written; retrying"),
   });
   metrics.watchJobs(db);

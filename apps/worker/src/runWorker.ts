@@ -1,11 +1,13 @@
 import path from "node:path";
 import {
   ConfigError,
+  createBudgetAlerter,
   createBudgetGuard,
   createDeadLetterAlerter,
   createJobService,
   createLlmRuntime,
   createRateLimiter,
+  describeBudgetAlert,
   jobCatalogFromConfig,
   preloadEncodings,
   type SluiceConfig,
@@ -74,6 +76,15 @@ export async function runWorker(
     // Its leases and its call-log rows carry the same id (see createBudgetGuard).
     holder: runtime.holder,
     leaseTtlMs: config.budgetLeaseMs,
+    alerts: createBudgetAlerter({
+      db,
+      queue,
+      catalog,
+      onAlert: (alert) => {
+        metrics.onBudgetAlert(alert);
+        logger.warn({ alert }, describeBudgetAlert(alert));
+      },
+    }),
     onError: (error) => logger.error({ err: error }, "budget spend could not be written; retrying"),
   });
   const alerter = createDeadLetterAlerter({

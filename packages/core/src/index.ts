@@ -47,7 +47,19 @@ export {
 export { type EvalReport, evalNeedsSimulator, evaluateClassifier } from "./eval/evalRun.ts";
 export { collectTierRecords, type LabelledTicket, type TierRecord } from "./eval/tierRecords.ts";
 export * from "./jobs/index.ts";
-export { type BudgetGuard, type BudgetReservation, createBudgetGuard } from "./limits/budgetGuard.ts";
+export {
+  BUDGET_ALERT_EVENT,
+  type BudgetAlert,
+  createBudgetAlerter,
+  describeBudgetAlert,
+} from "./limits/budgetAlerts.ts";
+export {
+  type BudgetAlerts,
+  type BudgetGuard,
+  type BudgetReservation,
+  createBudgetGuard,
+} from "./limits/budgetGuard.ts";
+export { budgetLabels, type ScopedBudget } from "./limits/budgetScopes.ts";
 export { type Clock, scheduleOn, sleepOn, systemClock } from "./limits/clock.ts";
 export {
   admitChat,

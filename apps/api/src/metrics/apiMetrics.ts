@@ -1,4 +1,4 @@
-import type { CallRecord, CascadeResult } from "@sluice/core";
+import type { BudgetAlert, CallRecord, CascadeResult } from "@sluice/core";
 import { countJobsByStatus, type Db } from "@sluice/db";
 import type { NextFunction, Request, Response } from "express";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
@@ -46,6 +46,12 @@ export function createApiMetrics() {
     name: "sluice_cascade_runs_total",
     help: "Cascade runs by cascade and outcome",
     labelNames: ["cascade", "outcome", "draft_accepted"] as const,
+    registers: [registry],
+  });
+  const budgetAlerts = new Counter({
+    name: "sluice_budget_alerts_total",
+    help: "Soft budget alerts raised by this process (once per budget and period across processes), by budget",
+    labelNames: ["budget"] as const,
     registers: [registry],
   });
 
@@ -106,6 +112,9 @@ export function createApiMetrics() {
       series.output.inc(call.outputTokens);
       series.cost.inc(call.costMicros);
       if (call.cacheHit) cacheHits.inc({ model: call.model });
+    },
+    onBudgetAlert(alert: BudgetAlert): void {
+      budgetAlerts.inc({ budget: alert.budget });
     },
     onCascade(result: CascadeResult): void {
       cascades.inc({

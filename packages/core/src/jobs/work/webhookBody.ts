@@ -13,8 +13,8 @@ export interface SignedWebhook {
 
 /**
  * Builds a `webhook.deliver` request: `{ event, job }` with the job as it is now (`{ event, batch }`
- * for a batch, or a system alert's body), signed with the tenant's secret (the alert secret for
- * system alerts).
+ * for a batch, or an alert's body), signed with the tenant's secret (the alert secret for system
+ * alerts, which have no tenant).
  */
 export async function buildWebhook(
   db: Db,
@@ -25,10 +25,18 @@ export async function buildWebhook(
     batchId?: string | undefined;
     body?: Record<string, unknown> | undefined;
   },
-  delivery: { id: string; attempt: number; alertSecret?: string | undefined },
+  delivery: {
+    id: string;
+    attempt: number;
+    alertSecret?: string | undefined;
+    /** The delivery job's tenant: a tenant's alert (a budget's) is signed with the tenant's secret. */
+    tenantId?: string | null | undefined;
+  },
 ): Promise<SignedWebhook> {
   let secret = delivery.alertSecret;
   let content: Record<string, unknown> = { event: payload.event, ...(payload.body ?? {}) };
+  if (delivery.tenantId && !payload.jobId && !payload.batchId)
+    secret = (await findTenantById(db, delivery.tenantId))?.webhookSecret ?? undefined;
   if (payload.jobId) {
     const job = await findJob(db, payload.jobId);
     if (!job)

@@ -41,6 +41,7 @@ export async function deliverWebhook(
     id: delivery.id,
     attempt: delivery.attempt,
     alertSecret: deps.alertSecret,
+    tenantId: delivery.tenantId,
   });
   const started = performance.now();
   let statusCode: number | null = null;

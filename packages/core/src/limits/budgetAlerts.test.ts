@@ -54,7 +54,10 @@ describe("soft budget alerts", () => {
       monthlyBudgetMicros: 1_000_000,
       budgetAlertShare: 0.8,
     });
-    await setTenantWebhook(t.db, tenant.id, { url: "https://hooks.example.com/sluice", secret: "whsec_alerts" });
+    await setTenantWebhook(t.db, tenant.id, {
+      url: "https://hooks.example.com/sluice",
+      secret: "whsec_alerts",
+    });
     const clock = createTestClock(new Date("2026-11-24T09:00:00Z"));
     const { processes, raised } = twoProcesses(clock);
     // Spend in small calls from both processes, writing as they go: 7,800 stays under the share.
@@ -84,7 +87,11 @@ describe("soft budget alerts", () => {
     expect(raised[0]!.alert.spentMicros).toBeGreaterThanOrEqual(8_000);
     const jobs = await alertJobs(tenant.id);
     expect(jobs).toHaveLength(1);
-    const payload = jobs[0]!.payload as { url: string; event: string; body: { alert: Record<string, unknown> } };
+    const payload = jobs[0]!.payload as {
+      url: string;
+      event: string;
+      body: { alert: Record<string, unknown> };
+    };
     expect(payload).toMatchObject({
       url: "https://hooks.example.com/sluice",
       event: "budget.alert",
@@ -105,9 +112,9 @@ describe("soft budget alerts", () => {
       ["tenant_day", "2026-11-25"],
     ]);
     expect(await alertJobs(tenant.id)).toHaveLength(2);
-    expect(await t.db.selectFrom("budgetAlerts").selectAll().where("tenantId", "=", tenant.id).execute()).toHaveLength(
-      2,
-    );
+    expect(
+      await t.db.selectFrom("budgetAlerts").selectAll().where("tenantId", "=", tenant.id).execute(),
+    ).toHaveLength(2);
   });
 
   it("alert by metric and log only when the tenant has no webhook, and never without an alert share", async () => {

@@ -118,6 +118,8 @@ export interface LlmCallsTable {
   apiKeyId: ColumnType<string | null, string | null | undefined, string | null>;
   /** The end user the caller named (`user`, `X-Sluice-User`, Anthropic `metadata.user_id`). */
   endUser: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The provider batch this answer came from (null for synchronous calls). */
+  batchId: ColumnType<string | null, string | null | undefined, string | null>;
   createdAt: CreatedAt;
 }
 
@@ -353,6 +355,12 @@ export interface BatchesTable {
   providerDoneCount: ColumnType<number, number | undefined, number>;
   /** Requests sent again in a follow-up provider batch after a retriable provider error. */
   retriedCount: ColumnType<number, number | undefined, number>;
+  /** The budget lease holder of the tier's reservation while it runs (null: none held). */
+  budgetHolder: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The UTC day (`YYYY-MM-DD`) that reservation was made in. */
+  budgetDay: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Of `costMicros`, what has been booked as spend against the tenant's budgets. */
+  budgetBookedMicros: ColumnType<number, number | undefined, number>;
   jobId: string | null;
   createdAt: CreatedAt;
   submittedAt: NullableTimestamp;

@@ -10,6 +10,7 @@ import {
   updateBatch,
 } from "@sluice/db";
 import type { ProviderBatchState, ProviderBatchStatus } from "../providers/batchApi.ts";
+import { releaseTier } from "./batchBudget.ts";
 import { answerMissing } from "./batchResults.ts";
 import type { BatchTarget } from "./batchTarget.ts";
 import { type BatchWorkDeps, sameRun } from "./batchWork.ts";
@@ -58,6 +59,8 @@ export async function endBatch(
     });
     await enqueueBatchWebhooks(tx, deps, done);
   });
+  // Whatever the tier had reserved and not spent goes back to the tenant's budgets.
+  await releaseTier(deps, batchId);
 }
 
 /** What a request without a result becomes, by how its provider batch ended. */
@@ -86,6 +89,19 @@ const MISSING: Record<ProviderBatchStatus, { status: BatchResponseStatus; code: 
 
 /** After a tier's results are stored: send rejected drafts to the next tier, or finish the batch. */
 export async function finishTier(
+  deps: BatchWorkDeps,
+  seen: Batch,
+  target: BatchTarget,
+  state: ProviderBatchState,
+): Promise<string> {
+  const status = await endTier(deps, seen, target, state);
+  // The tier's provider batch has ended: its reservation is settled and the rest given back (a next
+  // tier or retry round reserves its own when it is sent).
+  await releaseTier(deps, seen.id, seen.budgetHolder);
+  return status;
+}
+
+async function endTier(
   deps: BatchWorkDeps,
   seen: Batch,
   target: BatchTarget,

@@ -9,26 +9,17 @@ import {
   setBatchRequestStatus,
   updateBatch,
 } from "@sluice/db";
-import { tierRequest } from "../cascade/cascadeEngine.ts";
 import { isSluiceError } from "../errors/sluiceError.ts";
 import { systemClock } from "../limits/clock.ts";
-import { toProviderRequest } from "../llm/chatRequestMapping.ts";
 import type { ProviderBatchRequest, ProviderBatchState } from "../providers/batchApi.ts";
 import type { ChatRequest } from "../schemas/chatRequest.ts";
+import { dropTier, keepTier, providerRequestOf, reserveTier, type TierReservation } from "./batchBudget.ts";
 import { endBatch, finishTier } from "./batchEnding.ts";
 import { storeResults } from "./batchResults.ts";
 import { type BatchTarget, type BatchTier, resolveBatchTarget } from "./batchTarget.ts";
 import { type BatchWorkDeps, sameRun } from "./batchWork.ts";
 
 export { type BatchWorkDeps, RESULT_CHUNK } from "./batchWork.ts";
-
-/** The provider request of one stored request at a tier. */
-function providerRequestOf(target: BatchTarget, tierIndex: number, body: ChatRequest) {
-  const base = toProviderRequest(body);
-  const tier = target.tiers[tierIndex]!;
-  const request = target.cascade ? tierRequest(target.cascade, tierIndex, base) : base;
-  return { ...request, model: tier.model.upstream };
-}
 
 async function* providerRequests(
   db: Db,
@@ -132,6 +123,17 @@ export async function submitBatch(
   }
   const target = resolveBatchTarget(deps.runtime, batch.model);
   const tier = target.tiers[batch.tier]!;
+  let reservation: TierReservation;
+  try {
+    // The tier's most at batch pricing is reserved before the provider sees it.
+    reservation = await reserveTier(deps, batch, target);
+  } catch (error) {
+    if (isSluiceError(error) && !error.retriable) {
+      await endBatch(deps, batch.id, "failed", error);
+      return { providerBatchId: null, status: "failed" };
+    }
+    throw error;
+  }
   let state: ProviderBatchState;
   try {
     state = await tier.api.create(providerRequests(deps.db, batch, target), {
@@ -139,6 +141,7 @@ export async function submitBatch(
       signal: deps.signal,
     });
   } catch (error) {
+    await dropTier(deps, reservation);
     if (isSluiceError(error) && !error.retriable) {
       await endBatch(deps, batch.id, "failed", error);
       return { providerBatchId: null, status: "failed" };
@@ -154,6 +157,8 @@ export async function submitBatch(
     }
     await updateBatch(tx, batch.id, {
       providerBatchId: state.id,
+      budgetHolder: reservation.holder,
+      budgetDay: reservation.day,
       inputFileId: state.inputFileId,
       provider: tier.provider.name,
       status: locked.status === "cancelling" ? "cancelling" : state.status,
@@ -165,6 +170,9 @@ export async function submitBatch(
     await schedulePoll(tx, deps, batch.id, seq!);
     return locked.status === "cancelling" ? "cancel" : "sent";
   });
+  // The run whose provider batch the batch kept keeps its reservation; a surplus run gives its back.
+  if (typeof outcome === "object") await dropTier(deps, reservation);
+  else await keepTier(deps, reservation);
   if (outcome !== "sent") await cancelQuietly(tier, state.id, deps.signal);
   if (typeof outcome === "object") return outcome.surplus;
   return { providerBatchId: state.id, status: state.status };

@@ -6,15 +6,18 @@ import {
   type Db,
   escalateBatchRequests,
   insertBatchResponses,
+  insertLlmCalls,
   isFinalBatchStatus,
   lockBatch,
   type NewBatchResponse,
+  type NewLlmCall,
   retryBatchRequests,
   unansweredBatchRequests,
 } from "@sluice/db";
 import { costMicros } from "../models/cost.ts";
 import type { ModelSpec } from "../models/modelSpec.ts";
 import type { ProviderBatchResult, ProviderBatchState } from "../providers/batchApi.ts";
+import { bookBatchSpend } from "./batchBudget.ts";
 import { type BatchRequestContract, completionObject, reviewBatchDraft } from "./batchDraft.ts";
 import type { BatchTarget, BatchTier } from "./batchTarget.ts";
 import { type BatchWorkDeps, DEFAULT_BATCH_RETRIES, RESULT_CHUNK, sameRun } from "./batchWork.ts";
@@ -167,6 +170,29 @@ function topTierCost(target: BatchTarget, usage: { inputTokens: number; outputTo
   return costMicros(top, usage);
 }
 
+/** The call-log row of one result: what the tier's model answered and its cost at batch pricing. */
+function callRowOf(batch: Batch, tier: BatchTier, outcome: ItemOutcome): NewLlmCall {
+  const error = outcome.final && outcome.final.status !== "succeeded";
+  return {
+    tenantId: batch.tenantId,
+    requestId: null,
+    jobId: null,
+    kind: "chat",
+    model: tier.model.id,
+    provider: tier.provider.name,
+    inputTokens: outcome.usage.inputTokens,
+    outputTokens: outcome.usage.outputTokens,
+    costMicros: outcome.cost,
+    latencyMs: 0,
+    ttftMs: null,
+    cacheHit: false,
+    status: error ? "error" : "ok",
+    errorCode: error ? (outcome.final?.status ?? null) : null,
+    holder: batch.budgetHolder,
+    batchId: batch.id,
+  };
+}
+
 /** Streams the ended provider batch's results into `batch_responses`, `RESULT_CHUNK` per transaction. */
 export async function storeResults(
   deps: BatchWorkDeps,
@@ -230,7 +256,13 @@ export async function storeResults(
         resultsRead: read,
         retried: retried.length,
       });
+      // Each answer read is a call-log row at batch pricing, so usage and spend reports count it.
+      await insertLlmCalls(
+        tx,
+        counted.map((id) => callRowOf(locked, tier, costs.get(id)!)),
+      );
     });
+    await bookBatchSpend(deps, batch.id);
   };
   for await (const result of tier.api.results(state, { signal: deps.signal })) {
     read++;

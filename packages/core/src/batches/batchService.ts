@@ -23,6 +23,7 @@ import { generateWebhookSecret } from "../jobs/webhookSignature.ts";
 import { boundedText, webhookUrlSchema } from "../schemas/textFields.ts";
 import { parseOrThrow } from "../schemas/validationError.ts";
 import { addBatchLines } from "./batchAdmission.ts";
+import { assertBatchAffordable } from "./batchBudget.ts";
 import type { BatchInputSource } from "./batchInput.ts";
 import { type BatchRuntime, resolveBatchTarget } from "./batchTarget.ts";
 import {
@@ -180,6 +181,8 @@ export function createBatchService(deps: { db: Db; jobs: JobService; runtime: Ba
         "validation_error",
         `batch ${batch.id} has no requests; add some before submitting`,
       );
+    // A budget that plainly cannot pay for the first tier refuses the submission (402) here.
+    await assertBatchAffordable({ db: tx }, batch, resolveBatchTarget(runtime, batch.model));
     const submitted = await updateBatch(tx, batch.id, { status: "submitted", submittedAt: new Date() });
     await enqueueSubmit(tx, submitted);
     return submitted;

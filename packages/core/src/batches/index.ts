@@ -1,3 +1,4 @@
+export { bookBatchSpend, releaseTier, tierMaxCostMicros } from "./batchBudget.ts";
 export {
   type BatchFailureVerdict,
   type BatchJobAttempt,

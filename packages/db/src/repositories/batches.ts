@@ -82,6 +82,35 @@ export async function findBatchById(db: Db, id: string): Promise<Batch | undefin
 }
 
 /** Updates a batch; returns it as it is now. */
+/**
+ * Counts `delta` more of a batch's cost as booked against its budgets, provided the count is still
+ * `expected` (a concurrent booking of the same cost finds it moved); true when counted.
+ */
+export async function addBatchBudgetBooked(
+  db: Db,
+  id: string,
+  expected: number,
+  delta: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable("batches")
+    .set((eb) => ({ budgetBookedMicros: eb("budgetBookedMicros", "+", delta) }))
+    .where("id", "=", id)
+    .where("budgetBookedMicros", "=", expected)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Clears the batch's budget holder if it is still `holder` (a newer tier's is left alone). */
+export async function clearBatchBudgetHolder(db: Db, id: string, holder: string): Promise<void> {
+  await db
+    .updateTable("batches")
+    .set({ budgetHolder: null, budgetDay: null })
+    .where("id", "=", id)
+    .where("budgetHolder", "=", holder)
+    .execute();
+}
+
 export async function updateBatch(
   db: Db,
   id: string,

@@ -25,6 +25,15 @@ export function dollars(value: string): number | typeof UNLIMITED {
   return Math.round(n * 1_000_000);
 }
 
+/** A share of a budget, 0 < share ≤ 1 (`0.8` or `80%`), or `none`. */
+export function shareValue(value: string): number | typeof UNLIMITED {
+  if (value === UNLIMITED) return UNLIMITED;
+  const n = value.endsWith("%") ? Number(value.slice(0, -1)) / 100 : Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 1)
+    throw new InvalidArgumentError("must be a share above 0 and at most 1, like 0.8 or 80%, or none");
+  return n;
+}
+
 /** A date or time (ISO 8601). */
 export function dateValue(value: string): Date {
   const d = new Date(value);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { tenantBudgetShape } from "../limits/budgetSchemas.ts";
 import { boundedText, nullByteMessage, webhookUrlSchema } from "../schemas/textFields.ts";
 
 /** Largest value of the Postgres `integer` columns the rate limits live in. */
@@ -7,6 +8,7 @@ const MAX_INT4 = 2_147_483_647;
 /** A tenant's limits; null clears one (unlimited), absent leaves it as it is. */
 export const tenantLimitsShape = {
   dailyBudgetMicros: z.int().min(0).nullable().optional(),
+  ...tenantBudgetShape,
   rateLimitRpm: z.int().min(1).max(MAX_INT4).nullable().optional(),
   rateLimitTpm: z.int().min(1).max(MAX_INT4).nullable().optional(),
 };

@@ -1,6 +1,13 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createTestClock } from "@sluice/core/testing";
-import { BOSS_SCHEMA, insertLlmCalls, insertTenant, startJobQueue, withMaintenanceLock } from "@sluice/db";
+import {
+  BOSS_SCHEMA,
+  insertApiKey,
+  insertLlmCalls,
+  insertTenant,
+  startJobQueue,
+  withMaintenanceLock,
+} from "@sluice/db";
 import { sql, useTestDatabase } from "@sluice/db/testing";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
@@ -69,6 +76,15 @@ async function seed(tenantId: string, now: number) {
     (${active}, ${tenantId}, 'started', ${at(14 * DAY + 2 * HOUR)}),
     (${active}, ${tenantId}, 'progress', ${at(14 * DAY - HOUR)}),
     (${oldCompleted}, ${tenantId}, 'completed', ${at(20 * DAY)})`.execute(t.db);
+  const key = await insertApiKey(t.db, {
+    tenantId,
+    role: "tenant",
+    keyPrefix: tenantId.slice(0, 8),
+    keyHash: createHash("sha256").update(tenantId).digest("hex"),
+  });
+  // A key's rate windows count one minute each: those over an hour old go.
+  await sql`insert into api_key_rate_windows (api_key_id, window_start, requests, tokens) values
+    (${key.id}, ${at(2 * HOUR)}, 1, 10), (${key.id}, ${at(MINUTE)}, 1, 10)`.execute(t.db);
   for (const [ageMs, jobId] of [
     [7 * DAY + HOUR, active],
     [7 * DAY + 3 * HOUR, active],
@@ -91,9 +107,9 @@ async function counts(tenantId: string) {
     (select count(*) from jobs where tenant_id = ${tenantId})::int as jobs,
     (select count(*) from dead_letters d join jobs j on j.id = d.job_id where j.tenant_id = ${tenantId})::int as dead_letters,
     (select count(*) from job_events where tenant_id = ${tenantId})::int as job_events,
-    (select count(*) from webhook_deliveries where tenant_id = ${tenantId})::int as webhook_deliveries`.execute(
-    t.db,
-  );
+    (select count(*) from webhook_deliveries where tenant_id = ${tenantId})::int as webhook_deliveries,
+    (select count(*) from api_key_rate_windows w join api_keys k on k.id = w.api_key_id
+      where k.tenant_id = ${tenantId})::int as key_windows`.execute(t.db);
   return rows[0];
 }
 
@@ -133,6 +149,7 @@ describe("retention", () => {
       deadLetters: 1,
       jobEvents: 4,
       webhookDeliveries: 4,
+      keyWindows: 2,
     });
     const maintenance = maintenanceOn(clock);
     try {
@@ -151,6 +168,7 @@ describe("retention", () => {
         jobEvents: 1,
         // Two past retention, and the old completed job's.
         webhookDeliveries: 1,
+        keyWindows: 1,
       });
       // Two hours on, the rows an hour inside their retention are an hour past it.
       clock.advance(2 * HOUR);
@@ -166,6 +184,7 @@ describe("retention", () => {
         deadLetters: 0,
         jobEvents: 0,
         webhookDeliveries: 0,
+        keyWindows: 0,
       });
       const left = await sql<{ status: string }>`
         select status from jobs where tenant_id = ${tenant.id} order by status`.execute(t.db);
@@ -266,7 +285,15 @@ describe("retention", () => {
         jobs: deleted("jobs"),
         job_events: deleted("job_events"),
         webhook_deliveries: deleted("webhook_deliveries"),
-      }).toEqual({ llm_cache: 2, llm_calls: 2, jobs: 3, job_events: 2, webhook_deliveries: 2 });
+        api_key_rate_windows: deleted("api_key_rate_windows"),
+      }).toEqual({
+        llm_cache: 2,
+        llm_calls: 2,
+        jobs: 3,
+        job_events: 2,
+        webhook_deliveries: 2,
+        api_key_rate_windows: 1,
+      });
       expect(text).toMatch(/sluice_maintenance_passes_total\{outcome="ran"\} 1/);
     } finally {
       maintenance.stop();

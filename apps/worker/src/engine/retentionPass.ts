@@ -5,6 +5,7 @@ import {
   deleteFinishedJobsBefore,
   deleteIncompleteUploadsBefore,
   deleteJobEventsBefore,
+  deleteKeyRateWindowsBefore,
   deleteRateLimitWindowsBefore,
   deleteWebhookDeliveriesBefore,
   rollUpLlmCallsBefore,
@@ -45,6 +46,7 @@ export type RetentionTable =
   | "jobs"
   | "budget_leases"
   | "rate_limit_windows"
+  | "api_key_rate_windows"
   | "files";
 
 /** What one pass did: skipped (another worker held the lock) or rows deleted per table. */
@@ -99,6 +101,7 @@ function steps(settings: RetentionSettings, now: number): TableStep[] {
       run: (db) => deleteRateLimitWindowsBefore(db, ago(HOUR_MS)),
       whole: true,
     },
+    { table: "api_key_rate_windows", run: (db) => deleteKeyRateWindowsBefore(db, ago(HOUR_MS)), whole: true },
     {
       // An upload still unfinished after an hour lost its API process mid-way: nothing will finish it.
       table: "files",

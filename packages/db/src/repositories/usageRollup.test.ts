@@ -3,7 +3,7 @@ import { sql, useTestDatabase } from "../testing/index.ts";
 import { insertLlmCalls } from "./llmCalls.ts";
 import { insertTenant } from "./tenants.ts";
 import { rollUpLlmCallsBefore } from "./usageRollup.ts";
-import { modelUsageByDay } from "./usageStats.ts";
+import { callUsageSince, modelUsageByDay } from "./usageStats.ts";
 
 const t = useTestDatabase();
 const HOUR = 3_600_000;
@@ -102,6 +102,25 @@ describe("call-log roll-up", () => {
     const rows = await sql<{ n: string }>`
       select count(*) as n from llm_usage_daily where tenant_id = ${tenant.id}`.execute(t.db);
     expect(Number(rows.rows[0]?.n)).toBeLessThan(240);
+  });
+
+  it("gives the same spend by end user, kind and day from call usage before and after a roll-up", async () => {
+    const tenant = await insertTenant(t.db, { name: "rollup-spend" });
+    await seedCalls([tenant.id]);
+    const since = new Date(Date.UTC(2026, 5, 9));
+    const spend = async () =>
+      (
+        await sql<Record<string, string>>`
+          select to_char(day, 'YYYY-MM-DD') as day, end_user, kind, sum(calls)::text as calls,
+            sum(cost_micros)::text as cost, sum(cached_input_tokens)::text as cached
+          from (${callUsageSince({ tenantId: tenant.id, since })}) u
+          group by 1, 2, 3 order by 1, 2 nulls first, 3`.execute(t.db)
+      ).rows;
+    const before = await spend();
+    expect(before.length).toBeGreaterThan(20);
+    await rollUpLlmCallsBefore(t.db, new Date(NOON - 2 * DAY - 5 * HOUR), 1_000);
+    expect(await rawCount(tenant.id)).toBeLessThan(240);
+    expect(await spend()).toEqual(before);
   });
 
   it("counts nothing twice when a roll-up is cut off: its transaction leaves both tables as they were", async () => {

@@ -218,6 +218,19 @@ export async function deleteBudgetLeasesBefore(db: Db, day: string): Promise<num
   return Number(daily.numDeletedRows) + Number(scoped.numAffectedRows ?? 0);
 }
 
+/**
+ * Deletes the spend rows and alert marks of key, end-user and tenant-month periods that ended by
+ * `day` (`YYYY-MM-DD`) and hold no reservation: nothing reads a period once it is over (spend reports
+ * read the call log). A tenant's days in `tenant_daily_spend` are kept. Returns how many rows.
+ */
+export async function deleteBudgetPeriodsBefore(db: Db, day: string): Promise<number> {
+  const ended = sql`period + case when scope like '%month' then interval '1 month' else interval '1 day' end
+    <= ${day}::date`;
+  const spend = await sql`delete from budget_spend where reserved_micros = 0 and ${ended}`.execute(db);
+  const alerts = await sql`delete from budget_alerts where ${ended}`.execute(db);
+  return Number(spend.numAffectedRows ?? 0) + Number(alerts.numAffectedRows ?? 0);
+}
+
 /** Locks a period's row (creating it), the first lock every budget writer takes. */
 async function lockPeriod(tx: Db, ledger: Ledger): Promise<{ reservedMicros: number; spentMicros: number }> {
   const { rows } = await sql<{ reservedMicros: number; spentMicros: number }>`

@@ -53,6 +53,7 @@ export function createApp(services: ApiServices): Express {
     ...services,
     requestId: requestIdOf(req),
     apiKey: bearerToken(req.headers),
+    endUserHeader: req.headers["x-sluice-user"],
   });
   app.use(
     "/trpc",

@@ -11,6 +11,15 @@ export {
 } from "./auth/apiKeys.ts";
 export { type Authenticator, createAuthenticator } from "./auth/authenticator.ts";
 export {
+  apiKeyPolicyShape,
+  MAX_KEY_METADATA_BYTES,
+  MAX_ROTATION_GRACE_SECONDS,
+  type RotateApiKeyInput,
+  rotateApiKeyInputSchema,
+  type UpdateApiKeyInput,
+  updateApiKeyInputSchema,
+} from "./auth/keyAdmin.ts";
+export {
   type ApiKeyPolicy,
   assertModelAllowed,
   endUserOf,
@@ -61,6 +70,7 @@ export {
 } from "./limits/budgetGuard.ts";
 export { budgetLabels, type ScopedBudget } from "./limits/budgetScopes.ts";
 export { type Clock, scheduleOn, sleepOn, systemClock } from "./limits/clock.ts";
+export { gatedModels } from "./limits/gatedModels.ts";
 export {
   admitChat,
   type Guards,
@@ -75,7 +85,6 @@ export {
   type RateLimitState,
   type RateLimitSubject,
 } from "./limits/rateLimiter.ts";
-export { gatedModels } from "./limits/gatedModels.ts";
 export { type SpendPrincipal, spendPrincipalOf, tenantPrincipal } from "./limits/spendPrincipal.ts";
 export { type CallLogWriter, type CallLogWriterOptions, createCallLogWriter } from "./llm/callLogWriter.ts";
 export { toProviderRequest } from "./llm/chatRequestMapping.ts";

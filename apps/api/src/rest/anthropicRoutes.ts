@@ -1,13 +1,14 @@
 import { once } from "node:events";
 import {
   type ErrorCode,
+  endUserOf,
   errorCodes,
   type MessageBatch,
   type MessageBatchResult,
   type MessageEventStream,
+  type Principal,
   parseCountTokensRequest,
   parseMessagesRequest,
-  type Principal,
   SluiceError,
   spendPrincipalOf,
 } from "@sluice/core";
@@ -17,7 +18,7 @@ import { anthropicErrorBody } from "../errors/anthropicErrorBody.ts";
 import { publicError, SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
 import { requestIdOf } from "../http/requestId.ts";
 import type { ApiServices } from "../services.ts";
-import { sluiceExtension } from "./openaiRoutes.ts";
+import { END_USER_HEADER, sluiceExtension } from "./openaiRoutes.ts";
 import { rateLimitHeaders } from "./rateLimitHeaders.ts";
 
 /**
@@ -50,12 +51,16 @@ export function anthropicRoutes(services: ApiServices): Router {
   };
   const scopeOf = async (req: Request) => {
     const principal = await principalOf(req);
-    return { tenantId: principal.tenant.id, requestId: requestIdOf(req) };
+    return { tenantId: principal.tenant.id, apiKey: principal.key, requestId: requestIdOf(req) };
   };
 
   router.post("/v1/messages", async (req, res) => {
     const principal = await principalOf(req);
     const body = parseMessagesRequest(req.body);
+    const caller = spendPrincipalOf(
+      principal,
+      endUserOf(req.headers[END_USER_HEADER], body.metadata?.user_id ?? undefined),
+    );
     const requestId = requestIdOf(req);
     const controller = new AbortController();
     res.on("close", () => {
@@ -67,15 +72,11 @@ export function anthropicRoutes(services: ApiServices): Router {
       const onShutdown = () => controller.abort();
       services.shutdown?.addEventListener("abort", onShutdown, { once: true });
       res.once("close", () => services.shutdown?.removeEventListener("abort", onShutdown));
-      const stream = await services.messages.stream(spendPrincipalOf(principal), body, context);
+      const stream = await services.messages.stream(caller, body, context);
       await writeStream(services, stream, requestId, res);
       return;
     }
-    const { message, completion, rateLimit } = await services.messages.create(
-      spendPrincipalOf(principal),
-      body,
-      context,
-    );
+    const { message, completion, rateLimit } = await services.messages.create(caller, body, context);
     res.set(rateLimitHeaders(rateLimit));
     res.json({ ...message, sluice: sluiceExtension(completion) });
   });

@@ -1,10 +1,9 @@
-import {
-  type ChatRequest,
-  type ChatStreamFinish,
-  type GuardedStream,
-  type GuardedStreamEvent,
-  type Principal,
-  spendPrincipalOf,
+import type {
+  ChatRequest,
+  ChatStreamFinish,
+  GuardedStream,
+  GuardedStreamEvent,
+  SpendPrincipal,
 } from "@sluice/core";
 import type { Response } from "express";
 import { errorBody, SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
@@ -48,12 +47,12 @@ function toolCallDelta(event: ToolCallEvent) {
  */
 export async function streamChatCompletion(
   services: ApiServices,
-  principal: Principal,
+  principal: SpendPrincipal,
   body: ChatRequest,
   options: { requestId: string; signal: AbortSignal },
   res: Response,
 ): Promise<void> {
-  const stream = await services.chat.stream(spendPrincipalOf(principal), body, {
+  const stream = await services.chat.stream(principal, body, {
     context: { requestId: options.requestId, signal: options.signal },
     mode: "hold",
   });

@@ -25,7 +25,7 @@ export function openaiFileRoutes(services: ApiServices): Router {
   const router = Router();
   const scopeOf = async (req: Request): Promise<BatchScope> => {
     const principal = await services.auth.authenticate(bearerToken(req.headers));
-    return { tenantId: principal.tenant.id, requestId: requestIdOf(req) };
+    return { tenantId: principal.tenant.id, apiKey: principal.key, requestId: requestIdOf(req) };
   };
   const id = (req: Request) => String(req.params.id);
 

@@ -1,4 +1,11 @@
-import { parseChatRequest, parseEmbeddingsRequest, type Principal, spendPrincipalOf } from "@sluice/core";
+import {
+  endUserOf,
+  modelAllowed,
+  type Principal,
+  parseChatRequest,
+  parseEmbeddingsRequest,
+  spendPrincipalOf,
+} from "@sluice/core";
 import { type Request, Router } from "express";
 import { anthropicApiKey, bearerToken } from "../auth/bearerToken.ts";
 import { requestIdOf } from "../http/requestId.ts";
@@ -6,6 +13,9 @@ import type { ApiServices } from "../services.ts";
 import { completionChoices } from "./chatChoices.ts";
 import { streamChatCompletion } from "./chatStream.ts";
 import { rateLimitHeaders } from "./rateLimitHeaders.ts";
+
+/** The header naming the end user a request is made for; it wins over the body's `user`. */
+export const END_USER_HEADER = "x-sluice-user";
 
 /** The `sluice` extension object added to OpenAI-shaped responses. */
 export function sluiceExtension(c: {
@@ -35,11 +45,14 @@ export function openaiRoutes(services: ApiServices): Router {
   router.get("/v1/models", async (req, res) => {
     // Anthropic's SDK sends `anthropic-version` and its key in `x-api-key`, and reads its own shape.
     const anthropic = req.headers["anthropic-version"] !== undefined;
-    await services.auth.authenticate(anthropic ? anthropicApiKey(req.headers) : bearerToken(req.headers));
+    const principal = await services.auth.authenticate(
+      anthropic ? anthropicApiKey(req.headers) : bearerToken(req.headers),
+    );
+    // A key with a model list sees only the models and cascades it may call.
     const ids = [
       ...services.runtime.registry.list().map((m) => ({ id: m.id, owner: m.provider })),
       ...services.runtime.cascades.list().map((c) => ({ id: `cascade:${c.name}`, owner: "sluice" })),
-    ];
+    ].filter(({ id }) => modelAllowed(principal.key.allowedModels, id));
     if (!anthropic) {
       const data = ids.map(({ id, owner }) => ({ id, object: "model", created: 0, owned_by: owner }));
       res.json({ object: "list", data });
@@ -57,6 +70,7 @@ export function openaiRoutes(services: ApiServices): Router {
   router.post("/v1/chat/completions", async (req, res) => {
     const principal = await principalOf(req);
     const body = parseChatRequest(req.body);
+    const caller = spendPrincipalOf(principal, endUserOf(req.headers[END_USER_HEADER], body.user));
     const requestId = requestIdOf(req);
     const controller = new AbortController();
     res.on("close", () => {
@@ -67,10 +81,10 @@ export function openaiRoutes(services: ApiServices): Router {
       const onShutdown = () => controller.abort();
       services.shutdown?.addEventListener("abort", onShutdown, { once: true });
       res.once("close", () => services.shutdown?.removeEventListener("abort", onShutdown));
-      await streamChatCompletion(services, principal, body, { requestId, signal: controller.signal }, res);
+      await streamChatCompletion(services, caller, body, { requestId, signal: controller.signal }, res);
       return;
     }
-    const { completion, rateLimit } = await services.chat.complete(spendPrincipalOf(principal), body, {
+    const { completion, rateLimit } = await services.chat.complete(caller, body, {
       requestId,
       signal: controller.signal,
     });
@@ -93,7 +107,8 @@ export function openaiRoutes(services: ApiServices): Router {
   router.post("/v1/embeddings", async (req, res) => {
     const principal = await principalOf(req);
     const body = parseEmbeddingsRequest(req.body);
-    const { outcome, rateLimit } = await services.chat.embed(spendPrincipalOf(principal), body, {
+    const caller = spendPrincipalOf(principal, endUserOf(req.headers[END_USER_HEADER], body.user));
+    const { outcome, rateLimit } = await services.chat.embed(caller, body, {
       requestId: requestIdOf(req),
     });
     res.set(rateLimitHeaders(rateLimit));

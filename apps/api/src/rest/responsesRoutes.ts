@@ -1,5 +1,6 @@
 import {
   createResponsesService,
+  endUserOf,
   parseResponsesRequest,
   type ResponsesRequest,
   type ResponsesService,
@@ -11,7 +12,7 @@ import { bearerToken } from "../auth/bearerToken.ts";
 import { SHUTTING_DOWN, toPublicError } from "../errors/publicError.ts";
 import { requestIdOf } from "../http/requestId.ts";
 import type { ApiServices } from "../services.ts";
-import { sluiceExtension } from "./openaiRoutes.ts";
+import { END_USER_HEADER, sluiceExtension } from "./openaiRoutes.ts";
 import { rateLimitHeaders } from "./rateLimitHeaders.ts";
 
 /** Aborts when the client leaves before the answer is written (and, for streams, on shutdown). */
@@ -66,17 +67,18 @@ export function responsesRoutes(services: ApiServices): Router {
   router.post("/v1/responses", async (req: Request, res: Response) => {
     const principal = await services.auth.authenticate(bearerToken(req.headers));
     const body: ResponsesRequest = parseResponsesRequest(req.body);
+    const caller = spendPrincipalOf(principal, endUserOf(req.headers[END_USER_HEADER], body.user));
     const requestId = requestIdOf(req);
     const options = {
       context: { requestId, signal: callSignal(services, res, body.stream === true) },
       extension: sluiceExtension,
     };
     if (body.stream) {
-      const stream = await responses.stream(spendPrincipalOf(principal), body, options);
+      const stream = await responses.stream(caller, body, options);
       await writeStream(services, stream, requestId, res);
       return;
     }
-    const { response, rateLimit } = await responses.create(spendPrincipalOf(principal), body, options);
+    const { response, rateLimit } = await responses.create(caller, body, options);
     res.set(rateLimitHeaders(rateLimit));
     res.json(response);
   });

@@ -11,8 +11,12 @@ const page = z.strictObject({
   cursor: z.string().max(200).optional(),
 });
 
-const scopeOf = (ctx: { principal: { tenant: { id: string } }; requestId: string }) => ({
+const scopeOf = (ctx: {
+  principal: { tenant: { id: string }; key: { allowedModels: string[] | null } };
+  requestId: string;
+}) => ({
   tenantId: ctx.principal.tenant.id,
+  apiKey: ctx.principal.key,
   requestId: ctx.requestId,
 });
 

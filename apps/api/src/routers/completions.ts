@@ -1,4 +1,10 @@
-import { chatRequestSchema, embeddingsRequestSchema, SluiceError, spendPrincipalOf } from "@sluice/core";
+import {
+  chatRequestSchema,
+  embeddingsRequestSchema,
+  endUserOf,
+  SluiceError,
+  spendPrincipalOf,
+} from "@sluice/core";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import { z } from "zod";
 import { SHUTTING_DOWN } from "../errors/publicError.ts";
@@ -61,14 +67,23 @@ const streamProcedure = tenantProcedure.input(streamInput).subscription(async fu
   }
 });
 
+/** The `user` field of a request not parsed yet (a cascade run's). */
+function userField(request: unknown): unknown {
+  return typeof request === "object" && request !== null ? (request as { user?: unknown }).user : undefined;
+}
+
 /** `chat.*`: one completion with a model or `cascade:<name>`, under the tenant's limits; or a resumable stream. */
 export const chatRouter = {
   stream: streamProcedure,
   complete: tenantProcedure.input(chatRequestSchema).mutation(async ({ ctx, input, signal }) => {
-    const { completion } = await ctx.chat.complete(spendPrincipalOf(ctx.principal), input, {
-      requestId: ctx.requestId,
-      ...(signal ? { signal } : {}),
-    });
+    const { completion } = await ctx.chat.complete(
+      spendPrincipalOf(ctx.principal, endUserOf(ctx.endUserHeader, input.user)),
+      input,
+      {
+        requestId: ctx.requestId,
+        ...(signal ? { signal } : {}),
+      },
+    );
     return completion;
   }),
 } satisfies TRPCRouterRecord;
@@ -82,7 +97,7 @@ export const cascadeRouter = {
     .input(z.strictObject({ name: z.string().min(1), request: z.unknown() }))
     .mutation(async ({ ctx, input, signal }) => {
       const { completion } = await ctx.chat.runCascade(
-        spendPrincipalOf(ctx.principal),
+        spendPrincipalOf(ctx.principal, endUserOf(ctx.endUserHeader, userField(input.request))),
         input.name,
         input.request,
         {
@@ -97,10 +112,14 @@ export const cascadeRouter = {
 /** `embeddings.*`. */
 export const embeddingsRouter = {
   create: tenantProcedure.input(embeddingsRequestSchema).mutation(async ({ ctx, input, signal }) => {
-    const { outcome } = await ctx.chat.embed(spendPrincipalOf(ctx.principal), input, {
-      requestId: ctx.requestId,
-      ...(signal ? { signal } : {}),
-    });
+    const { outcome } = await ctx.chat.embed(
+      spendPrincipalOf(ctx.principal, endUserOf(ctx.endUserHeader, input.user)),
+      input,
+      {
+        requestId: ctx.requestId,
+        ...(signal ? { signal } : {}),
+      },
+    );
     return {
       vectors: outcome.vectors,
       usage: outcome.usage,

@@ -1,4 +1,10 @@
-import { createApiKeyInputSchema, createTenantInputSchema, setTenantLimitsInputSchema } from "@sluice/core";
+import {
+  createApiKeyInputSchema,
+  createTenantInputSchema,
+  rotateApiKeyInputSchema,
+  setTenantLimitsInputSchema,
+  updateApiKeyInputSchema,
+} from "@sluice/core";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { adminProcedure } from "../trpc/init.ts";
@@ -31,4 +37,10 @@ export const apiKeysRouter = {
       ctx.admin.listApiKeys(input.tenantId, { includeRevoked: input.includeRevoked ?? false }),
     ),
   revoke: adminProcedure.input(byId).mutation(({ ctx, input }) => ctx.admin.revokeApiKey(input.id)),
+  update: adminProcedure
+    .input(updateApiKeyInputSchema)
+    .mutation(({ ctx, input }) => ctx.admin.updateApiKey(input)),
+  rotate: adminProcedure
+    .input(rotateApiKeyInputSchema)
+    .mutation(({ ctx, input }) => ctx.admin.rotateApiKey(input)),
 } satisfies TRPCRouterRecord;

@@ -1,5 +1,6 @@
 import {
   type ChatRequest,
+  endUserOf,
   type GuardedStreamEvent,
   type Principal,
   spendPrincipalOf,
@@ -33,10 +34,14 @@ export async function produceChatStream(
   requestId: string,
   emit: (data: ChatStreamData) => void,
 ): Promise<void> {
-  const { events } = await services.chat.stream(spendPrincipalOf(principal), body, {
-    context: { requestId },
-    mode,
-  });
+  const { events } = await services.chat.stream(
+    spendPrincipalOf(principal, endUserOf(undefined, body.user)),
+    body,
+    {
+      context: { requestId },
+      mode,
+    },
+  );
   for await (const event of events) emit(event.type === "done" ? subscriberDone(event) : event);
 }
 

@@ -12,6 +12,8 @@ export interface ApiContext extends ApiServices {
   requestId: string;
   /** The bearer token the request sent, checked by authenticated procedures. */
   apiKey: string | undefined;
+  /** The `X-Sluice-User` header, which names the end user over an input's `user`. */
+  endUserHeader?: string | string[] | undefined;
 }
 
 const t = initTRPC.context<ApiContext>().create({

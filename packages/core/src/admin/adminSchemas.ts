@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { apiKeyPolicyShape } from "../auth/keyAdmin.ts";
 import { tenantBudgetShape } from "../limits/budgetSchemas.ts";
 import { boundedText, nullByteMessage, webhookUrlSchema } from "../schemas/textFields.ts";
 
@@ -32,6 +33,7 @@ export const createApiKeyInputSchema = z.strictObject({
   tenantId: z.uuid(),
   role: z.enum(["tenant", "admin"]).default("tenant"),
   name: boundedText(100, 0).optional(),
+  ...apiKeyPolicyShape,
 });
 
 /** Input of a tenant's webhook change: `url: null` clears it; `rotateSecret` replaces the secret. */

@@ -20,6 +20,7 @@ import {
 import { z } from "zod";
 import { createApiKey } from "../auth/apiKeys.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
+import { type RotateApiKeyInput, rotateKey, type UpdateApiKeyInput, updateKey } from "../auth/keyAdmin.ts";
 import { SluiceError } from "../errors/sluiceError.ts";
 import { generateWebhookSecret } from "../jobs/webhookSignature.ts";
 import type {
@@ -58,6 +59,10 @@ export interface AdminService {
   listApiKeys(tenantId: string, options?: { includeRevoked?: boolean }): Promise<ApiKeySummary[]>;
   /** Revokes a key (idempotent); it stops authenticating at once in this process. */
   revokeApiKey(id: string): Promise<ApiKeySummary>;
+  /** Changes a key's name, limits, models, expiry or metadata; at once here, within 5 s elsewhere. */
+  updateApiKey(input: UpdateApiKeyInput): Promise<ApiKeySummary>;
+  /** A new secret for a key (shown once); the old one works for the grace, then `key_rotated`. */
+  rotateApiKey(input: RotateApiKeyInput): Promise<{ key: ApiKeySummary; plaintext: string }>;
   /** The tenant's webhook endpoint and signing secret, giving the tenant a secret if it has none. */
   getWebhook(tenantId: string): Promise<TenantWebhook>;
   /** Sets or clears the tenant's endpoint, optionally replacing its signing secret. */
@@ -124,11 +129,8 @@ export function createAdminService({ db, auth }: AdminServiceDeps): AdminService
 
     async createApiKey(input) {
       try {
-        return await createApiKey(db, {
-          tenantId: input.tenantId,
-          role: input.role,
-          ...(input.name ? { name: input.name } : {}),
-        });
+        const { name, ...rest } = input;
+        return await createApiKey(db, { ...rest, ...(name ? { name } : {}) });
       } catch (error) {
         if (isConstraintError(error, "foreign_key_violation", apiKeyConstraints.tenant))
           throw new SluiceError("not_found", `tenant ${input.tenantId} not found`, { cause: error });
@@ -139,6 +141,10 @@ export function createAdminService({ db, auth }: AdminServiceDeps): AdminService
     listApiKeys(tenantId, options = {}) {
       return listApiKeys(db, tenantId, { includeRevoked: options.includeRevoked ?? false });
     },
+
+    updateApiKey: (input) => updateKey({ db, auth }, input),
+
+    rotateApiKey: (input) => rotateKey({ db, auth }, input),
 
     async revokeApiKey(id) {
       const key = found(await revokeApiKey(db, id), "API key");

@@ -17,6 +17,7 @@ import {
   updateBatch,
 } from "@sluice/db";
 import { z } from "zod";
+import { type ApiKeyPolicy, assertModelAllowed } from "../auth/keyPolicy.ts";
 import { SluiceError } from "../errors/sluiceError.ts";
 import type { JobService } from "../jobs/jobService.ts";
 import { generateWebhookSecret } from "../jobs/webhookSignature.ts";
@@ -74,6 +75,8 @@ export const batchPageQuerySchema = z.strictObject({
 /** Who is asking. */
 export interface BatchScope {
   tenantId: string;
+  /** The key creating the batch: its model list applies to the batch's model. */
+  apiKey?: Pick<ApiKeyPolicy, "allowedModels"> | undefined;
   requestId?: string | undefined;
 }
 
@@ -192,6 +195,7 @@ export function createBatchService(deps: { db: Db; jobs: JobService; runtime: Ba
     async create(scope, raw, options = {}) {
       const input = parseOrThrow(createBatchInputSchema, raw, "batch");
       const target = resolveBatchTarget(runtime, input.model);
+      assertModelAllowed(scope.apiKey, input.model);
       const batch = await db.transaction().execute(async (tx) => {
         // Batch webhooks are signed with the tenant's secret: a tenant that never set one gets one now.
         if (input.webhookUrl) await ensureTenantWebhookSecret(tx, scope.tenantId, generateWebhookSecret());

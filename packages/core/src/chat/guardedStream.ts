@@ -1,3 +1,4 @@
+import { attributionOf } from "../auth/attribution.ts";
 import type { CascadeResult } from "../cascade/cascadeResult.ts";
 import { type CascadeStreamMode, streamCascade } from "../cascade/cascadeStream.ts";
 import { admitChat, type Guards } from "../limits/guardedCall.ts";
@@ -61,7 +62,7 @@ export async function guardedStream(
     settled ??= reservation.settle(spent);
     return settled;
   };
-  const context = { ...options.context, tenantId: principal.tenant.id };
+  const context = { ...options.context, ...attributionOf(principal) };
   async function* events(): AsyncGenerator<GuardedStreamEvent, void, undefined> {
     started = true;
     let spent = 0;

@@ -1,3 +1,5 @@
+import { attributionOf } from "../auth/attribution.ts";
+import { assertModelAllowed } from "../auth/keyPolicy.ts";
 import type { CascadeRegistry } from "../cascade/cascadeRegistry.ts";
 import { responseSchemaValidator, toolCallValidator } from "../cascade/requestContractValidators.ts";
 import type { Completion } from "../llm/completion.ts";
@@ -61,6 +63,7 @@ export async function admitChat(
   principal: SpendPrincipal,
   request: ProviderChatRequest,
 ): Promise<{ rateLimit: RateLimitState; reservation: BudgetReservation }> {
+  assertModelAllowed(principal.apiKey, request.model);
   // A cascade's later tier that cannot take an image must refuse it before the draft tier is paid.
   for (const { model } of modelsReached(guards.runtime.registry, guards.runtime.cascades, request))
     assertModelTakesInputs(model, request.messages);
@@ -71,7 +74,7 @@ export async function admitChat(
     responseSchemaValidator(request);
   }
   const rateLimit = await guards.rateLimiter.take(
-    principal.tenant,
+    principal,
     countChatTokens({ messages: request.messages, tools: request.tools }, "openai"),
   );
   const reservation = await guards.budget.reserve(
@@ -91,7 +94,7 @@ export async function guardedComplete(
   const { rateLimit, reservation } = await admitChat(guards, principal, request);
   let spent = 0;
   try {
-    const completion = await guards.runtime.complete(request, { ...context, tenantId: principal.tenant.id });
+    const completion = await guards.runtime.complete(request, { ...context, ...attributionOf(principal) });
     spent = completion.costMicros;
     return { completion, rateLimit };
   } finally {
@@ -114,7 +117,7 @@ export async function guardedResponses(
   try {
     const outcome = await guards.runtime.models.responses.create(call, {
       ...context,
-      tenantId: principal.tenant.id,
+      ...attributionOf(principal),
     });
     spent = outcome.costMicros;
     return { outcome, rateLimit };
@@ -152,7 +155,7 @@ export async function guardedResponsesStream(
     try {
       for await (const event of guards.runtime.models.responses.stream(call, {
         ...context,
-        tenantId: principal.tenant.id,
+        ...attributionOf(principal),
       })) {
         if (event.type === "done") spent = event.costMicros;
         yield event;
@@ -175,19 +178,20 @@ export async function guardedEmbed(
   request: ProviderEmbeddingsRequest,
   context: ModelCallContext,
 ) {
+  assertModelAllowed(principal.apiKey, request.model);
   const model = guards.runtime.registry.get(request.model);
   const tokens = request.input.reduce(
     (sum, text) => sum + countTextTokens(text, model.family, model.upstream),
     0,
   );
-  const rateLimit = await guards.rateLimiter.take(principal.tenant, tokens);
+  const rateLimit = await guards.rateLimiter.take(principal, tokens);
   const reservation = await guards.budget.reserve(
     principal,
     costMicros(model, { inputTokens: tokens, outputTokens: 0 }) + 1,
   );
   let spent = 0;
   try {
-    const outcome = await guards.runtime.models.embed(request, { ...context, tenantId: principal.tenant.id });
+    const outcome = await guards.runtime.models.embed(request, { ...context, ...attributionOf(principal) });
     spent = outcome.costMicros;
     return { outcome, rateLimit };
   } finally {

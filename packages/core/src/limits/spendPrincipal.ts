@@ -1,4 +1,5 @@
 import type { Tenant } from "@sluice/db";
+import type { ApiKeyPolicy } from "../auth/keyPolicy.ts";
 
 /**
  * Who a paid call is charged to: always a tenant; the API key that made it, when one did (jobs and
@@ -8,8 +9,12 @@ import type { Tenant } from "@sluice/db";
 export interface SpendPrincipal {
   tenant: Tenant;
   /** The key and its own budgets (null or absent: none), checked besides the tenant's. */
-  apiKey?: { id: string; dailyBudgetMicros?: number | null; monthlyBudgetMicros?: number | null };
-  endUser?: string;
+  apiKey?: ApiKeyPolicy & {
+    id: string;
+    dailyBudgetMicros?: number | null;
+    monthlyBudgetMicros?: number | null;
+  };
+  endUser?: string | undefined;
 }
 
 /** The principal of a call made for a tenant with no key (jobs, batches, admin tools). */
@@ -18,6 +23,9 @@ export function tenantPrincipal(tenant: Tenant): SpendPrincipal {
 }
 
 /** The principal of a call made with an API key (the authenticated caller of a transport). */
-export function spendPrincipalOf(caller: { tenant: Tenant; key: NonNullable<SpendPrincipal["apiKey"]> }): SpendPrincipal {
-  return { tenant: caller.tenant, apiKey: caller.key };
+export function spendPrincipalOf(
+  caller: { tenant: Tenant; key: NonNullable<SpendPrincipal["apiKey"]> },
+  endUser?: string,
+): SpendPrincipal {
+  return { tenant: caller.tenant, apiKey: caller.key, ...(endUser === undefined ? {} : { endUser }) };
 }

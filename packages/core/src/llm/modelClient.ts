@@ -33,6 +33,9 @@ export interface ResilienceExecutor {
 /** Who is calling and how: attached to the call log and the cache scope. */
 export interface ModelCallContext {
   tenantId?: string | null;
+  /** The API key and end user the call is made for (call-log attribution). */
+  apiKeyId?: string | null;
+  endUser?: string | null;
   requestId?: string;
   jobId?: string;
   signal?: AbortSignal;
@@ -177,6 +180,8 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     });
     deps.callLog?.record({
       tenantId: context.tenantId ?? null,
+      apiKeyId: context.apiKeyId ?? null,
+      endUser: context.endUser ?? null,
       requestId: context.requestId ?? null,
       jobId: context.jobId ?? null,
       kind,

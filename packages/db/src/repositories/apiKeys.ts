@@ -22,20 +22,24 @@ export const apiKeyConstraints = {
 
 /** A key's own limits and attributes; null clears one, absent leaves it as it is. */
 export interface ApiKeyPolicyFields {
-  rateLimitRpm?: number | null;
-  rateLimitTpm?: number | null;
-  allowedModels?: string[] | null;
-  expiresAt?: Date | null;
-  metadata?: Record<string, unknown>;
+  rateLimitRpm?: number | null | undefined;
+  rateLimitTpm?: number | null | undefined;
+  allowedModels?: string[] | null | undefined;
+  expiresAt?: Date | null | undefined;
+  metadata?: Record<string, unknown> | undefined;
   /** The key's own budgets per UTC day and month (micro-dollars), on top of its tenant's. */
-  dailyBudgetMicros?: number | null;
-  monthlyBudgetMicros?: number | null;
+  dailyBudgetMicros?: number | null | undefined;
+  monthlyBudgetMicros?: number | null | undefined;
 }
 
 /** The fields as columns: metadata goes to jsonb as text. */
 function policyValues<T extends ApiKeyPolicyFields>(fields: T) {
   const { metadata, ...rest } = fields;
-  return { ...rest, ...(metadata === undefined ? {} : { metadata: JSON.stringify(metadata) }) };
+  const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Omit<
+    T,
+    "metadata"
+  >;
+  return { ...given, ...(metadata === undefined ? {} : { metadata: JSON.stringify(metadata) }) };
 }
 
 /**
@@ -118,7 +122,7 @@ export async function listApiKeys(
 export async function updateApiKey(
   db: Db,
   id: string,
-  fields: ApiKeyPolicyFields & { name?: string },
+  fields: ApiKeyPolicyFields & { name?: string | undefined },
 ): Promise<ApiKeySummary | undefined> {
   const values = policyValues(fields);
   if (Object.keys(values).length === 0) return findApiKeyById(db, id);

@@ -29,6 +29,7 @@ const EXPECTED: Record<ErrorCode, [number, TRPCError["code"]]> = {
   model_not_allowed: [403, "FORBIDDEN"],
   not_found: [404, "NOT_FOUND"],
   conflict: [409, "CONFLICT"],
+  unsafe_url: [400, "BAD_REQUEST"],
   rate_limit_exceeded: [429, "TOO_MANY_REQUESTS"],
   budget_exceeded: [402, "PAYMENT_REQUIRED"],
   context_length_exceeded: [400, "BAD_REQUEST"],

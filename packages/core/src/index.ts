@@ -56,6 +56,7 @@ export {
 export { type EvalReport, evalNeedsSimulator, evaluateClassifier } from "./eval/evalRun.ts";
 export { collectTierRecords, type LabelledTicket, type TierRecord } from "./eval/tierRecords.ts";
 export * from "./jobs/index.ts";
+export * from "./outbound/index.ts";
 export {
   BUDGET_ALERT_EVENT,
   type BudgetAlert,

@@ -29,6 +29,7 @@ const ANTHROPIC_TYPES: Record<ErrorCode, { type: AnthropicErrorType; status?: nu
   model_not_allowed: { type: "permission_error" },
   not_found: { type: "not_found_error" },
   conflict: { type: "invalid_request_error" },
+  unsafe_url: { type: "invalid_request_error" },
   rate_limit_exceeded: { type: "rate_limit_error" },
   budget_exceeded: { type: "billing_error" },
   context_length_exceeded: { type: "invalid_request_error" },

@@ -13,6 +13,7 @@ export const errorTransport = {
   model_not_allowed: { status: 403, trpc: "FORBIDDEN" },
   not_found: { status: 404, trpc: "NOT_FOUND" },
   conflict: { status: 409, trpc: "CONFLICT" },
+  unsafe_url: { status: 400, trpc: "BAD_REQUEST" },
   rate_limit_exceeded: { status: 429, trpc: "TOO_MANY_REQUESTS" },
   budget_exceeded: { status: 402, trpc: "PAYMENT_REQUIRED" },
   context_length_exceeded: { status: 400, trpc: "BAD_REQUEST" },

@@ -23,6 +23,7 @@ import type { Authenticator } from "../auth/authenticator.ts";
 import { type RotateApiKeyInput, rotateKey, type UpdateApiKeyInput, updateKey } from "../auth/keyAdmin.ts";
 import { SluiceError } from "../errors/sluiceError.ts";
 import { generateWebhookSecret } from "../jobs/webhookSignature.ts";
+import { createOutboundGuard, type OutboundGuard } from "../outbound/outboundGuard.ts";
 import type {
   CreateApiKeyInput,
   CreateTenantInput,
@@ -73,6 +74,8 @@ export interface AdminService {
 export interface AdminServiceDeps {
   db: Db;
   auth: Pick<Authenticator, "forgetTenant" | "forgetKey">;
+  /** Judges tenants' webhook URLs (public addresses only unless the settings allow private ones). */
+  outbound?: OutboundGuard | undefined;
 }
 
 /** The tenant without its webhook secret. */
@@ -88,7 +91,8 @@ function found<T>(value: T | undefined, what: string): T {
 const uuid = z.uuid();
 
 /** Builds the admin service over a database and an authenticator. */
-export function createAdminService({ db, auth }: AdminServiceDeps): AdminService {
+export function createAdminService({ db, auth, outbound }: AdminServiceDeps): AdminService {
+  const guard = outbound ?? createOutboundGuard();
   return {
     async createTenant(input) {
       try {
@@ -159,6 +163,7 @@ export function createAdminService({ db, auth }: AdminServiceDeps): AdminService
     },
 
     async setWebhook(tenantId, input) {
+      if (input.url) await guard.assertAllowed(input.url, "url");
       const tenant = await setTenantWebhook(db, tenantId, {
         url: input.url,
         ...(input.rotateSecret ? { secret: generateWebhookSecret() } : {}),

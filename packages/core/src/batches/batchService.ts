@@ -196,6 +196,7 @@ export function createBatchService(deps: { db: Db; jobs: JobService; runtime: Ba
       const input = parseOrThrow(createBatchInputSchema, raw, "batch");
       const target = resolveBatchTarget(runtime, input.model);
       assertModelAllowed(scope.apiKey, input.model);
+      if (input.webhookUrl) await jobs.outbound.assertAllowed(input.webhookUrl, "webhookUrl");
       const batch = await db.transaction().execute(async (tx) => {
         // Batch webhooks are signed with the tenant's secret: a tenant that never set one gets one now.
         if (input.webhookUrl) await ensureTenantWebhookSecret(tx, scope.tenantId, generateWebhookSecret());

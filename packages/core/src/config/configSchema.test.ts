@@ -44,7 +44,16 @@ describe("parseConfig", () => {
       streams: { maxPerTenant: 2_000, maxSeconds: 3_600 },
       batches: { pollMs: 30_000, maxRequests: undefined, maxBytes: undefined, maxRetries: 2 },
       files: { maxBytes: 209_715_200 },
+      webhooks: { allowPrivate: false },
     });
+  });
+
+  it("allows private webhook targets only when SLUICE_ALLOW_PRIVATE_WEBHOOKS says so", () => {
+    expect(parseConfig({ SLUICE_ALLOW_PRIVATE_WEBHOOKS: "true" }).webhooks.allowPrivate).toBe(true);
+    expect(parseConfig({ SLUICE_ALLOW_PRIVATE_WEBHOOKS: "0" }).webhooks.allowPrivate).toBe(false);
+    expect(() => parseConfig({ SLUICE_ALLOW_PRIVATE_WEBHOOKS: "yes" })).toThrow(
+      /SLUICE_ALLOW_PRIVATE_WEBHOOKS/,
+    );
   });
 
   it("treats empty strings as unset", () => {

@@ -147,6 +147,13 @@ const envSchema = z.object({
   ),
   SLUICE_ALERT_WEBHOOK_URL: optionalUrl,
   SLUICE_ALERT_WEBHOOK_SECRET: optionalString,
+  SLUICE_ALLOW_PRIVATE_WEBHOOKS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(["true", "false", "1", "0"], { error: "must be true or false" })
+      .default("false")
+      .transform((v) => v === "true" || v === "1"),
+  ),
 });
 
 /** Sluice's configuration, parsed once from the environment. */
@@ -231,6 +238,8 @@ export interface SluiceConfig {
   };
   /** Largest file `/v1/files` takes (bytes). */
   files: { maxBytes: number };
+  /** Webhooks and alerts: private targets (loopback, RFC 1918, link-local, ULA) only for local development. */
+  webhooks: { allowPrivate: boolean };
 }
 
 /** Parses an environment-like record; throws {@link ConfigError} naming each bad variable. */
@@ -292,5 +301,6 @@ export function parseConfig(source: Record<string, string | undefined>): SluiceC
       maxRetries: env.SLUICE_BATCH_MAX_RETRIES,
     },
     files: { maxBytes: env.SLUICE_FILE_MAX_BYTES },
+    webhooks: { allowPrivate: env.SLUICE_ALLOW_PRIVATE_WEBHOOKS },
   };
 }

@@ -37,6 +37,7 @@ describe("SluiceError", () => {
         "service_unavailable",
         "timeout",
         "unauthorized",
+        "unsafe_url",
         "validation_error",
       ].sort(),
     );

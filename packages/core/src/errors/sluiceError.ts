@@ -15,6 +15,8 @@ export const errorCodes = {
   model_not_allowed: { retriable: false, clientFault: true },
   not_found: { retriable: false, clientFault: true },
   conflict: { retriable: false, clientFault: true },
+  /** An outbound URL (webhook, alert) that is not http(s) or reaches no public address. */
+  unsafe_url: { retriable: false, clientFault: true },
   rate_limit_exceeded: { retriable: true, clientFault: true },
   budget_exceeded: { retriable: false, clientFault: true },
   context_length_exceeded: { retriable: false, clientFault: true },

@@ -16,6 +16,7 @@ import {
 } from "@sluice/db";
 import { z } from "zod";
 import { SluiceError } from "../errors/sluiceError.ts";
+import { createOutboundGuard, type OutboundGuard } from "../outbound/outboundGuard.ts";
 import { storableDate } from "../schemas/dateFields.ts";
 import { boundedText, webhookUrlSchema } from "../schemas/textFields.ts";
 import { parseOrThrow } from "../schemas/validationError.ts";
@@ -92,6 +93,8 @@ export interface JobService {
   get(scope: JobScope, id: string): Promise<PublicJob>;
   list(scope: JobScope, query: unknown): Promise<{ items: PublicJob[]; nextCursor: string | null }>;
   cancel(scope: JobScope, id: string): Promise<PublicJob>;
+  /** Judges webhook URLs before they are stored (and the worker again before it posts). */
+  readonly outbound: OutboundGuard;
   /** Runs a dead or cancelled job again as a new job linked to it. */
   retry(scope: JobScope, id: string): Promise<PublicJob>;
   /** A job's events after `afterId`, oldest first. */
@@ -151,10 +154,25 @@ function toRow(catalog: JobCatalog, scope: JobScope, raw: unknown, index?: numbe
   };
 }
 
-/** Creates the job service over a database and the queue. */
-export function createJobService(deps: { db: Db; queue: JobQueue; catalog: JobCatalog }): JobService {
+/**
+ * Creates the job service over a database and the queue. Webhook URLs must reach public addresses
+ * unless `outbound` (a guard from the settings) allows private ones.
+ */
+export function createJobService(deps: {
+  db: Db;
+  queue: JobQueue;
+  catalog: JobCatalog;
+  outbound?: OutboundGuard | undefined;
+}): JobService {
   const { db, queue, catalog } = deps;
+  const outbound = deps.outbound ?? createOutboundGuard();
   const tenantOf = (scope: JobScope) => scope.tenantId ?? undefined;
+
+  /** Refuses the rows' webhook URLs that reach no public address (each distinct URL judged once). */
+  async function checkWebhookUrls(rows: NewJob[]) {
+    const urls = new Set(rows.flatMap((r) => (r.webhookUrl ? [r.webhookUrl] : [])));
+    await Promise.all([...urls].map((url) => outbound.assertAllowed(url, "webhookUrl")));
+  }
 
   async function enqueueMany(scope: JobScope, inputs: unknown[]) {
     if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length > MAX_JOBS_PER_ENQUEUE) {
@@ -162,6 +180,7 @@ export function createJobService(deps: { db: Db; queue: JobQueue; catalog: JobCa
     }
     // Every job valid, or none queued.
     const rows = inputs.map((raw, i) => toRow(catalog, scope, raw, inputs.length > 1 ? i : undefined));
+    await checkWebhookUrls(rows);
     return db.transaction().execute((tx) => enqueueRowsIn(tx, scope, rows));
   }
 
@@ -189,6 +208,7 @@ export function createJobService(deps: { db: Db; queue: JobQueue; catalog: JobCa
 
   return {
     catalog,
+    outbound,
     kinds: () =>
       catalog
         .list()
@@ -212,7 +232,9 @@ export function createJobService(deps: { db: Db; queue: JobQueue; catalog: JobCa
     },
     enqueueMany,
     async enqueueIn(tx, scope, input) {
-      const [first] = await enqueueRowsIn(tx, scope, [toRow(catalog, scope, input)]);
+      const row = toRow(catalog, scope, input);
+      await checkWebhookUrls([row]);
+      const [first] = await enqueueRowsIn(tx, scope, [row]);
       return first!;
     },
     async get(scope, id) {

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { ensureTenantWebhookSecret, insertJobs, insertTenant, listWebhookDeliveries } from "@sluice/db";
 import { useTestDatabase } from "@sluice/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createOutboundGuard } from "../../outbound/outboundGuard.ts";
 import { newJobId } from "../jobIds.ts";
 import { SIGNATURE_HEADER, verifyWebhook } from "../webhookSignature.ts";
 import { deliverWebhook, type WebhookTransport } from "./webhookDelivery.ts";
@@ -43,6 +44,9 @@ const send: WebhookTransport = async (request, signal) => {
   return response.status;
 };
 
+// The receiver listens on 127.0.0.1, which only a guard allowing private targets lets through.
+const deps = () => ({ db: t.db, send, outbound: createOutboundGuard({ allowPrivate: true }) });
+
 async function finishedJob() {
   const tenant = await insertTenant(t.db, { name: `hooks-${crypto.randomUUID()}` });
   const secret = (await ensureTenantWebhookSecret(t.db, tenant.id, `whsec_${crypto.randomUUID()}`))!;
@@ -72,9 +76,7 @@ describe("webhook delivery", () => {
     const { tenant, secret, job } = await finishedJob();
     const delivery = attempt(tenant.id, 2);
     const url = `${base}/status/204`;
-    expect(
-      await deliverWebhook({ db: t.db, send }, { url, event: "job.completed", jobId: job.id }, delivery),
-    ).toEqual({
+    expect(await deliverWebhook(deps(), { url, event: "job.completed", jobId: job.id }, delivery)).toEqual({
       statusCode: 204,
     });
     const last = received.at(-1)!;
@@ -98,7 +100,7 @@ describe("webhook delivery", () => {
     const { tenant, job } = await finishedJob();
     const url = `${base}/status/503`;
     const error = await deliverWebhook(
-      { db: t.db, send },
+      deps(),
       { url, event: "job.failed", jobId: job.id },
       attempt(tenant.id),
     ).catch((e: unknown) => e);
@@ -118,7 +120,7 @@ describe("webhook delivery", () => {
     // Nothing listens on port 1: the connection is refused.
     const url = "http://127.0.0.1:1/hook";
     await expect(
-      deliverWebhook({ db: t.db, send }, { url, event: "job.completed", jobId: job.id }, attempt(tenant.id)),
+      deliverWebhook(deps(), { url, event: "job.completed", jobId: job.id }, attempt(tenant.id)),
     ).rejects.toMatchObject({ code: "service_unavailable", details: { url, statusCode: null } });
     expect(await listWebhookDeliveries(t.db, job.id)).toEqual([
       expect.objectContaining({
@@ -137,7 +139,7 @@ describe("webhook delivery", () => {
     onHang = () => controller.abort(reason);
     await expect(
       deliverWebhook(
-        { db: t.db, send },
+        deps(),
         { url: `${base}/hang`, event: "job.completed", jobId: job.id },
         attempt(tenant.id, 1, controller.signal),
       ),
@@ -152,11 +154,63 @@ describe("webhook delivery", () => {
     ]);
   });
 
+  it("refuses, before connecting, a URL whose name now resolves to a forbidden address, and does not retry it", async () => {
+    const { tenant, job } = await finishedJob();
+    const port = new URL(base).port;
+    // Public when it was enqueued; now the name points at the receiver's loopback address.
+    const outbound = createOutboundGuard({ resolve: async () => [{ address: "127.0.0.1", family: 4 }] });
+    const before = received.length;
+    let sends = 0;
+    const counting: WebhookTransport = async (...args) => {
+      sends++;
+      return send(...args);
+    };
+    const url = `http://rebound.example:${port}/status/204`;
+    const error = await deliverWebhook(
+      { db: t.db, send: counting, outbound },
+      { url, event: "job.completed", jobId: job.id },
+      attempt(tenant.id),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "unsafe_url",
+      details: { reason: "forbidden_address", range: "loopback" },
+    });
+    expect(error).toHaveProperty("retriable", false);
+    expect([sends, received.length - before]).toEqual([0, 0]);
+    expect(await listWebhookDeliveries(t.db, job.id)).toEqual([
+      expect.objectContaining({
+        url,
+        statusCode: null,
+        delivered: false,
+        error: expect.stringMatching(/refused: rebound\.example resolves to a loopback address/),
+      }),
+    ]);
+  });
+
+  it("hands the transport the address it judged, so the connection goes where the check looked", async () => {
+    const { tenant, job } = await finishedJob();
+    const outbound = createOutboundGuard({
+      allowPrivate: true,
+      resolve: async () => [{ address: "127.0.0.1", family: 4 }],
+    });
+    const seen: unknown[] = [];
+    const capturing: WebhookTransport = async (_request, _signal, address) => {
+      seen.push(address);
+      return 204;
+    };
+    await deliverWebhook(
+      { db: t.db, send: capturing, outbound },
+      { url: "https://hooks.customer.example/sluice", event: "job.completed", jobId: job.id },
+      attempt(tenant.id),
+    );
+    expect(seen).toEqual([{ address: "127.0.0.1", family: 4 }]);
+  });
+
   it("refuses, without retrying or sending, an event whose job no longer exists", async () => {
     const tenant = await insertTenant(t.db, { name: "hooks-gone" });
     const before = received.length;
     const error = await deliverWebhook(
-      { db: t.db, send },
+      deps(),
       { url: `${base}/status/200`, event: "job.completed", jobId: newJobId() },
       attempt(tenant.id),
     ).catch((e: unknown) => e);

@@ -18,12 +18,14 @@ import {
   createMessageBatchService,
   createMessagesService,
   createOpenAiBatchService,
+  createOutboundGuard,
   createRateLimiter,
   createStatsService,
   createTicketService,
   type DeadLetterService,
   describeBudgetAlert,
   type FileService,
+  type HostResolver,
   type JobService,
   jobCatalogFromConfig,
   type LlmRuntime,
@@ -96,6 +98,8 @@ export async function startApiServices(
     corsOrigins?: string[];
     /** Time for rate windows and budget days (tests freeze it). */
     clock?: Clock;
+    /** Resolves webhook hosts (tests make a name resolve anywhere; the system resolver otherwise). */
+    resolveHost?: HostResolver;
   },
 ): Promise<{ services: ApiServices; close(): Promise<void> }> {
   const { db, hotDb, logger } = options;
@@ -137,7 +141,11 @@ export async function startApiServices(
     onError: (error) => logger.error({ err: error }, "budget spend could not be written; retrying"),
   });
   metrics.watchJobs(db);
-  const jobs = createJobService({ db, queue, catalog });
+  const outbound = createOutboundGuard({
+    allowPrivate: config.webhooks.allowPrivate,
+    resolve: options.resolveHost,
+  });
+  const jobs = createJobService({ db, queue, catalog, outbound });
   const auth = createAuthenticator(db);
   const batches = createBatchService({ db, jobs, runtime });
   const files = createFileService({ db, maxBytes: config.files.maxBytes });
@@ -146,7 +154,7 @@ export async function startApiServices(
     db,
     runtime,
     auth,
-    admin: createAdminService({ db, auth }),
+    admin: createAdminService({ db, auth, outbound }),
     rateLimiter,
     budget,
     chat,

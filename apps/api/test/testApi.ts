@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createApiKey, parseConfig } from "@sluice/core";
+import { createApiKey, type HostResolver, parseConfig } from "@sluice/core";
 import {
   createDb,
   type Db,
@@ -44,6 +44,8 @@ export async function startTestApi(
     worker?: boolean | { concurrency?: number; batchPollMs?: number };
     /** How long the simulator's provider batches take in each phase. */
     batchTimings?: { validatingMs?: number; inProgressMs?: number; finalizingMs?: number };
+    /** Resolves webhook hosts, for the API and its in-process worker (the system resolver if unset). */
+    resolveHost?: HostResolver;
   } = {},
 ) {
   const { db } = database;
@@ -67,6 +69,7 @@ export async function startTestApi(
       corsOrigins: ["https://app.example"],
       // A frozen clock: a test's requests never straddle a rate window or budget day.
       clock: { now: () => startedAt },
+      ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
     },
   );
   const worker = options.worker
@@ -122,6 +125,8 @@ async function startTestWorker(
       rateLimiter: services.rateLimiter,
       budget: services.budget,
       jobs: services.jobs,
+      // Deliveries judge webhook URLs as the API does: same setting, same resolver.
+      outbound: services.jobs.outbound,
       batchPollMs: options.batchPollMs ?? 1_000,
     }),
     logger: pino({ level: "silent" }),

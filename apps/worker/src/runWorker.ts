@@ -6,6 +6,7 @@ import {
   createDeadLetterAlerter,
   createJobService,
   createLlmRuntime,
+  createOutboundGuard,
   createRateLimiter,
   describeBudgetAlert,
   jobCatalogFromConfig,
@@ -87,6 +88,7 @@ export async function runWorker(
     }),
     onError: (error) => logger.error({ err: error }, "budget spend could not be written; retrying"),
   });
+  const outbound = createOutboundGuard({ allowPrivate: config.webhooks.allowPrivate });
   const alerter = createDeadLetterAlerter({
     db,
     queue,
@@ -112,7 +114,8 @@ export async function runWorker(
       rateLimiter,
       budget,
       alertWebhookSecret: config.jobs.deadLetterAlert.webhookSecret,
-      jobs: createJobService({ db, queue, catalog }),
+      outbound,
+      jobs: createJobService({ db, queue, catalog, outbound }),
       batchPollMs: config.batches.pollMs,
       batchMaxRetries: config.batches.maxRetries,
     }),

@@ -39,7 +39,8 @@ export function useBatchHarness(
   beforeAll(async () => {
     h = await startProcessHarness(t, {
       simulator: { batchTimings },
-      env: { SLUICE_BATCH_POLL_MS: "100" },
+      // Webhook receivers listen on 127.0.0.1.
+      env: { SLUICE_BATCH_POLL_MS: "100", SLUICE_ALLOW_PRIVATE_WEBHOOKS: "true" },
       // A poll whose worker died is taken up again within seconds.
       jobs: {
         "batch.poll": {

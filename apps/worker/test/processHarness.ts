@@ -1,7 +1,13 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createJobCatalog, createJobService, type JobService, type PublicJob } from "@sluice/core";
+import {
+  createJobCatalog,
+  createJobService,
+  createOutboundGuard,
+  type JobService,
+  type PublicJob,
+} from "@sluice/core";
 import { type Db, insertTenant, type JobQueue, startJobQueue } from "@sluice/db";
 import { type RunningSimulator, type SimulatorOptions, startSimulator } from "@sluice/simulator";
 import { untilStatus } from "./untilStatus.ts";
@@ -17,7 +23,11 @@ export async function startProcessHarness(
   const catalog = createJobCatalog(options.jobs as never);
   const queue: JobQueue = await startJobQueue({ connectionString: database.url });
   await queue.ensureQueues(catalog.queues());
-  const jobs: JobService = createJobService({ db: database.db, queue, catalog });
+  // Webhook URLs are judged here as the workers judge them, by the same setting.
+  const outbound = createOutboundGuard({
+    allowPrivate: options.env?.SLUICE_ALLOW_PRIVATE_WEBHOOKS === "true",
+  });
+  const jobs: JobService = createJobService({ db: database.db, queue, catalog, outbound });
   const tenant = await insertTenant(database.db, {
     name: `workers-${Math.random().toString(36).slice(2, 8)}`,
   });

@@ -36,6 +36,8 @@ beforeAll(async () => {
       SLUICE_ALERT_WEBHOOK_URL: `${base}/alerts`,
       SLUICE_ALERT_WEBHOOK_SECRET: ALERT_SECRET,
       SLUICE_WORKER_METRICS_PORT: "0",
+      // The receiver listens on 127.0.0.1.
+      SLUICE_ALLOW_PRIVATE_WEBHOOKS: "true",
     },
   });
 });

@@ -5,6 +5,7 @@ import {
   gatedModels,
   type JobService,
   type LlmRuntime,
+  type OutboundGuard,
   runBatchPollJob,
   runBatchSubmitJob,
   runChatJob,
@@ -15,7 +16,7 @@ import {
 } from "@sluice/core";
 import type { Db, Tenant } from "@sluice/db";
 import type { JobContext, JobHandlers } from "./jobHandler.ts";
-import { fetchWebhookTransport } from "./webhookTransport.ts";
+import { pinnedWebhookTransport } from "./webhookTransport.ts";
 
 /** What Sluice's handlers call. */
 export interface HandlerServices extends Guards {
@@ -25,6 +26,8 @@ export interface HandlerServices extends Guards {
   alertWebhookSecret?: string | undefined;
   /** Time allowed for a webhook receiver to answer. */
   webhookTimeoutMs?: number;
+  /** Judges webhook URLs before each delivery (public addresses only unless the settings allow private ones). */
+  outbound?: OutboundGuard | undefined;
   /** Schedules batch polls and submissions. */
   jobs: JobService;
   /** Time between polls of a batch at its provider. */
@@ -63,8 +66,9 @@ export function createHandlers(services: HandlerServices): JobHandlers {
   });
   const webhookDeps = {
     db: services.db,
-    send: fetchWebhookTransport(services.webhookTimeoutMs),
+    send: pinnedWebhookTransport(services.webhookTimeoutMs),
     alertSecret: services.alertWebhookSecret,
+    outbound: services.outbound,
   };
   return {
     "tickets.classify": async (payload: { ticketId: string }, ctx) => {

@@ -147,7 +147,7 @@ export async function startApiServices(
   });
   const jobs = createJobService({ db, queue, catalog, outbound });
   const auth = createAuthenticator(db);
-  const batches = createBatchService({ db, jobs, runtime });
+  const batches = createBatchService({ db, jobs, runtime, rateLimiter });
   const files = createFileService({ db, maxBytes: config.files.maxBytes });
   const chat = createChatService({ runtime, rateLimiter, budget });
   const services: ApiServices = {

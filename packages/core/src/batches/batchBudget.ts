@@ -16,6 +16,7 @@ import { tierRequest } from "../cascade/cascadeEngine.ts";
 import { SluiceError } from "../errors/sluiceError.ts";
 import { budgetExceeded, budgetsOf, dayOf, type ScopedBudget } from "../limits/budgetScopes.ts";
 import { type Clock, systemClock, wallClockOffsetMs } from "../limits/clock.ts";
+import type { RateLimiter } from "../limits/rateLimiter.ts";
 import { toProviderRequest } from "../llm/chatRequestMapping.ts";
 import { costMicros } from "../models/cost.ts";
 import type { ChatRequest } from "../schemas/chatRequest.ts";
@@ -84,6 +85,19 @@ async function tenantOf(db: Db, batch: Batch): Promise<Tenant> {
 /** The budgets a batch's tier counts against: the tenant's, in the periods of the reservation's day. */
 function budgetsAt(tenant: Tenant, day: string): ScopedBudget[] {
   return budgetsOf({ tenant }, Date.parse(`${day}T00:00:00Z`));
+}
+
+/**
+ * Admits a submission at the API: it counts as one request against the tenant's rate limit (429
+ * when throttled) and must pass `assertBatchAffordable` (402).
+ */
+export async function admitBatchSubmission(
+  deps: BatchBudgetDeps & { rateLimiter?: RateLimiter | undefined },
+  batch: Batch,
+  target: BatchTarget,
+): Promise<void> {
+  if (deps.rateLimiter) await deps.rateLimiter.take({ tenant: await tenantOf(deps.db, batch) }, 0);
+  await assertBatchAffordable(deps, batch, target);
 }
 
 /**

@@ -21,10 +21,11 @@ import { type ApiKeyPolicy, assertModelAllowed } from "../auth/keyPolicy.ts";
 import { SluiceError } from "../errors/sluiceError.ts";
 import type { JobService } from "../jobs/jobService.ts";
 import { generateWebhookSecret } from "../jobs/webhookSignature.ts";
+import type { RateLimiter } from "../limits/rateLimiter.ts";
 import { boundedText, webhookUrlSchema } from "../schemas/textFields.ts";
 import { parseOrThrow } from "../schemas/validationError.ts";
 import { addBatchLines } from "./batchAdmission.ts";
-import { assertBatchAffordable } from "./batchBudget.ts";
+import { admitBatchSubmission } from "./batchBudget.ts";
 import type { BatchInputSource } from "./batchInput.ts";
 import { type BatchRuntime, resolveBatchTarget } from "./batchTarget.ts";
 import {
@@ -152,7 +153,13 @@ function notFound(id: string): SluiceError {
 }
 
 /** Creates the batch service. */
-export function createBatchService(deps: { db: Db; jobs: JobService; runtime: BatchRuntime }): BatchService {
+export function createBatchService(deps: {
+  db: Db;
+  jobs: JobService;
+  runtime: BatchRuntime;
+  /** Counts each submission as a request of the tenant's (none: submissions are not rate limited). */
+  rateLimiter?: RateLimiter;
+}): BatchService {
   const { db, jobs, runtime } = deps;
 
   async function owned(scope: BatchScope, id: string, tx: Db = db): Promise<Batch> {
@@ -184,8 +191,13 @@ export function createBatchService(deps: { db: Db; jobs: JobService; runtime: Ba
         "validation_error",
         `batch ${batch.id} has no requests; add some before submitting`,
       );
-    // A budget that plainly cannot pay for the first tier refuses the submission (402) here.
-    await assertBatchAffordable({ db: tx }, batch, resolveBatchTarget(runtime, batch.model));
+    // A submission is one request under the rate limit (429), and a budget that plainly cannot pay
+    // for the first tier refuses it (402), here.
+    await admitBatchSubmission(
+      { db: tx, rateLimiter: deps.rateLimiter },
+      batch,
+      resolveBatchTarget(runtime, batch.model),
+    );
     const submitted = await updateBatch(tx, batch.id, { status: "submitted", submittedAt: new Date() });
     await enqueueSubmit(tx, submitted);
     return submitted;

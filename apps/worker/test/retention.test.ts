@@ -85,6 +85,12 @@ async function seed(tenantId: string, now: number) {
   // A key's rate windows count one minute each: those over an hour old go.
   await sql`insert into api_key_rate_windows (api_key_id, window_start, requests, tokens) values
     (${key.id}, ${at(2 * HOUR)}, 1, 10), (${key.id}, ${at(MINUTE)}, 1, 10)`.execute(t.db);
+  // A key's day five days back is over and settled; today's is not over.
+  const day = (ms: number) => at(ms).toISOString().slice(0, 10);
+  await sql`insert into budget_spend (tenant_id, scope, subject, period, spent_micros) values
+    (${tenantId}, 'key_day', ${key.id}, ${day(5 * DAY)}, 7), (${tenantId}, 'key_day', ${key.id}, ${day(0)}, 3)`.execute(
+    t.db,
+  );
   for (const [ageMs, jobId] of [
     [7 * DAY + HOUR, active],
     [7 * DAY + 3 * HOUR, active],
@@ -109,7 +115,8 @@ async function counts(tenantId: string) {
     (select count(*) from job_events where tenant_id = ${tenantId})::int as job_events,
     (select count(*) from webhook_deliveries where tenant_id = ${tenantId})::int as webhook_deliveries,
     (select count(*) from api_key_rate_windows w join api_keys k on k.id = w.api_key_id
-      where k.tenant_id = ${tenantId})::int as key_windows`.execute(t.db);
+      where k.tenant_id = ${tenantId})::int as key_windows,
+    (select count(*) from budget_spend where tenant_id = ${tenantId})::int as budget_spend`.execute(t.db);
   return rows[0];
 }
 
@@ -150,6 +157,7 @@ describe("retention", () => {
       jobEvents: 4,
       webhookDeliveries: 4,
       keyWindows: 2,
+      budgetSpend: 2,
     });
     const maintenance = maintenanceOn(clock);
     try {
@@ -169,6 +177,7 @@ describe("retention", () => {
         // Two past retention, and the old completed job's.
         webhookDeliveries: 1,
         keyWindows: 1,
+        budgetSpend: 1,
       });
       // Two hours on, the rows an hour inside their retention are an hour past it.
       clock.advance(2 * HOUR);
@@ -185,6 +194,7 @@ describe("retention", () => {
         jobEvents: 0,
         webhookDeliveries: 0,
         keyWindows: 0,
+        budgetSpend: 1,
       });
       const left = await sql<{ status: string }>`
         select status from jobs where tenant_id = ${tenant.id} order by status`.execute(t.db);
@@ -286,6 +296,7 @@ describe("retention", () => {
         job_events: deleted("job_events"),
         webhook_deliveries: deleted("webhook_deliveries"),
         api_key_rate_windows: deleted("api_key_rate_windows"),
+        budget_spend: deleted("budget_spend"),
       }).toEqual({
         llm_cache: 2,
         llm_calls: 2,
@@ -293,6 +304,7 @@ describe("retention", () => {
         job_events: 2,
         webhook_deliveries: 2,
         api_key_rate_windows: 1,
+        budget_spend: 1,
       });
       expect(text).toMatch(/sluice_maintenance_passes_total\{outcome="ran"\} 1/);
     } finally {

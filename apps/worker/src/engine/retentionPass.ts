@@ -1,6 +1,7 @@
 import {
   type Db,
   deleteBudgetLeasesBefore,
+  deleteBudgetPeriodsBefore,
   deleteExpiredCacheEntries,
   deleteFinishedJobsBefore,
   deleteIncompleteUploadsBefore,
@@ -45,6 +46,7 @@ export type RetentionTable =
   | "job_events"
   | "jobs"
   | "budget_leases"
+  | "budget_spend"
   | "rate_limit_windows"
   | "api_key_rate_windows"
   | "files";
@@ -64,6 +66,9 @@ interface TableStep {
 
 function steps(settings: RetentionSettings, now: number): TableStep[] {
   const ago = (ms: number) => new Date(now - ms);
+  const settledDay = ago(2 * DAY_MS)
+    .toISOString()
+    .slice(0, 10);
   return [
     { table: "llm_cache", run: (db, limit) => deleteExpiredCacheEntries(db, new Date(now), limit) },
     {
@@ -86,13 +91,13 @@ function steps(settings: RetentionSettings, now: number): TableStep[] {
     {
       // Yesterday's slices may still be settling; older settled ones are history.
       table: "budget_leases",
-      run: (db) =>
-        deleteBudgetLeasesBefore(
-          db,
-          ago(2 * DAY_MS)
-            .toISOString()
-            .slice(0, 10),
-        ),
+      run: (db) => deleteBudgetLeasesBefore(db, settledDay),
+      whole: true,
+    },
+    {
+      // Key, end-user and monthly budget periods over by then, with their alert marks.
+      table: "budget_spend",
+      run: (db) => deleteBudgetPeriodsBefore(db, settledDay),
       whole: true,
     },
     {

@@ -117,6 +117,26 @@ describe("soft budget alerts", () => {
     ).toHaveLength(2);
   });
 
+  it("fire once when two processes cross the share in the same instant", async () => {
+    const tenant = await insertTenant(t.db, {
+      name: "alert-race",
+      monthlyBudgetMicros: 10_000,
+      budgetAlertShare: 0.5,
+    });
+    const clock = createTestClock(new Date("2026-11-24T09:00:00Z"));
+    // Spend from a process that raises no alerts takes the month past its share first.
+    const silent = createBudgetGuard(t.db, { clock, leaseShare: 0 });
+    await (await silent.reserve({ tenant }, 6_000)).settle(6_000);
+    await silent.close();
+    const { processes, raised } = twoProcesses(clock);
+    const held = await Promise.all(processes.map((g) => g.reserve({ tenant }, 100)));
+    await Promise.all(held.map((r) => r.settle(100)));
+    // Both writes see the month past 5,000 and both ask; Postgres lets one of them raise it.
+    await Promise.all(processes.map((g) => g.flush()));
+    await Promise.all(processes.map((g) => g.close()));
+    expect(raised.map((r) => [r.alert.budget, r.alert.period])).toEqual([["tenant_month", "2026-11-01"]]);
+  });
+
   it("alert by metric and log only when the tenant has no webhook, and never without an alert share", async () => {
     const quiet = await insertTenant(t.db, { name: "alert-none", dailyBudgetMicros: 1_000 });
     const hookless = await insertTenant(t.db, {

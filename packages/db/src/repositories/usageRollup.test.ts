@@ -10,6 +10,7 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 // Noon on a day well in the past: calls spread over the ten days before it.
 const NOON = Date.UTC(2026, 5, 15, 12);
+const BATCH_ID = "0193a1b2-0000-7000-8000-000000000001";
 
 /** Calls of two tenants over ten days, varied in model, status, cache hits, key and end user. */
 async function seedCalls(tenantIds: string[]): Promise<number> {
@@ -28,6 +29,7 @@ async function seedCalls(tenantIds: string[]): Promise<number> {
       cacheHit: i % 4 === 0,
       status: i % 9 === 0 ? ("error" as const) : ("ok" as const),
       endUser: i % 2 === 0 ? `user-${i % 3}` : null,
+      batchId: i % 11 === 0 ? BATCH_ID : null,
       // Every 1 h 3 min back from noon: ten days, several calls on every hour of the clock.
       createdAt: new Date(NOON - i * (HOUR + 3 * 60_000)),
     });
@@ -104,17 +106,17 @@ describe("call-log roll-up", () => {
     expect(Number(rows.rows[0]?.n)).toBeLessThan(240);
   });
 
-  it("gives the same spend by end user, kind and day from call usage before and after a roll-up", async () => {
+  it("gives the same spend by end user, kind, batch and day from call usage before and after a roll-up", async () => {
     const tenant = await insertTenant(t.db, { name: "rollup-spend" });
     await seedCalls([tenant.id]);
     const since = new Date(Date.UTC(2026, 5, 9));
     const spend = async () =>
       (
         await sql<Record<string, string>>`
-          select to_char(day, 'YYYY-MM-DD') as day, end_user, kind, sum(calls)::text as calls,
+          select to_char(day, 'YYYY-MM-DD') as day, end_user, kind, batch, sum(calls)::text as calls,
             sum(cost_micros)::text as cost, sum(cached_input_tokens)::text as cached
           from (${callUsageSince({ tenantId: tenant.id, since })}) u
-          group by 1, 2, 3 order by 1, 2 nulls first, 3`.execute(t.db)
+          group by 1, 2, 3, 4 order by 1, 2 nulls first, 3, 4`.execute(t.db)
       ).rows;
     const before = await spend();
     expect(before.length).toBeGreaterThan(20);

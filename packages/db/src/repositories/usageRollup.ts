@@ -14,13 +14,13 @@ export async function rollUpLlmCallsBefore(db: Db, before: Date, limit: number):
     ), gone as (
       delete from llm_calls c using picked p where c.id = p.id
       returning c.created_at, c.tenant_id, c.model, c.provider, c.kind, c.api_key_id, c.end_user,
-        c.status, c.cache_hit, c.input_tokens, c.output_tokens, c.cost_micros, c.latency_ms
+        c.batch_id, c.status, c.cache_hit, c.input_tokens, c.output_tokens, c.cost_micros, c.latency_ms
     ), summed as (
       insert into llm_usage_daily as u (day, tenant_id, model, provider, kind, api_key_id, end_user, batch,
         calls, errors, cache_hits, input_tokens, output_tokens, cost_micros,
         cached_input_tokens, cached_output_tokens, latency_ms)
       select (created_at at time zone 'UTC')::date, tenant_id, model, provider, kind, api_key_id, end_user,
-        false, count(*), count(*) filter (where status <> 'ok'), count(*) filter (where cache_hit),
+        batch_id is not null, count(*), count(*) filter (where status <> 'ok'), count(*) filter (where cache_hit),
         sum(input_tokens), sum(output_tokens), sum(cost_micros),
         coalesce(sum(input_tokens) filter (where cache_hit), 0),
         coalesce(sum(output_tokens) filter (where cache_hit), 0),

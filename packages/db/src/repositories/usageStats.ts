@@ -36,7 +36,7 @@ export function callUsageSince(filter: { tenantId?: string | undefined; since: D
   const rawTenant = filter.tenantId === undefined ? sql`true` : sql`tenant_id = ${filter.tenantId}`;
   return sql`
     select (created_at at time zone 'UTC')::date as day, tenant_id, model, provider, kind, api_key_id,
-      end_user, false as batch, 1::bigint as calls, (status <> 'ok')::int::bigint as errors,
+      end_user, batch_id is not null as batch, 1::bigint as calls, (status <> 'ok')::int::bigint as errors,
       cache_hit::int::bigint as cache_hits, input_tokens::bigint as input_tokens,
       output_tokens::bigint as output_tokens, cost_micros::bigint as cost_micros,
       (case when cache_hit then input_tokens else 0 end)::bigint as cached_input_tokens,

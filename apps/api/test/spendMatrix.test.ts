@@ -78,6 +78,7 @@ const neverPaidProcedures = [
   "cascade.list",
   ...["create", "get", "list", "stats"].map((p) => `tickets.${p}`),
   "stats.usage",
+  "stats.spend",
   ...["kinds", "get", "list", "cancel", "result", "events", "onEvents"].map((p) => `jobs.${p}`),
   ...[
     "addRequests",
@@ -155,6 +156,7 @@ const neverPaidRoutes = [
   "GET /healthz",
   "GET /readyz",
   "GET /v1/models",
+  "GET /v1/spend",
   "POST /v1/messages/count_tokens",
   "GET /v1/messages/batches",
   "GET /v1/messages/batches/:id",

@@ -71,7 +71,7 @@ export {
 } from "./limits/budgetGuard.ts";
 export { budgetLabels, type ScopedBudget } from "./limits/budgetScopes.ts";
 export { type Clock, scheduleOn, sleepOn, systemClock } from "./limits/clock.ts";
-export { gatedModels } from "./limits/gatedModels.ts";
+export { admittedRuns, gatedModels, type RunAdmission } from "./limits/gatedModels.ts";
 export {
   admitChat,
   type Guards,

@@ -1,4 +1,5 @@
 import {
+  admittedRuns,
   type BatchJobAttempt,
   deliverWebhook,
   type Guards,
@@ -41,6 +42,7 @@ function pipelineContext(services: HandlerServices, tenant: Tenant, ctx: JobCont
     tenantId: tenant.id,
     db: services.db,
     models: gatedModels(services, { tenant }),
+    admit: admittedRuns(services, { tenant }),
     cascades: services.runtime.cascades,
     signal: ctx.signal,
     logger: ctx.logger,

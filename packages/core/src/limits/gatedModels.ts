@@ -1,3 +1,4 @@
+import { attributionOf } from "../auth/attribution.ts";
 import type { ChatOutcome, ModelCallContext, ModelClient, ModelStreamEvent } from "../llm/modelClient.ts";
 import type { ProviderChatRequest } from "../providers/provider.ts";
 import {
@@ -17,7 +18,7 @@ import type { SpendPrincipal } from "./spendPrincipal.ts";
  */
 export function gatedModels(guards: Guards, principal: SpendPrincipal): ModelClient {
   const { models } = guards.runtime;
-  const withTenant = (context: ModelCallContext = {}) => ({ ...context, tenantId: principal.tenant.id });
+  const withTenant = (context: ModelCallContext = {}) => ({ ...context, ...attributionOf(principal) });
   return {
     registry: models.registry,
     async chat(request: ProviderChatRequest, context?: ModelCallContext): Promise<ChatOutcome> {
@@ -59,5 +60,51 @@ export function gatedModels(guards: Guards, principal: SpendPrincipal): ModelCli
         yield* admitted.events;
       },
     },
+  };
+}
+
+/** Runs composed model calls admitted as one request (see `admittedRuns`). */
+export type RunAdmission = <T>(
+  request: ProviderChatRequest,
+  run: (models: ModelClient) => Promise<T>,
+) => Promise<T>;
+
+/**
+ * Admits a run of model calls as the one request it answers (a model or `cascade:<name>`): the
+ * rate limit is taken once and the request's most (every tier of a cascade) reserved before any
+ * call, so a refusal comes before anything is paid and never halfway through a cascade. The run's
+ * calls go to the runtime and the reservation is settled with what they cost, counted as they return.
+ */
+export function admittedRuns(guards: Guards, principal: SpendPrincipal): RunAdmission {
+  const { models } = guards.runtime;
+  const attributed = (context: ModelCallContext = {}) => ({ ...context, ...attributionOf(principal) });
+  return async (request, run) => {
+    const { reservation } = await admitChat(guards, principal, request);
+    let spent = 0;
+    const counting: ModelClient = {
+      registry: models.registry,
+      responses: models.responses,
+      async chat(r, context) {
+        const outcome = await models.chat(r, attributed(context));
+        spent += outcome.costMicros;
+        return outcome;
+      },
+      async *stream(r, context) {
+        for await (const event of models.stream(r, attributed(context))) {
+          if (event.type === "done") spent += event.costMicros;
+          yield event;
+        }
+      },
+      async embed(r, context) {
+        const outcome = await models.embed(r, attributed(context));
+        spent += outcome.costMicros;
+        return outcome;
+      },
+    };
+    try {
+      return await run(counting);
+    } finally {
+      await reservation.settle(spent);
+    }
   };
 }

@@ -2,6 +2,7 @@ import type { Db } from "@sluice/db";
 import type { z } from "zod";
 import type { CascadeRegistry } from "../cascade/cascadeRegistry.ts";
 import { SluiceError } from "../errors/sluiceError.ts";
+import type { RunAdmission } from "../limits/gatedModels.ts";
 import type { ModelClient } from "../llm/modelClient.ts";
 import { abortError, isAbort } from "../providers/providerErrors.ts";
 import { parseOrThrow } from "../schemas/validationError.ts";
@@ -19,6 +20,8 @@ export interface PipelineContext {
   db: Db;
   models: ModelClient;
   cascades: CascadeRegistry;
+  /** Admits a run of model calls as one request under the spend gate (see `admittedRuns`). */
+  admit?: RunAdmission | undefined;
   signal: AbortSignal;
   logger: PipelineLogger;
   requestId?: string;

@@ -3,6 +3,7 @@ import type { CascadeRegistry } from "../cascade/cascadeRegistry.ts";
 import type { CascadeResult } from "../cascade/cascadeResult.ts";
 import { structuredOutputValidator, validateDraft } from "../cascade/validators.ts";
 import { SluiceError } from "../errors/sluiceError.ts";
+import type { RunAdmission } from "../limits/gatedModels.ts";
 import type { ModelCallContext, ModelClient } from "../llm/modelClient.ts";
 import { classifyRequest } from "./classifyPrompt.ts";
 import { type TicketClassification, ticketClassificationSchema } from "./ticketSchemas.ts";
@@ -22,20 +23,25 @@ const PLAIN_MODEL_ATTEMPTS = 2;
  * a cascade escalates on failure; a plain model is asked again once; nothing invalid is returned.
  */
 export async function classifyTicketText(
-  deps: { models: ModelClient; cascades: CascadeRegistry },
+  deps: { models: ModelClient; cascades: CascadeRegistry; admit?: RunAdmission | undefined },
   model: string,
   ticket: { subject: string; body: string },
   context: ModelCallContext,
 ): Promise<ClassificationOutcome> {
   const request = classifyRequest(ticket);
   const cascade = deps.cascades.resolve(model);
+  // Under the spend gate, a cascade is admitted whole (every tier reserved) and each attempt of a
+  // plain model on its own; without one (tools, tests), calls go to `models` as they are.
+  const admit: RunAdmission = deps.admit ?? ((_request, run) => run(deps.models));
   if (cascade) {
-    const result = await runCascade(deps.models, {
-      cascade,
-      request,
-      schema: ticketClassificationSchema,
-      context,
-    });
+    const result = await admit({ ...request, model }, (models) =>
+      runCascade(models, {
+        cascade,
+        request,
+        schema: ticketClassificationSchema,
+        context,
+      }),
+    );
     const parsed = ticketClassificationSchema.parse(result.parsed);
     return {
       classification: parsed,
@@ -48,9 +54,8 @@ export async function classifyTicketText(
   let spent = 0;
   let lastReason = "";
   for (let attempt = 0; attempt < PLAIN_MODEL_ATTEMPTS; attempt++) {
-    const outcome = await deps.models.chat(
-      { ...request, model },
-      { ...context, cache: attempt === 0 ? "auto" : "off" },
+    const outcome = await admit({ ...request, model }, (models) =>
+      models.chat({ ...request, model }, { ...context, cache: attempt === 0 ? "auto" : "off" }),
     );
     spent += outcome.costMicros;
     const draft = { model, content: outcome.result.content, finishReason: outcome.result.finishReason };

@@ -1,7 +1,7 @@
 import type { Db, Ticket, TicketPage } from "@sluice/db";
 import type { JobService } from "../jobs/jobService.ts";
 import type { PublicJob } from "../jobs/publicJob.ts";
-import { gatedModels } from "../limits/gatedModels.ts";
+import { admittedRuns, gatedModels } from "../limits/gatedModels.ts";
 import type { Guards } from "../limits/guardedCall.ts";
 import type { SpendPrincipal } from "../limits/spendPrincipal.ts";
 import type { ItemResult, PipelineContext } from "../pipelines/pipeline.ts";
@@ -65,6 +65,7 @@ export function createTicketService(deps: { db: Db; guards: Guards; jobs: JobSer
     tenantId: caller.principal.tenant.id,
     db,
     models: gatedModels(guards, caller.principal),
+    admit: admittedRuns(guards, caller.principal),
     cascades: runtime.cascades,
     signal: caller.signal ?? new AbortController().signal,
     logger: silentLogger,
@@ -99,7 +100,7 @@ export function createTicketService(deps: { db: Db; guards: Guards; jobs: JobSer
     },
     async classifyText(caller, ticket) {
       const models = gatedModels(guards, caller.principal);
-      const deps = { models, cascades: runtime.cascades };
+      const deps = { models, cascades: runtime.cascades, admit: admittedRuns(guards, caller.principal) };
       const outcome = await classifyTicketText(deps, runtime.classifierModel, ticket, {
         tenantId: caller.principal.tenant.id,
         ...(caller.requestId === undefined ? {} : { requestId: caller.requestId }),

@@ -881,11 +881,21 @@ const procedureMatrix: Record<string, Row> = {
   "deadLetters.purge": admin("deadLetters.purge", () => ({ before: inADay() })),
   "tenants.create": admin("tenants.create", () => ({ name: `B's tenant ${randomUUID()}` })),
   "tenants.list": admin("tenants.list", () => ({ includeDisabled: true })),
+  "tenants.find": admin(
+    "tenants.find",
+    () => ({ ref: api.a.id }),
+    () => ({ ref: "a" }),
+  ),
   "tenants.disable": admin("tenants.disable", () => ({ id: api.a.id })),
   "tenants.enable": admin("tenants.enable", () => ({ id: api.a.id })),
   "tenants.setLimits": admin("tenants.setLimits", () => ({ id: api.a.id, dailyBudgetMicros: 0 })),
   "apiKeys.create": admin("apiKeys.create", () => ({ tenantId: api.a.id, role: "admin" })),
   "apiKeys.list": admin("apiKeys.list", () => ({ tenantId: api.a.id, includeRevoked: true })),
+  "apiKeys.find": admin(
+    "apiKeys.find",
+    () => ({ ref: A.keyId }),
+    () => ({ ref: "slk_", tenant: api.a.id }),
+  ),
   "apiKeys.revoke": admin("apiKeys.revoke", () => ({ id: A.keyId })),
 };
 

@@ -49,12 +49,13 @@ export {
 export { createPgListener, type PgListener, type PgListenerOptions } from "./queue/pgListener.ts";
 export { analyzeQueueTable, staleQueueTables } from "./queue/queueStatistics.ts";
 export { assignedTransactionId, transactionStatus } from "./queue/transactionOutcome.ts";
+export * from "./repositories/apiKeyLookup.ts";
 export * from "./repositories/apiKeyRateLimits.ts";
 export * from "./repositories/apiKeys.ts";
 export * from "./repositories/batches.ts";
 export * from "./repositories/batchRequests.ts";
-export * from "./repositories/cascadeRuns.ts";
 export * from "./repositories/budgetLeases.ts";
+export * from "./repositories/cascadeRuns.ts";
 export * from "./repositories/databaseServer.ts";
 export * from "./repositories/deadLetters.ts";
 export * from "./repositories/files.ts";

@@ -1,6 +1,8 @@
 import {
   createApiKeyInputSchema,
   createTenantInputSchema,
+  findApiKeyInputSchema,
+  findTenantInputSchema,
   rotateApiKeyInputSchema,
   setTenantLimitsInputSchema,
   updateApiKeyInputSchema,
@@ -11,7 +13,7 @@ import { adminProcedure } from "../trpc/init.ts";
 
 const byId = z.strictObject({ id: z.uuid() });
 
-/** `tenants.*` (admin): create, list, disable, enable, set limits. */
+/** `tenants.*` (admin): create, list, find (by id or name), disable, enable, set limits. */
 export const tenantsRouter = {
   create: adminProcedure
     .input(createTenantInputSchema)
@@ -19,6 +21,9 @@ export const tenantsRouter = {
   list: adminProcedure
     .input(z.strictObject({ includeDisabled: z.boolean().optional() }).optional())
     .query(({ ctx, input }) => ctx.admin.listTenants({ includeDisabled: input?.includeDisabled ?? false })),
+  find: adminProcedure
+    .input(findTenantInputSchema)
+    .query(({ ctx, input }) => ctx.admin.findTenant(input.ref)),
   disable: adminProcedure.input(byId).mutation(({ ctx, input }) => ctx.admin.disableTenant(input.id)),
   enable: adminProcedure.input(byId).mutation(({ ctx, input }) => ctx.admin.enableTenant(input.id)),
   setLimits: adminProcedure
@@ -26,7 +31,7 @@ export const tenantsRouter = {
     .mutation(({ ctx, input: { id, ...limits } }) => ctx.admin.setTenantLimits(id, limits)),
 } satisfies TRPCRouterRecord;
 
-/** `apiKeys.*` (admin): create (plaintext shown once), list, revoke. */
+/** `apiKeys.*` (admin): create (plaintext shown once), list, find (by id, prefix or name), revoke. */
 export const apiKeysRouter = {
   create: adminProcedure
     .input(createApiKeyInputSchema)
@@ -36,6 +41,9 @@ export const apiKeysRouter = {
     .query(({ ctx, input }) =>
       ctx.admin.listApiKeys(input.tenantId, { includeRevoked: input.includeRevoked ?? false }),
     ),
+  find: adminProcedure
+    .input(findApiKeyInputSchema)
+    .query(({ ctx, input }) => ctx.admin.findApiKey(input.ref, { tenant: input.tenant })),
   revoke: adminProcedure.input(byId).mutation(({ ctx, input }) => ctx.admin.revokeApiKey(input.id)),
   update: adminProcedure
     .input(updateApiKeyInputSchema)

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { printTable } from "../output/table.ts";
 import { paint, printJson } from "../output/terminal.ts";
 import { apiClient, type RemoteOptions, remote, withRemoteOptions } from "../remote/apiClient.ts";
+import { KEY_ARG, resolveKey, resolveTenant, TENANT_ARG } from "./resolve.ts";
 
 type KeyView = {
   id: string;
@@ -28,25 +29,27 @@ function showKeys(keys: KeyView[]): void {
   );
 }
 
-/** `sluice keys create|list|revoke` (admin key). */
+/** `sluice keys create|list|revoke` (admin key); a tenant is its id or name, a key its id, prefix or name. */
 export function registerKeys(program: Command): void {
   const keys = program.command("keys").description("manage API keys (admin)");
   withRemoteOptions(
     keys
-      .command("create <tenantId>")
+      .command("create")
       .description("create a key for a tenant; its plaintext is shown this once")
+      .argument("<tenant>", TENANT_ARG)
       .option("--role <role>", "tenant or admin", "tenant")
       .option("--name <name>", "a label for people")
       .option("--json", "print machine-readable output"),
   )
-    .addHelpText("after", "\nExample:\n  $ sluice keys create 0b6f… --name ci")
-    .action(async (tenantId: string, o: RemoteOptions & { role: string; name?: string; json?: boolean }) => {
+    .addHelpText("after", "\nExamples:\n  $ sluice keys create acme --name ci\n  $ sluice keys create 0b6f…")
+    .action(async (ref: string, o: RemoteOptions & { role: string; name?: string; json?: boolean }) => {
       if (o.role !== "tenant" && o.role !== "admin") {
         keys.error("error: --role must be tenant or admin", { exitCode: 2 });
       }
+      const tenant = await resolveTenant(o, ref);
       const created = await remote(o, () =>
         apiClient(o).apiKeys.create.mutate({
-          tenantId,
+          tenantId: tenant.id,
           role: o.role as "tenant" | "admin",
           ...(o.name ? { name: o.name } : {}),
         }),
@@ -59,27 +62,35 @@ export function registerKeys(program: Command): void {
     });
   withRemoteOptions(
     keys
-      .command("list <tenantId>")
+      .command("list")
       .description("list a tenant's keys")
+      .argument("<tenant>", TENANT_ARG)
       .option("--all", "include revoked keys")
       .option("--json", "print machine-readable output"),
   )
-    .addHelpText("after", "\nExample:\n  $ sluice keys list 0b6f… --all")
-    .action(async (tenantId: string, o: RemoteOptions & { all?: boolean; json?: boolean }) => {
+    .addHelpText("after", "\nExample:\n  $ sluice keys list acme --all")
+    .action(async (ref: string, o: RemoteOptions & { all?: boolean; json?: boolean }) => {
+      const tenant = await resolveTenant(o, ref);
       const list = await remote(o, () =>
-        apiClient(o).apiKeys.list.query({ tenantId, includeRevoked: o.all ?? false }),
+        apiClient(o).apiKeys.list.query({ tenantId: tenant.id, includeRevoked: o.all ?? false }),
       );
       if (o.json) return printJson(list);
       showKeys(list);
     });
   withRemoteOptions(
     keys
-      .command("revoke <keyId>")
+      .command("revoke")
       .description("revoke a key at once")
+      .argument("<key>", KEY_ARG)
+      .option("--tenant <tenant>", `only this tenant's keys (${TENANT_ARG})`)
       .option("--json", "print machine-readable output"),
   )
-    .addHelpText("after", "\nExample:\n  $ sluice keys revoke 5d1c…")
-    .action(async (id: string, o: RemoteOptions & { json?: boolean }) => {
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ sluice keys revoke slk_3fQa9xTb\n  $ sluice keys revoke ci --tenant acme\n  $ sluice keys revoke 5d1c…",
+    )
+    .action(async (ref: string, o: RemoteOptions & { tenant?: string; json?: boolean }) => {
+      const { id } = await resolveKey(o, ref, o.tenant);
       const key = await remote(o, () => apiClient(o).apiKeys.revoke.mutate({ id }));
       if (o.json) return printJson(key);
       showKeys([key]);

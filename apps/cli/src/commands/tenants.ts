@@ -3,6 +3,7 @@ import { printFields, printTable } from "../output/table.ts";
 import { printJson } from "../output/terminal.ts";
 import { apiClient, type RemoteOptions, remote, withRemoteOptions } from "../remote/apiClient.ts";
 import { dollars, limitValue, UNLIMITED, usd } from "./options.ts";
+import { resolveTenant, TENANT_ARG } from "./resolve.ts";
 
 interface LimitOptions extends RemoteOptions {
   rpm?: number | typeof UNLIMITED;
@@ -51,7 +52,7 @@ function limitFlags(command: Command): Command {
     .option("--budget <usd>", "daily budget in dollars (or none)", dollars);
 }
 
-/** `sluice tenants create|list|disable|limits` (admin key). */
+/** `sluice tenants create|list|show|disable|enable|limits` (admin key); a tenant is its id or name. */
 export function registerTenants(program: Command): void {
   const tenants = program.command("tenants").description("manage tenants (admin)");
   limitFlags(
@@ -83,40 +84,58 @@ export function registerTenants(program: Command): void {
       if (o.json) return printJson(list);
       showTenants(list);
     });
+  for (const [verb, description] of [
+    ["disable", "disable a tenant (its keys stop working)"],
+    ["enable", "enable a disabled tenant again"],
+  ] as const) {
+    withRemoteOptions(
+      tenants
+        .command(verb)
+        .description(description)
+        .argument("<tenant>", TENANT_ARG)
+        .option("--json", "print machine-readable output"),
+    )
+      .addHelpText("after", `\nExamples:\n  $ sluice tenants ${verb} acme\n  $ sluice tenants ${verb} 0b6f…`)
+      .action(async (ref: string, o: RemoteOptions & { json?: boolean }) => {
+        const { id } = await resolveTenant(o, ref);
+        const tenant = await remote(o, () => apiClient(o).tenants[verb].mutate({ id }));
+        if (o.json) return printJson(tenant);
+        showTenants([tenant]);
+      });
+  }
   withRemoteOptions(
     tenants
-      .command("disable <id>")
-      .description("disable a tenant (its keys stop working)")
+      .command("show")
+      .description("show one tenant")
+      .argument("<tenant>", TENANT_ARG)
       .option("--json", "print machine-readable output"),
   )
-    .addHelpText("after", "\nExample:\n  $ sluice tenants disable 0b6f…")
-    .action(async (id: string, o: RemoteOptions & { json?: boolean }) => {
-      const tenant = await remote(o, () => apiClient(o).tenants.disable.mutate({ id }));
+    .addHelpText("after", "\nExample:\n  $ sluice tenants show acme")
+    .action(async (ref: string, o: RemoteOptions & { json?: boolean }) => {
+      const tenant = await resolveTenant(o, ref);
       if (o.json) return printJson(tenant);
       showTenants([tenant]);
     });
   limitFlags(
     withRemoteOptions(
       tenants
-        .command("limits <id>")
+        .command("limits")
         .description("show or change a tenant's limits")
+        .argument("<tenant>", TENANT_ARG)
         .option("--json", "print machine-readable output"),
     ),
   )
-    .addHelpText("after", "\nExamples:\n  $ sluice tenants limits 0b6f… --rpm 1200 --budget none")
-    .action(async (id: string, o: LimitOptions) => {
-      const client = apiClient(o);
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ sluice tenants limits acme --budget 0\n  $ sluice tenants limits 0b6f… --rpm 1200 --budget none",
+    )
+    .action(async (ref: string, o: LimitOptions) => {
+      const found = await resolveTenant(o, ref);
       const changes = limits(o);
       const tenant =
         Object.keys(changes).length > 0
-          ? await remote(o, () => client.tenants.setLimits.mutate({ id, ...changes }))
-          : (await remote(o, () => client.tenants.list.query({ includeDisabled: true }))).find(
-              (t) => t.id === id,
-            );
-      if (!tenant) {
-        const { CliFailure } = await import("../output/failure.ts");
-        throw new CliFailure("not_found", `tenant ${id} not found`);
-      }
+          ? await remote(o, () => apiClient(o).tenants.setLimits.mutate({ id: found.id, ...changes }))
+          : found;
       if (o.json) return printJson(tenant);
       printFields([
         ["tenant", `${tenant.name} (${tenant.id})`],

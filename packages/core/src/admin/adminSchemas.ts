@@ -28,6 +28,18 @@ export const createTenantInputSchema = z.strictObject({
 /** Input of a tenant's limits change. */
 export const setTenantLimitsInputSchema = z.strictObject({ id: z.uuid(), ...tenantLimitsShape });
 
+/** What an admin types for a tenant (its id or name) or a key (its id, prefix or name). */
+export const adminRefSchema = boundedText(200).transform((value) => value.trim());
+
+/** Input of a tenant lookup by id or name. */
+export const findTenantInputSchema = z.strictObject({ ref: adminRefSchema });
+
+/** Input of a key lookup by id, prefix or name, optionally within a tenant (by id or name). */
+export const findApiKeyInputSchema = z.strictObject({
+  ref: adminRefSchema,
+  tenant: adminRefSchema.optional(),
+});
+
 /** Input of API key creation; the role defaults to `tenant`. */
 export const createApiKeyInputSchema = z.strictObject({
   tenantId: z.uuid(),

@@ -1,4 +1,5 @@
 import {
+  type ApiKeyRef,
   type ApiKeySummary,
   apiKeyConstraints,
   type Db,
@@ -6,7 +7,6 @@ import {
   enableTenant,
   ensureTenantWebhookSecret,
   findTenantById,
-  findTenantByName,
   insertTenant,
   isConstraintError,
   listApiKeys,
@@ -17,13 +17,13 @@ import {
   tenantConstraints,
   updateTenantLimits,
 } from "@sluice/db";
-import { z } from "zod";
 import { createApiKey } from "../auth/apiKeys.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
 import { type RotateApiKeyInput, rotateKey, type UpdateApiKeyInput, updateKey } from "../auth/keyAdmin.ts";
 import { SluiceError } from "../errors/sluiceError.ts";
 import { generateWebhookSecret } from "../jobs/webhookSignature.ts";
 import { createOutboundGuard, type OutboundGuard } from "../outbound/outboundGuard.ts";
+import { resolveApiKey, resolveTenant } from "./adminLookup.ts";
 import type {
   CreateApiKeyInput,
   CreateTenantInput,
@@ -48,6 +48,11 @@ export interface AdminService {
   listTenants(options?: { includeDisabled?: boolean }): Promise<PublicTenant[]>;
   /** The tenant with this id, else with this name (disabled ones too); `not_found` when neither. */
   findTenant(idOrName: string): Promise<PublicTenant>;
+  /**
+   * The key with this id, else the one whose prefix starts with or whose name is `ref` (within a tenant,
+   * by id or name, when given); several matches are a `validation_error` listing them.
+   */
+  findApiKey(ref: string, options?: { tenant?: string | undefined }): Promise<ApiKeyRef>;
   /** Disables a tenant: its keys stop authenticating at once in this process. */
   disableTenant(id: string): Promise<PublicTenant>;
   /** Re-enables a disabled tenant. */
@@ -88,8 +93,6 @@ function found<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-const uuid = z.uuid();
-
 /** Builds the admin service over a database and an authenticator. */
 export function createAdminService({ db, auth, outbound }: AdminServiceDeps): AdminService {
   const guard = outbound ?? createOutboundGuard();
@@ -109,9 +112,11 @@ export function createAdminService({ db, auth, outbound }: AdminServiceDeps): Ad
     },
 
     async findTenant(idOrName) {
-      const byId = uuid.safeParse(idOrName).success ? await findTenantById(db, idOrName) : undefined;
-      const tenant = byId ?? (await findTenantByName(db, idOrName));
-      return publicTenant(found(tenant, `tenant ${idOrName}`));
+      return publicTenant(await resolveTenant(db, idOrName));
+    },
+
+    findApiKey(ref, options = {}) {
+      return resolveApiKey(db, ref, options);
     },
 
     async disableTenant(id) {

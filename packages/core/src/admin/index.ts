@@ -1,8 +1,12 @@
+export { resolveApiKey, resolveTenant } from "./adminLookup.ts";
 export {
+  adminRefSchema,
   type CreateApiKeyInput,
   type CreateTenantInput,
   createApiKeyInputSchema,
   createTenantInputSchema,
+  findApiKeyInputSchema,
+  findTenantInputSchema,
   type SetWebhookInput,
   setTenantLimitsInputSchema,
   setWebhookInputSchema,

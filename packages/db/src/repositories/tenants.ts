@@ -133,3 +133,16 @@ export async function tenantWebhookUrls(db: Db, ids: string[]): Promise<Map<stri
   const rows = await db.selectFrom("tenants").select(["id", "webhookUrl"]).where("id", "in", ids).execute();
   return new Map(rows.map((r) => [r.id, r.webhookUrl]));
 }
+
+/** Names of tenants containing `text`, ignoring case, alphabetically: hints when a name is mistyped. */
+export async function tenantNamesLike(db: Db, text: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom("tenants")
+    .select("name")
+    .where(sql<boolean>`strpos(lower(name), lower(${text})) > 0`)
+    .orderBy(sql`lower(name)`)
+    .orderBy("name")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.name);
+}

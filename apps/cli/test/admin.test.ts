@@ -36,7 +36,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-  up = await startUp(["--port", "0"], {
+  // The receiver listens on 127.0.0.1: private webhook targets are allowed explicitly.
+  up = await startUp(["--port", "0", "--allow-private-webhooks"], {
     DATABASE_URL: t.url,
     SLUICE_HOME: home,
     OPENAI_API_KEY: "",

@@ -22,6 +22,7 @@ interface UpOptions {
   workers: number;
   port: number;
   jsonLogs?: boolean;
+  allowPrivateWebhooks?: boolean;
 }
 
 function usesSimulator(config: SluiceConfig): boolean {
@@ -62,7 +63,14 @@ export function registerUp(program: Command): void {
       return n;
     })
     .option("--json-logs", "print every process's log lines as JSON objects")
-    .addHelpText("after", "\nExamples:\n  $ sluice up\n  $ sluice up --workers 3 --port 8080 --json-logs")
+    .option(
+      "--allow-private-webhooks",
+      "let webhooks and alerts reach loopback and private addresses (local development; sets SLUICE_ALLOW_PRIVATE_WEBHOOKS)",
+    )
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ sluice up\n  $ sluice up --workers 3 --port 8080 --json-logs\n  $ sluice up --allow-private-webhooks",
+    )
     .action(async (options: Partial<UpOptions>) => {
       const config = loadConfig();
       const workers = options.workers ?? 1;
@@ -112,6 +120,10 @@ export function registerUp(program: Command): void {
         }
         const env: Record<string, string> = { DATABASE_URL: resolved.url, SLUICE_HOME: config.home };
         if (options.jsonLogs === undefined) env.LOG_LEVEL = process.env.LOG_LEVEL ?? "warn";
+        if (options.allowPrivateWebhooks) {
+          env.SLUICE_ALLOW_PRIVATE_WEBHOOKS = "true";
+          say("webhooks may reach private addresses (--allow-private-webhooks): for local development only");
+        }
         if (usesSimulator(config)) {
           simulator = supervise(
             cliEntry,

@@ -15,6 +15,7 @@ import { openaiBatchRoutes } from "./rest/openaiBatchRoutes.ts";
 import { openaiFileRoutes } from "./rest/openaiFileRoutes.ts";
 import { openaiRoutes } from "./rest/openaiRoutes.ts";
 import { responsesRoutes } from "./rest/responsesRoutes.ts";
+import { spendRoutes } from "./rest/spendRoutes.ts";
 import { appRouter } from "./root.ts";
 import type { ApiServices } from "./services.ts";
 import { streamExpiredMessage } from "./streams/streamGate.ts";
@@ -91,6 +92,7 @@ export function createApp(services: ApiServices): Express {
   app.use(batchRoutes(services));
   app.use(openaiFileRoutes(services));
   app.use(openaiBatchRoutes(services));
+  app.use(spendRoutes(services));
   app.use(noRoute);
   app.use(restErrorHandler(services.logger));
   return app;

@@ -170,7 +170,7 @@ export async function startApiServices(
     openaiBatches: createOpenAiBatchService({ db, runtime, batches, files }),
     deadLetters: createDeadLetterService({ db, queue, catalog }),
     tickets: createTicketService({ db, guards: { runtime, rateLimiter, budget }, jobs }),
-    stats: createStatsService({ db, ...clock }),
+    stats: createStatsService({ db, registry: runtime.registry, ...clock }),
     jobEvents,
     streamGate: createStreamGate(config.streams),
   };

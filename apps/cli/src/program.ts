@@ -4,8 +4,10 @@ import { registerDeadLetters } from "./commands/deadLetters.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerEval } from "./commands/eval.ts";
 import { registerJobs } from "./commands/jobs.ts";
+import { registerKeyPolicyCommands } from "./commands/keyPolicyFlags.ts";
 import { registerKeys } from "./commands/keys.ts";
 import { registerMigrate } from "./commands/migrate.ts";
+import { registerSpend } from "./commands/spend.ts";
 import { registerStats } from "./commands/stats.ts";
 import { registerTenants } from "./commands/tenants.ts";
 import { registerClassify, registerTickets } from "./commands/tickets.ts";
@@ -26,12 +28,15 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerTenants(program);
   registerKeys(program);
+  const keys = program.commands.find((command) => command.name() === "keys");
+  if (keys) registerKeyPolicyCommands(keys);
   registerJobs(program);
   registerBatches(program);
   registerDeadLetters(program);
   registerTickets(program);
   registerClassify(program);
   registerStats(program);
+  registerSpend(program);
   registerEval(program);
   const configure = (command: Command): void => {
     command.exitOverride().showHelpAfterError("(run with --help for usage)");

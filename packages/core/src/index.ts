@@ -56,7 +56,6 @@ export {
 export { type EvalReport, evalNeedsSimulator, evaluateClassifier } from "./eval/evalRun.ts";
 export { collectTierRecords, type LabelledTicket, type TierRecord } from "./eval/tierRecords.ts";
 export * from "./jobs/index.ts";
-export * from "./outbound/index.ts";
 export {
   BUDGET_ALERT_EVENT,
   type BudgetAlert,
@@ -113,6 +112,7 @@ export {
   modelSpecSchema,
 } from "./models/modelSpec.ts";
 export * from "./openaiBatches/index.ts";
+export * from "./outbound/index.ts";
 export {
   type AnyPipeline,
   definePipeline,
@@ -175,6 +175,14 @@ export {
 export * from "./resilience/index.ts";
 export * from "./responsesApi/index.ts";
 export * from "./schemas/index.ts";
+export {
+  MAX_SPEND_DAYS,
+  type SpendGroup,
+  type SpendQuery,
+  type SpendReport,
+  spendQuerySchema,
+  spendTenantOf,
+} from "./stats/spendReport.ts";
 export { createStatsService, type StatsService } from "./stats/statsService.ts";
 export { type UsageStats, type UsageTotals, usageStats } from "./stats/usageStats.ts";
 export { classifyRequest } from "./tickets/classifyPrompt.ts";

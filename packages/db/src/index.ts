@@ -65,6 +65,7 @@ export * from "./repositories/limits.ts";
 export * from "./repositories/llmCache.ts";
 export * from "./repositories/llmCalls.ts";
 export * from "./repositories/retention.ts";
+export * from "./repositories/spendReport.ts";
 export * from "./repositories/tenants.ts";
 export * from "./repositories/tickets.ts";
 export * from "./repositories/usageRollup.ts";

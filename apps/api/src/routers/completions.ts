@@ -4,6 +4,8 @@ import {
   endUserOf,
   SluiceError,
   spendPrincipalOf,
+  spendQuerySchema,
+  spendTenantOf,
 } from "@sluice/core";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import { z } from "zod";
@@ -134,4 +136,10 @@ export const statsRouter = {
   usage: tenantProcedure
     .input(z.strictObject({ days: z.int().min(1).max(366).default(30) }).optional())
     .query(({ ctx, input }) => ctx.stats.usage(ctx.principal.tenant.id, input?.days ?? 30)),
+  /** Spend by tenant, key, end user, model and day; a tenant sees its own, an admin any. */
+  spend: tenantProcedure
+    .input(spendQuerySchema.optional())
+    .query(({ ctx, input }) =>
+      ctx.stats.spend({ ...input, tenantId: spendTenantOf(ctx.principal, input?.tenantId) }),
+    ),
 } satisfies TRPCRouterRecord;

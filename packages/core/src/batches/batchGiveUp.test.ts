@@ -167,6 +167,32 @@ describe("batch jobs that cannot succeed", () => {
     expect(polls[0]!.runAt.getTime()).toBeGreaterThanOrEqual(before + 60_000);
   });
 
+  it("keeps polling, much later, a batch whose last poll attempt was stopped at its time limit", async () => {
+    const batch = await batchAt("sim-small", { status: "in_progress", providerBatchId: "batch_slow" });
+    const timeLimit = () => {
+      const controller = new AbortController();
+      controller.abort(new SluiceError("timeout", "the job ran past its time limit of 3 s"));
+      return controller.signal;
+    };
+    // While attempts remain it is retried as the timeout it is, not as the abort it caused.
+    const early = attemptOf(1, timeLimit());
+    await expect(runBatchPollJob(deps, { batchId: batch.id, seq: 0 }, early.attempt)).rejects.toMatchObject({
+      code: "timeout",
+    });
+    expect(early.lines).toEqual([{ level: "warn", message: "batch.poll failed; retrying" }]);
+    expect(await pollsOf(batch.id)).toEqual([]);
+    // The last one schedules the next poll: the job ends, the batch's poll chain does not.
+    const before = Date.now();
+    const last = attemptOf(pollAttempts, timeLimit());
+    expect(await runBatchPollJob(deps, { batchId: batch.id, seq: 0 }, last.attempt)).toEqual({
+      gaveUp: "timeout",
+    });
+    expect(await findBatchById(db, batch.id)).toMatchObject({ status: "in_progress", pollSeq: 1 });
+    const polls = await pollsOf(batch.id);
+    expect(polls.map((p) => p.payload)).toEqual([{ batchId: batch.id, seq: 1 }]);
+    expect(polls[0]!.runAt.getTime()).toBeGreaterThanOrEqual(before + 60_000);
+  });
+
   it("decides nothing when the attempt was cancelled: the error passes through and the batch stays", async () => {
     const batch = await batchAt("no-such-model", { status: "draft" });
     const controller = new AbortController();

@@ -11,7 +11,10 @@ export interface BatchJobLogger {
 export interface BatchJobAttempt {
   /** 1 for the first attempt. */
   attempt: number;
-  /** Fires on cancel, at the time limit, or when the worker stops. */
+  /**
+   * Fires on cancel, at the time limit, or when the worker stops; at the time limit its reason is
+   * a `timeout` SluiceError.
+   */
   signal: AbortSignal;
   progress?: ((percent: number, message?: string) => unknown) | undefined;
   logger: BatchJobLogger;
@@ -62,14 +65,18 @@ export async function runBatchJob<T>(
 ): Promise<T | { gaveUp: ErrorCode }> {
   try {
     return await run();
-  } catch (error) {
+  } catch (thrown) {
     const maxAttempts = (deps.jobs.catalog.get(kind)?.retryLimit ?? 0) + 1;
+    // An attempt stopped at its time limit failed: on the last one the batch's fate is decided
+    // like any other failure's, or a poll chain would end with the job and the batch wait forever.
+    const timedOut = ranOutOfTime(attempt.signal);
+    const error = timedOut ? attempt.signal.reason : thrown;
     const verdict = judgeBatchFailure(error, {
-      aborted: attempt.signal.aborted,
+      aborted: attempt.signal.aborted && !timedOut,
       attempt: attempt.attempt,
       maxAttempts,
     });
-    if (verdict.action === "release") throw error;
+    if (verdict.action === "release") throw thrown;
     if (verdict.action === "retry") {
       attempt.logger.warn({ err: error, attempt: attempt.attempt }, `${kind} failed; retrying`);
       throw verdict.error;
@@ -81,6 +88,11 @@ export async function runBatchJob<T>(
     await giveUp(error, verdict.retriable);
     return { gaveUp: verdict.code };
   }
+}
+
+/** True when the attempt was stopped at its time limit (not cancelled, not given back by a stopping worker). */
+function ranOutOfTime(signal: AbortSignal): boolean {
+  return signal.aborted && isSluiceError(signal.reason) && signal.reason.code === "timeout";
 }
 
 function workDeps(deps: BatchJobDeps, attempt: BatchJobAttempt): BatchWorkDeps {

@@ -752,6 +752,19 @@ const procedureMatrix: Record<string, Row> = {
       }
     },
   },
+  "stats.spend": {
+    how: "aggregate",
+    attack: async () => {
+      await forbidden("stats.spend", { tenantId: api.a.id });
+      const report = (await expectOk(
+        "stats.spend",
+        call("stats.spend", { by: ["tenant", "key", "user", "model", "day"] }),
+      )) as { groups: { tenantId?: string; apiKeyId?: string | null }[] };
+      for (const group of report?.groups ?? [])
+        if (group.tenantId !== api.b.id || group.apiKeyId === A.keyId)
+          problems.push(`stats.spend shows B spend that is not its own: ${JSON.stringify(group)}`);
+    },
+  },
   "jobs.kinds": open("jobs.kinds"),
   "jobs.enqueue": {
     how: "own",
@@ -897,6 +910,8 @@ const procedureMatrix: Record<string, Row> = {
     () => ({ ref: "slk_", tenant: api.a.id }),
   ),
   "apiKeys.revoke": admin("apiKeys.revoke", () => ({ id: A.keyId })),
+  "apiKeys.update": admin("apiKeys.update", () => ({ id: A.keyId, allowedModels: ["none"] })),
+  "apiKeys.rotate": admin("apiKeys.rotate", () => ({ id: A.keyId, graceSeconds: 0 })),
 };
 
 const restById = (
@@ -923,6 +938,20 @@ const restMatrix: Record<string, Row> = {
   "GET /healthz": restOpen("GET", "/healthz"),
   "GET /readyz": restOpen("GET", "/readyz"),
   "GET /v1/models": restOpen("GET", "/v1/models"),
+  "GET /v1/spend": {
+    how: "aggregate",
+    attack: async () => {
+      const other = await rest("GET", `/v1/spend?tenant_id=${api.a.id}`);
+      if (other.ok || other.code !== "forbidden")
+        problems.push(`GET /v1/spend of A's tenant: ${summary(other)}`);
+      const report = (await expectOk("GET /v1/spend", rest("GET", "/v1/spend?by=tenant,key,user"))) as {
+        groups: { tenantId?: string; apiKeyId?: string | null }[];
+      };
+      for (const group of report?.groups ?? [])
+        if (group.tenantId !== api.b.id || group.apiKeyId === A.keyId)
+          problems.push(`GET /v1/spend shows B spend that is not its own: ${JSON.stringify(group)}`);
+    },
+  },
   "POST /v1/chat/completions": {
     how: "own",
     attack: async () => {

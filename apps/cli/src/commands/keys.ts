@@ -2,6 +2,8 @@ import type { Command } from "commander";
 import { printTable } from "../output/table.ts";
 import { paint, printJson } from "../output/terminal.ts";
 import { apiClient, type RemoteOptions, remote, withRemoteOptions } from "../remote/apiClient.ts";
+import { type KeyBudgetOptions, keyBudgetFlags, keyBudgets } from "./budgetFlags.ts";
+import { type KeyPolicyOptions, keyPolicy, keyPolicyFlags } from "./keyPolicyFlags.ts";
 import { KEY_ARG, resolveKey, resolveTenant, TENANT_ARG } from "./resolve.ts";
 
 type KeyView = {
@@ -32,34 +34,50 @@ function showKeys(keys: KeyView[]): void {
 /** `sluice keys create|list|revoke` (admin key); a tenant is its id or name, a key its id, prefix or name. */
 export function registerKeys(program: Command): void {
   const keys = program.command("keys").description("manage API keys (admin)");
-  withRemoteOptions(
-    keys
-      .command("create")
-      .description("create a key for a tenant; its plaintext is shown this once")
-      .argument("<tenant>", TENANT_ARG)
-      .option("--role <role>", "tenant or admin", "tenant")
-      .option("--name <name>", "a label for people")
-      .option("--json", "print machine-readable output"),
+  keyPolicyFlags(
+    keyBudgetFlags(
+      withRemoteOptions(
+        keys
+          .command("create")
+          .description("create a key for a tenant; its plaintext is shown this once")
+          .argument("<tenant>", TENANT_ARG)
+          .option("--role <role>", "tenant or admin", "tenant")
+          .option("--name <name>", "a label for people")
+          .option("--json", "print machine-readable output"),
+      ),
+    ),
   )
-    .addHelpText("after", "\nExamples:\n  $ sluice keys create acme --name ci\n  $ sluice keys create 0b6f…")
-    .action(async (ref: string, o: RemoteOptions & { role: string; name?: string; json?: boolean }) => {
-      if (o.role !== "tenant" && o.role !== "admin") {
-        keys.error("error: --role must be tenant or admin", { exitCode: 2 });
-      }
-      const tenant = await resolveTenant(o, ref);
-      const created = await remote(o, () =>
-        apiClient(o).apiKeys.create.mutate({
-          tenantId: tenant.id,
-          role: o.role as "tenant" | "admin",
-          ...(o.name ? { name: o.name } : {}),
-        }),
-      );
-      if (o.json) return printJson(created);
-      showKeys([created.key]);
-      process.stdout.write(
-        `\n${paint("bold", "key")}  ${created.plaintext}\n${paint("yellow", "Store it now: it is not shown again.")}\n`,
-      );
-    });
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ sluice keys create acme --name ci --rpm 60 --models 'gpt-4o*,support-*' --expires-in 30d\n  $ sluice keys create acme --name batch --budget 5 --monthly-budget 100\n  $ sluice keys create 0b6f…",
+    )
+    .action(
+      async (
+        ref: string,
+        o: RemoteOptions &
+          KeyBudgetOptions &
+          KeyPolicyOptions & { role: string; name?: string; json?: boolean },
+      ) => {
+        if (o.role !== "tenant" && o.role !== "admin") {
+          keys.error("error: --role must be tenant or admin", { exitCode: 2 });
+        }
+        const tenant = await resolveTenant(o, ref);
+        const created = await remote(o, () =>
+          apiClient(o).apiKeys.create.mutate({
+            tenantId: tenant.id,
+            role: o.role as "tenant" | "admin",
+            ...(o.name ? { name: o.name } : {}),
+            ...keyBudgets(o),
+            ...keyPolicy(o),
+          }),
+        );
+        if (o.json) return printJson(created);
+        showKeys([created.key]);
+        process.stdout.write(
+          `\n${paint("bold", "key")}  ${created.plaintext}\n${paint("yellow", "Store it now: it is not shown again.")}\n`,
+        );
+      },
+    );
   withRemoteOptions(
     keys
       .command("list")

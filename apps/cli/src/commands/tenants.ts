@@ -2,13 +2,16 @@ import type { Command } from "commander";
 import { printFields, printTable } from "../output/table.ts";
 import { printJson } from "../output/terminal.ts";
 import { apiClient, type RemoteOptions, remote, withRemoteOptions } from "../remote/apiClient.ts";
-import { dollars, limitValue, UNLIMITED, usd } from "./options.ts";
+import { dollars, limitValue, shareValue, UNLIMITED, usd } from "./options.ts";
 import { resolveTenant, TENANT_ARG } from "./resolve.ts";
 
 interface LimitOptions extends RemoteOptions {
   rpm?: number | typeof UNLIMITED;
   tpm?: number | typeof UNLIMITED;
   budget?: number | typeof UNLIMITED;
+  monthlyBudget?: number | typeof UNLIMITED;
+  endUserBudget?: number | typeof UNLIMITED;
+  alertAt?: number | typeof UNLIMITED;
   json?: boolean;
 }
 
@@ -20,19 +23,23 @@ type TenantView = {
   rateLimitRpm: number | null;
   rateLimitTpm: number | null;
   dailyBudgetMicros: number | null;
+  monthlyBudgetMicros: number | null;
+  endUserDailyBudgetMicros: number | null;
+  budgetAlertShare: number | null;
   disabledAt: Date | null;
   createdAt: Date;
 };
 
 function showTenants(tenants: TenantView[]): void {
   printTable(
-    ["id", "name", "req/min", "tokens/min", "daily budget", "status", "created"],
+    ["id", "name", "req/min", "tokens/min", "daily budget", "monthly budget", "status", "created"],
     tenants.map((t) => [
       t.id,
       t.name,
       t.rateLimitRpm ?? "unlimited",
       t.rateLimitTpm ?? "unlimited",
       usd(t.dailyBudgetMicros),
+      usd(t.monthlyBudgetMicros),
       t.disabledAt ? "disabled" : "active",
       t.createdAt.toISOString(),
     ]),
@@ -43,13 +50,27 @@ const limits = (o: LimitOptions) => ({
   ...(o.rpm === undefined ? {} : { rateLimitRpm: limitOf(o.rpm) }),
   ...(o.tpm === undefined ? {} : { rateLimitTpm: limitOf(o.tpm) }),
   ...(o.budget === undefined ? {} : { dailyBudgetMicros: limitOf(o.budget) }),
+  ...(o.monthlyBudget === undefined ? {} : { monthlyBudgetMicros: limitOf(o.monthlyBudget) }),
+  ...(o.endUserBudget === undefined ? {} : { endUserDailyBudgetMicros: limitOf(o.endUserBudget) }),
+  ...(o.alertAt === undefined ? {} : { budgetAlertShare: limitOf(o.alertAt) }),
 });
 
 function limitFlags(command: Command): Command {
   return command
     .option("--rpm <n>", "requests per minute (or none)", limitValue)
     .option("--tpm <n>", "tokens per minute (or none)", limitValue)
-    .option("--budget <usd>", "daily budget in dollars (or none)", dollars);
+    .option("--budget <usd>", "daily budget in dollars (or none)", dollars)
+    .option(
+      "--monthly-budget <usd>",
+      "monthly budget in dollars (or none); the tighter of the two refuses",
+      dollars,
+    )
+    .option("--end-user-budget <usd>", "daily budget of each end user, in dollars (or none)", dollars)
+    .option(
+      "--alert-at <share>",
+      "soft alert when a budget is this share spent, once per period (0.8, 80% or none)",
+      shareValue,
+    );
 }
 
 /** `sluice tenants create|list|show|disable|enable|limits` (admin key); a tenant is its id or name. */
@@ -127,7 +148,7 @@ export function registerTenants(program: Command): void {
   )
     .addHelpText(
       "after",
-      "\nExamples:\n  $ sluice tenants limits acme --budget 0\n  $ sluice tenants limits 0b6f… --rpm 1200 --budget none",
+      "\nExamples:\n  $ sluice tenants limits acme --budget 0\n  $ sluice tenants limits 0b6f… --rpm 1200 --budget none\n  $ sluice tenants limits acme --budget 25 --monthly-budget 500 --alert-at 0.8\n  $ sluice tenants limits acme --end-user-budget 0.50",
     )
     .action(async (ref: string, o: LimitOptions) => {
       const found = await resolveTenant(o, ref);
@@ -142,6 +163,14 @@ export function registerTenants(program: Command): void {
         ["requests/min", tenant.rateLimitRpm ?? "unlimited"],
         ["tokens/min", tenant.rateLimitTpm ?? "unlimited"],
         ["daily budget", usd(tenant.dailyBudgetMicros)],
+        ["monthly budget", usd(tenant.monthlyBudgetMicros)],
+        ["end-user daily budget", usd(tenant.endUserDailyBudgetMicros)],
+        [
+          "alert at",
+          tenant.budgetAlertShare === null
+            ? "none"
+            : `${Math.round(tenant.budgetAlertShare * 100)}% of each budget`,
+        ],
       ]);
     });
 }

@@ -89,6 +89,13 @@ export async function runWorker(
     onError: (error) => logger.error({ err: error }, "budget spend could not be written; retrying"),
   });
   const outbound = createOutboundGuard({ allowPrivate: config.webhooks.allowPrivate });
+  const alertUrl = config.jobs.deadLetterAlert.webhookUrl;
+  // The alert URL comes from settings, not a request: say at start that its deliveries will be refused.
+  if (alertUrl)
+    void outbound.judge(alertUrl).then((verdict) => {
+      if (verdict.kind === "refused")
+        logger.error({ url: alertUrl }, `SLUICE_ALERT_WEBHOOK_URL will not be posted to: ${verdict.message}`);
+    });
   const alerter = createDeadLetterAlerter({
     db,
     queue,

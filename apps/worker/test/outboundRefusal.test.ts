@@ -73,6 +73,10 @@ describe("a worker without SLUICE_ALLOW_PRIVATE_WEBHOOKS", () => {
     expect(records).toHaveLength(2);
     expect(records.every((r) => r.statusCode === null && !r.delivered)).toBe(true);
     expect(received).toEqual([]);
+    // The alert URL comes from settings: the worker said at start that it would refuse it.
+    expect(worker.output()).toMatch(
+      /SLUICE_ALERT_WEBHOOK_URL will not be posted to: 127\.0\.0\.1 is a loopback address/,
+    );
     await worker.stop();
   });
 });

@@ -24,6 +24,23 @@ export const request = (i: number, cue = "") => ({
 /** The simulator's batch clock: by default a provider batch ends within a second. */
 const FAST_BATCHES = { validatingMs: 150, inProgressMs: 600, finalizingMs: 150 };
 
+/** The simulator's clock: wall time, except while a test holds it still (its provider batches then stay where they are). */
+function holdableClock() {
+  let behind = 0;
+  let heldAt: number | undefined;
+  return {
+    now: () => heldAt ?? Date.now() - behind,
+    hold() {
+      heldAt ??= Date.now() - behind;
+    },
+    release() {
+      if (heldAt === undefined) return;
+      behind = Date.now() - heldAt;
+      heldAt = undefined;
+    },
+  };
+}
+
 /**
  * Worker processes, the simulator with a fast batch clock and a batch service over the test
  * database, for a test file's lifetime.
@@ -35,10 +52,11 @@ export function useBatchHarness(
   let h!: Awaited<ReturnType<typeof startProcessHarness>>;
   let runtime!: LlmRuntime;
   let batches!: BatchService;
+  const clock = holdableClock();
 
   beforeAll(async () => {
     h = await startProcessHarness(t, {
-      simulator: { batchTimings },
+      simulator: { batchTimings, clock },
       // Webhook receivers listen on 127.0.0.1.
       env: { SLUICE_BATCH_POLL_MS: "100", SLUICE_ALLOW_PRIVATE_WEBHOOKS: "true" },
       // A poll whose worker died is taken up again within seconds.
@@ -145,6 +163,8 @@ export function useBatchHarness(
   }
 
   return {
+    /** Holds the simulator's batch clock still, or lets it run on from where it stood. */
+    simulatorClock: { hold: clock.hold, release: clock.release },
     get h() {
       return h;
     },

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { costMicros } from "@sluice/core";
 import { useTestDatabase } from "@sluice/db/testing";
 import { ticketDataset } from "@sluice/simulator";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { request, useBatchHarness } from "./batchHarness.ts";
 
 const t = useTestDatabase();
@@ -109,6 +109,10 @@ describe("provider batches through worker processes", () => {
 
   it("ends a batch failed, with the reason, when its provider batch can no longer be read", async () => {
     const worker = await harness.h.worker();
+    // The provider batch stays validating until the id is changed: on a loaded machine it could
+    // otherwise finish, and a poll under way during the stop complete it, first.
+    harness.simulatorClock.hold();
+    onTestFinished(harness.simulatorClock.release);
     const created = await harness.batches.create(harness.h.scope, {
       name: "lost at the provider",
       model: "sim-small",

@@ -258,6 +258,8 @@ export interface JobsTable {
   requestId: string | null;
   requeuedFrom: string | null;
   requeuedAt: NullableTimestamp;
+  /** The API key that queued the job: its model calls count against that key's budgets and limits. */
+  apiKeyId: ColumnType<string | null, string | null | undefined, string | null>;
   runAt: Timestamp;
   createdAt: CreatedAt;
   startedAt: NullableTimestamp;

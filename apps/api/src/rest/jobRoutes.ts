@@ -55,7 +55,7 @@ export function jobRoutes(services: ApiServices): Router {
   router.post("/v1/jobs", async (req, res) => {
     const principal = await principalOf(req);
     const { job, created } = await services.jobs.enqueue(
-      { tenantId: principal.tenant.id, requestId: requestIdOf(req) },
+      { tenantId: principal.tenant.id, requestId: requestIdOf(req), apiKeyId: principal.key.id },
       enqueueInput(req.body),
     );
     res.setHeader("Location", `/v1/jobs/${job.id}`);

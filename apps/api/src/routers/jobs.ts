@@ -43,7 +43,10 @@ export const jobsRouter = {
   enqueue: tenantProcedure
     .input(enqueueInputSchema)
     .mutation(({ ctx, input }) =>
-      ctx.jobs.enqueue({ tenantId: ctx.principal.tenant.id, requestId: ctx.requestId }, input),
+      ctx.jobs.enqueue(
+        { tenantId: ctx.principal.tenant.id, requestId: ctx.requestId, apiKeyId: ctx.principal.key.id },
+        input,
+      ),
     ),
   get: tenantProcedure
     .input(byId)

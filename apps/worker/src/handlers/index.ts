@@ -7,15 +7,16 @@ import {
   type JobService,
   type LlmRuntime,
   type OutboundGuard,
+  principalForJob,
   runBatchPollJob,
   runBatchSubmitJob,
   runChatJob,
   runClassifyBatchJob,
   runClassifyJob,
   runEmbeddingsJob,
-  tenantForJob,
+  type SpendPrincipal,
 } from "@sluice/core";
-import type { Db, Tenant } from "@sluice/db";
+import type { Db } from "@sluice/db";
 import type { JobContext, JobHandlers } from "./jobHandler.ts";
 import { pinnedWebhookTransport } from "./webhookTransport.ts";
 
@@ -37,12 +38,12 @@ export interface HandlerServices extends Guards {
   batchMaxRetries?: number | undefined;
 }
 
-function pipelineContext(services: HandlerServices, tenant: Tenant, ctx: JobContext) {
+function pipelineContext(services: HandlerServices, principal: SpendPrincipal, ctx: JobContext) {
   return {
-    tenantId: tenant.id,
+    tenantId: principal.tenant.id,
     db: services.db,
-    models: gatedModels(services, { tenant }),
-    admit: admittedRuns(services, { tenant }),
+    models: gatedModels(services, principal),
+    admit: admittedRuns(services, principal),
     cascades: services.runtime.cascades,
     signal: ctx.signal,
     logger: ctx.logger,
@@ -74,24 +75,24 @@ export function createHandlers(services: HandlerServices): JobHandlers {
   };
   return {
     "tickets.classify": async (payload: { ticketId: string }, ctx) => {
-      const tenant = await tenantForJob(services.db, ctx.job.tenantId);
+      const principal = await principalForJob(services.db, ctx.job);
       return runClassifyJob(
-        pipelineContext(services, tenant, ctx),
+        pipelineContext(services, principal, ctx),
         services.runtime.classifierModel,
         payload.ticketId,
       );
     },
     "tickets.classifyBatch": async (payload, ctx) => {
-      const tenant = await tenantForJob(services.db, ctx.job.tenantId);
+      const principal = await principalForJob(services.db, ctx.job);
       return runClassifyBatchJob(
-        pipelineContext(services, tenant, ctx),
+        pipelineContext(services, principal, ctx),
         services.runtime.classifierModel,
         payload,
       );
     },
     "chat.complete": async (payload, ctx) => {
-      const tenant = await tenantForJob(services.db, ctx.job.tenantId);
-      return runChatJob(services, tenant, payload.request, {
+      const principal = await principalForJob(services.db, ctx.job);
+      return runChatJob(services, principal, payload.request, {
         jobId: ctx.job.id,
         signal: ctx.signal,
         stream: payload.stream,
@@ -99,8 +100,8 @@ export function createHandlers(services: HandlerServices): JobHandlers {
       });
     },
     "embeddings.batch": async (payload, ctx) => {
-      const tenant = await tenantForJob(services.db, ctx.job.tenantId);
-      return runEmbeddingsJob(services, tenant, payload, {
+      const principal = await principalForJob(services.db, ctx.job);
+      return runEmbeddingsJob(services, principal, payload, {
         jobId: ctx.job.id,
         signal: ctx.signal,
         progress: ctx.progress,

@@ -81,6 +81,7 @@ export async function requeueJobs(
       payload: JSON.stringify(job.payload),
       maxAttempts: spec.retryLimit + 1,
       webhookUrl: job.webhookUrl,
+      apiKeyId: job.apiKeyId,
       requeuedFrom: job.id,
     };
   });

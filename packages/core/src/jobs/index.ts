@@ -38,6 +38,7 @@ export {
   type JobLifecycle,
   type RunningAttempt,
 } from "./jobLifecycle.ts";
+export { principalForJob } from "./jobPrincipal.ts";
 export {
   createJobService,
   type EnqueueInput,

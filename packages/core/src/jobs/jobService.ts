@@ -61,6 +61,8 @@ export const jobListQuerySchema = z.strictObject({
 export interface JobScope {
   tenantId: string | null;
   requestId?: string | undefined;
+  /** The API key queueing the job; its runs are charged to it as well as to the tenant. */
+  apiKeyId?: string | undefined;
 }
 
 /** Whose jobs a caller reads: its tenant's, or with an admin key every tenant's (operators follow requeues). */
@@ -150,6 +152,7 @@ function toRow(catalog: JobCatalog, scope: JobScope, raw: unknown, index?: numbe
     idempotencyKey: input.idempotencyKey ?? null,
     webhookUrl: input.webhookUrl ?? null,
     requestId: scope.requestId ?? null,
+    apiKeyId: scope.apiKeyId ?? null,
     ...(input.runAt ? { runAt: input.runAt } : {}),
   };
 }

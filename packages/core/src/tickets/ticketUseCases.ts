@@ -88,6 +88,7 @@ export function createTicketService(deps: { db: Db; guards: Guards; jobs: JobSer
         {
           tenantId: caller.principal.tenant.id,
           ...(caller.requestId === undefined ? {} : { requestId: caller.requestId }),
+          ...(caller.principal.apiKey ? { apiKeyId: caller.principal.apiKey.id } : {}),
         },
         {
           kind: "tickets.classifyBatch",

@@ -13,6 +13,7 @@ import * as batchRetriedCount from "./20261207T220000_batchRetriedCount.ts";
 import * as filesUploadingIndex from "./20261207T230000_filesUploadingIndex.ts";
 import * as usageDailyAndRetention from "./20261208T010000_usageDailyAndRetention.ts";
 import * as batchSpend from "./20261208T020000_batchSpend.ts";
+import * as jobKeys from "./20261208T020100_jobKeys.ts";
 import * as budgetPeriods from "./20261208T030000_budgetPeriods.ts";
 import * as virtualKeys from "./20261208T040000_virtualKeys.ts";
 
@@ -32,6 +33,7 @@ export const migrations: Record<string, Migration> = {
   "20261207T230000_filesUploadingIndex": filesUploadingIndex,
   "20261208T010000_usageDailyAndRetention": usageDailyAndRetention,
   "20261208T020000_batchSpend": batchSpend,
+  "20261208T020100_jobKeys": jobKeys,
   "20261208T030000_budgetPeriods": budgetPeriods,
   "20261208T040000_virtualKeys": virtualKeys,
 };

@@ -1,7 +1,7 @@
-import type { Tenant } from "@sluice/db";
 import { guardedStream } from "../../chat/guardedStream.ts";
 import { assembleToolCalls } from "../../chat/toolCallAssembly.ts";
 import { type Guards, guardedComplete } from "../../limits/guardedCall.ts";
+import type { SpendPrincipal } from "../../limits/spendPrincipal.ts";
 import { toProviderRequest } from "../../llm/chatRequestMapping.ts";
 import type { ProviderToolCall } from "../../providers/provider.ts";
 import type { ChatRequest } from "../../schemas/chatRequest.ts";
@@ -24,14 +24,14 @@ export interface ChatJobResult {
 const PROGRESS_EVERY_CHARS = 200;
 
 /**
- * Runs a chat job under the tenant's limits. With `stream`, a plain model's answer is streamed, so
+ * Runs a chat job under the limits of its tenant and of the key that queued it. With `stream`, a plain model's answer is streamed, so
  * progress follows the text as it arrives (against the output allowance); otherwise it is one
  * call (lighter: a worker holds thousands of them at once). Either way the job's signal aborts
  * the upstream call. Cascades run whole (their draft may be discarded).
  */
 export async function runChatJob(
   guards: Guards,
-  tenant: Tenant,
+  principal: SpendPrincipal,
   body: ChatRequest,
   ctx: {
     jobId: string;
@@ -41,9 +41,9 @@ export async function runChatJob(
   },
 ): Promise<ChatJobResult> {
   const request = toProviderRequest(body);
-  const context = { tenantId: tenant.id, jobId: ctx.jobId, signal: ctx.signal };
+  const context = { tenantId: principal.tenant.id, jobId: ctx.jobId, signal: ctx.signal };
   if (!ctx.stream || guards.runtime.cascades.resolve(request.model)) {
-    const { completion } = await guardedComplete(guards, { tenant }, request, context);
+    const { completion } = await guardedComplete(guards, principal, request, context);
     return {
       content: completion.content,
       finishReason: completion.finishReason,
@@ -58,7 +58,7 @@ export async function runChatJob(
   }
   const model = guards.runtime.registry.get(request.model);
   const allowance = Math.max(1, request.maxTokens ?? model.maxOutputTokens);
-  const { events } = await guardedStream(guards, { tenant }, request, { context, mode: "hold" });
+  const { events } = await guardedStream(guards, principal, request, { context, mode: "hold" });
   let content = "";
   let reported = 0;
   const toolCalls = assembleToolCalls();

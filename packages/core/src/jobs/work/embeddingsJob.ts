@@ -1,5 +1,5 @@
-import type { Tenant } from "@sluice/db";
 import { type Guards, guardedEmbed } from "../../limits/guardedCall.ts";
+import type { SpendPrincipal } from "../../limits/spendPrincipal.ts";
 
 /** What an `embeddings.batch` job leaves as its result: vectors as base64 float32, in input order. */
 export interface EmbeddingsJobResult {
@@ -12,10 +12,10 @@ export interface EmbeddingsJobResult {
   costMicros: number;
 }
 
-/** Embeds inputs chunk by chunk under the tenant's limits, reporting progress after each chunk. */
+/** Embeds inputs chunk by chunk under the limits of its tenant and key, reporting progress after each chunk. */
 export async function runEmbeddingsJob(
   guards: Guards,
-  tenant: Tenant,
+  principal: SpendPrincipal,
   payload: { model: string; inputs: string[]; dimensions?: number | undefined; chunkSize: number },
   ctx: { jobId: string; signal: AbortSignal; progress: (percent: number, message?: string) => void },
 ): Promise<EmbeddingsJobResult> {
@@ -27,13 +27,13 @@ export async function runEmbeddingsJob(
     const chunk = payload.inputs.slice(start, start + payload.chunkSize);
     const { outcome } = await guardedEmbed(
       guards,
-      { tenant },
+      principal,
       {
         model: payload.model,
         input: chunk,
         ...(payload.dimensions === undefined ? {} : { dimensions: payload.dimensions }),
       },
-      { tenantId: tenant.id, jobId: ctx.jobId, signal: ctx.signal },
+      { tenantId: principal.tenant.id, jobId: ctx.jobId, signal: ctx.signal },
     );
     for (const v of outcome.vectors) {
       dimensions = v.length;

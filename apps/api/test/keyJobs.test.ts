@@ -1,18 +1,22 @@
 import { createApiKey } from "@sluice/core";
 import { revokeApiKey } from "@sluice/db";
-import { useTestDatabase } from "@sluice/db/testing";
+import { sql, useTestDatabase } from "@sluice/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ask, trpcClient } from "./support/spendRows.ts";
+import { ask, batchLine, trpcClient } from "./support/spendRows.ts";
 import { startTestApi, type TestApi } from "./testApi.ts";
 
-// A job is charged to the API key that queued it as well as to its tenant: a key with a $0 budget
-// cannot spend through jobs what it cannot spend through calls, and a key revoked since cannot pay.
+// A job or a batch is charged to the API key that queued it as well as to its tenant: a key with a
+// $0 budget cannot spend through jobs or batches what it cannot spend through calls, and a key
+// revoked since cannot pay.
 const t = useTestDatabase();
 let api: TestApi;
 let tenant: { id: string; key: string };
 
 beforeAll(async () => {
-  api = await startTestApi(t, { worker: true });
+  api = await startTestApi(t, {
+    worker: { batchPollMs: 100 },
+    batchTimings: { validatingMs: 50, inProgressMs: 200, finalizingMs: 50 },
+  });
   tenant = await api.tenant("key-jobs", "tenant", { dailyBudgetMicros: 1_000_000 });
 });
 afterAll(() => api?.close());
@@ -86,5 +90,49 @@ describe("jobs under the budget of the key that queued them", () => {
     const { id } = (await res.json()) as { id: string };
     await revokeApiKey(t.db, doomed.key.id, { tenantId: tenant.id });
     expect(await ended(id)).toMatchObject({ status: "dead", attempts: 1, error: { code: "unauthorized" } });
+  });
+});
+
+describe("provider batches under the budget of the key that created them", () => {
+  it("refuses a capped key's submission with 402 naming the key's budget", async () => {
+    const capped = await createApiKey(t.db, { tenantId: tenant.id, role: "tenant", dailyBudgetMicros: 0 });
+    const res = await fetch(`${api.url}/v1/sluice/batches`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${capped.plaintext}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "capped", model: "sim-small", requests: [batchLine("a")], submit: true }),
+    });
+    expect(res.status).toBe(402);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(
+      `API key daily budget of key ${capped.key.id}`,
+    );
+  });
+
+  it("books a batch's spend against its key's day as well as its tenant's, leaving nothing reserved", async () => {
+    const keyed = await createApiKey(t.db, {
+      tenantId: tenant.id,
+      role: "tenant",
+      dailyBudgetMicros: 500_000,
+    });
+    const client = trpcClient(api, keyed.plaintext);
+    const created = (await client.mutation("batches.create", {
+      name: "keyed",
+      model: "sim-small",
+      requests: [batchLine("a"), batchLine("b")],
+      submit: true,
+    })) as { id: string };
+    const batch = async () =>
+      (await client.query("batches.get", { id: created.id })) as { status: string; costMicros: number };
+    await expect.poll(async () => (await batch()).status, { timeout: 15_000 }).toBe("completed");
+    const { costMicros } = await batch();
+    expect(costMicros).toBeGreaterThan(0);
+    const { rows } = await sql<{ spent: string; reserved: string }>`
+      select coalesce(sum(spent_micros), 0) as spent, coalesce(sum(reserved_micros), 0) as reserved
+      from budget_spend where tenant_id = ${tenant.id} and scope = 'key_day' and subject = ${keyed.key.id}`.execute(
+      t.db,
+    );
+    expect({ spent: Number(rows[0]!.spent), reserved: Number(rows[0]!.reserved) }).toEqual({
+      spent: costMicros,
+      reserved: 0,
+    });
   });
 });

@@ -363,6 +363,8 @@ export interface BatchesTable {
   budgetDay: ColumnType<string | null, string | null | undefined, string | null>;
   /** Of `costMicros`, what has been booked as spend against the tenant's budgets. */
   budgetBookedMicros: ColumnType<number, number | undefined, number>;
+  /** The API key that created the batch: its budgets count the batch's spend too. */
+  apiKeyId: ColumnType<string | null, string | null | undefined, string | null>;
   jobId: string | null;
   createdAt: CreatedAt;
   submittedAt: NullableTimestamp;

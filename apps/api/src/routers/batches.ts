@@ -12,7 +12,7 @@ const page = z.strictObject({
 });
 
 const scopeOf = (ctx: {
-  principal: { tenant: { id: string }; key: { allowedModels: string[] | null } };
+  principal: { tenant: { id: string }; key: { id: string; allowedModels: string[] | null } };
   requestId: string;
 }) => ({
   tenantId: ctx.principal.tenant.id,

@@ -4,19 +4,20 @@ import {
   type Batch,
   clearBatchBudgetHolder,
   type Db,
+  findApiKeyById,
   findBatchById,
   findTenantById,
   leaseBudget,
   periodSpend,
   readBatchRequests,
   settleBudget,
-  type Tenant,
 } from "@sluice/db";
 import { tierRequest } from "../cascade/cascadeEngine.ts";
 import { SluiceError } from "../errors/sluiceError.ts";
 import { budgetExceeded, budgetsOf, dayOf, type ScopedBudget } from "../limits/budgetScopes.ts";
 import { type Clock, systemClock, wallClockOffsetMs } from "../limits/clock.ts";
 import type { RateLimiter } from "../limits/rateLimiter.ts";
+import type { SpendPrincipal } from "../limits/spendPrincipal.ts";
 import { toProviderRequest } from "../llm/chatRequestMapping.ts";
 import { costMicros } from "../models/cost.ts";
 import type { ChatRequest } from "../schemas/chatRequest.ts";
@@ -75,16 +76,20 @@ export async function tierMaxCostMicros(db: Db, batch: Batch, target: BatchTarge
   return total;
 }
 
-async function tenantOf(db: Db, batch: Batch): Promise<Tenant> {
+/** Who a batch is charged to: its tenant, and the key that created it (revoked since or not). */
+async function principalOf(db: Db, batch: Batch): Promise<SpendPrincipal> {
   const tenant = await findTenantById(db, batch.tenantId);
   if (!tenant)
     throw new SluiceError("not_found", "the batch's tenant no longer exists", { retriable: false });
-  return tenant;
+  const apiKey = batch.apiKeyId
+    ? await findApiKeyById(db, batch.apiKeyId, { tenantId: tenant.id })
+    : undefined;
+  return apiKey ? { tenant, apiKey } : { tenant };
 }
 
-/** The budgets a batch's tier counts against: the tenant's, in the periods of the reservation's day. */
-function budgetsAt(tenant: Tenant, day: string): ScopedBudget[] {
-  return budgetsOf({ tenant }, Date.parse(`${day}T00:00:00Z`));
+/** The budgets a tier counts against (its tenant's and key's) in the periods of the reservation's day. */
+function budgetsAt(principal: SpendPrincipal, day: string): ScopedBudget[] {
+  return budgetsOf(principal, Date.parse(`${day}T00:00:00Z`));
 }
 
 /**
@@ -96,7 +101,7 @@ export async function admitBatchSubmission(
   batch: Batch,
   target: BatchTarget,
 ): Promise<void> {
-  if (deps.rateLimiter) await deps.rateLimiter.take({ tenant: await tenantOf(deps.db, batch) }, 0);
+  if (deps.rateLimiter) await deps.rateLimiter.take(await principalOf(deps.db, batch), 0);
   await assertBatchAffordable(deps, batch, target);
 }
 
@@ -110,8 +115,8 @@ export async function assertBatchAffordable(
   batch: Batch,
   target: BatchTarget,
 ): Promise<void> {
-  const tenant = await tenantOf(deps.db, batch);
-  const budgets = budgetsOf({ tenant }, (deps.clock ?? systemClock).now());
+  const principal = await principalOf(deps.db, batch);
+  const budgets = budgetsOf(principal, (deps.clock ?? systemClock).now());
   if (budgets.length === 0) return;
   const need = await tierMaxCostMicros(deps.db, batch, target);
   for (const b of budgets) {
@@ -159,9 +164,9 @@ export async function reserveTier(
   if (batch.budgetHolder) await releaseTier(deps, batch.id, batch.budgetHolder);
   const clock = deps.clock ?? systemClock;
   const holder = tierHolder(batch);
-  const tenant = await tenantOf(deps.db, batch);
+  const principal = await principalOf(deps.db, batch);
   const day = dayOf(clock.now());
-  const budgets = budgetsAt(tenant, day);
+  const budgets = budgetsAt(principal, day);
   const needMicros = budgets.length === 0 ? 0 : await tierMaxCostMicros(deps.db, batch, target);
   const granted: ScopedBudget[] = [];
   for (const b of budgets) {
@@ -211,8 +216,8 @@ export async function bookBatchSpend(deps: BatchBudgetDeps, batchId: string): Pr
   // Counted first, so a second run of the same booking finds nothing left to book.
   if (!(await addBatchBudgetBooked(deps.db, batch.id, batch.budgetBookedMicros, delta))) return;
   const clock = deps.clock ?? systemClock;
-  const tenant = await tenantOf(deps.db, batch);
-  for (const b of budgetsAt(tenant, batch.budgetDay))
+  const principal = await principalOf(deps.db, batch);
+  for (const b of budgetsAt(principal, batch.budgetDay))
     await settleBudget(deps.db, {
       ...holderOf(b, batch.budgetHolder, clock),
       reservedMicros: delta,
@@ -236,8 +241,8 @@ export async function releaseTier(
   if (!batch?.budgetHolder || !batch.budgetDay) return;
   if (holder !== undefined && batch.budgetHolder !== holder) return;
   const clock = deps.clock ?? systemClock;
-  const tenant = await tenantOf(deps.db, batch);
-  for (const b of budgetsAt(tenant, batch.budgetDay))
+  const principal = await principalOf(deps.db, batch);
+  for (const b of budgetsAt(principal, batch.budgetDay))
     await settleBudget(deps.db, {
       ...holderOf(b, batch.budgetHolder, clock),
       reservedMicros: ALL,

@@ -77,7 +77,7 @@ export const batchPageQuerySchema = z.strictObject({
 export interface BatchScope {
   tenantId: string;
   /** The key creating the batch: its model list applies to the batch's model. */
-  apiKey?: Pick<ApiKeyPolicy, "allowedModels"> | undefined;
+  apiKey?: (Pick<ApiKeyPolicy, "allowedModels"> & { id?: string }) | undefined;
   requestId?: string | undefined;
 }
 
@@ -214,6 +214,7 @@ export function createBatchService(deps: {
         if (input.webhookUrl) await ensureTenantWebhookSecret(tx, scope.tenantId, generateWebhookSecret());
         let created = await insertBatch(tx, {
           tenantId: scope.tenantId,
+          apiKeyId: scope.apiKey?.id ?? null,
           name: input.name,
           description: input.description ?? null,
           provider: target.tiers[0]!.provider.name,

@@ -14,6 +14,7 @@ import * as filesUploadingIndex from "./20261207T230000_filesUploadingIndex.ts";
 import * as usageDailyAndRetention from "./20261208T010000_usageDailyAndRetention.ts";
 import * as batchSpend from "./20261208T020000_batchSpend.ts";
 import * as jobKeys from "./20261208T020100_jobKeys.ts";
+import * as batchKeys from "./20261208T020200_batchKeys.ts";
 import * as budgetPeriods from "./20261208T030000_budgetPeriods.ts";
 import * as virtualKeys from "./20261208T040000_virtualKeys.ts";
 
@@ -34,6 +35,7 @@ export const migrations: Record<string, Migration> = {
   "20261208T010000_usageDailyAndRetention": usageDailyAndRetention,
   "20261208T020000_batchSpend": batchSpend,
   "20261208T020100_jobKeys": jobKeys,
+  "20261208T020200_batchKeys": batchKeys,
   "20261208T030000_budgetPeriods": budgetPeriods,
   "20261208T040000_virtualKeys": virtualKeys,
 };

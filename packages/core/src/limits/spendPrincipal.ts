@@ -2,8 +2,8 @@ import type { Tenant } from "@sluice/db";
 import type { ApiKeyPolicy } from "../auth/keyPolicy.ts";
 
 /**
- * Who a paid call is charged to: always a tenant; the API key that made it or queued its job, when
- * one did (provider batches and admin tools act for the tenant alone); the end user the caller
+ * Who a paid call is charged to: always a tenant; the API key that made it, queued its job or
+ * created its batch, when one did (admin tools act for the tenant alone); the end user the caller
  * named, when it named one. The rate limiter and the budget check every scope that is present and
  * has a limit.
  */

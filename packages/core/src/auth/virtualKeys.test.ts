@@ -102,6 +102,8 @@ describe("per-key rate limits", () => {
       Array.from({ length: 12 }, (_, i) => limiters[i % 2]!.take({ tenant, apiKey: key }, 0)),
     );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(5);
+    // The headers show the tighter limit: the key's 5, not the tenant's 100.
+    expect(results.find((r) => r.status === "fulfilled")).toMatchObject({ value: { limitRequests: 5 } });
     const refused = results.find((r) => r.status === "rejected");
     expect(refused).toMatchObject({ reason: { code: "rate_limit_exceeded", details: { scope: "key" } } });
     await Promise.all(limiters.map((l) => l.close()));

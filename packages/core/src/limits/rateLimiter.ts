@@ -205,15 +205,21 @@ export function createRateLimiter(db: Db, options: LeaseOptions & { clock?: Cloc
   async function take(subject: RateLimitSubject | Tenant, tokens: number): Promise<RateLimitState> {
     const now = clock.now();
     const windowStart = Math.floor(now / WINDOW_MS) * WINDOW_MS;
-    const tenant = "tenant" in subject ? subject.tenant : subject;
+    const scopes = scopesOf(subject);
+    // The headers show the tighter of the key's and the tenant's limits.
+    const tightest = (limits: (number | null)[]) =>
+      limits.reduce<number | null>(
+        (min, v) => (v === null ? min : min === null ? v : Math.min(min, v)),
+        null,
+      );
     const state = {
-      limitRequests: tenant.rateLimitRpm,
-      limitTokens: tenant.rateLimitTpm,
+      limitRequests: tightest(scopes.map((s) => s.rpm)),
+      limitTokens: tightest(scopes.map((s) => s.tpm)),
       resetAt: windowStart + WINDOW_MS,
     };
     const taken: { scope: Scope; cost: Cost }[] = [];
     try {
-      for (const scope of scopesOf(subject))
+      for (const scope of scopes)
         taken.push({ scope, cost: await takeScope(scope, tokens, windowStart, now) });
     } catch (error) {
       // All or nothing: what an earlier scope counted goes back to this process's slice.

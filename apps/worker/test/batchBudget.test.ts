@@ -13,7 +13,14 @@ import {
   submitBatch,
   tierMaxCostMicros,
 } from "@sluice/core";
-import { findBatchById, insertTenant, type JobQueue, startJobQueue, updateTenantLimits } from "@sluice/db";
+import {
+  findBatchById,
+  insertTenant,
+  type JobQueue,
+  modelUsageByDay,
+  startJobQueue,
+  updateTenantLimits,
+} from "@sluice/db";
 import { sql, useTestDatabase } from "@sluice/db/testing";
 import { type ManualClock, manualClock, type RunningSimulator, startSimulator } from "@sluice/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -104,6 +111,9 @@ describe("provider batches under the tenant's budget", () => {
     // What clients are shown is what the budget and the call log hold, and nothing stays reserved.
     expect(await daySpend(scope.tenantId)).toEqual({ reserved: 0, spent: batch.costMicros });
     expect(await callLog(created.id)).toEqual({ rows: 5, cost: batch.costMicros });
+    // Usage stats read the call log: the batch's spend is in them.
+    const usage = await modelUsageByDay(t.db, scope.tenantId, new Date(Date.now() - 86_400_000));
+    expect(usage.reduce((sum, u) => sum + u.costMicros, 0)).toBe(batch.costMicros);
     expect((await findBatchById(t.db, created.id))!.budgetHolder).toBeNull();
   });
 

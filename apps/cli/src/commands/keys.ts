@@ -15,18 +15,39 @@ type KeyView = {
   lastUsedAt: Date | null;
   revokedAt: Date | null;
   createdAt: Date;
+  rateLimitRpm: number | null;
+  rateLimitTpm: number | null;
+  allowedModels: string[] | null;
+  expiresAt: Date | null;
 };
+
+/** A key's own limits in one cell: `60 rpm, 100000 tpm`, or `-`. */
+function limitsOf(k: KeyView): string {
+  const parts = [
+    ...(k.rateLimitRpm === null ? [] : [`${k.rateLimitRpm} rpm`]),
+    ...(k.rateLimitTpm === null ? [] : [`${k.rateLimitTpm} tpm`]),
+  ];
+  return parts.length > 0 ? parts.join(", ") : "-";
+}
+
+function statusOf(k: KeyView, now = Date.now()): string {
+  if (k.revokedAt) return "revoked";
+  return k.expiresAt && k.expiresAt.getTime() <= now ? "expired" : "active";
+}
 
 function showKeys(keys: KeyView[]): void {
   printTable(
-    ["id", "prefix", "role", "name", "last used", "status"],
+    ["id", "prefix", "role", "name", "limits", "models", "expires", "last used", "status"],
     keys.map((k) => [
       k.id,
       k.keyPrefix,
       k.role,
       k.name,
+      limitsOf(k),
+      k.allowedModels?.join(",") ?? "all",
+      k.expiresAt?.toISOString() ?? "never",
       k.lastUsedAt?.toISOString() ?? "never",
-      k.revokedAt ? "revoked" : "active",
+      statusOf(k),
     ]),
   );
 }

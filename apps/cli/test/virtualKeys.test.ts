@@ -82,9 +82,9 @@ describe("sluice keys and sluice spend", () => {
       const days = (Date.parse(created.key.expiresAt ?? "") - Date.now()) / 86_400_000;
       expect(days).toBeGreaterThan(29.9);
       expect(days).toBeLessThanOrEqual(30);
-    const listed = await cli("keys", "list", tenantName);
-    const row = listed.stdout.split("\n").find((line) => line.includes(created.key.keyPrefix)) ?? "";
-    expect(row).toMatch(/2 rpm\s+gpt-4o\*,cascade:\*\s+20\d\d-.*active/);
+      const listed = await cli("keys", "list", tenantName);
+      const row = listed.stdout.split("\n").find((line) => line.includes(created.key.keyPrefix)) ?? "";
+      expect(row).toMatch(/2 rpm\s+gpt-4o\*,cascade:\*\s+20\d\d-.*active/);
 
       expect(await chat(created.plaintext, "sim-small")).toEqual({ status: 403, code: "model_not_allowed" });
       expect((await chat(created.plaintext, "gpt-4o-mini", "cli-user")).status).toBe(200);

@@ -64,6 +64,22 @@ describe("POST /v1/messages through the Anthropic SDK", () => {
     expect(new Set(kinds.slice(3, -3))).toEqual(new Set(["content_block_delta"]));
   });
 
+  it("names the stop sequence that ended a Claude answer, blocking and streamed", async () => {
+    const model = "claude-haiku-4-5";
+    const base = await ctx.client.messages.create({ model, ...hello, max_tokens: 200 });
+    const text = base.content[0]?.type === "text" ? base.content[0].text : "";
+    const word = text.split(" ")[3];
+    expect(word).toBeTruthy();
+    const body = { model, ...hello, max_tokens: 200, stop_sequences: [word!] };
+    const message = await ctx.client.messages.create(body);
+    expect([message.stop_reason, message.stop_sequence]).toEqual(["stop_sequence", word]);
+    const streamed = await ctx.client.messages.stream(body).finalMessage();
+    expect([streamed.stop_reason, streamed.stop_sequence]).toEqual(["stop_sequence", word]);
+    // OpenAI's finish reason does not say which stop sequence matched: the answer ends as end_turn.
+    const translated = await ctx.client.messages.create({ ...body, model: "gpt-4o-mini" });
+    expect(translated.stop_sequence).toBeNull();
+  });
+
   it("ends a stream the provider cuts with event: error, which the SDK raises", async () => {
     ctx.api.simulator.setFaults({ cut: 1 });
     try {

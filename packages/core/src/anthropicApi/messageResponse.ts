@@ -30,9 +30,12 @@ export interface AnthropicMessage {
   usage: AnthropicUsage;
 }
 
-// Which stop sequence ended a completion is not carried through providers, so "stop" is end_turn.
-/** The Anthropic stop reason of a finish reason. */
-export function stopReasonOf(finish: FinishReason): AnthropicStopReason {
+/**
+ * The Anthropic stop reason of a finish reason. A stop sequence is named only where the provider
+ * said which one matched (Anthropic models); OpenAI's "stop" does not tell, so it reads as end_turn.
+ */
+export function stopReasonOf(finish: FinishReason, stopSequence?: string): AnthropicStopReason {
+  if (stopSequence !== undefined) return "stop_sequence";
   if (finish === "length") return "max_tokens";
   if (finish === "tool_calls") return "tool_use";
   if (finish === "content_filter") return "refusal";
@@ -80,8 +83,8 @@ export function toAnthropicMessage(completion: Completion, id: string): Anthropi
     role: "assistant",
     content: blocksOf(completion.content, first?.toolCalls),
     model: completion.requested,
-    stop_reason: stopReasonOf(completion.finishReason),
-    stop_sequence: null,
+    stop_reason: stopReasonOf(completion.finishReason, first?.stopSequence),
+    stop_sequence: first?.stopSequence ?? null,
     usage: anthropicUsage(completion.usage),
   };
 }

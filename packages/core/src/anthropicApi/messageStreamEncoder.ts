@@ -109,7 +109,10 @@ export function createMessageStreamEncoder(message: {
       if (!pinged) out.push(sse("ping"));
       out.push(
         sse("message_delta", {
-          delta: { stop_reason: stopReasonOf(finish.finishReason), stop_sequence: null },
+          delta: {
+            stop_reason: stopReasonOf(finish.finishReason, finish.stopSequence),
+            stop_sequence: finish.stopSequence ?? null,
+          },
           usage: {
             input_tokens: finish.usage.inputTokens,
             output_tokens: finish.usage.outputTokens,

@@ -13,6 +13,8 @@ export interface ChatStreamFinish {
   finishReason: FinishReason;
   /** Every choice's finish reason in order, when `n > 1` was asked. */
   finishReasons?: FinishReason[];
+  /** The stop sequence that ended the first choice, where the provider says which. */
+  stopSequence?: string;
   usage: TokenUsage;
   costMicros: number;
   /** The model that produced the answer. */
@@ -122,6 +124,7 @@ async function* chatEvents(
       finish: {
         finishReason: event.finishReason,
         ...(event.finishReasons ? { finishReasons: event.finishReasons } : {}),
+        ...(event.stopSequence === undefined ? {} : { stopSequence: event.stopSequence }),
         usage: event.usage,
         costMicros: event.costMicros,
         modelUsed: event.model,

@@ -62,6 +62,8 @@ export type ModelStreamEvent =
       usage: TokenUsage;
       /** Every choice's finish reason in order, when `n > 1` was asked. */
       finishReasons?: FinishReason[];
+      /** The stop sequence that ended the first choice, where the provider says which. */
+      stopSequence?: string;
       model: string;
       provider: string;
       costMicros: number;

@@ -17,6 +17,11 @@ export function finishReasonOf(stopReason: string | null | undefined): FinishRea
   return "stop";
 }
 
+/** `{ stopSequence }` when a stop sequence ended the message, else nothing. */
+function stopSequenceOf(stopReason: unknown, stopSequence: unknown): { stopSequence?: string } {
+  return stopReason === "stop_sequence" && typeof stopSequence === "string" ? { stopSequence } : {};
+}
+
 /** Reads a message (a response or a batch result); throws when it is malformed. */
 export function messageResultOf(message: Message, site: FailureSite): ProviderChatResult {
   if (!Array.isArray(message?.content) || typeof message.usage?.input_tokens !== "number") {
@@ -32,11 +37,12 @@ export function messageResultOf(message: Message, site: FailureSite): ProviderCh
   const finishReason = finishReasonOf(message.stop_reason);
   const usage = { inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens };
   const calls = toolCalls.length > 0 ? { toolCalls } : {};
+  const stop = stopSequenceOf(message.stop_reason, message.stop_sequence);
   return {
     id: message.id,
     content,
     finishReason,
-    choices: [{ content, finishReason, ...calls }],
+    choices: [{ content, finishReason, ...calls, ...stop }],
     usage,
     ...calls,
   };
@@ -60,6 +66,7 @@ export interface MessageStreamReader {
 export function createMessageStreamReader(): MessageStreamReader {
   const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
   let finishReason: FinishReason = "stop";
+  let stop: { stopSequence?: string } = {};
   let stopped = false;
   // Block index → tool-call index and whether any argument text streamed for it.
   const calls = new Map<number, { index: number; streamed: boolean }>();
@@ -92,6 +99,7 @@ export function createMessageStreamReader(): MessageStreamReader {
       case "message_delta":
         usage.outputTokens = event.usage.output_tokens;
         finishReason = finishReasonOf(event.delta.stop_reason);
+        stop = stopSequenceOf(event.delta.stop_reason, event.delta.stop_sequence);
         return [];
       case "message_stop":
         stopped = true;
@@ -106,6 +114,6 @@ export function createMessageStreamReader(): MessageStreamReader {
     get stopped() {
       return stopped;
     },
-    done: () => ({ type: "done", finishReason, usage: { ...usage } }),
+    done: () => ({ type: "done", finishReason, usage: { ...usage }, ...stop }),
   };
 }

@@ -101,6 +101,8 @@ export interface ProviderChoice {
   finishReason: FinishReason;
   logprobs?: TokenLogprob[];
   toolCalls?: ProviderToolCall[];
+  /** The stop sequence that ended the choice, where the provider says which (Anthropic does). */
+  stopSequence?: string;
 }
 
 /** A finished chat completion. */
@@ -146,6 +148,8 @@ export interface StreamEnd {
   usage: TokenUsage;
   /** Every choice's finish reason in order, when `n > 1` was asked. */
   finishReasons?: FinishReason[];
+  /** The stop sequence that ended the first choice, where the provider says which. */
+  stopSequence?: string;
 }
 
 /**

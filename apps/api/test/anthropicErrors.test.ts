@@ -79,27 +79,18 @@ describe("errors on /v1/messages in Anthropic's shape", () => {
       "messages.0.content.1.source.data",
     ],
     [
-      "an image inside a tool_result",
+      "a document fetched by URL (Sluice does not fetch)",
       {
         ...hello,
-        model: "gpt-4o-mini",
+        model: "claude-haiku-4-5",
         messages: [
-          ...toolTurns,
           {
             role: "user",
-            content: [
-              {
-                type: "tool_result",
-                tool_use_id: "toolu_1",
-                content: [
-                  { type: "image", source: { type: "base64", media_type: "image/png", data: PNG_1X1 } },
-                ],
-              },
-            ],
+            content: [{ type: "document", source: { type: "url", url: "https://example.com/a.pdf" } }],
           },
         ],
       },
-      "messages.2.content.0.content.0",
+      "messages.0.content.0.source.type",
     ],
   ])("answers 400 invalid_request_error naming the path for %s", async (_name, body, path) => {
     const r = await post("/v1/messages", body);

@@ -152,30 +152,24 @@ describe("Message Batches through the Anthropic SDK", () => {
       "requests.0.params.messages.0.content.0.source.url",
     ],
     [
-      "an image inside a tool_result (refused by the translation)",
+      "a document that is not a PDF",
       [
         {
           custom_id: "a",
           params: {
             ...ask("hi"),
             messages: [
-              { role: "user", content: "hi" },
-              { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "f", input: {} }] },
               {
                 role: "user",
                 content: [
-                  {
-                    type: "tool_result",
-                    tool_use_id: "t1",
-                    content: [{ type: "image", source: { type: "url", url: "https://example.com/cat.png" } }],
-                  },
+                  { type: "document", source: { type: "base64", media_type: "text/csv", data: "YQ==" } },
                 ],
               },
             ],
           },
         },
       ],
-      "requests.0.params.messages.2.content.0.content.0",
+      "requests.0.params.messages.0.content.0.source.media_type",
     ],
   ])("answers 400 naming the path for %s", async (_name, requests, path) => {
     const r = await postAnthropic(ctx.api, "/v1/messages/batches", { requests });

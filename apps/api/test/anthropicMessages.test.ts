@@ -144,6 +144,55 @@ describe("POST /v1/messages through the Anthropic SDK", () => {
     expect(answer.content.map((b) => b.type)).toEqual(["text"]);
   });
 
+  it.each(["gpt-4o-mini", "claude-haiku-4-5"])("reads an image a tool returned, with %s", async (model) => {
+    const messages: Anthropic.MessageParam[] = [{ role: "user", content: "Show me the radar for Oslo" }];
+    const first = await ctx.client.messages.create({ model, max_tokens: 200, messages, tools: [weather] });
+    const call = first.content.find((b) => b.type === "tool_use");
+    if (call?.type !== "tool_use") throw new Error("expected a tool_use block");
+    const answerWith = (content: Exclude<Anthropic.ToolResultBlockParam["content"], undefined>) =>
+      ctx.client.messages.create({
+        model,
+        max_tokens: 200,
+        tools: [weather],
+        tool_choice: { type: "none" },
+        messages: [
+          ...messages,
+          { role: "assistant", content: first.content },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: call.id, content }] },
+        ],
+      });
+    const image = { type: "base64" as const, media_type: "image/png" as const, data: PNG_1X1 };
+    const withImage = await answerWith([
+      { type: "text", text: "Radar:" },
+      { type: "image", source: image },
+    ]);
+    const textOnly = await answerWith([{ type: "text", text: "Radar:" }]);
+    expect(withImage.stop_reason).toBe("end_turn");
+    // The image reached the model and was counted, not dropped.
+    expect(withImage.usage.input_tokens).toBeGreaterThan(textOnly.usage.input_tokens);
+  });
+
+  it.each(["gpt-4o-mini", "claude-haiku-4-5"])("reads a PDF document block with %s", async (model) => {
+    const pdf = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Page >> endobj\n%%EOF").toString("base64");
+    const question = { type: "text" as const, text: "What does the document say?" };
+    const document = {
+      type: "document" as const,
+      source: { type: "base64" as const, media_type: "application/pdf" as const, data: pdf },
+      title: "note.pdf",
+    };
+    const withPdf = await ctx.client.messages.create({
+      model,
+      max_tokens: 64,
+      messages: [{ role: "user", content: [document, question] }],
+    });
+    expect(withPdf.content[0]?.type).toBe("text");
+    // Sluice counts the document (the simulator does not read PDFs, so its usage cannot show it).
+    const count = (content: Anthropic.ContentBlockParam[]) =>
+      ctx.client.messages.countTokens({ model, messages: [{ role: "user", content }] });
+    const [withDocument, without] = await Promise.all([count([document, question]), count([question])]);
+    expect(withDocument.input_tokens).toBeGreaterThan(without.input_tokens);
+  });
+
   it("calls the tool tool_choice names", async () => {
     const message = await ctx.client.messages.create({
       model: "gpt-4o-mini",

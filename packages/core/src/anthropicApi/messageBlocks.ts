@@ -1,13 +1,15 @@
 import { z } from "zod";
 import { chatMessageLimits } from "../schemas/chatMessage.ts";
 import { chatRequestLimits } from "../schemas/chatRequest.ts";
-import { imageUrlPartSchema } from "../schemas/contentParts.ts";
+import { contentPartLimits, filePartSchema, imageUrlPartSchema } from "../schemas/contentParts.ts";
 import { boundedText, identifierSchema, jsonObjectSchema } from "../schemas/textFields.ts";
 
 /** Bounds on an Anthropic Messages request beyond the chat request's own. */
 export const messagesRequestLimits = {
   /** Characters of a base64 image (the HTTP body limit bounds it first). */
   imageDataChars: 28_000_000,
+  /** Characters of a base64 PDF (32 MB of bytes, as a chat `file` part takes). */
+  documentDataChars: Math.ceil((contentPartLimits.fileBytes * 4) / 3) + 4,
   urlChars: 8_192,
   toolUseIdChars: chatMessageLimits.toolCallIdChars,
   /** Sluice's chat requests take at most 4 stop sequences (OpenAI's limit), so these do too. */
@@ -63,6 +65,48 @@ export const imageBlockSchema = z.strictObject({
   cache_control: cacheControl,
 });
 
+const documentSourceSchema = z.discriminatedUnion(
+  "type",
+  [
+    z
+      .strictObject({
+        type: z.literal("base64"),
+        media_type: z.literal("application/pdf", { error: 'must be "application/pdf"' }),
+        data: z.string().max(messagesRequestLimits.documentDataChars),
+      })
+      .superRefine((source, ctx) => {
+        // The chat request's own file rules (readable base64, at most 32 MB), named here.
+        const checked = filePartSchema.safeParse({ type: "file", file: { file_data: source.data } });
+        for (const issue of checked.success ? [] : checked.error.issues)
+          ctx.addIssue({ code: "custom", path: ["data"], message: issue.message });
+      }),
+    z.strictObject({
+      type: z.literal("text"),
+      media_type: z.literal("text/plain", { error: 'must be "text/plain"' }),
+      data: blockText,
+    }),
+  ],
+  {
+    error:
+      'must be { type: "base64", media_type: "application/pdf", data } or { type: "text", media_type: "text/plain", data } (Sluice does not fetch URLs or read uploaded files here)',
+  },
+);
+
+/** `{ type: "document", source }`: a base64 PDF or a plain-text document, with an optional title and context. */
+export const documentBlockSchema = z.strictObject({
+  type: z.literal("document"),
+  source: documentSourceSchema,
+  title: boundedText(contentPartLimits.filenameChars).nullable().optional(),
+  context: boundedText(chatMessageLimits.textChars).nullable().optional(),
+  citations: z
+    .strictObject({
+      enabled: z.literal(false, { error: "must be false (citations are not supported)" }),
+    })
+    .nullable()
+    .optional(),
+  cache_control: cacheControl,
+});
+
 /** A call the assistant made: `input` is the tool's arguments as a JSON object. */
 export const toolUseBlockSchema = z.strictObject({
   type: z.literal("tool_use"),
@@ -101,7 +145,14 @@ export const blocks = <T extends z.ZodType>(block: T) =>
 
 const userContent = z.union([
   blockText,
-  blocks(z.discriminatedUnion("type", [textBlockSchema, imageBlockSchema, toolResultBlockSchema])),
+  blocks(
+    z.discriminatedUnion("type", [
+      textBlockSchema,
+      imageBlockSchema,
+      documentBlockSchema,
+      toolResultBlockSchema,
+    ]),
+  ),
 ]);
 const assistantContent = z.union([
   blockText,

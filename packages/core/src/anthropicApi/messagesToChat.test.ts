@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { testPng } from "../testing/testImages.ts";
 import { parseMessagesRequest } from "./messagesRequest.ts";
 import { EMPTY_TOOL_RESULT, messagesToChatRequest, TOOL_ERROR_PREFIX } from "./messagesToChat.ts";
 
@@ -25,6 +26,8 @@ function issuePaths(body: unknown): string[] {
     );
   }
 }
+
+const PNG_1X1 = testPng(1, 1).toString("base64");
 
 describe("messagesToChatRequest", () => {
   it("maps system, tool_use, tool_result, tools, tool_choice and metadata onto a chat request", () => {
@@ -127,6 +130,85 @@ describe("messagesToChatRequest", () => {
     ]);
   });
 
+  it("turns a PDF document into a file part named by its title, and a text document into text", () => {
+    const pdf = Buffer.from("%PDF-1.4\n%%EOF").toString("base64");
+    const chat = messagesToChatRequest(
+      parseMessagesRequest({
+        model: "claude-haiku-4-5",
+        max_tokens: 10,
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "document", source: { type: "base64", media_type: "application/pdf", data: pdf } },
+              {
+                type: "document",
+                source: { type: "base64", media_type: "application/pdf", data: pdf },
+                title: "invoice.pdf",
+                context: "The March invoice",
+              },
+              {
+                type: "document",
+                source: { type: "text", media_type: "text/plain", data: "Refunds take 5 days." },
+                title: "Policy",
+              },
+              { type: "text", text: "Summarise." },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(chat.messages[0]?.content).toEqual([
+      { type: "file", file: { file_data: `data:application/pdf;base64,${pdf}` } },
+      { type: "text", text: "The March invoice" },
+      { type: "file", file: { file_data: `data:application/pdf;base64,${pdf}`, filename: "invoice.pdf" } },
+      { type: "text", text: "Policy" },
+      { type: "text", text: "Refunds take 5 days." },
+      { type: "text", text: "Summarise." },
+    ]);
+  });
+
+  it("answers a tool call with the result's text and follows the results with its images", () => {
+    const png = { type: "base64", media_type: "image/png", data: PNG_1X1 };
+    const chat = messagesToChatRequest(
+      parseMessagesRequest({
+        model: "gpt-4o-mini",
+        max_tokens: 10,
+        messages: [
+          { role: "user", content: "Weather in Oslo and Bergen?" },
+          callTurn,
+          {
+            role: "user",
+            content: [
+              {
+                type: "tool_result",
+                tool_use_id: "toolu_1",
+                content: [
+                  { type: "text", text: "Radar:" },
+                  { type: "image", source: png },
+                ],
+              },
+              { type: "tool_result", tool_use_id: "toolu_2", content: "12 C" },
+              { type: "text", text: "Which is warmer?" },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(chat.messages.slice(2)).toEqual([
+      { role: "tool", tool_call_id: "toolu_1", content: "Radar:" },
+      { role: "tool", tool_call_id: "toolu_2", content: "12 C" },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Image from tool result toolu_1:" },
+          { type: "image_url", image_url: { url: `data:image/png;base64,${PNG_1X1}` } },
+          { type: "text", text: "Which is warmer?" },
+        ],
+      },
+    ]);
+  });
+
   it("names a named tool_choice as a function and keeps auto and none", () => {
     const base = {
       model: "gpt-4o-mini",
@@ -164,9 +246,52 @@ describe("parseMessagesRequest", () => {
       "messages.0.content.0.text",
     ],
     [
-      "a document block",
-      [{ role: "user", content: [{ type: "document", source: {} }] }],
-      "messages.0.content.0.type",
+      "a document fetched by URL",
+      [
+        {
+          role: "user",
+          content: [{ type: "document", source: { type: "url", url: "https://x.test/a.pdf" } }],
+        },
+      ],
+      "messages.0.content.0.source.type",
+    ],
+    [
+      "a document that is not a PDF",
+      [
+        {
+          role: "user",
+          content: [{ type: "document", source: { type: "base64", media_type: "text/csv", data: "YQ==" } }],
+        },
+      ],
+      "messages.0.content.0.source.media_type",
+    ],
+    [
+      "a PDF document whose data is not base64",
+      [
+        {
+          role: "user",
+          content: [
+            { type: "document", source: { type: "base64", media_type: "application/pdf", data: "%%%" } },
+          ],
+        },
+      ],
+      "messages.0.content.0.source.data",
+    ],
+    [
+      "a document asking for citations",
+      [
+        {
+          role: "user",
+          content: [
+            {
+              type: "document",
+              source: { type: "text", media_type: "text/plain", data: "x" },
+              citations: { enabled: true },
+            },
+          ],
+        },
+      ],
+      "messages.0.content.0.citations.enabled",
     ],
   ])("names the path of %s", (_name, messages, path) => {
     expect(issuePaths({ ...base, messages })).toContain(path);

@@ -12,7 +12,9 @@ export const TOOL_ERROR_PREFIX = "Error: ";
 
 type Path = (string | number)[];
 type TextPart = { type: "text"; text: string };
-type UserPart = TextPart | { type: "image_url"; image_url: { url: string } };
+type ImagePart = { type: "image_url"; image_url: { url: string } };
+type FilePart = { type: "file"; file: { file_data: string; filename?: string } };
+type UserPart = TextPart | ImagePart | FilePart;
 type Block = Exclude<AnthropicMessageParam["content"], string>[number];
 type ToolResult = Extract<Block, { type: "tool_result" }>;
 
@@ -29,21 +31,54 @@ function textOnly(block: Block, path: Path): TextPart {
   return refuse(path, `${block.type} blocks are only supported directly in user messages`);
 }
 
-function userPart(block: Block, path: Path): UserPart {
-  if (block.type !== "image") return textOnly(block, path);
+function imagePart(block: Extract<Block, { type: "image" }>): ImagePart {
   const { source } = block;
   const url = source.type === "url" ? source.url : `data:${source.media_type};base64,${source.data}`;
   return { type: "image_url", image_url: { url } };
 }
 
-function toolResultText(result: ToolResult, path: Path): string {
+type DocumentBlock = Extract<Block, { type: "document" }>;
+
+// A PDF becomes a chat `file` part named by its title (an Anthropic model gets the title back); a
+// plain-text document becomes text led by its title. Context, which Anthropic shows the model beside
+// the document, leads either as text.
+function documentParts(block: DocumentBlock): UserPart[] {
+  const { source } = block;
+  const title = source.type === "text" ? block.title : undefined;
+  const about = [title, block.context].filter((t): t is string => typeof t === "string" && t !== "");
+  const lead: UserPart[] = about.length > 0 ? [{ type: "text", text: about.join("\n") }] : [];
+  if (source.type === "text") return [...lead, { type: "text", text: source.data }];
+  const file_data = `data:application/pdf;base64,${source.data}`;
+  return [...lead, { type: "file", file: { file_data, ...(block.title ? { filename: block.title } : {}) } }];
+}
+
+function userParts(block: Block, path: Path): UserPart[] {
+  if (block.type === "image") return [imagePart(block)];
+  if (block.type === "document") return documentParts(block);
+  return [textOnly(block, path)];
+}
+
+/**
+ * A tool result's text for its chat `tool` message, and its images: chat tool messages carry text
+ * only, so images follow in the user message after the results, each led by the call it came from.
+ */
+function toolResultOf(result: ToolResult, path: Path): { text: string; images: UserPart[] } {
   const content = result.content ?? "";
-  const text =
-    typeof content === "string"
-      ? content
-      : content.map((block, at) => textOnly(block, [...path, "content", at]).text).join("\n");
+  const texts: string[] = [];
+  const images: UserPart[] = [];
+  if (typeof content === "string") texts.push(content);
+  else
+    for (const [at, block] of content.entries()) {
+      if (block.type !== "image") texts.push(textOnly(block, [...path, "content", at]).text);
+      else {
+        if (images.length === 0)
+          images.push({ type: "text", text: `Image from tool result ${result.tool_use_id}:` });
+        images.push(imagePart(block));
+      }
+    }
+  const text = texts.join("\n");
   const body = text.trim().length === 0 ? EMPTY_TOOL_RESULT : text;
-  return result.is_error === true ? `${TOOL_ERROR_PREFIX}${body}` : body;
+  return { text: result.is_error === true ? `${TOOL_ERROR_PREFIX}${body}` : body, images };
 }
 
 function userMessages(content: Block[], path: Path): ChatMessage[] {
@@ -52,9 +87,10 @@ function userMessages(content: Block[], path: Path): ChatMessage[] {
   const parts: UserPart[] = [];
   for (const [at, block] of content.entries()) {
     if (block.type === "tool_result") {
-      const text = toolResultText(block, [...path, at]);
+      const { text, images } = toolResultOf(block, [...path, at]);
       results.push({ role: "tool", tool_call_id: block.tool_use_id, content: text });
-    } else parts.push(userPart(block, [...path, at]));
+      parts.push(...images);
+    } else parts.push(...userParts(block, [...path, at]));
   }
   return parts.length === 0 ? results : [...results, { role: "user", content: parts }];
 }

@@ -94,4 +94,44 @@ describe("Anthropic message batches", () => {
     const page = await client.messages.batches.list({ limit: 1 });
     expect(page.data).toHaveLength(1);
   });
+
+  it("breaks the tool calls of every request when the create call sends x-sim-invalid-tool-calls", async () => {
+    const toolRequest = (custom_id: string) => ({
+      custom_id,
+      params: {
+        // A weak model: at rate 1 every one of its calls breaks (stronger models break less).
+        model: "sim-small",
+        max_tokens: 200,
+        messages: [{ role: "user" as const, content: `Weather in city ${custom_id}?` }],
+        tools: [
+          {
+            name: "get_weather",
+            input_schema: {
+              type: "object" as const,
+              properties: { city: { type: "string" } },
+              required: ["city"],
+            },
+          },
+        ],
+        tool_choice: { type: "any" as const },
+      },
+    });
+    const inputsOf = async (headers: Record<string, string>) => {
+      const batch = await client.messages.batches.create(
+        { requests: [toolRequest("t1"), toolRequest("t2")] },
+        { headers },
+      );
+      clock.advance(6_000);
+      const inputs: unknown[] = [];
+      for await (const r of await client.messages.batches.results(batch.id)) {
+        if (r.result.type !== "succeeded") throw new Error(`${r.custom_id} ${r.result.type}`);
+        const call = r.result.message.content.find((b) => b.type === "tool_use");
+        inputs.push(call?.type === "tool_use" ? call.input : undefined);
+      }
+      return inputs;
+    };
+    const valid = (input: unknown) => typeof (input as { city?: unknown } | undefined)?.city === "string";
+    expect((await inputsOf({})).map(valid)).toEqual([true, true]);
+    expect((await inputsOf({ "x-sim-invalid-tool-calls": "1" })).map(valid)).toEqual([false, false]);
+  });
 });

@@ -1,4 +1,5 @@
 import { batchCue, phaseStart, requestsProcessed } from "../batchPhase.ts";
+import { invalidRateHeader } from "../openai/chatCompletions.ts";
 import { sendError, sendJson } from "../providerErrors.ts";
 import { type SimRequest, type SimState, storeOf } from "../simContext.ts";
 import { messageObject, planMessages } from "./messages.ts";
@@ -7,6 +8,8 @@ interface SimMessageBatch {
   id: string;
   createdAt: number;
   requests: { customId: string; params: Record<string, unknown> }[];
+  /** The `x-sim-invalid-tool-calls` rate the batch was created with, for every request in it. */
+  invalidToolCallRate?: number | undefined;
   cancelAt?: number;
   results?: string;
   counts?: { succeeded: number; errored: number; canceled: number; expired: number };
@@ -41,7 +44,12 @@ function settle(state: SimState, batch: SimMessageBatch, worked = batch.requests
       counts.expired++;
       return { custom_id: customId, result: { type: "expired" } };
     }
-    const planned = planMessages({ state, res: undefined as never }, params, false);
+    const planned = planMessages(
+      { state, res: undefined as never },
+      params,
+      false,
+      batch.invalidToolCallRate,
+    );
     if ("error" in planned) {
       counts.errored++;
       const type = planned.error.status === 404 ? "not_found_error" : "invalid_request_error";
@@ -124,6 +132,7 @@ export function createMessageBatch(ctx: SimRequest) {
     id: ctx.state.nextId("msgbatch"),
     createdAt: ctx.state.clock.now(),
     requests,
+    invalidToolCallRate: invalidRateHeader(ctx),
   };
   store(ctx.state).set(batch.id, batch);
   sendJson(ctx.res, 200, batchObject(ctx, batch));

@@ -99,4 +99,28 @@ describe("Anthropic messages", () => {
       } as never),
     ).rejects.toMatchObject({ status: 400 });
   });
+
+  it("breaks a weak model's tool call when the request sends x-sim-invalid-tool-calls", async () => {
+    const ask = async (headers: Record<string, string>) => {
+      const m = await client.messages.create(
+        {
+          model: "sim-small",
+          max_tokens: 200,
+          messages: [{ role: "user", content: "Weather in Oslo?" }],
+          tools: [
+            {
+              name: "get_weather",
+              input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+            },
+          ],
+          tool_choice: { type: "any" },
+        },
+        { headers },
+      );
+      const call = m.content.find((b) => b.type === "tool_use");
+      return typeof (call?.type === "tool_use" && (call.input as { city?: unknown }).city) === "string";
+    };
+    expect(await ask({})).toBe(true);
+    expect(await ask({ "x-sim-invalid-tool-calls": "1" })).toBe(false);
+  });
 });

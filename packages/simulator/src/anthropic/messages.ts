@@ -1,5 +1,6 @@
 import { findSimModel, type SimModel } from "../catalog.ts";
 import { type ChatPlan, planChat } from "../chatPlan.ts";
+import { invalidRateHeader } from "../openai/chatCompletions.ts";
 import { sendError, sendJson } from "../providerErrors.ts";
 import { delayMs, type SimRequest, type SimState } from "../simContext.ts";
 import { countPromptTokens, splitTokens } from "../tokens.ts";
@@ -31,11 +32,15 @@ export interface PlannedMessage {
   toolUse?: SimToolUse;
 }
 
-/** Validates a Messages API body and plans the answer; sends the error and returns it when invalid. */
+/**
+ * Validates a Messages API body and plans the answer; sends the error and returns it when invalid.
+ * `invalidToolCallRate` overrides the simulator's rate of broken tool calls for this request.
+ */
 export function planMessages(
   ctx: Pick<SimRequest, "res" | "state">,
   body: MessagesBody,
   respond = true,
+  invalidToolCallRate?: number,
 ): PlannedMessage | { error: { status: number; message: string } } {
   const fail = (status: number, message: string) => {
     if (respond) sendError(ctx.res, "anthropic", status, message);
@@ -75,7 +80,7 @@ export function planMessages(
     {
       model: model.id,
       quality: model.quality,
-      invalidRate: ctx.state.invalidToolCallRate,
+      invalidRate: invalidToolCallRate ?? ctx.state.invalidToolCallRate,
       prompt: contents.join("\n"),
       seed: ctx.state.seed,
       nextId: () => ctx.state.nextId("toolu"),
@@ -129,7 +134,7 @@ export async function messages(ctx: SimRequest): Promise<void> {
     const removed = REMOVED_IN_2026_10_21.find((field) => field in body);
     if (removed) return sendError(res, "anthropic", 400, `${removed}: Extra inputs are not permitted`);
   }
-  const planned = planMessages(ctx, body);
+  const planned = planMessages(ctx, body, true, invalidRateHeader(ctx));
   if ("error" in planned) return;
   const message = messageObject(state, planned);
   if (body.stream === true) return streamMessage(ctx, planned, message);

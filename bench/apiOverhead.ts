@@ -5,7 +5,9 @@
 // Run: pnpm bench:api   (uses DATABASE_URL, or an embedded Postgres in a temp dir)
 // A short smoke run: BENCH_SECONDS=1 BENCH_ROUNDS=1 BENCH_LATENCY_REQUESTS=200 pnpm bench:api
 // Profiling: BENCH_SLUICE_ONLY=1 (or =tools for the tool-calling request) loads Sluice alone.
-import { type ChildProcess, spawn } from "node:child_process";
+// Against an earlier Sluice in the same run: BENCH_BASELINE_DIR=<another checkout, installed> adds
+// its API, on the same database and simulator, for the plain request (see docs/benchmarks.md).
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -41,10 +43,10 @@ function freePort(): Promise<number> {
   });
 }
 
-function start(args: string[], env: Record<string, string>, ready: RegExp): Promise<number> {
+function start(args: string[], env: Record<string, string>, ready: RegExp, cwd = root): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
-      cwd: root,
+      cwd,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -207,6 +209,34 @@ async function measureAll(targets: Target[]): Promise<Measured[]> {
   }));
 }
 
+/**
+ * The API of another checkout (BENCH_BASELINE_DIR, dependencies installed) on the same database and
+ * simulator, started as this one is. Its code must run on this checkout's schema: Sluice's migrations
+ * only add, so an earlier commit does.
+ */
+async function startBaseline(dbUrl: string, simUrl: string) {
+  const dir = process.env.BENCH_BASELINE_DIR;
+  if (!dir) return undefined;
+  const commit = execFileSync("git", ["-C", dir, "rev-parse", "--short", "HEAD"], {
+    encoding: "utf8",
+  }).trim();
+  const port = await freePort();
+  const baselineHome = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-bench-baseline-"));
+  const pid = await start(
+    [...API_NODE_FLAGS, "apps/api/src/main.ts"],
+    {
+      DATABASE_URL: dbUrl,
+      SLUICE_SIMULATOR_URL: simUrl,
+      SLUICE_API_PORT: String(port),
+      LOG_LEVEL: "warn",
+      SLUICE_HOME: baselineHome,
+    },
+    /listening on/,
+    path.resolve(dir),
+  );
+  return { commit, port, pid };
+}
+
 const home = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-bench-api-"));
 fs.chmodSync(home, 0o755);
 const server = await resolveDatabase({
@@ -258,6 +288,7 @@ try {
   );
 
   const floorPid = await start(["bench/bareProxy.ts", sim.url, String(floorPort)], {}, /listening on/);
+  const baseline = await startBaseline(dbUrl, sim.url);
 
   const contenders: Omit<Target, "request" | "body">[] = [
     {
@@ -292,12 +323,21 @@ try {
       pid: floorPid,
     },
   ];
+  if (baseline)
+    contenders.push({
+      name: `Sluice at ${baseline.commit} (baseline)`,
+      contender: "baseline",
+      url: `http://127.0.0.1:${baseline.port}/v1/chat/completions`,
+      headers: { authorization: `Bearer ${plaintext}` },
+      pid: baseline.pid,
+    });
   const all: Target[] = [
     ...contenders.map((c): Target => ({ ...c, request: "plain", body: PLAIN_BODY })),
     // The question here is what a tool-calling request costs Sluice beyond the floor (the simulator
     // answering it is their baseline), so Portkey is left out of this half.
+    // An earlier Sluice may not know tools at all: it serves the plain request only.
     ...contenders
-      .filter((c) => c.contender !== "portkey")
+      .filter((c) => c.contender !== "portkey" && c.contender !== "baseline")
       .map((c): Target => ({ ...c, request: "tools", body: TOOLS_BODY })),
   ];
   if (process.env.BENCH_SLUICE_ONLY) {

@@ -2,8 +2,11 @@
 import os from "node:os";
 import { ms } from "./benchStats.ts";
 
-/** Who serves a target: the simulator itself, Sluice, Portkey, or the bare Node proxy (the floor). */
-export type Contender = "direct" | "sluice" | "portkey" | "floor";
+/**
+ * Who serves a target: the simulator itself, Sluice, Portkey, the bare Node proxy (the floor), or an
+ * earlier Sluice (BENCH_BASELINE_DIR).
+ */
+export type Contender = "direct" | "sluice" | "portkey" | "floor" | "baseline";
 
 /** Which request a target is sent: the plain chat request or the one with two tools and a tool_choice. */
 export type RequestKind = "plain" | "tools";
@@ -85,6 +88,14 @@ export function report(results: Measured[], setup: RunSetup): void {
       `Tools against plain: Sluice's added p50 ${signedMs(added(tools) - added(plain))}, req/s ` +
         `${percent(tools.rps / plain.rps)} of plain; the floor's ${signedMs(added(floorTools) - added(floorPlain))}, ` +
         `${percent(floorTools.rps / floorPlain.rps)} of plain`,
+    );
+  }
+  const baseline = find("baseline", "plain");
+  if (plain && baseline) {
+    console.log(
+      `Plain request against ${baseline.name}: Sluice serves ${percent(plain.rps / baseline.rps)} of its req/s ` +
+        `(${count(plain.rps)} vs ${count(baseline.rps)}), with ${percent(plain.cpuUs / baseline.cpuUs)} of its CPU per ` +
+        `request (${plain.cpuUs.toFixed(0)} vs ${baseline.cpuUs.toFixed(0)} µs), adding ${signedMs(added(plain) - added(baseline))} at p50`,
     );
   }
   const portkey = find("portkey", "plain");

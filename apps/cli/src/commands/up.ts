@@ -11,6 +11,7 @@ import {
 } from "@sluice/db";
 import { WORKER_NODE_FLAGS } from "@sluice/worker/nodeFlags";
 import type { Command } from "commander";
+import { loadCliEnv } from "../env.ts";
 import { paint } from "../output/terminal.ts";
 import { readCliConfig, writeCliConfig } from "../remote/cliConfig.ts";
 import { lineSink, type Supervised, supervise } from "../up/supervisor.ts";
@@ -73,8 +74,9 @@ export function registerUp(program: Command): void {
     )
     .action(async (options: Partial<UpOptions>) => {
       const config = loadConfig();
+      const cliEnv = loadCliEnv();
       const workers = options.workers ?? 1;
-      const port = options.port ?? Number(process.env.SLUICE_API_PORT ?? 3000);
+      const port = options.port ?? cliEnv.apiPort;
       const say = (text: string) => {
         if (options.jsonLogs) process.stdout.write(`${JSON.stringify({ process: "up", msg: text })}\n`);
         else process.stdout.write(`${paint("bold", "[up]")} ${text}\n`);
@@ -119,7 +121,7 @@ export function registerUp(program: Command): void {
           await db.destroy();
         }
         const env: Record<string, string> = { DATABASE_URL: resolved.url, SLUICE_HOME: config.home };
-        if (options.jsonLogs === undefined) env.LOG_LEVEL = process.env.LOG_LEVEL ?? "warn";
+        if (options.jsonLogs === undefined) env.LOG_LEVEL = cliEnv.logLevel ?? "warn";
         if (options.allowPrivateWebhooks) {
           env.SLUICE_ALLOW_PRIVATE_WEBHOOKS = "true";
           say("webhooks may reach private addresses (--allow-private-webhooks): for local development only");
@@ -132,7 +134,7 @@ export function registerUp(program: Command): void {
           );
           env.SLUICE_SIMULATOR_URL = await simulator.ready;
           // The simulator's batches end within seconds: check them every second unless told otherwise.
-          if (!process.env.SLUICE_BATCH_POLL_MS) env.SLUICE_BATCH_POLL_MS = "1000";
+          if (!cliEnv.batchPollMs) env.SLUICE_BATCH_POLL_MS = "1000";
           say(`no provider keys: the simulator answers on ${env.SLUICE_SIMULATOR_URL}`);
         }
         const api = supervise(

@@ -2,6 +2,7 @@ import { createSluiceClient, type SluiceClient } from "@sluice/client";
 import { loadConfig } from "@sluice/core";
 import { TRPCClientError } from "@trpc/client";
 import type { Command } from "commander";
+import { loadCliEnv } from "../env.ts";
 import { CliFailure } from "../output/failure.ts";
 import { readCliConfig } from "./cliConfig.ts";
 
@@ -24,8 +25,9 @@ export function withRemoteOptions(command: Command): Command {
 /** The API URL and key a command uses: flags, then environment, then what `sluice up` saved. */
 export function remoteTarget(options: RemoteOptions): { url: string; key: string | undefined } {
   const saved = readCliConfig(loadConfig().home);
-  const url = options.url ?? process.env.SLUICE_URL ?? saved?.url ?? "http://127.0.0.1:3000";
-  const key = options.key ?? process.env.SLUICE_API_KEY ?? saved?.adminKey;
+  const env = loadCliEnv();
+  const url = options.url ?? env.url ?? saved?.url ?? "http://127.0.0.1:3000";
+  const key = options.key ?? env.apiKey ?? saved?.adminKey;
   return { url: url.replace(/\/+$/, ""), key };
 }
 

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { inheritedEnv } from "../env.ts";
 import { paint } from "../output/terminal.ts";
 
 /** A process `sluice up` runs and keeps running. */
@@ -70,7 +71,7 @@ export function supervise(entry: string, spec: ChildSpec, sink: LineSink): Super
   function start(): void {
     const startedAt = Date.now();
     const current = spawn(process.execPath, [...(spec.nodeArgs ?? []), entry, ...spec.args], {
-      env: { ...process.env, ...spec.env },
+      env: { ...inheritedEnv(), ...spec.env },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });

@@ -73,19 +73,21 @@ export async function runWorker(
   });
   await queue.ensureQueues(catalog.queues());
   const rateLimiter = createRateLimiter(hotDb);
+  // One alerter for calls and provider batches: a period's alert is raised once either way.
+  const budgetAlerts = createBudgetAlerter({
+    db,
+    queue,
+    catalog,
+    onAlert: (alert) => {
+      metrics.onBudgetAlert(alert);
+      logger.warn({ alert }, describeBudgetAlert(alert));
+    },
+  });
   const budget = createBudgetGuard(hotDb, {
     // Its leases and its call-log rows carry the same id (see createBudgetGuard).
     holder: runtime.holder,
     leaseTtlMs: config.budgetLeaseMs,
-    alerts: createBudgetAlerter({
-      db,
-      queue,
-      catalog,
-      onAlert: (alert) => {
-        metrics.onBudgetAlert(alert);
-        logger.warn({ alert }, describeBudgetAlert(alert));
-      },
-    }),
+    alerts: budgetAlerts,
     onError: (error) => logger.error({ err: error }, "budget spend could not be written; retrying"),
   });
   const outbound = createOutboundGuard({ allowPrivate: config.webhooks.allowPrivate });
@@ -125,6 +127,7 @@ export async function runWorker(
       jobs: createJobService({ db, queue, catalog, outbound }),
       batchPollMs: config.batches.pollMs,
       batchMaxRetries: config.batches.maxRetries,
+      budgetAlerts,
     }),
     logger,
     concurrency: overrides.concurrency ?? config.jobs.concurrency,

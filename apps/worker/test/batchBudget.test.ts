@@ -1,7 +1,9 @@
 import {
   type BatchService,
   type BatchWorkDeps,
+  type BudgetAlert,
   createBatchService,
+  createBudgetAlerter,
   createJobCatalog,
   createJobService,
   createLlmRuntime,
@@ -115,6 +117,32 @@ describe("provider batches under the tenant's budget", () => {
     const usage = await modelUsageByDay(t.db, scope.tenantId, new Date(Date.now() - 86_400_000));
     expect(usage.reduce((sum, u) => sum + u.costMicros, 0)).toBe(batch.costMicros);
     expect((await findBatchById(t.db, created.id))!.budgetHolder).toBeNull();
+  });
+
+  it("a batch whose booked spend crosses the tenant's alert share raises the period's soft alert once", async () => {
+    const scope = await tenantWithBudget("batch-alert", 1_000_000);
+    const raised: BudgetAlert[] = [];
+    const alerts = createBudgetAlerter({ db: t.db, onAlert: (alert) => raised.push(alert) });
+    const withAlerts = { ...deps, alerts };
+    const run = async (name: string) => {
+      const created = await batches.create(scope, { name, model: "sim-small", requests: requests(3) });
+      await batches.submit(scope, created.id);
+      await submitBatch(withAlerts, { batchId: created.id, tier: 0 });
+      clock.advance(1_000);
+      await pollBatch(withAlerts, { batchId: created.id, seq: await pollSeq(created.id) });
+      return batches.get(scope, created.id);
+    };
+    const first = await run("under the share");
+    expect(first.costMicros).toBeGreaterThan(0);
+    expect(raised).toEqual([]);
+    // The share now sits below what the tenant has spent: the next booked spend crosses it.
+    await updateTenantLimits(t.db, scope.tenantId, { budgetAlertShare: first.costMicros / 1_000_000 });
+    await run("crosses the share");
+    await run("after the alert");
+    expect(raised.map((a) => [a.budget, a.tenantId])).toEqual([["tenant_day", scope.tenantId]]);
+    const { rows } = await sql<{ n: string }>`
+      select count(*) as n from budget_alerts where tenant_id = ${scope.tenantId}`.execute(t.db);
+    expect(Number(rows[0]!.n)).toBe(1);
   });
 
   it("a $0 budget refuses the submission with budget_exceeded and nothing is sent", async () => {

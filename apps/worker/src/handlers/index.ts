@@ -1,6 +1,7 @@
 import {
   admittedRuns,
   type BatchJobAttempt,
+  type BudgetAlerts,
   deliverWebhook,
   type Guards,
   gatedModels,
@@ -34,6 +35,8 @@ export interface HandlerServices extends Guards {
   jobs: JobService;
   /** Time between polls of a batch at its provider. */
   batchPollMs: number;
+  /** Raises soft budget alerts as provider batches book their spend. */
+  budgetAlerts?: BudgetAlerts | undefined;
   /** Follow-up provider batches for requests that failed with a retriable error (core's default if unset). */
   batchMaxRetries?: number | undefined;
 }
@@ -60,6 +63,7 @@ export function createHandlers(services: HandlerServices): JobHandlers {
     runtime: services.runtime,
     pollIntervalMs: services.batchPollMs,
     maxRetries: services.batchMaxRetries,
+    alerts: services.budgetAlerts,
   };
   const batchAttempt = (ctx: JobContext): BatchJobAttempt => ({
     attempt: ctx.attempt,

@@ -14,6 +14,7 @@ import {
 } from "@sluice/db";
 import { tierRequest } from "../cascade/cascadeEngine.ts";
 import { SluiceError } from "../errors/sluiceError.ts";
+import type { BudgetAlerts } from "../limits/budgetGuard.ts";
 import { budgetExceeded, budgetsOf, dayOf, type ScopedBudget } from "../limits/budgetScopes.ts";
 import { type Clock, systemClock, wallClockOffsetMs } from "../limits/clock.ts";
 import type { RateLimiter } from "../limits/rateLimiter.ts";
@@ -39,6 +40,8 @@ const ALL = Number.MAX_SAFE_INTEGER;
 export interface BatchBudgetDeps {
   db: Db;
   clock?: Clock | undefined;
+  /** Raises soft budget alerts when a batch's booked spend takes a budget past its alert share. */
+  alerts?: BudgetAlerts | undefined;
 }
 
 /**
@@ -217,12 +220,17 @@ export async function bookBatchSpend(deps: BatchBudgetDeps, batchId: string): Pr
   if (!(await addBatchBudgetBooked(deps.db, batch.id, batch.budgetBookedMicros, delta))) return;
   const clock = deps.clock ?? systemClock;
   const principal = await principalOf(deps.db, batch);
-  for (const b of budgetsAt(principal, batch.budgetDay))
-    await settleBudget(deps.db, {
+  for (const b of budgetsAt(principal, batch.budgetDay)) {
+    const { spentMicros } = await settleBudget(deps.db, {
       ...holderOf(b, batch.budgetHolder, clock),
       reservedMicros: delta,
       spentMicros: delta,
     });
+    // As chat spend does: the period's alert is claimed once, whichever process or batch crosses
+    // first. One that could not be raised does not fail the poll; the period's next spend asks again.
+    if (deps.alerts && b.alertAtMicros !== null && spentMicros >= b.alertAtMicros)
+      await deps.alerts.crossed(b, spentMicros).catch(() => undefined);
+  }
 }
 
 /**

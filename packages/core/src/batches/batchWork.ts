@@ -1,5 +1,6 @@
 import type { Batch, Db } from "@sluice/db";
 import type { JobService } from "../jobs/jobService.ts";
+import type { BudgetAlerts } from "../limits/budgetGuard.ts";
 import type { Clock } from "../limits/clock.ts";
 import type { BatchRuntime } from "./batchTarget.ts";
 
@@ -16,6 +17,8 @@ export interface BatchWorkDeps {
   runtime: BatchRuntime;
   /** Time between polls of a submitted batch. */
   pollIntervalMs: number;
+  /** Raises soft budget alerts as a batch's spend is booked (none when absent). */
+  alerts?: BudgetAlerts | undefined;
   /** Times a request that failed with a retriable provider error is sent again (per tier). */
   maxRetries?: number | undefined;
   /** When polls fall due (tests move it); the wall clock by default. */

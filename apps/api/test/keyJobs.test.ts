@@ -37,8 +37,8 @@ async function queue(key: string, kind: string, payload: unknown): Promise<strin
   return ((await res.json()) as { id: string }).id;
 }
 
-async function ended(id: string): Promise<JobView> {
-  const client = trpcClient(api, tenant.key);
+async function ended(id: string, key = tenant.key): Promise<JobView> {
+  const client = trpcClient(api, key);
   const view = () => client.query("jobs.get", { id }) as Promise<JobView>;
   await expect.poll(async () => (await view()).status, { timeout: 15_000 }).toMatch(/^(completed|dead)$/);
   return view();
@@ -90,6 +90,32 @@ describe("jobs under the budget of the key that queued them", () => {
     const { id } = (await res.json()) as { id: string };
     await revokeApiKey(t.db, doomed.key.id, { tenantId: tenant.id });
     expect(await ended(id)).toMatchObject({ status: "dead", attempts: 1, error: { code: "unauthorized" } });
+  });
+});
+
+describe("the end user of a chat job", () => {
+  it("is the request's user: the call-log row names it and its end-user budget holds", async () => {
+    const capped = await api.tenant("job-users", "tenant", {
+      dailyBudgetMicros: 1_000_000,
+      endUserDailyBudgetMicros: 0,
+    });
+    const refused = await ended(
+      await queue(capped.key, "chat.complete", { request: { ...ask("capped user"), user: "ada" } }),
+      capped.key,
+    );
+    expect(refused).toMatchObject({ status: "dead", error: { code: "budget_exceeded" } });
+    expect(refused.error?.message).toContain('end user "ada"');
+
+    const id = await queue(tenant.key, "chat.complete", { request: { ...ask("named user"), user: "grace" } });
+    expect((await ended(id)).status).toBe("completed");
+    // The call log is written in batches: wait for the row.
+    const endUsers = async () =>
+      (
+        await sql<{ end_user: string | null }>`select end_user from llm_calls where job_id = ${id}`.execute(
+          t.db,
+        )
+      ).rows.map((r) => r.endUser);
+    await expect.poll(endUsers, { timeout: 5_000 }).toEqual(["grace"]);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Tenant } from "@sluice/db";
-import type { ApiKeyPolicy } from "../auth/keyPolicy.ts";
+import { type ApiKeyPolicy, endUserOf } from "../auth/keyPolicy.ts";
 
 /**
  * Who a paid call is charged to: always a tenant; the API key that made it, queued its job or
@@ -16,6 +16,16 @@ export interface SpendPrincipal {
     monthlyBudgetMicros?: number | null;
   };
   endUser?: string | undefined;
+}
+
+/**
+ * `principal` with the end user a request's own field names (a chat job's `user`), unless one is
+ * named already; a key pasted as the user or control characters → `validation_error`.
+ */
+export function withEndUserField(principal: SpendPrincipal, field: unknown): SpendPrincipal {
+  if (principal.endUser !== undefined) return principal;
+  const endUser = endUserOf(undefined, field);
+  return endUser === undefined ? principal : { ...principal, endUser };
 }
 
 /** The principal of a call made for a tenant with no key (jobs, batches, admin tools). */

@@ -1,7 +1,7 @@
 import { guardedStream } from "../../chat/guardedStream.ts";
 import { assembleToolCalls } from "../../chat/toolCallAssembly.ts";
 import { type Guards, guardedComplete } from "../../limits/guardedCall.ts";
-import type { SpendPrincipal } from "../../limits/spendPrincipal.ts";
+import { type SpendPrincipal, withEndUserField } from "../../limits/spendPrincipal.ts";
 import { toProviderRequest } from "../../llm/chatRequestMapping.ts";
 import type { ProviderToolCall } from "../../providers/provider.ts";
 import type { ChatRequest } from "../../schemas/chatRequest.ts";
@@ -41,9 +41,11 @@ export async function runChatJob(
   },
 ): Promise<ChatJobResult> {
   const request = toProviderRequest(body);
+  // The request's `user` names its end user, as on /v1/chat/completions: their budget and the call log.
+  const payer = withEndUserField(principal, body.user);
   const context = { tenantId: principal.tenant.id, jobId: ctx.jobId, signal: ctx.signal };
   if (!ctx.stream || guards.runtime.cascades.resolve(request.model)) {
-    const { completion } = await guardedComplete(guards, principal, request, context);
+    const { completion } = await guardedComplete(guards, payer, request, context);
     return {
       content: completion.content,
       finishReason: completion.finishReason,
@@ -58,7 +60,7 @@ export async function runChatJob(
   }
   const model = guards.runtime.registry.get(request.model);
   const allowance = Math.max(1, request.maxTokens ?? model.maxOutputTokens);
-  const { events } = await guardedStream(guards, principal, request, { context, mode: "hold" });
+  const { events } = await guardedStream(guards, payer, request, { context, mode: "hold" });
   let content = "";
   let reported = 0;
   const toolCalls = assembleToolCalls();

@@ -111,7 +111,7 @@ describe("the end user of a chat job", () => {
     // The call log is written in batches: wait for the row.
     const endUsers = async () =>
       (
-        await sql<{ end_user: string | null }>`select end_user from llm_calls where job_id = ${id}`.execute(
+        await sql<{ endUser: string | null }>`select end_user from llm_calls where job_id = ${id}`.execute(
           t.db,
         )
       ).rows.map((r) => r.endUser);

@@ -123,6 +123,7 @@ export function defectRegressions(setup: () => FuzzSetup): void {
       ["deadLetters.purge", { before: -210866803200001 }, true],
       ["deadLetters.list", { since: -210866803200001 }, true],
       ["jobs.enqueue", { ...validJob, runAt: "+275000-01-01T00:00:00Z" }],
+      ["apiKeys.create", { tenantId: api.b.id, expiresAt: -8640000000000000 }, true],
     ]);
   });
 

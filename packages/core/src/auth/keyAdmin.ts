@@ -2,6 +2,7 @@ import { type ApiKeySummary, type Db, findApiKeyById, updateApiKey } from "@slui
 import { z } from "zod";
 import { SluiceError } from "../errors/sluiceError.ts";
 import { keyBudgetShape } from "../limits/budgetSchemas.ts";
+import { storableDate } from "../schemas/dateFields.ts";
 import { boundedText, jsonObjectSchema } from "../schemas/textFields.ts";
 import { rotateApiKey } from "./apiKeys.ts";
 import type { Authenticator } from "./authenticator.ts";
@@ -26,7 +27,7 @@ export const apiKeyPolicyShape = {
   rateLimitRpm: z.int().min(1).max(MAX_INT4).nullable().optional(),
   rateLimitTpm: z.int().min(1).max(MAX_INT4).nullable().optional(),
   allowedModels: z.array(modelPatternSchema).min(1).max(100).nullable().optional(),
-  expiresAt: z.coerce.date().nullable().optional(),
+  expiresAt: storableDate().nullable().optional(),
   ...keyBudgetShape,
   metadata: jsonObjectSchema
     .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_KEY_METADATA_BYTES, {

@@ -1,5 +1,3 @@
-import type { BatchStatus } from "./batchStatuses.ts";
-
 export {
   BATCH_STATUSES,
   type BatchStatus,
@@ -7,10 +5,22 @@ export {
   type FinalBatchStatus,
   isFinalBatchStatus,
 } from "./batchStatuses.ts";
+export type * from "./batchTables.ts";
 export type * from "./fileTables.ts";
+export type * from "./limitTables.ts";
 
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { BatchesTable, BatchRequestsTable, BatchResponsesTable } from "./batchTables.ts";
 import type { FileChunksTable, FilesTable, OpenAiBatchesTable } from "./fileTables.ts";
+import type {
+  ApiKeyRateWindowsTable,
+  BudgetAlertsTable,
+  BudgetLeasesTable,
+  BudgetScopeLeasesTable,
+  BudgetSpendTable,
+  RateLimitWindowsTable,
+  TenantDailySpendTable,
+} from "./limitTables.ts";
 
 /** A timestamp column: read as Date, written as Date or ISO string, defaulted by Postgres. */
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -68,14 +78,6 @@ export interface ApiKeysTable {
   previousKeyHash: ColumnType<string | null, string | null | undefined, string | null>;
   previousValidUntil: NullableTimestamp;
   rotatedAt: NullableTimestamp;
-}
-
-/** `api_key_rate_windows`: requests and tokens per key per one-minute window. */
-export interface ApiKeyRateWindowsTable {
-  apiKeyId: string;
-  windowStart: Date;
-  requests: number;
-  tokens: number;
 }
 
 /** JSON stored in a jsonb column. */
@@ -204,36 +206,6 @@ export interface CascadeAttemptsTable {
   confidence: number | null;
 }
 
-/** `rate_limit_windows`: requests and tokens per tenant per one-minute window. */
-export interface RateLimitWindowsTable {
-  tenantId: string;
-  windowStart: Date;
-  requests: number;
-  tokens: number;
-}
-
-/** `tenant_daily_spend`: reserved (in flight) and settled spend per tenant per UTC day. */
-export interface TenantDailySpendTable {
-  tenantId: string;
-  day: string;
-  reservedMicros: number;
-  spentMicros: number;
-}
-
-/**
- * `budget_leases`: one process's slice of a tenant's daily budget. `reservedMicros` is also counted in
- * `tenant_daily_spend.reservedMicros`; `spentMicros` is what this holder has written as spent.
- */
-export interface BudgetLeasesTable {
-  tenantId: string;
-  day: string;
-  holder: string;
-  reservedMicros: Generated<number>;
-  spentMicros: Generated<number>;
-  createdAt: CreatedAt;
-  expiresAt: Date;
-}
-
 /** Where a job is in its life. `failed`: the last attempt failed and another is scheduled (`runAt`). */
 export type JobStatus = "queued" | "active" | "completed" | "failed" | "cancelled" | "dead";
 
@@ -317,130 +289,6 @@ export interface DeadLettersTable {
 export interface DeadLetterAlertsTable {
   windowStart: Date;
   deadCount: number;
-  createdAt: CreatedAt;
-}
-
-/** `batches`: a set of chat requests run through a provider's Batch API at batch pricing. */
-export interface BatchesTable {
-  id: Generated<string>;
-  tenantId: string;
-  name: string;
-  description: string | null;
-  provider: string;
-  /** A model id, or `cascade:<name>`. */
-  model: string;
-  status: ColumnType<BatchStatus, BatchStatus | undefined, BatchStatus>;
-  tier: ColumnType<number, number | undefined, number>;
-  providerBatchId: string | null;
-  inputFileId: string | null;
-  outputFileId: string | null;
-  errorFileId: string | null;
-  requestCount: ColumnType<number, number | undefined, number>;
-  succeededCount: ColumnType<number, number | undefined, number>;
-  erroredCount: ColumnType<number, number | undefined, number>;
-  expiredCount: ColumnType<number, number | undefined, number>;
-  cancelledCount: ColumnType<number, number | undefined, number>;
-  requestBytes: ColumnType<number, number | undefined, number>;
-  inputTokens: ColumnType<number, number | undefined, number>;
-  outputTokens: ColumnType<number, number | undefined, number>;
-  costMicros: ColumnType<number, number | undefined, number>;
-  syncCostMicros: ColumnType<number, number | undefined, number>;
-  topTierCostMicros: ColumnType<number, number | undefined, number>;
-  completionWindow: ColumnType<string, string | undefined, string>;
-  webhookUrl: string | null;
-  metadata: ColumnType<Record<string, string>, string | undefined, string>;
-  errorMessage: string | null;
-  resultsRead: ColumnType<number, number | undefined, number>;
-  pollSeq: ColumnType<number, number | undefined, number>;
-  /** Requests of the tier now at the provider, and how many it reports done (succeeded or failed). */
-  providerTotalCount: ColumnType<number, number | undefined, number>;
-  providerDoneCount: ColumnType<number, number | undefined, number>;
-  /** Requests sent again in a follow-up provider batch after a retriable provider error. */
-  retriedCount: ColumnType<number, number | undefined, number>;
-  /** The budget lease holder of the tier's reservation while it runs (null: none held). */
-  budgetHolder: ColumnType<string | null, string | null | undefined, string | null>;
-  /** The UTC day (`YYYY-MM-DD`) that reservation was made in. */
-  budgetDay: ColumnType<string | null, string | null | undefined, string | null>;
-  /** Of `costMicros`, what has been booked as spend against the tenant's budgets. */
-  budgetBookedMicros: ColumnType<number, number | undefined, number>;
-  /** The API key that created the batch: its budgets count the batch's spend too. */
-  apiKeyId: ColumnType<string | null, string | null | undefined, string | null>;
-  jobId: string | null;
-  createdAt: CreatedAt;
-  submittedAt: NullableTimestamp;
-  finishedAt: NullableTimestamp;
-  updatedAt: Timestamp;
-}
-
-/** A budget other than a tenant's day: a tenant's month, a key's day or month, an end user's day. */
-export type BudgetScopeKind = "tenant_month" | "key_day" | "key_month" | "user_day";
-
-/** `budget_spend`: reserved and settled spend of one budget scope in one period (like tenant_daily_spend). */
-export interface BudgetSpendTable {
-  tenantId: string;
-  scope: BudgetScopeKind;
-  /** '' for the tenant itself, the key's id, or the end user's name. */
-  subject: string;
-  /** The period's first day (`YYYY-MM-DD`). */
-  period: string;
-  reservedMicros: Generated<number>;
-  spentMicros: Generated<number>;
-}
-
-/** `budget_scope_leases`: one process's slice of a `budget_spend` period (like budget_leases). */
-export interface BudgetScopeLeasesTable {
-  tenantId: string;
-  scope: BudgetScopeKind;
-  subject: string;
-  period: string;
-  holder: string;
-  reservedMicros: Generated<number>;
-  spentMicros: Generated<number>;
-  createdAt: CreatedAt;
-  expiresAt: Date;
-}
-
-/** `budget_alerts`: budgets whose period spend crossed the tenant's alert share (one row, one alert). */
-export interface BudgetAlertsTable {
-  tenantId: string;
-  scope: "tenant_day" | BudgetScopeKind;
-  subject: string;
-  period: string;
-  budgetMicros: number;
-  spentMicros: number;
-  createdAt: CreatedAt;
-}
-
-/** States of one request of a batch. */
-export type BatchRequestStatus = "pending" | "submitted" | "succeeded" | "errored" | "expired" | "cancelled";
-
-/** `batch_requests`: the validated chat requests of a batch, in input order. */
-export interface BatchRequestsTable {
-  batchId: string;
-  customId: string;
-  seq: number;
-  body: Json;
-  status: ColumnType<BatchRequestStatus, BatchRequestStatus | undefined, BatchRequestStatus>;
-  tier: ColumnType<number, number | undefined, number>;
-  attempts: ColumnType<unknown[], string | undefined, string>;
-}
-
-/** Final states of one request's answer. */
-export type BatchResponseStatus = "succeeded" | "errored" | "expired" | "cancelled";
-
-/** `batch_responses`: one answer per request, with its tokens and cost at batch pricing. */
-export interface BatchResponsesTable {
-  batchId: string;
-  customId: string;
-  seq: number;
-  status: BatchResponseStatus;
-  model: string | null;
-  response: ColumnType<unknown, string | null | undefined, string | null>;
-  error: ColumnType<unknown, string | null | undefined, string | null>;
-  inputTokens: ColumnType<number, number | undefined, number>;
-  outputTokens: ColumnType<number, number | undefined, number>;
-  costMicros: ColumnType<number, number | undefined, number>;
-  attempts: ColumnType<unknown[], string | undefined, string>;
   createdAt: CreatedAt;
 }
 

@@ -2,9 +2,9 @@ import { resolveBatchTarget, tierMaxCostMicros } from "@sluice/core";
 import { findBatchById, updateTenantLimits } from "@sluice/db";
 import { sql, useTestDatabase } from "@sluice/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../src/app.ts";
 import { appRouter } from "../src/root.ts";
 import { router, tenantProcedure } from "../src/trpc/init.ts";
+import { restRoutes } from "./support/appRoutes.ts";
 import {
   ask,
   batchLine,
@@ -277,25 +277,6 @@ async function callerOf(refusal: Refusal): Promise<Caller> {
   };
 }
 
-/** Every `METHOD /path` the HTTP app serves outside tRPC, read from its router. */
-function restRoutes(): string[] {
-  interface Layer {
-    route?: { path: string; methods: Record<string, boolean> };
-    handle?: { stack?: Layer[] };
-  }
-  const routes: string[] = [];
-  const walk = (stack: Layer[]) => {
-    for (const layer of stack) {
-      if (layer.route)
-        for (const method of Object.keys(layer.route.methods))
-          routes.push(`${method.toUpperCase()} ${layer.route.path}`);
-      else if (layer.handle?.stack) walk(layer.handle.stack);
-    }
-  };
-  walk((createApp(api.services) as unknown as { router: { stack: Layer[] } }).router.stack);
-  return routes;
-}
-
 const procedureNames = (r: { _def: { procedures: object } }) => Object.keys(r._def.procedures);
 /** Names in `all` that neither have a row nor are listed as never paid. */
 const withoutRow = (all: string[], rows: object, never: string[]) =>
@@ -323,7 +304,7 @@ describe("the spend matrix", () => {
   it("has a row for every procedure, route and job kind that can reach a model, and no stale one", () => {
     const procedures = procedureNames(appRouter);
     expect(withoutRow(procedures, procedureRows, [...neverPaidProcedures, ...rerunsJobs])).toEqual([]);
-    const routes = restRoutes();
+    const routes = restRoutes(api.services);
     expect(withoutRow(routes, restRows(), neverPaidRoutes)).toEqual([]);
     const kinds = api.services.jobs.catalog.list().map((k) => k.kind);
     expect(withoutRow(kinds, jobRows(), neverPaidJobs)).toEqual([]);

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { sql, useTestDatabase } from "@sluice/db/testing";
 import { getUntypedClient, TRPCClientError, type TRPCUntypedClient } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createApp } from "../src/app.ts";
 import { type AppRouter, appRouter } from "../src/root.ts";
+import { restRoutes } from "./support/appRoutes.ts";
 import { eventSourceClient } from "./support/trpcClients.ts";
 import { startTestApi, type TestApi } from "./testApi.ts";
 
@@ -1154,25 +1154,6 @@ const restMatrix: Record<string, Row> = {
   "POST /v1/batches/:id/cancel": restById("POST", "/v1/batches/:id/cancel", () => [A.openai.batch]),
 };
 
-/** Every `METHOD /path` the HTTP app serves outside tRPC, read from its router. */
-function restRoutes(): string[] {
-  interface Layer {
-    route?: { path: string; methods: Record<string, boolean> };
-    handle?: { stack?: Layer[] };
-  }
-  const routes: string[] = [];
-  const walk = (stack: Layer[]) => {
-    for (const layer of stack) {
-      if (layer.route)
-        for (const method of Object.keys(layer.route.methods))
-          routes.push(`${method.toUpperCase()} ${layer.route.path}`);
-      else if (layer.handle?.stack) walk(layer.handle.stack);
-    }
-  };
-  walk((createApp(api.services) as unknown as { router: { stack: Layer[] } }).router.stack);
-  return routes;
-}
-
 /** A's ids and secrets, raw and as the cursors that would name them. */
 function secretsOfA(): string[] {
   const ids = [
@@ -1210,7 +1191,7 @@ describe("tenant isolation", () => {
     const missing = (all: string[], table: object) => all.filter((p) => !Object.hasOwn(table, p));
     expect(missing(Object.keys(procedures), procedureMatrix), "procedures without a row").toEqual([]);
     expect(missing(Object.keys(procedureMatrix), procedures), "rows of procedures that are gone").toEqual([]);
-    const routes = restRoutes();
+    const routes = restRoutes(api.services);
     expect(missing(routes, restMatrix), "REST routes without a row").toEqual([]);
     expect(
       missing(Object.keys(restMatrix), Object.fromEntries(routes.map((r) => [r, r]))),

@@ -1,7 +1,5 @@
-import { readdir } from "node:fs/promises";
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { SluiceError } from "../errors/sluiceError.ts";
 import type { ProviderBatchApi, ProviderBatchRequest, ProviderBatchResult } from "./batchApi.ts";
 import type { ProviderChatResult } from "./provider.ts";
@@ -98,9 +96,6 @@ export function succeeded(r: ProviderBatchResult | undefined): ProviderChatResul
   if (r?.status !== "succeeded") throw new Error(`expected a success, got ${JSON.stringify(r)}`);
   return r.result;
 }
-
-export const batchTempDirs = async () =>
-  (await readdir(tmpdir())).filter((n) => n.startsWith("sluice-batch-"));
 
 export const user = (customId: string, model: string, maxTokens?: number): ProviderBatchRequest => ({
   customId,

@@ -1,9 +1,11 @@
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type ManualClock, manualClock, type RunningSimulator, startSimulator } from "@sluice/simulator";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProviderBatchApi } from "./batchApi.ts";
 import {
-  batchTempDirs,
   collect,
   failure,
   listOf,
@@ -150,45 +152,61 @@ describe("OpenAI batch API over the simulator", () => {
 
   it("rejects too many requests, too many bytes or a repeated id before sending anything", async () => {
     const before = proxy.seen.length;
-    const dirsBefore = await batchTempDirs();
-    const small = createOpenAiBatchApi({
-      name: "small",
-      apiKey: "k",
-      baseUrl: `${proxy.url}/v1`,
-      limits: { maxRequests: 2, maxBytes: 400 },
-    });
-    expect(small.limits).toEqual({ maxRequests: 2, maxBytes: 400 });
-    const pulled = { n: 0 };
-    const tooMany = await failure(() =>
-      small.create(
-        requestsOf(1_000, () => "gpt-4o-mini", pulled),
-        { signal: signal() },
-      ),
-    );
-    expect([tooMany.code, tooMany.message, pulled.n]).toEqual([
-      "validation_error",
-      expect.stringContaining("more than 2 requests"),
-      3,
-    ]);
-    const big = [
-      {
-        customId: "x",
-        request: { model: "gpt-4o-mini", messages: [{ role: "user" as const, content: "y".repeat(500) }] },
-      },
-    ];
-    const tooBig = await failure(() => small.create(listOf(big), { signal: signal() }));
-    expect([tooBig.code, tooBig.message]).toEqual(["validation_error", expect.stringContaining("400 bytes")]);
-    const twice = await failure(() =>
-      small.create(listOf([user("d", "gpt-4o-mini"), user("d", "gpt-4o-mini")]), { signal: signal() }),
-    );
-    expect([twice.code, twice.message]).toEqual([
-      "validation_error",
-      expect.stringContaining('"d" appears twice'),
-    ]);
-    const none = await failure(() => small.create(listOf([]), { signal: signal() }));
-    expect([none.code, none.message]).toEqual(["validation_error", expect.stringContaining("at least one")]);
-    expect(proxy.seen.slice(before)).toEqual([]);
-    expect(await batchTempDirs()).toEqual(dirsBefore);
+    // Input files are spooled under os.tmpdir(): a directory of this test's own shows that none was
+    // left behind, whatever other test files running at the same time spool and delete.
+    const spool = await mkdtemp(join(tmpdir(), "batch-limits-"));
+    const savedTmpdir = process.env.TMPDIR;
+    process.env.TMPDIR = spool;
+    try {
+      const small = createOpenAiBatchApi({
+        name: "small",
+        apiKey: "k",
+        baseUrl: `${proxy.url}/v1`,
+        limits: { maxRequests: 2, maxBytes: 400 },
+      });
+      expect(small.limits).toEqual({ maxRequests: 2, maxBytes: 400 });
+      const pulled = { n: 0 };
+      const tooMany = await failure(() =>
+        small.create(
+          requestsOf(1_000, () => "gpt-4o-mini", pulled),
+          { signal: signal() },
+        ),
+      );
+      expect([tooMany.code, tooMany.message, pulled.n]).toEqual([
+        "validation_error",
+        expect.stringContaining("more than 2 requests"),
+        3,
+      ]);
+      const big = [
+        {
+          customId: "x",
+          request: { model: "gpt-4o-mini", messages: [{ role: "user" as const, content: "y".repeat(500) }] },
+        },
+      ];
+      const tooBig = await failure(() => small.create(listOf(big), { signal: signal() }));
+      expect([tooBig.code, tooBig.message]).toEqual([
+        "validation_error",
+        expect.stringContaining("400 bytes"),
+      ]);
+      const twice = await failure(() =>
+        small.create(listOf([user("d", "gpt-4o-mini"), user("d", "gpt-4o-mini")]), { signal: signal() }),
+      );
+      expect([twice.code, twice.message]).toEqual([
+        "validation_error",
+        expect.stringContaining('"d" appears twice'),
+      ]);
+      const none = await failure(() => small.create(listOf([]), { signal: signal() }));
+      expect([none.code, none.message]).toEqual([
+        "validation_error",
+        expect.stringContaining("at least one"),
+      ]);
+      expect(proxy.seen.slice(before)).toEqual([]);
+    } finally {
+      if (savedTmpdir === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmpdir;
+    }
+    expect(await readdir(spool)).toEqual([]);
+    await rm(spool, { recursive: true });
   });
 
   it("streams a 10,000-request input file from disk and streams its 10,000 results back", async () => {

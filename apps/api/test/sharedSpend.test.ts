@@ -14,7 +14,7 @@ import { insertTenant } from "@sluice/db";
 import { type NodeProcess, sql, startNodeProcess, useTestDatabase } from "@sluice/db/testing";
 import { type RunningSimulator, startSimulator } from "@sluice/simulator";
 import { getUntypedClient, type TRPCUntypedClient } from "@trpc/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AppRouter } from "../src/root.ts";
 import { startApiProcess } from "./support/apiProcess.ts";
 import { eventSourceClient } from "./support/trpcClients.ts";
@@ -126,12 +126,20 @@ describe("two API processes and two workers, one tenant's budget", () => {
           kind: "tickets.classify",
           payload: { ticketId: ticket.id },
         })) as { job: { id: string } };
-        let view: { status: string; error: { code: string } | null; result: { costMicros?: number } | null };
-        for (;;) {
-          view = (await client.query("jobs.get", { id: job.id })) as typeof view;
-          if (view.status === "completed" || view.status === "dead") break;
-          await new Promise((resolve) => setTimeout(resolve, 100)); // polling a job's status
-        }
+        type View = {
+          status: string;
+          error: { code: string } | null;
+          result: { costMicros?: number } | null;
+        };
+        const view = await vi.waitFor(
+          async () => {
+            const v = (await client.query("jobs.get", { id: job.id })) as View;
+            if (v.status !== "completed" && v.status !== "dead")
+              throw new Error(`job ${job.id} is ${v.status}`);
+            return v;
+          },
+          { timeout: 60_000, interval: 100 },
+        );
         return { status: view.status, code: view.error?.code, told: view.result?.costMicros ?? 0 };
       }),
     );
@@ -152,15 +160,19 @@ describe("two API processes and two workers, one tenant's budget", () => {
         );
       if (!(created as { id?: string }).id) return { status: "refused", told: 0 };
       const id = (created as { id: string }).id;
-      for (;;) {
-        const batch = (await clients[0]!.query("batches.get", { id })) as {
-          status: string;
-          costMicros: number;
-        };
-        if (["completed", "failed", "cancelled", "expired"].includes(batch.status))
-          return { status: batch.status, told: batch.costMicros };
-        await new Promise((resolve) => setTimeout(resolve, 100)); // polling a batch's status
-      }
+      const batch = await vi.waitFor(
+        async () => {
+          const b = (await clients[0]!.query("batches.get", { id })) as {
+            status: string;
+            costMicros: number;
+          };
+          if (!["completed", "failed", "cancelled", "expired"].includes(b.status))
+            throw new Error(`batch ${id} is ${b.status}`);
+          return b;
+        },
+        { timeout: 60_000, interval: 100 },
+      );
+      return { status: batch.status, told: batch.costMicros };
     })();
     const [chatResults, jobResults, batchResult] = await Promise.all([chatLoad, jobLoad, batchLoad]);
 
